@@ -1,0 +1,21 @@
+"""City identity: a stable business key from the country code and the name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def slugify(text: str) -> str:
+    ascii_text = (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    )
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def city_key(country: str, name: str) -> str:
+    """e.g. ('US', 'Los Angeles, CA') -> 'us-los-angeles-ca'; ('CO', 'Bogotá') -> 'co-bogota'."""
+    slug = slugify(name)
+    if not slug or not re.fullmatch(r"[A-Za-z]{2}", country):
+        raise ValueError(f"cannot make a city key from country {country!r} and name {name!r}")
+    return f"{country.lower()}-{slug}"

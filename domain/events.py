@@ -1,0 +1,174 @@
+"""Domain events: small frozen models with stable logical type names and a schema version.
+
+The type name (e.g. `certification.decided`) is what the event store records; it never
+changes when a class is renamed or moved. A change to an event's fields bumps its
+`SCHEMA_VERSION`, and the store upcasts older rows on read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.answers import Answers, CriterionAnswer
+from domain.report import Report
+from domain.tiers import Outcome, Tier
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    on: date  # the program date it happened (a real calendar date)
+
+
+# --- city lifecycle ----------------------------------------------------------------------
+
+class CityJoined(Event):
+    TYPE = "city.joined"
+    city_key: str
+    name: str
+    country: str
+    population: int
+
+
+class CityWithdrew(Event):
+    TYPE = "city.withdrew"
+    reason: str
+
+
+class ApplicationOpened(Event):
+    TYPE = "application.opened"
+    number: int
+    standard_id: str
+    reapplication: bool
+
+
+class AssessmentSaved(Event):
+    TYPE = "assessment.saved"
+    answers: Answers
+
+
+class AssessmentSubmitted(Event):
+    TYPE = "assessment.submitted"
+    answers: Answers
+
+
+class ReviewerAssigned(Event):
+    TYPE = "review.reviewer_assigned"
+    reviewer: str
+
+
+class CriterionReviewed(Event):
+    TYPE = "review.criterion_reviewed"
+    code: str
+    answer: CriterionAnswer
+    note: str = ""
+
+
+class ClarificationRequested(Event):
+    TYPE = "review.clarification_requested"
+    clarification_id: int
+    criterion: str
+    question: str
+
+
+class ClarificationAnswered(Event):
+    TYPE = "review.clarification_answered"
+    clarification_id: int
+    answer: str
+    evidence: tuple[str, ...] = ()
+
+
+class ReviewCompleted(Event):
+    TYPE = "review.completed"
+    outcomes: dict[str, bool]
+
+
+class CertificationDecided(Event):
+    TYPE = "certification.decided"
+    standard_id: str
+    tier: Tier
+    points: int
+    total: int
+    percent: float
+    honor_roll: bool = False
+    report: Report
+
+
+class CertificationAnnounced(Event):
+    TYPE = "certification.announced"
+    cohort_id: str
+    standard_id: str
+    tier: Tier
+    previous_tier: Tier | None
+    outcome: Outcome
+    expires_on: date
+
+
+class RenewalReminderSent(Event):
+    TYPE = "certification.renewal_reminder_sent"
+    lead_days: int
+    expires_on: date
+
+
+class CertificationHeldPendingRenewal(Event):
+    """Reached its expiry while a reapplication is under way: it holds until the decision."""
+
+    TYPE = "certification.held_pending_renewal"
+    expires_on: date
+
+
+class CertificationLapsed(Event):
+    TYPE = "certification.lapsed"
+    tier: Tier
+    expires_on: date
+
+
+# --- cohorts -----------------------------------------------------------------------------
+
+class CohortCreated(Event):
+    TYPE = "cohort.created"
+    cohort_id: str
+    announce_on: date
+
+
+class CohortCityAdded(Event):
+    TYPE = "cohort.city_added"
+    city_key: str
+    name: str
+    tier: Tier
+
+
+class CohortAnnounced(Event):
+    TYPE = "cohort.announced"
+    cities: tuple[str, ...]
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        CityJoined, CityWithdrew, ApplicationOpened, AssessmentSaved, AssessmentSubmitted,
+        ReviewerAssigned, CriterionReviewed, ClarificationRequested, ClarificationAnswered,
+        ReviewCompleted, CertificationDecided, CertificationAnnounced, RenewalReminderSent,
+        CertificationHeldPendingRenewal, CertificationLapsed, CohortCreated, CohortCityAdded,
+        CohortAnnounced,
+    )
+}
+
+
+def event_from_data(event_type: str, data: dict[str, Any]) -> Event:
+    """Rebuild an event of the current schema version from its stored data."""
+    try:
+        cls = EVENT_TYPES[event_type]
+    except KeyError:
+        raise ValueError(f"unknown event type {event_type!r}") from None
+    return cls.model_validate(data)
+
+
+def event_to_data(event: Event) -> dict[str, Any]:
+    return event.model_dump(mode="json")

@@ -1,0 +1,46 @@
+"""Program rules: the durations and bars the program sets, kept as data (not constants
+scattered in code) so operators can change them and tests can compress them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.eligibility import DEFAULT_ELIGIBILITY, EligibilityPeriod
+
+
+class ProgramRules(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    validity_years: int = Field(default=3, ge=1)
+    # Renewal reminders, in days before expiry.
+    reminder_lead_days: tuple[int, ...] = (180, 60)
+    # Honor Roll (as run 2018-2021): cities below silver with at least this share of
+    # criteria met. None = no Honor Roll.
+    honor_roll_percent: Fraction | None = None
+    # Whether a criterion claimed as met must link its supporting documentation.
+    require_evidence: bool = True
+    # At launch a city that did not qualify could reapply every other year; not
+    # established since, so the default is no wait.
+    not_certified_reapply_wait_days: int = Field(default=0, ge=0)
+    eligibility: tuple[EligibilityPeriod, ...] = DEFAULT_ELIGIBILITY
+
+    @field_validator("reminder_lead_days")
+    @classmethod
+    def _positive_descending(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(days <= 0 for days in value):
+            raise ValueError("reminder lead times must be positive numbers of days")
+        return tuple(sorted(set(value), reverse=True))
+
+    def expiry(self, announced_on: date) -> date:
+        """Same calendar day `validity_years` later (29 February falls back to the 28th)."""
+        year = announced_on.year + self.validity_years
+        try:
+            return announced_on.replace(year=year)
+        except ValueError:
+            return announced_on.replace(year=year, day=28)
+
+    def reminder_dates(self, expires_on: date) -> list[tuple[int, date]]:
+        return [(days, expires_on - timedelta(days=days)) for days in self.reminder_lead_days]
