@@ -19,3 +19,16 @@ def city_key(country: str, name: str) -> str:
     if not slug or not re.fullmatch(r"[A-Za-z]{2}", country):
         raise ValueError(f"cannot make a city key from country {country!r} and name {name!r}")
     return f"{country.lower()}-{slug}"
+
+
+CITY_STREAM_PREFIX = "city/"
+COHORT_STREAM_PREFIX = "cohort/"
+
+
+def city_stream(key: str) -> str:
+    """The event stream (and Temporal workflow id) of a city: 'city/us-los-angeles-ca'."""
+    return f"{CITY_STREAM_PREFIX}{key}"
+
+
+def cohort_stream(cohort_id: str) -> str:
+    return f"{COHORT_STREAM_PREFIX}{cohort_id}"

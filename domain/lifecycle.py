@@ -58,6 +58,25 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+def derive_status(
+    *, joined: bool, withdrawn: bool, certified: bool, reminders_sent: bool,
+    stage: Stage | None, lapsed: bool,
+) -> Status:
+    """The one place that says how a city's facts read as a status (the state and the
+    registry projection both use it)."""
+    if not joined:
+        return Status.NOT_JOINED
+    if withdrawn:
+        return Status.WITHDRAWN
+    if certified:
+        if stage is not None:
+            return Status.REAPPLYING
+        return Status.RENEWAL_DUE if reminders_sent else Status.CERTIFIED
+    if stage is not None:
+        return Status.AWAITING_ANNOUNCEMENT if stage is Stage.DECIDED else Status(stage.value)
+    return Status.LAPSED if lapsed else Status.NOT_CERTIFIED
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -139,22 +158,15 @@ class CityState(_Frozen):
 
     @property
     def status(self) -> Status:
-        if self.profile is None:
-            return Status.NOT_JOINED
-        if self.withdrawn:
-            return Status.WITHDRAWN
-        cert, app = self.certification, self.application
-        if cert is not None:
-            if app is not None:
-                return Status.REAPPLYING
-            return Status.RENEWAL_DUE if cert.reminders_sent else Status.CERTIFIED
-        if app is not None:
-            if app.stage is Stage.DECIDED:
-                return Status.AWAITING_ANNOUNCEMENT
-            return Status(app.stage.value)
-        if self.lapsed_on is not None and self.last_outcome is Outcome.LAPSED:
-            return Status.LAPSED
-        return Status.NOT_CERTIFIED
+        app = self.application
+        return derive_status(
+            joined=self.profile is not None,
+            withdrawn=self.withdrawn,
+            certified=self.certification is not None,
+            reminders_sent=bool(self.certification and self.certification.reminders_sent),
+            stage=app.stage if app is not None else None,
+            lapsed=self.lapsed_on is not None and self.last_outcome is Outcome.LAPSED,
+        )
 
     @property
     def tier(self) -> Tier:

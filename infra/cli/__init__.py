@@ -10,6 +10,7 @@ import typer
 from domain.errors import DomainError, IneligibleCity, TransitionRefused
 from infra.cli.errors import CliError, Exit
 from infra.cli.score import score_command
+from infra.cli.store import db_app, projections_app, verify_command
 from infra.files import DocumentError
 
 app = typer.Typer(
@@ -30,6 +31,9 @@ def _options(
 
 
 app.command("score")(score_command)
+app.command("verify")(verify_command)
+app.add_typer(db_app, name="db")
+app.add_typer(projections_app, name="projections")
 
 
 def _exit_code(error: BaseException) -> Exit:

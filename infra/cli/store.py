@@ -1,0 +1,100 @@
+"""`wwc db migrate`, `wwc projections rebuild`, `wwc verify`: event store maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from infra.cli.errors import CliError, Exit
+from infra.cli.progress import progress_bar
+from infra.config import Settings
+from infra.db import connect
+from infra.migrate import migrate, migrations
+from infra.projections import projector
+from infra.runtime import database_url, open_pool, redact
+from infra.verify import verify_chains
+
+db_app = typer.Typer(help="The event store's database.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models kept from the event log.",
+                              no_args_is_help=True)
+
+
+@db_app.command("migrate")
+def migrate_command() -> None:
+    """Apply the schema migrations that are missing (safe to run any time)."""
+
+    async def run() -> None:
+        url = await database_url(Settings.from_env())
+        try:
+            conn = await connect(url)
+        except OSError as error:
+            raise CliError(f"cannot reach PostgreSQL at {redact(url)}: {error}",
+                           Exit.UNAVAILABLE) from None
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+        for migration in applied:
+            typer.echo(f"applied {migration.version:03d} {migration.name}")
+        typer.echo(f"schema at version {migrations()[-1].version} ({len(applied)} applied now)")
+
+    asyncio.run(run())
+
+
+@projections_app.command("rebuild")
+def rebuild_command(
+    name: Annotated[str | None, typer.Argument(
+        help="registry, cohorts or pipeline; all of them when left out.")] = None,
+) -> None:
+    """Rebuild read models from position zero of the event log, with a progress bar."""
+
+    async def run() -> None:
+        async with open_pool(Settings.from_env()) as pool:
+            keeper = projector(pool)
+            names = [name] if name else list(keeper.projections)
+            unknown = [n for n in names if n not in keeper.projections]
+            if unknown:
+                raise CliError(f"unknown projection {unknown[0]!r} (known: "
+                               f"{', '.join(keeper.projections)})", Exit.INVALID_INPUT)
+            with progress_bar() as bar:
+                for projection in names:
+                    await keeper.reset(projection)
+                    task = bar.add_task(projection, total=await keeper.pending(projection))
+                    count = await keeper.rebuild(
+                        projection, lambda n, t=task: bar.advance(t, n))  # type: ignore[misc]
+                    bar.update(task, completed=count, total=count)
+
+    asyncio.run(run())
+
+
+def verify_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Walk the event log and check every stream's hash chain; exit 7 on a break."""
+
+    async def run() -> None:
+        async with open_pool(Settings.from_env()) as pool, pool.acquire() as conn:
+            total = await conn.fetchval("SELECT count(*) FROM wwc_events")
+            with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
+                task = bar.add_task("verify", total=total)
+                result = await verify_chains(conn, lambda n: bar.advance(task, n))
+        first = result.first_break
+        if as_json:
+            typer.echo(json.dumps({"events": result.events, "streams": result.streams,
+                                   "ok": first is None,
+                                   "first_break": first.model_dump() if first else None,
+                                   "breaks": len(result.breaks)}))
+        elif first is None:
+            typer.echo(f"ok: {result.events} events in {result.streams} streams, "
+                       "every hash chain holds")
+        if first is not None:
+            message = (f"hash chain broken at position {first.position} ({first.stream_id} "
+                       f"v{first.stream_version}, {first.event_type}): {first.reason}; "
+                       f"{len(result.breaks)} event(s) affected")
+            raise CliError(message, Exit.INTEGRITY)
+
+    asyncio.run(run())

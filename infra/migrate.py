@@ -1,0 +1,70 @@
+"""Ordered, versioned SQL migrations (`infra/migrations/NNN_name.sql`), applied once each
+and recorded in `wwc_schema_migrations`. Safe to run from several processes at once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+# Any constant works; it only has to be the same for every migrator.
+_LOCK_KEY = 0x77776301
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+class MigrationError(Exception):
+    pass
+
+
+def migrations() -> list[Migration]:
+    folder = resources.files("infra") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number, _, rest = entry.name.partition("_")
+            found.append(Migration(int(number), rest.removesuffix(".sql"),
+                                   entry.read_text("utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+async def migrate(conn: asyncpg.Connection[Any]) -> list[Migration]:
+    """Apply what is missing; returns the migrations applied now."""
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS wwc_schema_migrations (
+                   version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {r["version"]: r["checksum"] for r in
+                   await conn.fetch("SELECT version, checksum FROM wwc_schema_migrations")}
+        done = []
+        for migration in migrations():
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version} ({migration.name}) changed after it "
+                        "was applied; add a new migration instead of editing an applied one")
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO wwc_schema_migrations (version, name, checksum) "
+                    "VALUES ($1, $2, $3)", migration.version, migration.name, migration.checksum)
+            done.append(migration)
+        return done
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)

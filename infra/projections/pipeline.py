@@ -1,0 +1,38 @@
+"""The application pipeline: which city is at which stage, since when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.city import CITY_STREAM_PREFIX
+from infra.eventstore.model import RecordedEvent
+from infra.projections.base import KeyedRowProjection, Row, day
+from infra.projections.stages import advance_stage
+
+
+class PipelineProjection(KeyedRowProjection):
+    name = "pipeline"
+    table = "wwc_pipeline"
+    key = "city_key"
+    stream_prefix = CITY_STREAM_PREFIX
+    columns = ("city_key", "application", "standard_id", "reapplication", "stage",
+               "stage_since", "open_clarifications", "opened_on")
+    event_types = frozenset({
+        "application.opened", "assessment.submitted", "review.reviewer_assigned",
+        "review.clarification_requested", "review.clarification_answered", "review.completed",
+        "certification.decided", "certification.announced", "city.withdrew",
+    })
+
+    def reduce(self, row: Row | None, event_type: str, data: dict[str, Any],
+               event: RecordedEvent) -> Row | None:
+        if event_type == "application.opened":
+            row = {"city_key": event.stream_id[len(CITY_STREAM_PREFIX):],
+                   "application": data["number"], "standard_id": data["standard_id"],
+                   "reapplication": data["reapplication"], "opened_on": day(data["on"]),
+                   "application_stage": None}
+        if row is None:
+            return None
+        row = {**row, "application_stage": row.get("application_stage", row.get("stage"))}
+        advance_stage(row, event_type, data)
+        stage = row.pop("application_stage")
+        return None if stage is None else {**row, "stage": stage}

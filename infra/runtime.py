@@ -1,0 +1,69 @@
+"""Composition root for the database side: where the event store lives, and opening it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from infra.cli.errors import CliError, Exit
+from infra.config import Settings
+from infra.db import (
+    EMBEDDED_DATABASE,
+    connect,
+    create_pool,
+    embedded_server_url,
+    ensure_database,
+    with_database,
+)
+from infra.migrate import migrate
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+async def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started if need be) `wwc` database."""
+    if settings.database_url:
+        return settings.database_url
+    pgdata = (settings.data_dir / "postgres").resolve()
+    admin = await asyncio.to_thread(embedded_server_url, pgdata)
+    await ensure_database(admin, EMBEDDED_DATABASE)
+    return with_database(admin, EMBEDDED_DATABASE)
+
+
+_UNREACHABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.InvalidCatalogNameError,
+                asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidPasswordError,
+                TimeoutError)
+
+
+@asynccontextmanager
+async def open_pool(settings: Settings, *, run_migrations: bool = True,
+                    size: int | None = None) -> AsyncIterator[asyncpg.Pool[Any]]:
+    url = await database_url(settings)
+    try:
+        if run_migrations:
+            conn = await connect(url)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+        pool = await create_pool(url, size=size or settings.db_pool_size)
+    except _UNREACHABLE as error:
+        raise CliError(f"cannot reach PostgreSQL at {redact(url)}: {error}",
+                       Exit.UNAVAILABLE) from None
+    try:
+        yield pool
+    finally:
+        await pool.close()
