@@ -3,13 +3,13 @@ the embedded server used when no URL is configured."""
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 # What a query helper accepts: a plain connection or one borrowed from a pool. (A string:
@@ -19,11 +19,15 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 EMBEDDED_DATABASE = "wwc"
 
 
+def _encode_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     # JSONB in and out as Python objects, for every connection of the pool.
     for type_name in ("jsonb", "json"):
-        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=json.dumps,
-                                  decoder=json.loads, format="text")
+        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json,
+                                  decoder=orjson.loads, format="text")
 
 
 async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:

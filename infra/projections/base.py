@@ -29,6 +29,11 @@ class Projection(Protocol):
     @property
     def tables(self) -> tuple[str, ...]: ...
 
+    @property
+    def omit_data_keys(self) -> tuple[str, ...]:
+        """Top-level keys of event data the projection never reads (not fetched)."""
+        ...
+
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None: ...
 
 
@@ -43,10 +48,16 @@ class KeyedRowProjection(ABC):
     columns: ClassVar[tuple[str, ...]]
     event_types: ClassVar[frozenset[str]]
     stream_prefix: ClassVar[str]
+    # The bulky parts of application events; no row-per-city read model needs them.
+    omit_data_keys: ClassVar[tuple[str, ...]] = ("report", "answers")
 
     @property
     def tables(self) -> tuple[str, ...]:
         return (self.table,)
+
+    def finish(self, row: Row) -> Row:
+        """Derive a row's computed columns once per page, after its events are folded."""
+        return row
 
     @abstractmethod
     def reduce(self, row: Row | None, event_type: str, data: dict[str, Any],
@@ -64,9 +75,10 @@ class KeyedRowProjection(ABC):
                 f"SELECT * FROM {self.table} WHERE {self.key} = ANY($1::text[])", keys)}
         for event in mine:
             key = event.stream_id[len(self.stream_prefix):]
+            # Rows loaded or made on this page are this page's own: reduce may change them.
             rows[key] = self.reduce(rows.get(key), event.event_type, current_data(event), event)
         gone = [k for k in keys if rows.get(k) is None]
-        kept = [row for k in keys if (row := rows.get(k)) is not None]
+        kept = [self.finish(row) for k in keys if (row := rows.get(k)) is not None]
         if gone:
             await conn.execute(f"DELETE FROM {self.table} WHERE {self.key} = ANY($1::text[])",
                                gone)
@@ -113,7 +125,8 @@ class Projector:
                     name)
                 after = LogCursor(row["tx_id"], row["position"]) if row else START
                 page = await fetch_log_page(conn, after, self._page_size,
-                                            sorted(projection.event_types))
+                                            sorted(projection.event_types),
+                                            projection.omit_data_keys)
                 if not page:
                     return total
                 await projection.apply(conn, page)

@@ -14,6 +14,7 @@ class CohortProjection:
     name = "cohorts"
     tables: tuple[str, ...] = ("wwc_cohort_cities", "wwc_cohorts")
     event_types = frozenset({"cohort.created", "cohort.city_added", "cohort.announced"})
+    omit_data_keys: tuple[str, ...] = ()
 
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         # Cohort events are few (a handful a year), so one statement each is plenty.

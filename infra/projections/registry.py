@@ -47,14 +47,16 @@ class RegistryProjection(KeyedRowProjection):
                 row[column] = None
         if row is None:
             return None  # an event before the join: nothing to show
-        row = dict(row)
-        if event_type == "application.opened" and row["tier"] == "none":
-            row["standard_id"] = data["standard_id"]
         if event_type == "application.opened":
             row["applications"] = data["number"]
+            if row["tier"] == "none":  # a certified city keeps its awarded standard
+                row["standard_id"] = data["standard_id"]
         advance_stage(row, event_type, data)
         _REDUCERS.get(event_type, _unchanged)(row, data)
         row["updated_on"] = day(data["on"])
+        return row
+
+    def finish(self, row: Row) -> Row:
         stage = row.get("application_stage")
         row["status"] = derive_status(
             joined=True, withdrawn=row["withdrawn"], certified=row["tier"] != "none",

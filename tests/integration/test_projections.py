@@ -153,6 +153,7 @@ class CrashOnce:
     def __init__(self, inner: Any) -> None:
         self.inner, self.pages = inner, 0
         self.name, self.event_types, self.tables = inner.name, inner.event_types, inner.tables
+        self.omit_data_keys = inner.omit_data_keys
 
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         self.pages += 1

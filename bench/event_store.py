@@ -1,0 +1,298 @@
+"""Event store benchmark: every figure beside a bare-asyncpg ceiling measured in the same run.
+
+    .venv/bin/python bench/event_store.py              # 1,000,000-event log (a few minutes)
+    .venv/bin/python bench/event_store.py --events 100000
+
+Runs on a throwaway embedded PostgreSQL unless WWC_BENCH_DATABASE_URL names a server (a
+fresh database is created there and dropped afterwards). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from domain import commands as c
+from domain.answers import Answers, CriterionAnswer
+from domain.city import city_stream
+from infra.db import (
+    connect,
+    create_pool,
+    embedded_server_url,
+    stop_embedded_server,
+    with_database,
+)
+from infra.eventstore.mapper import encode
+from infra.eventstore.model import START, NewEvent
+from infra.eventstore.postgres import PostgresEventStore, fetch_log_page
+from infra.migrate import migrate
+from infra.projections import projector
+from infra.standards import load_catalog
+
+EVENTS_PER_CITY = 100
+
+
+def city_template() -> list[tuple[str, int, dict[str, Any]]]:
+    """A real ~100-event city history (three application cycles) from the domain decider."""
+    from domain.lifecycle import CityState, decide, evolve
+    from domain.report import build_report
+    from domain.rules import ProgramRules
+
+    catalog, rules = load_catalog(), ProgramRules()
+    state, events = CityState(), []
+
+    def run(command: c.Command, on: date) -> None:
+        nonlocal state
+        for event in decide(state, command, on, standards=catalog, rules=rules):
+            state = evolve(state, event)
+            events.append(event)
+
+    def cycle(met: int, start: date) -> None:
+        standard = catalog["wwc-2022"]
+        claimed = Answers(criteria={code: CriterionAnswer(met=True, evidence=("https://x",))
+                                    for code in standard.codes[:met]},
+                          outcomes={"broadband": True})
+        run(c.SubmitAssessment(answers=claimed), start)
+        run(c.AssignReviewer(reviewer="reviewer"), start)
+        for code in claimed.criteria:
+            run(c.RecordCriterionReview(code=code, met=True), start)
+        run(c.CompleteReview(), start)
+        app = state.application
+        assert app is not None
+        run(c.RecordDecision(report=build_report(standard, app.reviewed_answers())), start)
+        run(c.Announce(cohort_id=f"{start.year}"), start)
+
+    run(c.JoinNetwork(name="Template", country="US", population=100_000), date(2023, 1, 2))
+    cycle(31, date(2023, 2, 1))
+    run(c.SendRenewalReminder(lead_days=180), date(2025, 8, 5))
+    run(c.Reapply(), date(2025, 9, 1))
+    cycle(31, date(2025, 10, 1))
+    run(c.Reapply(), date(2026, 9, 1))
+    cycle(35, date(2026, 10, 1))
+    encoded = [encode(e, uuid.uuid4()) for e in events]
+    return [(e.event_type, e.schema_version, e.data) for e in encoded][:EVENTS_PER_CITY]
+
+
+def city_events(template: list[tuple[str, int, dict[str, Any]]], n: int) -> list[NewEvent]:
+    key = f"us-bench-{n}"
+    out = []
+    for event_type, version, data in template:
+        if event_type == "city.joined":
+            data = {**data, "city_key": key, "name": f"Bench {n}"}
+        out.append(NewEvent(event_id=uuid.uuid4(), event_type=event_type,
+                            schema_version=version, data=data))
+    return out
+
+
+async def fill(pool: asyncpg.Pool[Any], cities: int, writers: int) -> float:
+    template = city_template()
+    store = PostgresEventStore(pool)
+    queue = list(range(cities))
+    done = 0
+    started = time.perf_counter()
+
+    async def writer() -> None:
+        nonlocal done
+        while queue:
+            n = queue.pop()
+            await store.append(city_stream(f"us-bench-{n}"), 0, city_events(template, n))
+            done += 1
+            if done % 1000 == 0:
+                rate = done * EVENTS_PER_CITY / (time.perf_counter() - started)
+                print(f"  filled {done * EVENTS_PER_CITY:>9,} events ({rate:,.0f}/s)",
+                      flush=True)
+
+    await asyncio.gather(*(writer() for _ in range(writers)))
+    return time.perf_counter() - started
+
+
+BARE_TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
+    position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, stream_id text NOT NULL,
+    stream_version integer NOT NULL, event_id uuid NOT NULL, event_type text NOT NULL,
+    data jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"""
+
+
+ROUNDS = 3
+_next_offset: dict[Callable[[int, int], Awaitable[None]], int] = {}
+
+
+async def rate(total_ops: int, writers: int, op: Callable[[int, int], Awaitable[None]]) -> float:
+    """Run `total_ops` calls of op(writer, i) over `writers` concurrent tasks; ops/second."""
+    per_writer = total_ops // writers
+    offset = _next_offset.get(op, 0)  # a stream continues where its last round ended
+    _next_offset[op] = offset + per_writer
+
+    async def run(w: int) -> None:
+        for i in range(offset, offset + per_writer):
+            await op(w, i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(w) for w in range(writers)))
+    return per_writer * writers / (time.perf_counter() - started)
+
+
+async def append_rates(pool: asyncpg.Pool[Any], bare_pool: asyncpg.Pool[Any],
+                       ops: int) -> list[tuple[str, float, float, float]]:
+    store = PostgresEventStore(pool)
+    await pool.execute(BARE_TABLE)
+    payload = {"on": "2024-01-01", "reviewer": "r"}
+    # Bare asyncpg with its default codecs: jsonb travels as the JSON text itself.
+    raw_payload = json.dumps(payload)
+    rows = []
+    for batch in (1, 10):
+        for writers in (1, 4, 16):
+            tag = uuid.uuid4().hex[:6]
+
+            async def ours(w: int, i: int, batch: int = batch, tag: str = tag) -> None:
+                events = [NewEvent(event_id=uuid.uuid4(), event_type="review.reviewer_assigned",
+                                   schema_version=1, data=payload) for _ in range(batch)]
+                await store.append(f"bench/{tag}/{w}", i * batch, events)
+
+            async def bare_insert(w: int, i: int, batch: int = batch, tag: str = tag) -> None:
+                # One statement is one transaction: the cheapest way to commit a batch.
+                await bare_pool.execute(
+                        "INSERT INTO bench_bare (stream_id, stream_version, event_id, "
+                        "event_type, data) SELECT $1, v, gen_random_uuid(), $3, $4::jsonb "
+                        "FROM generate_series($2::int + 1, $2::int + $5) v",
+                        f"bare/{tag}/{w}", i * batch, "review.reviewer_assigned", raw_payload,
+                        batch)
+
+            async def bare_copy(w: int, i: int, batch: int = batch, tag: str = tag) -> None:
+                records = [(f"copy/{tag}/{w}", i * batch + k + 1, uuid.uuid4(),
+                            "review.reviewer_assigned", raw_payload) for k in range(batch)]
+                async with bare_pool.acquire() as conn:
+                    await conn.copy_records_to_table(
+                        "bench_bare", records=records,
+                        columns=["stream_id", "stream_version", "event_id", "event_type",
+                                 "data"])
+
+            n = ops if batch == 1 else ops // 4
+            # Interleaved rounds, median of each: the machine's commit latency drifts.
+            samples: dict[str, list[float]] = {"ours": [], "insert": [], "copy": []}
+            for _ in range(ROUNDS):
+                samples["ours"].append(await rate(n // ROUNDS, writers, ours) * batch)
+                samples["insert"].append(await rate(n // ROUNDS, writers, bare_insert) * batch)
+                samples["copy"].append(await rate(n // ROUNDS, writers, bare_copy) * batch)
+            rows.append((f"append {batch:>2}-event batches, {writers:>2} writers",
+                         statistics.median(samples["ours"]), statistics.median(samples["insert"]),
+                         statistics.median(samples["copy"])))
+    return rows
+
+
+async def catch_up_rate(pool: asyncpg.Pool[Any]) -> tuple[float, float, int]:
+    """Best of two interleaved passes each (the first pass also warms the cache)."""
+    ours_rates, raw_rates, count = [], [], 0
+    for _ in range(2):
+        started, cursor, count = time.perf_counter(), START, 0
+        while page := await fetch_log_page(pool, cursor, 5000):
+            count += len(page)
+            cursor = page[-1].cursor
+        ours_rates.append(count / (time.perf_counter() - started))
+        # The ceiling: paging by position alone, raw rows, no gap-free horizon, no records.
+        started, last, raw = time.perf_counter(), 0, 0
+        while rows := await pool.fetch(
+                "SELECT position, tx_id, stream_id, stream_version, event_id, event_type, "
+                "schema_version, data, metadata, recorded_at FROM wwc_events "
+                "WHERE position > $1 ORDER BY position LIMIT 5000", last):
+            raw += len(rows)
+            last = rows[-1]["position"]
+        raw_rates.append(raw / (time.perf_counter() - started))
+    return max(ours_rates), max(raw_rates), count
+
+
+async def stream_latency(pool: asyncpg.Pool[Any], cities: int,
+                         samples: int = 1000) -> tuple[list[float], list[float]]:
+    store = PostgresEventStore(pool)
+    picks = [city_stream(f"us-bench-{random.randrange(cities)}") for _ in range(samples)]
+    ours, bare = [], []
+    for stream in picks:
+        t = time.perf_counter()
+        events = await store.read_stream(stream)
+        ours.append(time.perf_counter() - t)
+        assert len(events) == EVENTS_PER_CITY
+        t = time.perf_counter()
+        await pool.fetch("SELECT * FROM wwc_events WHERE stream_id = $1 "
+                         "ORDER BY stream_version", stream)
+        bare.append(time.perf_counter() - t)
+    return ours, bare
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+
+
+async def main(args: argparse.Namespace) -> None:
+    external = os.environ.get("WWC_BENCH_DATABASE_URL")
+    tmp = Path(tempfile.mkdtemp(prefix="wwc-bench-"))
+    admin = external or embedded_server_url(tmp / "pg")
+    name = f"wwc_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = with_database(admin, name)
+    try:
+        setup = await connect(url)
+        await migrate(setup)
+        await setup.close()
+        pool = await create_pool(url, size=20)
+        cities = args.events // EVENTS_PER_CITY
+        print(f"filling a log of {cities * EVENTS_PER_CITY:,} events "
+              f"({cities:,} cities x {EVENTS_PER_CITY})", flush=True)
+        seconds = await fill(pool, cities, writers=4)
+        print(f"  done in {seconds:.0f} s\n", flush=True)
+
+        print(f"{'figure':<44}{'ours':>12}{'INSERT':>12}{'ratio':>8}{'COPY':>12}{'ratio':>8}")
+        bare_pool = await asyncpg.create_pool(url, min_size=1, max_size=20)
+        assert bare_pool is not None
+        for label, ours, insert, copy in await append_rates(pool, bare_pool, args.appends):
+            print(f"{label + ' (events/s)':<44}{ours:>12,.0f}{insert:>12,.0f}"
+                  f"{ours / insert:>8.2f}{copy:>12,.0f}{ours / copy:>8.2f}", flush=True)
+
+        ours, raw, count = await catch_up_rate(pool)
+        print(f"{'catch-up read, gap-free (events/s)':<44}{ours:>12,.0f}{raw:>12,.0f}"
+              f"{ours / raw:>8.2f}   (ceiling: raw rows paged by position)")
+
+        keeper = projector(pool)
+        started = time.perf_counter()
+        rebuilt = sum([await keeper.rebuild(n) for n in ("registry", "pipeline")])
+        rebuild_rate = rebuilt / (time.perf_counter() - started)
+        print(f"{'projection rebuild, registry+pipeline (ev/s)':<44}{rebuild_rate:>12,.0f}"
+              f"{ours:>12,.0f}{rebuild_rate / ours:>8.2f}   (ceiling: gap-free read alone; "
+              f"{rebuilt:,} events applied)")
+
+        ours_lat, bare_lat = await stream_latency(pool, cities)
+        for q in (50, 99):
+            a, b = pct(ours_lat, q), pct(bare_lat, q)
+            print(f"{f'stream read p{q}, 100 of {count:,} events (ms)':<44}{a:>12.2f}{b:>12.2f}"
+                  f"{a / b:>8.2f}   (ceiling: bare asyncpg fetch)")
+        await pool.close()
+        await bare_pool.close()
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+        if not external:
+            stop_embedded_server(tmp / "pg")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000,
+                        help="size of the log to fill first (default 1,000,000)")
+    parser.add_argument("--appends", type=int, default=4000,
+                        help="single-event appends per configuration (default 4,000)")
+    asyncio.run(main(parser.parse_args()))
