@@ -3,6 +3,7 @@ workflow layer turns each into a Temporal update whose validator runs the decide
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -69,6 +70,9 @@ class RecordDecision(Command):
 
 class Announce(Command):
     cohort_id: NonEmpty
+    # The cohort's announcement date when it is announced on schedule (a timer may fire a
+    # little after it); None = today.
+    announced_on: date | None = None
 
 
 class SendRenewalReminder(Command):

@@ -363,14 +363,21 @@ def _complete_review(
     return [e.ReviewCompleted(outcomes=dict(outcomes), on=now)]
 
 
-def _record_decision(
-    state: CityState, app: Application, command: c.RecordDecision, now: date
-) -> list[e.Event]:
+def ensure_decidable(state: CityState) -> Application:
+    """Refuse unless the city's application is ready for a decision (before any scoring)."""
+    app = _require_application(state)
     if app.stage is not Stage.REVIEW_COMPLETE:
         raise TransitionRefused(
             "cannot decide before the review is complete (the application is "
             f"{app.stage.value.replace('_', ' ')})", code="review_not_complete",
         )
+    return app
+
+
+def _record_decision(
+    state: CityState, app: Application, command: c.RecordDecision, now: date
+) -> list[e.Event]:
+    ensure_decidable(state)
     result = command.report.score
     if result.standard != app.standard_id:
         raise TransitionRefused(
@@ -399,11 +406,18 @@ def _announce(
             "no certified decision awaits announcement")
         raise TransitionRefused(
             f"only a certified decision can be announced ({where})", code="not_certified")
+    day = command.announced_on or now
+    if day > now:
+        raise TransitionRefused(f"cannot announce on {day}, a date still to come",
+                                code="future_date")
+    if day < decision.decided_on:
+        raise TransitionRefused(f"cannot announce on {day}, before the decision of "
+                                f"{decision.decided_on}", code="before_decision")
     previous = state.certification.tier if state.certification else None
     return [e.CertificationAnnounced(
         cohort_id=command.cohort_id, standard_id=decision.standard_id, tier=decision.tier,
         previous_tier=previous, outcome=classify_outcome(previous, decision.tier),
-        expires_on=rules.expiry(now), on=now,
+        expires_on=rules.expiry(day), on=day,
     )]
 
 

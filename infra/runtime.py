@@ -9,7 +9,6 @@ from typing import Any
 
 import asyncpg
 
-from infra.cli.errors import CliError, Exit
 from infra.config import Settings
 from infra.db import (
     EMBEDDED_DATABASE,
@@ -19,6 +18,7 @@ from infra.db import (
     ensure_database,
     with_database,
 )
+from infra.errors import CliError, Exit
 from infra.migrate import migrate
 
 

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.pg", "tests.temporal"]

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from domain.errors import DomainError, IneligibleCity, TransitionRefused
-from infra.cli.errors import CliError, Exit
 from infra.cli.score import score_command
+from infra.cli.service import worker_command
 from infra.cli.store import db_app, projections_app, verify_command
+from infra.errors import CliError, Exit
 from infra.files import DocumentError
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ def _options(
 
 app.command("score")(score_command)
 app.command("verify")(verify_command)
+app.command("worker")(worker_command)
 app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 

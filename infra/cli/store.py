@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from infra.cli.errors import CliError, Exit
 from infra.cli.progress import progress_bar
 from infra.config import Settings
 from infra.db import connect
+from infra.errors import CliError, Exit
 from infra.migrate import migrate, migrations
 from infra.projections import projector
 from infra.runtime import database_url, open_pool, redact

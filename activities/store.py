@@ -1,0 +1,40 @@
+"""Persisting domain events. Idempotent: the workflow chooses the event ids and the
+expected version, so a retry after a timeout stores nothing twice."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResponse
+from infra.eventstore import ConcurrencyError, EventStore, IdempotencyConflict, NewEvent
+
+log = structlog.get_logger("wwc.activities")
+
+
+class StoreActivities:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    @activity.defn(name=APPEND_EVENTS)
+    async def append_events(self, request: AppendRequest) -> AppendResponse:
+        events = [NewEvent(event_id=UUID(e.event_id), event_type=e.event_type,
+                           schema_version=e.schema_version, data=e.data,
+                           metadata=request.metadata) for e in request.events]
+        try:
+            result = await self._store.append(request.stream_id, request.expected_version,
+                                              events)
+        except (ConcurrencyError, IdempotencyConflict) as error:
+            # Retrying cannot help: the stream moved on without this workflow, or an id was
+            # reused. Fail the command that caused it; nothing was written.
+            raise ApplicationError(str(error), type=type(error).__name__,
+                                   non_retryable=True) from error
+        log.info("events appended", stream_id=request.stream_id,
+                 types=[e.event_type for e in request.events],
+                 version=result.next_expected_version, duplicate=result.duplicate)
+        return AppendResponse(positions=result.positions,
+                              next_expected_version=result.next_expected_version,
+                              duplicate=result.duplicate)

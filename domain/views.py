@@ -1,0 +1,58 @@
+"""What operators read about a city: a compact view of its state (query and update results)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.lifecycle import CityState, Status
+from domain.tiers import Outcome, Tier
+
+
+class CityView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    city_key: str | None
+    name: str | None
+    country: str | None
+    status: Status
+    tier: Tier
+    version: int
+    program_date: date
+    standard_id: str | None = None
+    application: int | None = None
+    stage: str | None = None
+    reviewer: str | None = None
+    open_clarifications: tuple[int, ...] = ()
+    cohort_id: str | None = None
+    awarded_on: date | None = None
+    expires_on: date | None = None
+    last_decision_tier: Tier | None = None
+    last_percent: float | None = None
+    last_outcome: Outcome | None = None
+
+
+def city_view(state: CityState, today: date) -> CityView:
+    profile, app, cert = state.profile, state.application, state.certification
+    decision = state.last_decision
+    return CityView(
+        city_key=profile.city_key if profile else None,
+        name=profile.name if profile else None,
+        country=profile.country if profile else None,
+        status=state.status,
+        tier=state.tier,
+        version=state.version,
+        program_date=today,
+        standard_id=app.standard_id if app else (cert.standard_id if cert else None),
+        application=app.number if app else None,
+        stage=app.stage.value if app else None,
+        reviewer=app.reviewer if app else None,
+        open_clarifications=tuple(q.id for q in app.open_clarifications()) if app else (),
+        cohort_id=cert.cohort_id if cert else None,
+        awarded_on=cert.announced_on if cert else None,
+        expires_on=cert.expires_on if cert else None,
+        last_decision_tier=decision.tier if decision else None,
+        last_percent=decision.percent if decision else None,
+        last_outcome=state.last_outcome,
+    )

@@ -1,0 +1,19 @@
+"""`wwc worker`: run the Temporal worker (activities and workflows) for this service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from infra.config import Settings
+from infra.logs import configure_logging
+from infra.worker import serve
+
+
+def worker_command() -> None:
+    """Run the worker until SIGINT/SIGTERM (then finish in-flight work and exit).
+
+    Uses WWC_TEMPORAL_ADDRESS and WWC_DATABASE_URL, or starts the embedded Temporal dev
+    server and PostgreSQL in WWC_DATA_DIR when they are not set."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(serve(settings))

@@ -1,0 +1,66 @@
+"""Every refused command answers with the domain's reason and leaves nothing behind: no
+event in the store, nothing in the workflow's history."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import pytest
+
+from domain import commands as c
+from domain.city import city_stream
+from infra.operations import CommandRefused, Operations
+from tests.factories import WWC_2022, answers
+from tests.integration.test_city_lifecycle import JOIN, KEY, assess
+from tests.temporal import Service, program_clock
+
+Act = Callable[[Operations], Awaitable[object]]
+
+CASES: list[tuple[str, str, Act, str, str]] = [
+    # (name, stage to reach first, command, code, message)
+    ("decide before review complete", "joined",
+     lambda ops: ops.command(KEY, "decide"), "review_not_complete",
+     "cannot decide before the review is complete"),
+    ("unknown criterion", "joined",
+     lambda ops: ops.command(KEY, "submit_assessment", c.SubmitAssessment(
+         answers=answers(WWC_2022, ["DM1", "XX9"]))), "unknown_criterion",
+     "unknown criterion code XX9"),
+    ("missing evidence", "joined",
+     lambda ops: ops.command(KEY, "submit_assessment", c.SubmitAssessment(
+         answers=answers(WWC_2022, 5, evidence=False))), "missing_evidence",
+     "criterion DM1 is claimed as met but lacks evidence"),
+    ("review in the wrong state", "joined",
+     lambda ops: ops.command(KEY, "record_review", c.RecordCriterionReview(code="DM1")),
+     "wrong_stage", "cannot record a criterion review: the application is assessing"),
+    ("announce a city not certified", "reviewed",
+     lambda ops: ops.command(KEY, "announce", c.Announce(cohort_id="x")), "not_certified",
+     "only a certified decision can be announced"),
+    ("join twice", "joined", lambda ops: ops.join(JOIN), "already_joined",
+     "already joined"),
+    ("reapply while an application is open", "joined",
+     lambda ops: ops.command(KEY, "reapply", c.Reapply()), "application_open",
+     "application 1 is still assessing"),
+]
+
+
+@pytest.mark.parametrize(("name", "stage", "act", "code", "message"), CASES,
+                         ids=[case[0] for case in CASES])
+async def test_refused_command_leaves_nothing_behind(
+    service: Service, name: str, stage: str, act: Act, code: str, message: str
+) -> None:
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=200))
+    await ops.join(JOIN)
+    if stage == "reviewed":
+        await assess(ops, KEY, 31)
+    handle = service.client.get_workflow_handle(city_stream(KEY))
+    events_before = await service.store.stream_version(city_stream(KEY))
+    history_before = len((await handle.fetch_history()).events)
+
+    with pytest.raises(CommandRefused, match=message) as refused:
+        await act(ops)
+
+    assert refused.value.code == code
+    assert await service.store.stream_version(city_stream(KEY)) == events_before
+    # A validator's rejection is never written to the workflow's history.
+    assert len((await handle.fetch_history()).events) == history_before

@@ -1,0 +1,159 @@
+"""One workflow per cohort (id `cohort/<id>`): it gathers the certified decisions not yet
+announced and announces them on its date (a durable timer on the program clock) or at
+once when an operator says so. Only certified cities are announced."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ConfigDict
+
+    from activities.contracts import (
+        ANNOUNCE_CITY,
+        APPEND_EVENTS,
+        AWAITING_ANNOUNCEMENT,
+        AnnounceCityRequest,
+        AnnounceCityResponse,
+        AppendRequest,
+        AppendResponse,
+        AwaitingAnnouncementRequest,
+        AwaitingAnnouncementResponse,
+        EventEnvelope,
+    )
+    from domain import cohort as cohorts
+    from domain import events as e
+    from domain.city import cohort_stream
+    from domain.clock import ProgramClock, midnight
+    from workflows import search
+    from workflows.city import STORE_RETRY, STORE_TIMEOUT, event_id
+
+
+class CohortInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cohort_id: str
+    announce_on: date
+    clock: ProgramClock
+
+
+class CohortResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cohort_id: str
+    announced_on: date | None
+    cities: tuple[cohorts.CohortCity, ...]
+    skipped: tuple[str, ...] = ()
+
+
+@workflow.defn(name="Cohort")
+class CohortWorkflow:
+    @workflow.init
+    def __init__(self, input: CohortInput) -> None:
+        self.input = input
+        self.clock = input.clock
+        self.stream = cohort_stream(input.cohort_id)
+        self.state = cohorts.CohortState()
+        self.announce_now = False
+        self.clock_changed = False
+        self.skipped: tuple[str, ...] = ()
+
+    def today(self) -> date:
+        return self.clock.today(workflow.now())
+
+    @workflow.run
+    async def run(self, input: CohortInput) -> CohortResult:
+        workflow.upsert_search_attributes([search.KIND.value_set("cohort"),
+                                           search.COHORT.value_set(input.cohort_id)])
+        await self._record(cohorts.create(self.state, input.cohort_id, input.announce_on,
+                                          self.today()), "create")
+        scheduled = True
+        while not self.announce_now:
+            delay = self.clock.real_delay(workflow.now(), midnight(input.announce_on))
+            if delay is not None and delay <= timedelta(0):
+                break
+            try:
+                # A durable timer on the program clock; re-armed if the clock changes.
+                await workflow.wait_condition(lambda: self.announce_now or self.clock_changed,
+                                              timeout=delay)
+            except TimeoutError:
+                break
+            self.clock_changed = False
+        else:
+            scheduled = False
+        # On schedule the cohort's own date is the announcement date (the timer may fire a
+        # little after it on a fast clock); announced early, it is today.
+        await self._announce(input.announce_on if scheduled else self.today())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.result()
+
+    async def _announce(self, day: date) -> None:
+        awaiting = await workflow.execute_activity(
+            AWAITING_ANNOUNCEMENT, AwaitingAnnouncementRequest(cohort_id=self.input.cohort_id),
+            result_type=AwaitingAnnouncementResponse, start_to_close_timeout=STORE_TIMEOUT)
+        skipped = []
+        for city in awaiting.cities:
+            outcome = await workflow.execute_activity(
+                ANNOUNCE_CITY,
+                AnnounceCityRequest(city_key=city.city_key, cohort_id=self.input.cohort_id,
+                                    announced_on=day),
+                result_type=AnnounceCityResponse, start_to_close_timeout=STORE_TIMEOUT)
+            if outcome.announced:
+                member = cohorts.CohortCity(city_key=city.city_key, name=city.name,
+                                            tier=outcome.tier)
+                await self._record(cohorts.add_city(self.state, member, day), "add")
+            else:
+                skipped.append(f"{city.city_key}: {outcome.reason}")
+        self.skipped = tuple(skipped)
+        await self._record(cohorts.announce(self.state, day), "announce")
+
+    async def _record(self, events: list[e.Event], what: str) -> None:
+        if not events:
+            return
+        base = self.state.version
+        await workflow.execute_activity(
+            APPEND_EVENTS,
+            AppendRequest(
+                stream_id=self.stream, expected_version=base,
+                events=tuple(EventEnvelope(event_id=event_id(self.stream, base + i + 1),
+                                           event_type=ev.TYPE, schema_version=ev.SCHEMA_VERSION,
+                                           data=e.event_to_data(ev))
+                             for i, ev in enumerate(events)),
+                metadata={"actor": "cohort", "correlation_id": f"cohort:{what}",
+                          "workflow_id": workflow.info().workflow_id,
+                          "run_id": workflow.info().run_id}),
+            result_type=AppendResponse, start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY)
+        for event in events:
+            self.state = cohorts.evolve(self.state, event)
+
+    def result(self) -> CohortResult:
+        return CohortResult(cohort_id=self.input.cohort_id,
+                            announced_on=self.state.announced_on, cities=self.state.cities,
+                            skipped=self.skipped)
+
+    @workflow.query(name="view")
+    def view(self) -> CohortResult:
+        return self.result()
+
+    @workflow.signal(name="set_clock")
+    def set_clock(self, clock: ProgramClock) -> None:
+        self.clock = clock
+        self.clock_changed = True
+
+    @workflow.update(name="announce_now")
+    async def announce_now_update(self) -> CohortResult:
+        """Announce at once instead of waiting for the cohort's date."""
+        self.announce_now = True
+        await workflow.wait_condition(lambda: self.state.announced_on is not None)
+        return self.result()
+
+    @announce_now_update.validator
+    def _announce_now_ok(self) -> None:
+        if self.state.announced_on is not None or self.announce_now:
+            raise ApplicationError(f"cohort {self.input.cohort_id} is already announced",
+                                   type="already_announced", non_retryable=True)
+
