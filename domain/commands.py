@@ -46,6 +46,12 @@ class RecordCriterionReview(Command):
     note: str = ""
 
 
+class RecordReviews(Command):
+    """A review team's validation sheet: many criterion reviews in one command."""
+
+    reviews: Annotated[tuple[RecordCriterionReview, ...], Field(min_length=1)]
+
+
 class RequestClarification(Command):
     criterion: NonEmpty
     question: NonEmpty

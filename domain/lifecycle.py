@@ -220,11 +220,13 @@ def decide(
             return [e.ReviewerAssigned(reviewer=command.reviewer, on=now)]
         case c.RecordCriterionReview():
             _require_stage(app, _REVIEWING, "record a criterion review")
-            answer = CriterionAnswer(met=command.met, items=command.items)
-            check_answers(standard, Answers(criteria={command.code: answer}),
-                          require_evidence=False)
-            return [e.CriterionReviewed(code=command.code, answer=answer, note=command.note,
-                                        on=now)]
+            return [_reviewed(standard, command, now)]
+        case c.RecordReviews():
+            _require_stage(app, _REVIEWING, "record criterion reviews")
+            codes = [r.code for r in command.reviews]
+            if len(set(codes)) != len(codes):
+                raise AssessmentError("a criterion is reviewed twice in one sheet")
+            return [_reviewed(standard, review, now) for review in command.reviews]
         case c.RequestClarification():
             _require_stage(app, _REVIEWING, "request a clarification")
             _require_criterion(standard, command.criterion)
@@ -325,6 +327,12 @@ def _reapply(
     standard = _resolve_standard(standards, command.standard_id, now)
     return [e.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
                                 reapplication=True, on=now)]
+
+
+def _reviewed(standard: Standard, review: c.RecordCriterionReview, now: date) -> e.Event:
+    answer = CriterionAnswer(met=review.met, items=review.items)
+    check_answers(standard, Answers(criteria={review.code: answer}), require_evidence=False)
+    return e.CriterionReviewed(code=review.code, answer=answer, note=review.note, on=now)
 
 
 def _answer_clarification(

@@ -297,6 +297,14 @@ class CityWorkflow:
     def _review_ok(self, command: c.RecordCriterionReview) -> None:
         self._validate(command)
 
+    @workflow.update(name="record_reviews")
+    async def record_reviews(self, command: c.RecordReviews) -> CityView:
+        return await self._command(command)
+
+    @record_reviews.validator
+    def _reviews_ok(self, command: c.RecordReviews) -> None:
+        self._validate(command)
+
     @workflow.update(name="request_clarification")
     async def request_clarification(self, command: c.RequestClarification) -> CityView:
         return await self._command(command)

@@ -208,3 +208,20 @@ def test_complete_review_requires_every_claimed_criterion_reviewed() -> None:
 def test_commands_before_joining_are_refused() -> None:
     with pytest.raises(TransitionRefused, match="has not joined"):
         CityDriver()(c.SubmitAssessment(), D0)
+
+
+def test_a_review_sheet_records_one_event_per_criterion() -> None:
+    city = joined()
+    city(c.SubmitAssessment(answers=answers(WWC_2022, ["DM1", "DM2", "DM3"])), D0)
+    city(c.AssignReviewer(reviewer="r"), D0)
+    sheet = c.RecordReviews(reviews=(c.RecordCriterionReview(code="DM1", met=True),
+                                     c.RecordCriterionReview(code="DM2", met=False)))
+    emitted = city(sheet, D0)
+    assert [(ev.code, ev.answer.met) for ev in emitted] == [("DM1", True), ("DM2", False)]
+    with pytest.raises(AssessmentError, match="reviewed twice"):
+        city(c.RecordReviews(reviews=(c.RecordCriterionReview(code="DM3"),) * 2), D0)
+    with pytest.raises(AssessmentError, match="unknown criterion code Q1"):
+        city(c.RecordReviews(reviews=(c.RecordCriterionReview(code="DM3"),
+                                      c.RecordCriterionReview(code="Q1"))), D0)
+    assert city.state.application is not None
+    assert set(city.state.application.reviews) == {"DM1", "DM2"}

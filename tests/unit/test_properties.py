@@ -86,6 +86,8 @@ MOVES: list[Any] = [
     "review-all",
     c.RecordCriterionReview(code="DM1", met=False),
     c.RecordCriterionReview(code="NOPE", met=True),
+    c.RecordReviews(reviews=(c.RecordCriterionReview(code="DM3", met=True),
+                             c.RecordCriterionReview(code="DM4", met=False))),
     c.RequestClarification(criterion="DM2", question="?"),
     c.AnswerClarification(clarification_id=1, answer="yes"),
     c.AnswerClarification(clarification_id=2, answer="yes"),

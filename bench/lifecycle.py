@@ -1,0 +1,164 @@
+"""Lifecycle benchmark: N cities through the whole lifecycle on the embedded stack (a
+throwaway Temporal dev server and PostgreSQL), beside a bare workflow with the same number
+of updates, activities and timers measured in the same run.
+
+    .venv/bin/python -m bench.lifecycle --cities 1000
+    .venv/bin/python -m bench.lifecycle --cities 100 --criteria 22   # quicker
+
+A lifecycle: join, submit, assign a reviewer, the review sheet (one event per claimed
+criterion), complete the review, decide, announcement in a cohort, two renewal reminders
+and the expiry (durable timers on a compressed program clock). Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare import BareWorkflow, bare_noop
+from domain import commands as c
+from domain.answers import Answers, CriterionAnswer
+from domain.clock import ProgramClock
+from infra.config import Settings
+from infra.db import connect, create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.logs import configure_logging
+from infra.migrate import migrate
+from infra.operations import Operations
+from infra.standards import load_catalog
+from infra.temporal_env import search_attribute_keys, temporal_binary
+from infra.worker import build_worker, workflow_runner
+
+IN_FLIGHT = 64
+
+
+async def city_lifecycle(ops: Operations, n: int, claimed: Answers) -> None:
+    view = await ops.join(c.JoinNetwork(name=f"Bench City {n}", country="US",
+                                        population=100_000))
+    key = view.city_key
+    assert key is not None
+    await ops.command(key, "submit_assessment", c.SubmitAssessment(answers=claimed))
+    await ops.command(key, "assign_reviewer", c.AssignReviewer(reviewer="bench"))
+    await ops.command(key, "record_reviews", c.RecordReviews(reviews=tuple(
+        c.RecordCriterionReview(code=code, met=True) for code in claimed.criteria)))
+    await ops.command(key, "complete_review", c.CompleteReview())
+    await ops.command(key, "decide")
+
+
+async def run_cities(ops: Operations, cities: int, criteria: int, pool: asyncpg.Pool) -> float:
+    standard = load_catalog()["wwc-2022"]
+    claimed = Answers(criteria={code: CriterionAnswer(met=True, evidence=("https://x",))
+                                for code in standard.codes[:criteria]},
+                      outcomes={"broadband": True})
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    started = time.perf_counter()
+
+    async def one(n: int) -> None:
+        async with gate:
+            await city_lifecycle(ops, n, claimed)
+
+    await asyncio.gather(*(one(n) for n in range(cities)))
+    print(f"  {cities} cities decided after {time.perf_counter() - started:.1f} s", flush=True)
+    cohorts = [f"bench-{i}" for i in range(0, cities, 100)]
+    for cohort in cohorts:
+        await ops.create_cohort(cohort, ops.program_today() + timedelta(days=3650))
+    await asyncio.gather(*(ops.announce_cohort(cohort) for cohort in cohorts))
+    print(f"  announced after {time.perf_counter() - started:.1f} s", flush=True)
+    # Reminders and expiry come from the durable timers; wait for every lapse.
+    while True:
+        lapsed = await pool.fetchval(
+            "SELECT count(*) FROM wwc_events WHERE event_type = 'certification.lapsed'")
+        if lapsed >= cities:
+            break
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - started
+
+
+async def run_bare(client: Client, task_queue: str, count: int, shape: list[int]) -> float:
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    started = time.perf_counter()
+
+    async def one(n: int) -> None:
+        async with gate:
+            handle = await client.start_workflow(BareWorkflow.run, shape,
+                                                 id=f"bare-{uuid.uuid4().hex}",
+                                                 task_queue=task_queue)
+            for _ in range(shape[0]):
+                await handle.execute_update(BareWorkflow.step)
+            await handle.result()
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return time.perf_counter() - started
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="wwc-bench-"))
+    admin = embedded_server_url(tmp / "pg")
+    conn = await asyncpg.connect(admin)
+    await conn.execute('CREATE DATABASE "bench"')
+    await conn.close()
+    url = with_database(admin, "bench")
+    setup = await connect(url)
+    await migrate(setup)
+    await setup.close()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(), search_attributes=search_attribute_keys(),
+        data_converter=pydantic_data_converter, dev_server_log_level="error")
+    pool = await create_pool(url, size=20)
+    settings = Settings(database_url=url, data_dir=tmp, task_queue="bench", db_pool_size=20)
+    # One program day per real millisecond: the three years after an announcement (two
+    # reminders, then the expiry) pass in about a second.
+    clock = ProgramClock.compressed(datetime.now(UTC), date(2023, 1, 2), speed=86_400_000)
+    ops = Operations(env.client, "bench", catalog=load_catalog(), clock=clock)
+    try:
+        async with build_worker(env.client, pool, settings):
+            print(f"running {args.cities} city lifecycles ({args.criteria} criteria each)",
+                  flush=True)
+            seconds = await run_cities(ops, args.cities, args.criteria, pool)
+        events = await pool.fetchval("SELECT count(*) FROM wwc_events")
+        city_events = await pool.fetchval(
+            "SELECT count(*) FROM wwc_events WHERE stream_id LIKE 'city/%'")
+        updates = 6  # join, submit, assign, review sheet, complete, decide
+        per_city = city_events / args.cities
+        # Activities per city: one append per update, announcement and timer, the score,
+        # two reminder notifications and a lapse one, continue-as-new's catalog (twice).
+        shape = [updates, updates + 1 + 3 + 1 + 3 + 2, 3]
+        async with Worker(env.client, task_queue="bare", workflows=[BareWorkflow],
+                          activities=[bare_noop], workflow_runner=workflow_runner(),
+                          max_concurrent_activities=20):
+            print(f"running {args.cities} bare workflows ({shape[0]} updates, {shape[1]} "
+                  f"activities, {shape[2]} timers each)", flush=True)
+            bare = await run_bare(env.client, "bare", args.cities, shape)
+        print()
+        print(f"{'figure':<34}{'ours':>12}{'bare':>12}{'ratio':>8}")
+        print(f"{'lifecycles per second':<34}{args.cities / seconds:>12.2f}"
+              f"{args.cities / bare:>12.2f}{bare / seconds:>8.2f}")
+        print(f"{'events per second':<34}{events / seconds:>12.1f}"
+              f"{'':>12}{'':>8}   ({events:,} events, {per_city:.0f} per city)")
+        print(f"{'wall time (s)':<34}{seconds:>12.1f}{bare:>12.1f}")
+    finally:
+        await pool.close()
+        await env.shutdown()
+        stop_embedded_server(tmp / "pg")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cities", type=int, default=1000)
+    parser.add_argument("--criteria", type=int, default=31, choices=range(22, 44),
+                        metavar="22..43",
+                        help="criteria each city claims, each reviewed (default 31: gold; "
+                             "22 is the least that certifies)")
+    configure_logging("warning")
+    asyncio.run(main(parser.parse_args()))
