@@ -18,7 +18,6 @@ SCORE_APPLICATION = "score_application"
 SEND_NOTIFICATION = "send_notification"
 LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
-ANNOUNCE_CITY = "announce_city"
 
 
 class _Model(BaseModel):
@@ -79,15 +78,3 @@ class CityRef(_Model):
 class AwaitingAnnouncementResponse(_Model):
     cities: tuple[CityRef, ...]
 
-
-class AnnounceCityRequest(_Model):
-    city_key: str
-    cohort_id: str
-    announced_on: date
-
-
-class AnnounceCityResponse(_Model):
-    city_key: str
-    announced: bool
-    tier: Tier
-    reason: str = ""

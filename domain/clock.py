@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class ProgramClock(BaseModel):
@@ -17,11 +17,27 @@ class ProgramClock(BaseModel):
     origin_real: datetime
     origin_program: datetime
     speed: float = Field(default=1.0, ge=0)
+    # Optionally, from program time `until` on the clock runs at `then_speed` instead (the
+    # demo replays history fast, then carries on at real speed from "today").
+    until: datetime | None = None
+    then_speed: float = Field(default=1.0, ge=0)
 
-    @field_validator("origin_real", "origin_program")
+    @field_validator("origin_real", "origin_program", "until")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+    @model_validator(mode="after")
+    def _switch_reachable(self) -> ProgramClock:
+        if self.until is not None and self.speed == 0:
+            raise ValueError("a frozen clock never reaches `until`")
+        return self
+
+    def _switch_real(self) -> datetime | None:
+        """The real instant at which program time reaches `until`."""
+        if self.until is None:
+            return None
+        return self.origin_real + (self.until - self.origin_program) / self.speed
 
     @classmethod
     def real_time(cls, now: datetime) -> ProgramClock:
@@ -34,6 +50,9 @@ class ProgramClock(BaseModel):
         return cls(origin_real=now, origin_program=midnight(program_start), speed=speed)
 
     def at(self, real: datetime) -> datetime:
+        switch = self._switch_real()
+        if switch is not None and self.until is not None and real > switch:
+            return self.until + (real - switch) * self.then_speed
         return self.origin_program + (real - self.origin_real) * self.speed
 
     def today(self, real: datetime) -> date:
@@ -41,12 +60,20 @@ class ProgramClock(BaseModel):
 
     def real_delay(self, real_now: datetime, program_target: datetime) -> timedelta | None:
         """Real time until the program reaches `program_target`; None if it never will."""
-        ahead = program_target - self.at(real_now)
-        if ahead <= timedelta(0):
+        now = self.at(real_now)
+        if program_target <= now:
             return timedelta(0)
-        if self.speed == 0:
+        switch = self._switch_real()
+        if switch is None or self.until is None:
+            return None if self.speed == 0 else (program_target - now) / self.speed
+        if real_now >= switch:
+            slow = program_target - now
+            return None if self.then_speed == 0 else slow / self.then_speed
+        if program_target <= self.until:
+            return (program_target - now) / self.speed
+        if self.then_speed == 0:
             return None
-        return ahead / self.speed
+        return (self.until - now) / self.speed + (program_target - self.until) / self.then_speed
 
     def frozen(self, real_now: datetime) -> ProgramClock:
         return ProgramClock(origin_real=real_now, origin_program=self.at(real_now), speed=0)

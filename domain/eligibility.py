@@ -48,6 +48,12 @@ def period_on(periods: tuple[EligibilityPeriod, ...], on: date) -> EligibilityPe
     return max(in_force, key=lambda p: p.effective_from) if in_force else None
 
 
+def first_eligible(periods: tuple[EligibilityPeriod, ...], country: str) -> date | None:
+    """The first date on which cities of `country` could join (None: never)."""
+    dates = [p.effective_from for p in periods if country.upper() in p.countries]
+    return min(dates) if dates else None
+
+
 def ineligibility_reasons(
     periods: tuple[EligibilityPeriod, ...], country: str, population: int, on: date
 ) -> list[str]:

@@ -66,14 +66,13 @@ def build_worker(client: Client, pool: asyncpg.Pool[Any], settings: Settings,
                  task_queue: str | None = None) -> Worker:
     store = StoreActivities(PostgresEventStore(pool))
     catalog = CatalogActivities(settings.effective_standards_dir)
-    announcements = AnnouncementActivities(pool, client)
+    announcements = AnnouncementActivities(pool)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS),
         activities=[store.append_events, score_application, send_notification,
-                    catalog.load_standards, announcements.awaiting_announcement,
-                    announcements.announce_city],
+                    catalog.load_standards, announcements.awaiting_announcement],
         # Never more activities at once than connections to run them on.
         max_concurrent_activities=settings.db_pool_size,
         workflow_runner=workflow_runner(),

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.standard import Standard
     from domain.views import CityView, city_view
     from workflows import search
+    from workflows.messages import CohortAnnouncement, CohortReply
 
 # Event ids are uuid5(namespace, "<stream>:<version>"): stable across activity retries,
 # worker restarts and continue-as-new, and never drawn from the run id.
@@ -108,11 +109,13 @@ class CityWorkflow:
             self.timers_changed = False
             await self._fire_due_timers()
             if self.cycle_ended or workflow.info().is_continue_as_new_suggested():
-                # Let every accepted update finish before the history is cut.
-                await workflow.wait_condition(workflow.all_handlers_finished)
                 fresh = await workflow.execute_activity(
                     LOAD_STANDARDS, LoadStandardsRequest(),
                     result_type=LoadStandardsResponse, start_to_close_timeout=STORE_TIMEOUT)
+                # Let every accepted update finish before the history is cut, with no await
+                # between this wait and continue-as-new: an update accepted meanwhile would
+                # otherwise fail with "workflow completed before the update completed".
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(CityInput(
                     city_key=self.key, clock=self.clock, rules=self.rules,
                     standards=self._standards_to_carry(fresh.standards), state=self.state))
@@ -248,6 +251,24 @@ class CityWorkflow:
         return self.state.last_report
 
     # --- signals -------------------------------------------------------------------------
+
+    @workflow.signal(name="announce_in_cohort")
+    async def announce_in_cohort(self, request: CohortAnnouncement) -> None:
+        """A cohort announces this city; the outcome goes back to the cohort by signal."""
+        try:
+            await self._apply(c.Announce(cohort_id=request.cohort_id,
+                                         announced_on=request.announced_on),
+                              actor="cohort", correlation=f"cohort:{request.cohort_id}")
+            reply = CohortReply(city_key=self.key, announced=True, tier=self.state.tier)
+        except (ApplicationError, ActivityError) as error:
+            cert = self.state.certification
+            # A repeated request after the announcement went through is still a yes.
+            done = cert is not None and cert.cohort_id == request.cohort_id
+            reason = error.message if isinstance(error, ApplicationError) else str(error)
+            reply = CohortReply(city_key=self.key, announced=done, tier=self.state.tier,
+                                reason="" if done else reason)
+        await workflow.get_external_workflow_handle(request.reply_to).signal(
+            "city_replied", reply)
 
     @workflow.signal(name="set_clock")
     def set_clock(self, clock: ProgramClock) -> None:

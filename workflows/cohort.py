@@ -4,6 +4,7 @@ once when an operator says so. Only certified cities are announced."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -13,11 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
     from activities.contracts import (
-        ANNOUNCE_CITY,
         APPEND_EVENTS,
         AWAITING_ANNOUNCEMENT,
-        AnnounceCityRequest,
-        AnnounceCityResponse,
         AppendRequest,
         AppendResponse,
         AwaitingAnnouncementRequest,
@@ -26,10 +24,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import cohort as cohorts
     from domain import events as e
-    from domain.city import cohort_stream
+    from domain.city import city_stream, cohort_stream
     from domain.clock import ProgramClock, midnight
     from workflows import search
     from workflows.city import STORE_RETRY, STORE_TIMEOUT, event_id
+    from workflows.messages import CohortAnnouncement, CohortReply
+
+# How long the cohort waits for its cities' replies before announcing without the silent
+# ones (a city workflow that was terminated never answers).
+REPLY_TIMEOUT = timedelta(minutes=5)
 
 
 class CohortInput(BaseModel):
@@ -60,6 +63,7 @@ class CohortWorkflow:
         self.announce_now = False
         self.clock_changed = False
         self.skipped: tuple[str, ...] = ()
+        self.replies: dict[str, CohortReply] = {}
 
     def today(self) -> date:
         return self.clock.today(workflow.now())
@@ -94,21 +98,37 @@ class CohortWorkflow:
         awaiting = await workflow.execute_activity(
             AWAITING_ANNOUNCEMENT, AwaitingAnnouncementRequest(cohort_id=self.input.cohort_id),
             result_type=AwaitingAnnouncementResponse, start_to_close_timeout=STORE_TIMEOUT)
-        skipped = []
+        request = CohortAnnouncement(cohort_id=self.input.cohort_id, announced_on=day,
+                                     reply_to=workflow.info().workflow_id)
+        asked = []
         for city in awaiting.cities:
-            outcome = await workflow.execute_activity(
-                ANNOUNCE_CITY,
-                AnnounceCityRequest(city_key=city.city_key, cohort_id=self.input.cohort_id,
-                                    announced_on=day),
-                result_type=AnnounceCityResponse, start_to_close_timeout=STORE_TIMEOUT)
-            if outcome.announced:
+            try:
+                await workflow.get_external_workflow_handle(city_stream(city.city_key))\
+                    .signal("announce_in_cohort", request)
+                asked.append(city)
+            except ApplicationError as error:  # e.g. the city's workflow no longer runs
+                self.replies[city.city_key] = CohortReply(
+                    city_key=city.city_key, announced=False, tier=city.tier,
+                    reason=error.message)
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: all(c.city_key in self.replies for c in asked), timeout=REPLY_TIMEOUT)
+        # The members and the announcement go to the store in one append.
+        skipped, events, state = [], [], self.state
+        for city in awaiting.cities:
+            reply = self.replies.get(city.city_key)
+            if reply is not None and reply.announced:
                 member = cohorts.CohortCity(city_key=city.city_key, name=city.name,
-                                            tier=outcome.tier)
-                await self._record(cohorts.add_city(self.state, member, day), "add")
+                                            tier=reply.tier)
+                added = cohorts.add_city(state, member, day)
             else:
-                skipped.append(f"{city.city_key}: {outcome.reason}")
+                skipped.append(f"{city.city_key}: {reply.reason if reply else 'no reply'}")
+                added = []
+            for event in added:
+                state = cohorts.evolve(state, event)
+            events += added
         self.skipped = tuple(skipped)
-        await self._record(cohorts.announce(self.state, day), "announce")
+        await self._record([*events, *cohorts.announce(state, day)], "announce")
 
     async def _record(self, events: list[e.Event], what: str) -> None:
         if not events:
@@ -138,6 +158,10 @@ class CohortWorkflow:
     @workflow.query(name="view")
     def view(self) -> CohortResult:
         return self.result()
+
+    @workflow.signal(name="city_replied")
+    def city_replied(self, reply: CohortReply) -> None:
+        self.replies[reply.city_key] = reply
 
     @workflow.signal(name="set_clock")
     def set_clock(self, clock: ProgramClock) -> None:

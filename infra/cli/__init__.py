@@ -8,11 +8,15 @@ from typing import Annotated
 import typer
 
 from domain.errors import DomainError, IneligibleCity, TransitionRefused
+from infra.cli import inspect, program
+from infra.cli.demo import demo_command
 from infra.cli.score import score_command
 from infra.cli.service import worker_command
 from infra.cli.store import db_app, projections_app, verify_command
+from infra.cli.up import up_command
 from infra.errors import CliError, Exit
 from infra.files import DocumentError
+from infra.operations import CommandRefused, NotFound
 
 app = typer.Typer(
     name="wwc",
@@ -31,14 +35,37 @@ def _options(
     _state["debug"] = debug
 
 
+# Program operations (each a workflow update).
+app.command("join")(program.join_command)
+app.add_typer(program.assessment_app, name="assessment")
+app.add_typer(program.review_app, name="review")
+app.command("decide")(program.decide_command)
+app.add_typer(program.cohort_app, name="cohort")
+app.command("reapply")(program.reapply_command)
+app.command("withdraw")(program.withdraw_command)
+# Reading the program.
+app.command("status")(inspect.status_command)
+app.command("list")(inspect.list_command)
+app.command("history")(inspect.history_command)
+app.command("report")(inspect.report_command)
+app.command("cohorts")(inspect.cohorts_command)
+app.add_typer(inspect.export_app, name="export")
+# Running it.
+app.command("up")(up_command)
+app.command("demo")(demo_command)
+app.command("worker")(worker_command)
+# Offline and maintenance.
 app.command("score")(score_command)
 app.command("verify")(verify_command)
-app.command("worker")(worker_command)
 app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 
 
 def _exit_code(error: BaseException) -> Exit:
+    if isinstance(error, CommandRefused):
+        return Exit.INVALID_INPUT if error.is_input_error else Exit.REFUSED
+    if isinstance(error, NotFound):
+        return Exit.NOT_FOUND
     if isinstance(error, CliError):
         return error.exit_code
     if isinstance(error, TransitionRefused | IneligibleCity):
@@ -61,7 +88,8 @@ def main() -> None:
         if debug:
             raise
         code = _exit_code(error)
-        message = error.message if isinstance(error, CliError | DomainError) else str(error)
+        message = (error.message if isinstance(error, CliError | DomainError | CommandRefused)
+                   else str(error))
         prefix = "refused" if code is Exit.REFUSED else "error"
         typer.echo(f"wwc: {prefix}: {message}", err=True)
         sys.exit(code)

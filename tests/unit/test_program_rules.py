@@ -2,7 +2,12 @@ from datetime import date
 
 import pytest
 
-from domain.eligibility import AMERICAS, DEFAULT_ELIGIBILITY, ineligibility_reasons
+from domain.eligibility import (
+    AMERICAS,
+    DEFAULT_ELIGIBILITY,
+    first_eligible,
+    ineligibility_reasons,
+)
 from domain.rules import ProgramRules
 
 
@@ -55,3 +60,9 @@ def test_reminder_lead_times_are_configurable_and_validated() -> None:
     assert ProgramRules(reminder_lead_days=(30, 90)).reminder_lead_days == (90, 30)
     with pytest.raises(ValueError, match="positive"):
         ProgramRules(reminder_lead_days=(0,))
+
+
+def test_first_eligible_date_by_country() -> None:
+    assert first_eligible(DEFAULT_ELIGIBILITY, "us") == date(2015, 4, 1)
+    assert first_eligible(DEFAULT_ELIGIBILITY, "BR") == date(2022, 8, 1)
+    assert first_eligible(DEFAULT_ELIGIBILITY, "FR") is None

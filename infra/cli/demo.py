@@ -1,0 +1,142 @@
+"""`wwc demo`: the program's published history replayed through the real service."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.rules import ProgramRules
+from domain.standard import Standard
+from infra import queries
+from infra.cli.inspect import print_registry
+from infra.cli.progress import progress_bar
+from infra.clockfile import save_clock
+from infra.config import Settings
+from infra.db import stop_embedded_server
+from infra.demo import (
+    DemoRun,
+    Scenario,
+    demo_clock,
+    install_standards,
+    load_scenario,
+    scenario_catalog,
+)
+from infra.errors import CliError, Exit
+from infra.logs import configure_logging
+from infra.operations import Operations
+from infra.projections import projector
+from infra.runtime import open_pool
+from infra.stack import embedded_stack, running_up
+from infra.temporal_env import connect_client, stop_dev_server
+from infra.worker import running_worker
+
+
+def default_scenario() -> Path:
+    return Path(str(resources.files("infra") / "scenarios" / "wwc-history.yaml"))
+
+
+def demo_command(
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario file (default: the program's published history, 2017 to today).")] = None,
+    days_per_second: Annotated[float | None, typer.Option(
+        help="Program days per real second (default: the scenario's).")] = None,
+) -> None:
+    """Replay a scenario through the real service on the embedded stack, from an empty
+    program in WWC_DATA_DIR; afterwards `wwc up` serves its data for inspection."""
+    settings = Settings.from_env()
+    data_dir = settings.data_dir.resolve()
+    if (pid := running_up(data_dir)) is not None:
+        raise CliError(f"`wwc up` is running for {data_dir} (pid {pid}); stop it first",
+                       Exit.REFUSED)
+    path = scenario or default_scenario()
+    plan, extra = load_scenario(path)
+    if days_per_second is not None:
+        plan = plan.model_copy(update={"days_per_second": days_per_second})
+    console = Console()
+    if settings.database_url or settings.temporal_address:
+        console.print("The demo always runs on the embedded stack; WWC_DATABASE_URL and "
+                      "WWC_TEMPORAL_ADDRESS are ignored for it.")
+    settings = settings.model_copy(update={"database_url": None, "temporal_address": None,
+                                           "data_dir": data_dir})
+    configure_logging("warning", settings.log_format)
+    reset_data_dir(data_dir, console)
+    asyncio.run(_play(settings, plan, extra, path, console))
+
+
+def reset_data_dir(data_dir: Path, console: Console) -> None:
+    stop_dev_server(data_dir)
+    stop_embedded_server(data_dir / "postgres")
+    for name in ("postgres", "standards"):
+        shutil.rmtree(data_dir / name, ignore_errors=True)
+    for pattern in ("temporal.db*", "clock.json", "temporal.json"):
+        for file in data_dir.glob(pattern):
+            file.unlink()
+    console.print(f"Starting an empty program in {data_dir}")
+
+
+async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path: Path,
+                console: Console) -> None:
+    started = time.monotonic()
+    async with embedded_stack(settings) as stack:
+        install_standards(settings.data_dir, path, plan)
+        end = plan.end_date(date.today())
+        clock = demo_clock(plan, end, datetime.now(UTC))
+        save_clock(settings.data_dir, clock)
+        client = await connect_client(stack.settings)
+        rules = ProgramRules(honor_roll_percent=plan.honor_roll_percent)
+        ops = Operations(client, stack.settings.task_queue, catalog=scenario_catalog(extra),
+                         clock=clock, rules=rules)
+        run = DemoRun(ops, plan, end)
+        console.print(f"[bold]{plan.title}[/bold]: {plan.start} to {end}, "
+                      f"{sum(len(k.cities) for k in plan.cohorts)} assessments in "
+                      f"{len(plan.cohorts)} cohorts, {plan.days_per_second:g} program days a "
+                      "second")
+        async with running_worker(stack.settings, client):
+            with progress_bar(console) as bar:
+                task = bar.add_task("program", total=(end - plan.start).days)
+
+                def on_day(day: date) -> None:
+                    bar.update(task, completed=(day - plan.start).days,
+                               description=f"program {day:%Y-%m}")
+
+                await run.play(on_day)
+            async with open_pool(stack.settings) as pool:
+                await projector(pool).catch_up_all()
+                rows = await queries.registry(pool)
+                cohorts = await queries.cohorts(pool)
+                counts = await queries.counts_by_tier(pool)
+                events = await pool.fetchval("SELECT count(*) FROM wwc_events")
+        _summary(console, end, rows, cohorts, counts, int(events), run.problems,
+                 time.monotonic() - started)
+
+
+def _summary(console: Console, end: date, rows: list[dict[str, object]],
+             cohorts: list[dict[str, object]], counts: dict[str, int], events: int,
+             problems: list[str], seconds: float) -> None:
+    console.print()
+    print_registry(console, [r for r in rows if r["status"] != "not_certified"
+                             or r["last_decision_tier"] != "none"])
+    table = Table("Cohort", "Announced", "Cities", title="Cohorts (from the event store)")
+    for cohort in cohorts:
+        table.add_row(str(cohort["cohort_id"]), str(cohort["announced_on"] or "not yet"),
+                      str(cohort["city_count"]))
+    console.print(table)
+    tiers = ", ".join(f"{tier} {counts.get(tier, 0)}" for tier in ("platinum", "gold", "silver"))
+    lapsed = sum(1 for r in rows if r["status"] == "lapsed")
+    console.print(f"As of {end}: certified {tiers}; not certified {counts.get('none', 0)} "
+                  f"(of which lapsed {lapsed}). {events:,} events recorded in "
+                  f"{seconds:.0f} s.")
+    for problem in problems:
+        console.print(f"[yellow]refused:[/yellow] {problem}")
+    console.print("\nInspect it: `wwc up` (serves this data, prints the Temporal UI address), "
+                  "then e.g.\n  wwc history us-los-angeles-ca\n  wwc report us-los-angeles-ca"
+                  "\n  wwc list --tier platinum\n  wwc verify")

@@ -1,0 +1,264 @@
+"""Reading the program: a city's live status, the registry, a city's event history, its
+report, and registry exports. Lists read the projections (brought up to date first);
+history and reports read the event store itself."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from domain.city import city_stream
+from domain.events import CertificationDecided
+from domain.report import Report
+from infra import queries
+from infra.cli.context import JsonOption, city_key_arg, echo_json, guarded, operations, print_view
+from infra.config import Settings
+from infra.errors import CliError, Exit
+from infra.eventstore.mapper import current_data, decode
+from infra.eventstore.model import RecordedEvent
+from infra.eventstore.postgres import PostgresEventStore
+from infra.projections import projector
+from infra.render import report_json, report_markdown
+from infra.runtime import open_pool
+from infra.standards import load_catalog
+
+City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
+                                     callback=city_key_arg)]
+export_app = typer.Typer(help="Export read models.", no_args_is_help=True)
+
+REGISTRY_COLUMNS = ("city_key", "name", "country", "status", "tier", "standard_id",
+                    "cohort_id", "awarded_on", "expires_on", "last_outcome",
+                    "last_decision_tier", "last_percent", "honor_roll", "applications")
+
+
+def status_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+    """The city's live state, from its workflow."""
+
+    async def run() -> Any:
+        async with operations() as ops:
+            return await guarded(ops.view(city))
+
+    print_view(asyncio.run(run()), as_json)
+
+
+async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
+    async with open_pool(Settings.from_env()) as pool:
+        await projector(pool).catch_up_all()
+        return await queries.registry(pool, **filters)
+
+
+def list_command(
+    status: Annotated[str | None, typer.Option(help="e.g. certified, renewal_due, lapsed.")] = None,
+    tier: Annotated[str | None, typer.Option(help="silver, gold, platinum or none.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO code, e.g. BR.")] = None,
+    expiring_before: Annotated[str | None, typer.Option(
+        help="Only certifications expiring before this date (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The certification registry, filtered."""
+    before = None
+    if expiring_before:
+        try:
+            before = date.fromisoformat(expiring_before)
+        except ValueError:
+            raise CliError(f"--expiring-before {expiring_before!r} is not a date (YYYY-MM-DD)",
+                           Exit.USAGE) from None
+    rows = asyncio.run(_fresh_registry(status=status, tier=tier, country=country,
+                                       expiring_before=before))
+    if as_json:
+        echo_json([{k: row[k] for k in REGISTRY_COLUMNS} for row in rows])
+        return
+    print_registry(Console(), rows)
+
+
+def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
+    # Compact on purpose: it must stay readable in an 80-column terminal.
+    table = Table("City (key)", "Tier", "Status", "Expires", "Last outcome", box=box.SIMPLE,
+                  title=f"Registry ({len(rows)} cities)", pad_edge=False)
+    for row in rows:
+        table.add_row(row["city_key"], row["tier"], row["status"].replace("_", " "),
+                      str(row["expires_on"] or ""), (row["last_outcome"] or "").replace("_", " "))
+    console.print(table)
+
+
+def _summary(event: RecordedEvent) -> str:
+    data = current_data(event)
+    kind = event.event_type
+    if kind == "city.joined":
+        return f"{data['name']} ({data['country']}, {data['population']:,} residents)"
+    if kind == "application.opened":
+        return f"application {data['number']} under {data['standard_id']}" + (
+            " (reapplication)" if data["reapplication"] else "")
+    if kind in ("assessment.saved", "assessment.submitted"):
+        return f"{len(data['answers']['criteria'])} criteria answered"
+    if kind == "review.criterion_reviewed":
+        answer = data["answer"]
+        if answer["items"] is not None:
+            return f"{data['code']}: items {', '.join(answer['items']) or 'none'}"
+        return f"{data['code']}: {'met' if answer['met'] else 'not met'}"
+    if kind == "review.clarification_requested":
+        return f"#{data['clarification_id']} on {data['criterion']}: {data['question']}"
+    if kind == "certification.decided":
+        return f"{data['tier']} ({data['points']}/{data['total']}, {data['percent']} %)"
+    if kind == "certification.announced":
+        return (f"{data['tier']} in cohort {data['cohort_id']}, {data['outcome']}, "
+                f"expires {data['expires_on']}")
+    if kind == "certification.renewal_reminder_sent":
+        return f"{data['lead_days']} days before {data['expires_on']}"
+    keys = [k for k in ("reviewer", "reason", "tier", "expires_on", "answer") if k in data]
+    return ", ".join(f"{k} {data[k]}" for k in keys)
+
+
+def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+    """The city's domain events as a timeline, with the Temporal workflow and run ids."""
+
+    async def run() -> list[RecordedEvent]:
+        async with open_pool(Settings.from_env()) as pool:
+            return await PostgresEventStore(pool).read_stream(city_stream(city))
+
+    events = asyncio.run(run())
+    if not events:
+        raise CliError(f"no events for city {city!r} (has it joined?)", Exit.NOT_FOUND)
+    if as_json:
+        echo_json([{"version": ev.stream_version, "position": ev.position,
+                    "type": ev.event_type, "date": current_data(ev).get("on"),
+                    "data": current_data(ev), "metadata": ev.metadata,
+                    "recorded_at": ev.recorded_at.isoformat()} for ev in events])
+        return
+    runs = list(dict.fromkeys(ev.metadata.get("run_id", "") for ev in events))
+    console = Console()
+    table = Table("v", "Date", "Event", "Details", "Run", title=f"{city_stream(city)}")
+    for ev in events:
+        run_id = ev.metadata.get("run_id", "")
+        table.add_row(str(ev.stream_version), str(current_data(ev).get("on", "")),
+                      ev.event_type, _summary(ev), f"{runs.index(run_id) + 1}" if run_id else "")
+    console.print(table)
+    console.print(f"Temporal workflow id: {city_stream(city)}")
+    for index, run_id in enumerate(r for r in runs if r):
+        console.print(f"  run {index + 1}: {run_id}")
+    console.print(f"Open one with: temporal workflow show --workflow-id {city_stream(city)} "
+                  "--run-id RUN_ID (add --address HOST:PORT; `wwc up` prints it)")
+
+
+async def _latest_report(city: str) -> tuple[Report, str]:
+    async with open_pool(Settings.from_env()) as pool:
+        events = await PostgresEventStore(pool).read_stream(city_stream(city))
+    decided = [decode(ev) for ev in events if ev.event_type == "certification.decided"]
+    joined = [current_data(ev) for ev in events if ev.event_type == "city.joined"]
+    if not decided:
+        raise CliError(f"city {city!r} has no decision yet, so no report", Exit.NOT_FOUND)
+    last = decided[-1]
+    assert isinstance(last, CertificationDecided)
+    return last.report, joined[-1]["name"] if joined else city
+
+
+def report_command(
+    city: City,
+    html_file: Annotated[Path | None, typer.Option(
+        "--html", help="Also write an HTML report with a per-practice chart to this file.")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The customised report of the city's latest decision (Markdown on stdout)."""
+    report, name = asyncio.run(_latest_report(city))
+    settings = Settings.from_env()
+    catalog = load_catalog([settings.effective_standards_dir]
+                           if settings.effective_standards_dir.is_dir() else [])
+    standard = catalog[report.score.standard]
+    if as_json:
+        echo_json(report_json(report))
+    else:
+        typer.echo(report_markdown(standard, report, city=name))
+    if html_file is not None:
+        html_file.write_text(report_html(report_markdown(standard, report, city=name), report))
+        typer.echo(f"wrote {html_file}", err=True)
+
+
+def report_html(markdown: str, report: Report) -> str:
+    """A self-contained page: the report's text and an SVG bar chart of criteria met per
+    practice (no script, no external asset)."""
+    bars = []
+    width = 420
+    for index, practice in enumerate(report.score.practices):
+        y = 10 + index * 28
+        share = practice.met / practice.total if practice.total else 0.0
+        bars.append(
+            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(practice.name)}</text>'
+            f'<rect x="230" y="{y}" width="{width * 0.45:.0f}" height="18" fill="#e5e7eb"/>'
+            f'<rect x="230" y="{y}" width="{width * 0.45 * share:.0f}" height="18" '
+            f'fill="#2563eb"/><text x="{236 + width * 0.45:.0f}" y="{y + 14}" font-size="12">'
+            f'{practice.met}/{practice.total}</text>')
+    height = 20 + 28 * len(report.score.practices)
+    chart = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 60}" height="{height}" '
+             f'role="img" aria-label="Criteria met per practice">{"".join(bars)}</svg>')
+    body = []
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+            if line == "## Criteria met per practice":
+                body.append(chart)
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line.startswith("|") or not line.strip():
+            continue
+        else:
+            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+    return ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Data-practice "
+            "report</title><body style=\"font-family: sans-serif; max-width: 48em; "
+            f"margin: 2em auto\">{''.join(body)}</body></html>\n")
+
+
+@export_app.command("registry")
+def export_registry_command(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
+) -> None:
+    """Export the certification registry as CSV or JSON."""
+    if fmt not in ("csv", "json"):
+        raise CliError(f"--format must be csv or json, not {fmt!r}", Exit.USAGE)
+    rows = [{k: row[k] for k in REGISTRY_COLUMNS} for row in asyncio.run(_fresh_registry())]
+    if fmt == "json":
+        text = json.dumps(rows, indent=2, default=str, ensure_ascii=False) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=REGISTRY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {len(rows)} cities to {output}", err=True)
+
+
+def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Cohorts and the cities announced in them."""
+
+    async def run() -> list[dict[str, Any]]:
+        async with open_pool(Settings.from_env()) as pool:
+            await projector(pool).catch_up("cohorts")
+            return await queries.cohorts(pool)
+
+    cohorts = asyncio.run(run())
+    if as_json:
+        echo_json(cohorts)
+        return
+    for cohort in cohorts:
+        cities = cohort["cities"] if isinstance(cohort["cities"], list) else json.loads(
+            cohort["cities"])
+        when = cohort["announced_on"] or f"due {cohort['announce_on']}"
+        typer.echo(f"{cohort['cohort_id']} ({when}): " + (", ".join(
+            f"{c['name']} [{c['tier']}]" for c in cities) or "no cities"))

@@ -1,0 +1,240 @@
+"""Program operations: each command is an update on the city's (or cohort's) workflow, so a
+refusal prints the domain's reason (exit 4, or 3 for bad input) and records nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from domain import commands as c
+from domain.answers import parse_self_assessment
+from infra.cli.context import (
+    JsonOption,
+    city_key_arg,
+    echo_json,
+    guarded,
+    operations,
+    print_view,
+    run_city_command,
+)
+from infra.errors import CliError, Exit
+from infra.files import load_document
+
+City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
+                                     callback=city_key_arg)]
+
+assessment_app = typer.Typer(help="A city's self-assessment.", no_args_is_help=True)
+review_app = typer.Typer(help="The review team's work on an application.",
+                         no_args_is_help=True)
+cohort_app = typer.Typer(help="Cohorts: certified cities announced together.",
+                         no_args_is_help=True)
+
+
+def join_command(
+    name: Annotated[str, typer.Option(help="City name as announced, e.g. 'Boston, MA'.")],
+    country: Annotated[str, typer.Option(help="ISO 3166 alpha-2 code, e.g. US, BR, MX.")],
+    population: Annotated[int, typer.Option(help="Residents (30,000 at least).")],
+    standard: Annotated[str | None, typer.Option(
+        help="Standard to assess against (default: the one in force).")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Join the network: starts the city's workflow and opens its first application."""
+    command = c.JoinNetwork(name=name, country=country, population=population,
+                            standard_id=standard)
+    run_city_command(lambda ops: ops.join(command), as_json)
+
+
+def _answers_from(file: Path, expected_standard: str | None) -> Any:
+    assessment = parse_self_assessment(load_document(file), origin=str(file))
+    if expected_standard and assessment.standard != expected_standard:
+        raise CliError(f"{file} is written for {assessment.standard}, but the application "
+                       f"is under {expected_standard}", Exit.INVALID_INPUT)
+    return assessment.to_answers()
+
+
+def _assessment(city: str, file: Path, update: str, as_json: bool) -> None:
+    async def run() -> Any:
+        async with operations() as ops:
+            view = await guarded(ops.view(city))
+            answers = _answers_from(file, view.standard_id)
+            command: Any = (c.SaveAssessment(answers=answers) if update == "save_assessment"
+                            else c.SubmitAssessment(answers=answers))
+            return await guarded(ops.command(city, update, command))
+
+    print_view(asyncio.run(run()), as_json)
+
+
+@assessment_app.command("submit")
+def submit_command(
+    city: City,
+    file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Submit the self-assessment for review (claimed criteria need their evidence)."""
+    _assessment(city, file, "submit_assessment", as_json)
+
+
+@assessment_app.command("save")
+def save_command(
+    city: City,
+    file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Save a draft of the self-assessment (evidence not yet required)."""
+    _assessment(city, file, "save_assessment", as_json)
+
+
+@review_app.command("assign")
+def assign_command(city: City, reviewer: Annotated[str, typer.Argument(help="Reviewer.")],
+                   as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Assign a reviewer; the application moves under review."""
+    run_city_command(lambda ops: ops.command(city, "assign_reviewer",
+                                             c.AssignReviewer(reviewer=reviewer)), as_json)
+
+
+def _sheet(file: Path) -> c.RecordReviews:
+    data = load_document(file)
+    if not isinstance(data, dict) or not data:
+        raise CliError(f"{file}: expected a mapping of criterion code to true, false or a "
+                       "list of checklist items", Exit.INVALID_INPUT)
+    reviews = []
+    for code, value in data.items():
+        if isinstance(value, bool):
+            reviews.append(c.RecordCriterionReview(code=str(code), met=value))
+        elif isinstance(value, list):
+            reviews.append(c.RecordCriterionReview(code=str(code),
+                                                   items=tuple(str(v) for v in value)))
+        else:
+            raise CliError(f"{file}: criterion {code}: expected true, false or a list of "
+                           f"items, got {value!r}", Exit.INVALID_INPUT)
+    return c.RecordReviews(reviews=tuple(reviews))
+
+
+@review_app.command("record")
+def record_command(
+    city: City,
+    code: Annotated[str | None, typer.Argument(help="Criterion code, e.g. DM1.")] = None,
+    met: Annotated[bool, typer.Option("--met/--not-met", help="The review's verdict.")] = True,
+    items: Annotated[str | None, typer.Option(
+        help="Checklist items found met, comma-separated (checklist criteria).")] = None,
+    note: Annotated[str, typer.Option(help="The reviewer's note.")] = "",
+    sheet: Annotated[Path | None, typer.Option(
+        help="A whole validation sheet: YAML/JSON mapping code -> true/false/[items].")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Record the review of one criterion, or of a whole sheet of them."""
+    if (code is None) == (sheet is None):
+        raise CliError("give a criterion code or --sheet FILE (one of them)", Exit.USAGE)
+    if sheet is not None:
+        command: Any = _sheet(sheet)
+        update = "record_reviews"
+    else:
+        command = c.RecordCriterionReview(
+            code=str(code), met=met, note=note,
+            items=tuple(i.strip() for i in items.split(",") if i.strip()) if items else None)
+        update = "record_review"
+    run_city_command(lambda ops: ops.command(city, update, command), as_json)
+
+
+@review_app.command("clarify")
+def clarify_command(city: City, criterion: Annotated[str, typer.Argument(help="Code.")],
+                    question: Annotated[str, typer.Argument(help="What the city must answer.")],
+                    as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Ask the city to clarify an answer; the review waits for the answer."""
+    run_city_command(lambda ops: ops.command(city, "request_clarification", c.RequestClarification(
+        criterion=criterion, question=question)), as_json)
+
+
+@review_app.command("answer")
+def answer_command(
+    city: City, clarification: Annotated[int, typer.Argument(help="Clarification number.")],
+    answer: Annotated[str, typer.Argument(help="The city's answer.")],
+    evidence: Annotated[list[str] | None, typer.Option(help="Link (repeatable).")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Record the city's answer to a clarification request."""
+    run_city_command(lambda ops: ops.command(city, "answer_clarification", c.AnswerClarification(
+        clarification_id=clarification, answer=answer, evidence=tuple(evidence or ()))),
+        as_json)
+
+
+@review_app.command("complete")
+def complete_command(
+    city: City,
+    outcome: Annotated[list[str] | None, typer.Option(
+        help="Outcome benchmark validated as met (repeatable); default: the city's own.")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Complete the review (every claimed criterion reviewed, no clarification open)."""
+    outcomes = {name: True for name in outcome} if outcome else None
+    run_city_command(lambda ops: ops.command(city, "complete_review",
+                                             c.CompleteReview(outcomes=outcomes)), as_json)
+
+
+def decide_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Score the reviewed answers and record the decision (tier or not certified)."""
+    run_city_command(lambda ops: ops.command(city, "decide"), as_json)
+
+
+def reapply_command(
+    city: City,
+    standard: Annotated[str | None, typer.Option(help="Standard (default: in force).")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Open a new application; a current certification holds until the new decision."""
+    run_city_command(lambda ops: ops.command(city, "reapply", c.Reapply(standard_id=standard)),
+                     as_json)
+
+
+def withdraw_command(city: City,
+                     reason: Annotated[str, typer.Option(help="Why the city withdraws.")],
+                     as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Withdraw the city from the network (it may join again later)."""
+    run_city_command(lambda ops: ops.command(city, "withdraw", c.Withdraw(reason=reason)),
+                     as_json)
+
+
+@cohort_app.command("create")
+def cohort_create_command(
+    cohort_id: Annotated[str, typer.Argument(help="e.g. 2024-06")],
+    announce_on: Annotated[str, typer.Option("--date", help="Announcement date, YYYY-MM-DD.")],
+) -> None:
+    """Create a cohort; on its date it announces every certified decision awaiting it."""
+    try:
+        day = date.fromisoformat(announce_on)
+    except ValueError:
+        raise CliError(f"--date {announce_on!r} is not a date (YYYY-MM-DD)",
+                       Exit.USAGE) from None
+
+    async def run() -> None:
+        async with operations() as ops:
+            await guarded(ops.create_cohort(cohort_id, day))
+
+    asyncio.run(run())
+    typer.echo(f"cohort {cohort_id} will be announced on {day} (or now: `wwc cohort announce "
+               f"{cohort_id}`)")
+
+
+@cohort_app.command("announce")
+def cohort_announce_command(cohort_id: Annotated[str, typer.Argument(help="Cohort id.")],
+                            as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Announce the cohort now instead of on its date."""
+
+    async def run() -> Any:
+        async with operations() as ops:
+            return await guarded(ops.announce_cohort(cohort_id))
+
+    result = asyncio.run(run())
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+        return
+    typer.echo(f"cohort {cohort_id} announced on {result.announced_on}: "
+               f"{len(result.cities)} cities")
+    for city in result.cities:
+        typer.echo(f"  {city.tier.value:<9} {city.name} ({city.city_key})")
+    for skipped in result.skipped:
+        typer.echo(f"  not announced: {skipped}")

@@ -1,0 +1,187 @@
+"""`wwc` as an operator uses it: `wwc up` in one terminal, commands in another."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import WWC, RunWwc
+from tests.factories import WWC_2022
+
+pytestmark = pytest.mark.e2e
+CITY = "us-rock-hill-sc"
+
+
+@pytest.fixture(scope="module")
+def service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`wwc up` running on its own data directory for the whole module."""
+    data_dir = tmp_path_factory.mktemp("wwc-data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
+    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json", "COLUMNS": "120"}
+    log = data_dir / "up.log"
+    process = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while "wwc is up" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"wwc up did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield env
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0, log.read_text()
+    assert "stopped" in log.read_text()
+
+
+def test_up_prints_where_things_are_and_refuses_a_second_start(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    log = (Path(service_env["WWC_DATA_DIR"]) / "up.log").read_text()
+    assert "Temporal UI:  http://127.0.0.1:" in log
+    again = wwc("up", env=service_env)
+    assert again.returncode == 4
+    assert "already running" in again.stderr
+
+
+def test_every_command_has_help(wwc: RunWwc) -> None:
+    top = wwc("--help")
+    assert top.returncode == 0
+    for command in ("join", "assessment", "review", "decide", "cohort", "reapply", "withdraw",
+                    "status", "list", "history", "report", "export", "up", "demo", "worker",
+                    "score", "verify", "db", "projections"):
+        assert command in top.stdout, command
+        assert wwc(command, "--help").returncode == 0, command
+
+
+def _assessment(tmp_path: Path, met: int) -> Path:
+    codes = WWC_2022.codes[:met]
+    path = tmp_path / "assessment.yaml"
+    path.write_text(yaml.safe_dump({
+        "standard": "wwc-2022", "criteria": {code: True for code in codes},
+        "evidence": {code: [f"https://rockhillsc.gov/data/{code}"] for code in codes},
+        "outcomes": {"broadband": True}}))
+    return path
+
+
+def test_a_city_through_its_lifecycle_with_the_cli(
+    wwc: RunWwc, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    def ok(*args: str) -> subprocess.CompletedProcess[str]:
+        result = wwc(*args, env=service_env)
+        assert result.returncode == 0, (args, result.stderr)
+        return result
+
+    joined = json.loads(ok("join", "--name", "Rock Hill, SC", "--country", "US",
+                           "--population", "74372", "--json").stdout)
+    assert (joined["city_key"], joined["status"]) == (CITY, "assessing")
+
+    incomplete = tmp_path / "no-evidence.yaml"
+    incomplete.write_text("standard: wwc-2022\ncriteria: {DM1: true}\n")
+    refused = wwc("assessment", "submit", CITY, str(incomplete), env=service_env)
+    assert refused.returncode == 3
+    assert "lacks evidence" in refused.stderr
+
+    ok("assessment", "submit", CITY, str(_assessment(tmp_path, 24)))
+    ok("review", "assign", CITY, "rfa-review-team")
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text(yaml.safe_dump({code: True for code in WWC_2022.codes[:24]}))
+    ok("review", "record", CITY, "--sheet", str(sheet))
+    ok("review", "clarify", CITY, "DM2", "When was the inventory last updated?")
+    early = wwc("review", "complete", CITY, env=service_env)
+    assert early.returncode == 4
+    assert "clarification 1 still awaits" in early.stderr
+    ok("review", "answer", CITY, "1", "In May", "--evidence", "https://rockhillsc.gov/inv")
+    ok("review", "complete", CITY)
+    decided = json.loads(ok("decide", CITY, "--json").stdout)
+    assert (decided["status"], decided["last_decision_tier"]) == ("awaiting_announcement",
+                                                                  "silver")
+
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    ok("cohort", "create", "e2e-cohort", "--date", tomorrow)
+    announced = json.loads(ok("cohort", "announce", "e2e-cohort", "--json").stdout)
+    assert [c["city_key"] for c in announced["cities"]] == [CITY]
+
+    status = json.loads(ok("status", CITY, "--json").stdout)
+    assert (status["status"], status["tier"]) == ("certified", "silver")
+    listed = json.loads(ok("list", "--tier", "silver", "--json").stdout)
+    assert [row["city_key"] for row in listed] == [CITY]
+
+    history = ok("history", CITY).stdout
+    for event in ("city.joined", "review.clarification_requested", "certification.announced"):
+        assert event in history
+    assert f"Temporal workflow id: city/{CITY}" in history
+
+    page = tmp_path / "report.html"
+    report = ok("report", CITY, "--html", str(page)).stdout
+    assert "Result: **Silver** with 24 of 43 criteria met" in report
+    assert "<svg" in page.read_text()
+
+    exported = ok("export", "registry", "--format", "csv").stdout.splitlines()
+    assert exported[0].startswith("city_key,name,country,status,tier")
+    assert any(line.startswith(f"{CITY},Rock Hill, SC") or CITY in line for line in exported)
+    assert "every hash chain holds" in ok("verify").stdout
+
+
+def test_refusals_and_missing_things_have_their_exit_codes(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    tiny = wwc("join", "--name", "Tiny, VT", "--country", "US", "--population", "1200",
+               env=service_env)
+    assert tiny.returncode == 4
+    assert "below the 30,000 minimum" in tiny.stderr
+    assert "Traceback" not in tiny.stderr
+    missing = wwc("status", "us-nowhere-xx", env=service_env)
+    assert missing.returncode == 6
+    assert "no city 'us-nowhere-xx'" in missing.stderr
+    bad_date = wwc("cohort", "create", "x", "--date", "soon", env=service_env)
+    assert bad_date.returncode == 2
+
+
+def test_commands_say_when_the_service_is_not_running(wwc: RunWwc, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
+    env["WWC_DATA_DIR"] = str(tmp_path)
+    result = wwc("status", CITY, env=env)
+    assert result.returncode == 5
+    assert "start it with `wwc up`" in result.stderr
+
+
+def test_the_demo_replays_a_small_scenario(wwc: RunWwc, tmp_path: Path) -> None:
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "title": "Small test scenario", "start": "2023-01-02", "end": "2024-03-01",
+        "days_per_second": 150, "lead_days": 200,
+        "cohorts": [
+            {"id": "2023-09", "announce_on": "2023-09-01", "standard": "wwc-2022",
+             "cities": [
+                 {"name": "Boise, ID", "country": "US", "population": 235684, "tier": "gold"},
+                 {"name": "Recife", "country": "BR", "population": 1488920, "tier": "silver"},
+                 {"name": "Tiny Test, ID", "country": "US", "population": 40000,
+                  "tier": "none", "type": "HR"}]},
+            {"id": "2024-02", "announce_on": "2024-02-01", "standard": "wwc-2022",
+             "cities": [{"name": "Recife", "country": "BR", "population": 1488920,
+                         "tier": "platinum", "type": "U"}]},
+        ]}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
+    env |= {"WWC_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
+    result = wwc("demo", "--scenario", str(scenario), env=env, timeout=240)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "Small test scenario" in result.stdout
+    assert "As of 2024-03-01: certified platinum 1, gold 1, silver 0" in result.stdout
+    assert "refused" not in result.stdout
+    # Afterwards the data is there to inspect (the embedded PostgreSQL starts on demand).
+    rows = json.loads(wwc("list", "--json", env=env).stdout)
+    tiers = {row["city_key"]: (row["tier"], row["last_outcome"]) for row in rows}
+    assert tiers == {"us-boise-id": ("gold", "new"), "br-recife": ("platinum", "moved_up"),
+                     "us-tiny-test-id": ("none", None)}
+    history = wwc("history", "br-recife", "--json", env=env)
+    kinds = [event["type"] for event in json.loads(history.stdout)]
+    assert kinds.count("certification.announced") == 2
