@@ -123,8 +123,7 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
              cohorts: list[dict[str, object]], counts: dict[str, int], events: int,
              problems: list[str], seconds: float) -> None:
     console.print()
-    print_registry(console, [r for r in rows if r["status"] != "not_certified"
-                             or r["last_decision_tier"] != "none"])
+    print_registry(console, rows)
     table = Table("Cohort", "Announced", "Cities", title="Cohorts (from the event store)")
     for cohort in cohorts:
         table.add_row(str(cohort["cohort_id"]), str(cohort["announced_on"] or "not yet"),
@@ -137,6 +136,8 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
                   f"{seconds:.0f} s.")
     for problem in problems:
         console.print(f"[yellow]refused:[/yellow] {problem}")
-    console.print("\nInspect it: `wwc up` (serves this data, prints the Temporal UI address), "
-                  "then e.g.\n  wwc history us-los-angeles-ca\n  wwc report us-los-angeles-ca"
-                  "\n  wwc list --tier platinum\n  wwc verify")
+    example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
+                   str(rows[0]["city_key"]) if rows else "CITY")
+    console.print("\nInspect it: `wwc up` (serves this data and prints the Temporal UI "
+                  f"address), then e.g.\n  wwc history {example}\n  wwc report {example}"
+                  "\n  wwc list --tier gold\n  wwc verify")
