@@ -14,24 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
     from activities.contracts import (
-        APPEND_EVENTS,
         LOAD_STANDARDS,
         SCORE_APPLICATION,
         SEND_NOTIFICATION,
-        AppendRequest,
-        AppendResponse,
-        EventEnvelope,
         LoadStandardsRequest,
         LoadStandardsResponse,
         Notification,
@@ -50,14 +44,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import CityView, city_view
     from workflows import search
     from workflows.messages import CohortAnnouncement, CohortReply
+    from workflows.persist import STORE_TIMEOUT, append_events
 
-# Event ids are uuid5(namespace, "<stream>:<version>"): stable across activity retries,
-# worker restarts and continue-as-new, and never drawn from the run id.
-EVENT_ID_NAMESPACE = uuid.UUID("5b0f1c2e-8f43-4a53-9a7e-0c5d2b8e9a10")
-STORE_TIMEOUT = timedelta(seconds=10)
-STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
-                          maximum_interval=timedelta(seconds=10),
-                          non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"])
 
 
 class CityInput(BaseModel):
@@ -69,10 +57,6 @@ class CityInput(BaseModel):
     standards: tuple[Standard, ...]
     # Carried over continue-as-new; None for a new city.
     state: CityState | None = None
-
-
-def event_id(stream: str, version: int) -> str:
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream}:{version}"))
 
 
 def refused(error: DomainError) -> ApplicationError:
@@ -214,21 +198,8 @@ class CityWorkflow:
 
     async def _persist(self, events: list[e.Event], command: c.Command, *, actor: str,
                        correlation: str) -> None:
-        base = self.state.version
-        info = workflow.info()
-        await workflow.execute_activity(
-            APPEND_EVENTS,
-            AppendRequest(
-                stream_id=self.stream, expected_version=base,
-                events=tuple(EventEnvelope(event_id=event_id(self.stream, base + i + 1),
-                                           event_type=ev.TYPE, schema_version=ev.SCHEMA_VERSION,
-                                           data=e.event_to_data(ev))
-                             for i, ev in enumerate(events)),
-                metadata={"actor": actor, "correlation_id": correlation,
-                          "causation_id": type(command).__name__,
-                          "workflow_id": info.workflow_id, "run_id": info.run_id}),
-            result_type=AppendResponse, start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY)
+        await append_events(self.stream, self.state.version, events, actor=actor,
+                            correlation=correlation, causation=type(command).__name__)
 
     async def _command(self, command: c.Command) -> CityView:
         info = workflow.current_update_info()

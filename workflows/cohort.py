@@ -14,21 +14,17 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
     from activities.contracts import (
-        APPEND_EVENTS,
         AWAITING_ANNOUNCEMENT,
-        AppendRequest,
-        AppendResponse,
         AwaitingAnnouncementRequest,
         AwaitingAnnouncementResponse,
-        EventEnvelope,
     )
     from domain import cohort as cohorts
     from domain import events as e
     from domain.city import city_stream, cohort_stream
     from domain.clock import ProgramClock, midnight
     from workflows import search
-    from workflows.city import STORE_RETRY, STORE_TIMEOUT, event_id
     from workflows.messages import CohortAnnouncement, CohortReply
+    from workflows.persist import STORE_TIMEOUT, append_events
 
 # How long the cohort waits for its cities' replies before announcing without the silent
 # ones (a city workflow that was terminated never answers).
@@ -133,20 +129,8 @@ class CohortWorkflow:
     async def _record(self, events: list[e.Event], what: str) -> None:
         if not events:
             return
-        base = self.state.version
-        await workflow.execute_activity(
-            APPEND_EVENTS,
-            AppendRequest(
-                stream_id=self.stream, expected_version=base,
-                events=tuple(EventEnvelope(event_id=event_id(self.stream, base + i + 1),
-                                           event_type=ev.TYPE, schema_version=ev.SCHEMA_VERSION,
-                                           data=e.event_to_data(ev))
-                             for i, ev in enumerate(events)),
-                metadata={"actor": "cohort", "correlation_id": f"cohort:{what}",
-                          "workflow_id": workflow.info().workflow_id,
-                          "run_id": workflow.info().run_id}),
-            result_type=AppendResponse, start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY)
+        await append_events(self.stream, self.state.version, events, actor="cohort",
+                            correlation=f"cohort:{what}")
         for event in events:
             self.state = cohorts.evolve(self.state, event)
 
