@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -25,14 +26,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-_state = {"debug": False}
 
 
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    _state["debug"] = debug
+    """Declared here for --help; `main` reads it, since it must act around the whole run."""
 
 
 # Program operations (each a workflow update).
@@ -77,19 +77,40 @@ def _exit_code(error: BaseException) -> Exit:
 
 def main() -> None:
     """Entry point: usage errors are Typer's (exit 2); every other error is one line on
-    stderr with an exit code from `Exit`, and a traceback only with --debug."""
+    stderr with an exit code from `Exit`, and a traceback only with --debug.
+
+    It leaves with os._exit after flushing: the Temporal SDK's native threads can abort
+    the interpreter while it finalizes (seen as an occasional SIGABRT after a command had
+    finished). Every command stops what it started before returning, so nothing that
+    finalization would do is lost."""
+    code = _run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run() -> int:
     debug = "--debug" in sys.argv[1:]
     try:
         app()
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            return exit_.code or 0
+        typer.echo(str(exit_.code), err=True)
+        return 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        return 130
     except Exception as error:  # the CLI's single place that turns errors into exit codes
         if debug:
-            raise
+            import traceback
+
+            traceback.print_exc()
+            return Exit.UNEXPECTED
         code = _exit_code(error)
         message = (error.message if isinstance(error, CliError | DomainError | CommandRefused)
                    else str(error))
         prefix = "refused" if code is Exit.REFUSED else "error"
         typer.echo(f"wwc: {prefix}: {message}", err=True)
-        sys.exit(code)
+        return int(code)
+    return 0

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any, TypeVar
 
 import typer
@@ -66,14 +67,19 @@ async def guarded(call: Awaitable[T]) -> T:
 
 def run_city_command(action: Callable[[Operations], Awaitable[CityView]],
                      as_json: bool = False) -> None:
-    async def run() -> CityView:
+    async def run() -> tuple[CityView, date]:
         async with operations() as ops:
-            return await guarded(action(ops))
+            return await guarded(action(ops)), ops.program_today()
 
-    print_view(asyncio.run(run()), as_json)
+    view, today = asyncio.run(run())
+    print_view(view, as_json, today)
 
 
-def print_view(view: CityView, as_json: bool = False) -> None:
+def print_view(view: CityView, as_json: bool = False, today: date | None = None) -> None:
+    """`today` is the program date by the deployment's clock: a query's view carries the
+    date of the workflow's last task, which may be long past."""
+    if today is not None:
+        view = view.model_copy(update={"program_date": today})
     if as_json:
         typer.echo(view.model_dump_json(indent=2))
         return

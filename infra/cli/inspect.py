@@ -45,11 +45,12 @@ REGISTRY_COLUMNS = ("city_key", "name", "country", "status", "tier", "standard_i
 def status_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's live state, from its workflow."""
 
-    async def run() -> Any:
+    async def run() -> tuple[Any, date]:
         async with operations() as ops:
-            return await guarded(ops.view(city))
+            return await guarded(ops.view(city)), ops.program_today()
 
-    print_view(asyncio.run(run()), as_json)
+    view, today = asyncio.run(run())
+    print_view(view, as_json, today)
 
 
 async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:

@@ -57,15 +57,16 @@ def _answers_from(file: Path, expected_standard: str | None) -> Any:
 
 
 def _assessment(city: str, file: Path, update: str, as_json: bool) -> None:
-    async def run() -> Any:
+    async def run() -> tuple[Any, date]:
         async with operations() as ops:
             view = await guarded(ops.view(city))
             answers = _answers_from(file, view.standard_id)
             command: Any = (c.SaveAssessment(answers=answers) if update == "save_assessment"
                             else c.SubmitAssessment(answers=answers))
-            return await guarded(ops.command(city, update, command))
+            return await guarded(ops.command(city, update, command)), ops.program_today()
 
-    print_view(asyncio.run(run()), as_json)
+    view, today = asyncio.run(run())
+    print_view(view, as_json, today)
 
 
 @assessment_app.command("submit")
