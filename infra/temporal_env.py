@@ -142,10 +142,19 @@ async def temporal_address(settings: Settings) -> str:
     return server.address
 
 
-async def connect_client(settings: Settings, address: str | None = None) -> Client:
+async def connect_client(settings: Settings, address: str | None = None,
+                         *, patience: float = 60.0) -> Client:
+    """Connect, waiting (up to `patience` seconds) while the server is still starting: a
+    freshly started dev server opens its port before its frontend is healthy."""
     target = address or await temporal_address(settings)
-    try:
-        return await Client.connect(target, namespace=settings.temporal_namespace,
-                                    data_converter=pydantic_data_converter)
-    except RuntimeError as error:
-        raise CliError(f"cannot reach Temporal at {target}: {error}", Exit.UNAVAILABLE) from None
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await Client.connect(target, namespace=settings.temporal_namespace,
+                                        data_converter=pydantic_data_converter)
+        except RuntimeError as error:
+            starting = "Unavailable" in str(error) or "not healthy" in str(error)
+            if not starting or time.monotonic() > deadline:
+                raise CliError(f"cannot reach Temporal at {target}: {error}",
+                               Exit.UNAVAILABLE) from None
+            await asyncio.sleep(0.25)
