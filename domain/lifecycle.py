@@ -24,7 +24,7 @@ from domain.answers import Answers, CriterionAnswer, check_answers
 from domain.catalog import StandardCatalog
 from domain.city import city_key
 from domain.eligibility import ineligibility_reasons
-from domain.errors import AssessmentError, DomainError, IneligibleCity, TransitionRefused
+from domain.errors import AssessmentError, IneligibleCity, TransitionRefused
 from domain.report import Report
 from domain.rules import ProgramRules
 from domain.standard import Standard
@@ -579,8 +579,3 @@ def fold(events: Sequence[e.Event], state: CityState | None = None) -> CityState
     for event in events:
         current = evolve(current, event)
     return current
-
-
-def refusal(error: DomainError) -> str:
-    """One line for an operator: the domain's reason with its stable code."""
-    return f"{error.message} [{error.code}]"

