@@ -30,10 +30,21 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
                                   decoder=orjson.loads, format="text")
 
 
+async def keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """What a connection needs on its way back to the pool: nothing.
+
+    asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` on every release, a second round trip for every query the service makes
+    (measured: it cost the append path a third of its throughput at 16 writers). Our code
+    leaves no session state on pooled connections: advisory locks are transaction-scoped
+    (the session lock of the migrations is taken on a connection of its own), and nothing
+    SETs, LISTENs or holds cursors. asyncpg still rolls back a transaction left open."""
+
+
 async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool[Any]:
     """Call from inside the event loop that will use the pool (never at import time)."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=size, init=_init_connection,
-                                     command_timeout=60)
+                                     reset=keep_session, command_timeout=60)
     assert pool is not None
     return pool
 

@@ -1,9 +1,14 @@
-"""The PostgreSQL event store (asyncpg). Appends go through the `wwc_append` function
-(one round trip: version check, idempotent replay, hash chain, insert); reads of the
-global log are gap-free (see `fetch_log_page`)."""
+"""The PostgreSQL event store (asyncpg).
+
+Appends take one round trip. A single event, the common case, goes in with one plain
+INSERT statement (`_APPEND_ONE`) that checks the version, chains the hash and writes the
+row; batches, and anything that statement cannot settle (a stale version, a retried
+append), go through the `wwc_append` function, which also tells a retry from a conflict.
+Reads of the global log are gap-free (see `fetch_log_page`)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +51,65 @@ _PAGE_SQL = {(t, o): _log_page_sql(of_types=t, omit_keys=o)
              for t in (False, True) for o in (False, True)}
 
 
+# One event, one statement, in two forms. The previous hash is either the one this
+# process wrote last (`_APPEND_ONE_AFTER`, given as $8) or looked up by the stream's
+# unique index (`_APPEND_ONE`). Either way the unique constraint on (stream_id,
+# stream_version) makes the version check exact: the row lands only if the stream is at
+# $2. Zero rows (the stream is not at $2) or a unique violation (a concurrent writer, or a
+# retry of an append already stored) send the caller to `wwc_append`, which says which it
+# was. now() is the statement's own time: each runs as its own transaction. The digest is
+# the function `wwc verify` recomputes; the planner inlines it.
+#
+# Two statements rather than one with a CASE over $8: both stay simple enough for
+# PostgreSQL to keep one generic plan each, where the CASE made it plan every call anew.
+_APPEND_ONE_AFTER = """
+INSERT INTO wwc_events (stream_id, stream_version, event_id, event_type, schema_version,
+                        data, metadata, recorded_at, prev_hash, hash)
+VALUES ($1, $2 + 1, $3, $4, $5, $6, $7, now(), $8,
+        wwc_event_digest($8, $1, $2 + 1, $3, $4, $5, $6, $7, now()))
+RETURNING position, hash"""
+
+_APPEND_ONE = """
+INSERT INTO wwc_events (stream_id, stream_version, event_id, event_type, schema_version,
+                        data, metadata, recorded_at, prev_hash, hash)
+SELECT $1, $2 + 1, $3, $4, $5, $6, $7, now(), head.hash,
+       wwc_event_digest(head.hash, $1, $2 + 1, $3, $4, $5, $6, $7, now())
+  FROM (SELECT sha256(convert_to('wwc:' || $1, 'UTF8')) AS hash WHERE $2 = 0
+        UNION ALL
+        SELECT e.hash FROM wwc_events e WHERE e.stream_id = $1 AND e.stream_version = $2
+        OFFSET 0) head
+RETURNING position, hash"""
+
+
+class StreamHeads:
+    """The last version and hash this process wrote to each recently used stream.
+
+    A stored event never changes (the table is append-only), so "version v of stream s
+    has hash h" stays true once seen, and the next single-event append to s at v can skip
+    looking it up. Whether s is still at v is not assumed: the unique (stream, version)
+    constraint decides that. Bounded, least recently used first out."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._heads: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+
+    def hash_at(self, stream_id: str, version: int) -> bytes | None:
+        head = self._heads.get(stream_id)
+        if head is None or head[0] != version:
+            return None
+        self._heads.move_to_end(stream_id)
+        return head[1]
+
+    def advance(self, stream_id: str, version: int, hash_: bytes) -> None:
+        self._heads[stream_id] = (version, hash_)
+        self._heads.move_to_end(stream_id)
+        if len(self._heads) > self._capacity:
+            self._heads.popitem(last=False)
+
+    def forget(self, stream_id: str) -> None:
+        self._heads.pop(stream_id, None)
+
+
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
     # Rows come from our own table, already in shape, columns in the dataclass's order.
     return RecordedEvent(*row)
@@ -70,14 +134,49 @@ async def fetch_log_page(
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+    def __init__(self, pool: asyncpg.Pool[Any], *, remember_heads: bool = True) -> None:
         self._pool = pool
+        # Off only to measure the cold path (bench/event_store.py).
+        self._heads = StreamHeads() if remember_heads else None
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult:
         if not events:
             raise ValueError("append needs at least one event")
+        if len(events) == 1:
+            appended = await self._append_one(stream_id, expected_version, events[0])
+            if appended is not None:
+                return appended
+        if self._heads is not None:
+            self._heads.forget(stream_id)
+        return await self._append_batch(stream_id, expected_version, events)
+
+    async def _append_one(
+        self, stream_id: str, expected_version: int, event: NewEvent
+    ) -> AppendResult | None:
+        """The single-statement path; None when `wwc_append` must settle the append."""
+        heads = self._heads
+        known = heads.hash_at(stream_id, expected_version) if heads is not None else None
+        args = (stream_id, expected_version, event.event_id, event.event_type,
+                event.schema_version, event.data, event.metadata)
+        try:
+            if known is None:
+                row = await self._pool.fetchrow(_APPEND_ONE, *args)
+            else:
+                row = await self._pool.fetchrow(_APPEND_ONE_AFTER, *args, known)
+        except asyncpg.UniqueViolationError:
+            return None
+        if row is None:
+            return None
+        if heads is not None:
+            heads.advance(stream_id, expected_version + 1, row["hash"])
+        return AppendResult(stream_id=stream_id, positions=(row["position"],),
+                            next_expected_version=expected_version + 1)
+
+    async def _append_batch(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> AppendResult:
         payload = [{"event_id": str(e.event_id), "event_type": e.event_type,
                     "schema_version": e.schema_version, "data": e.data, "metadata": e.metadata}
                    for e in events]

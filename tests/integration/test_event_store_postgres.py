@@ -12,7 +12,7 @@ import pytest
 
 from domain.events import CityJoined
 from infra.db import connect
-from infra.eventstore import START, NewEvent
+from infra.eventstore import START, ConcurrencyError, IdempotencyConflict, NewEvent
 from infra.eventstore.mapper import Upcasters, decode, encode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.migrate import migrate, migrations
@@ -149,3 +149,58 @@ async def test_migrations_apply_once_and_are_recorded(db_url: str) -> None:
             (m.version, m.name) for m in migrations()]
     finally:
         await conn.close()
+
+
+async def _chain_is_intact(pool: asyncpg.Pool[Any]) -> bool:
+    async with pool.acquire() as conn:
+        return (await verify_chains(conn)).breaks == []
+
+
+async def test_single_event_appends_chain_like_batches(pool: asyncpg.Pool[Any]) -> None:
+    """The one-statement path (stream head remembered, or looked up) and the batch function
+    write the same chain, which `wwc verify` recomputes: any difference in the digest
+    would show as an altered event."""
+    warm, cold = PostgresEventStore(pool), PostgresEventStore(pool, remember_heads=False)
+    odd = {"name": "São Paulo \"SP\"\n\t\\ 東京 🏙", "nested": {"b": [1, 2.5, None, True],
+                                                              "a": {}}, "": "empty key"}
+    version = 0
+    for store, size in [(warm, 1), (warm, 1), (cold, 1), (warm, 2), (warm, 1), (cold, 1)]:
+        batch = [NewEvent(event_id=uuid.uuid4(), event_type="thing.happened",
+                          schema_version=1, data={**odd, "v": version + k},
+                          metadata={"actor": "ops", "correlation_id": "c-1"})
+                 for k in range(size)]
+        result = await store.append("s", version, batch)
+        version = result.next_expected_version
+    events = await warm.read_stream("s")
+    assert [e.stream_version for e in events] == list(range(1, 8))
+    assert [e.data["v"] for e in events] == list(range(7))
+    assert await _chain_is_intact(pool)
+
+
+async def test_a_remembered_head_never_hides_another_writer(pool: asyncpg.Pool[Any]) -> None:
+    """Two processes on one stream: the first remembers version 1 as the head, the second
+    moves the stream on; the first's next append at version 1 is refused, not chained."""
+    first, second = PostgresEventStore(pool), PostgresEventStore(pool)
+    await first.append("s", 0, [new(n=1)])
+    await second.append("s", 1, [new(n=2)])
+    with pytest.raises(ConcurrencyError, match="stream s is at version 2, expected 1"):
+        await first.append("s", 1, [new(n=3)])
+    await first.append("s", 2, [new(n=3)])
+    assert [e.data["n"] for e in await first.read_stream("s")] == [1, 2, 3]
+    assert await _chain_is_intact(pool)
+
+
+@pytest.mark.parametrize("remember_heads", [True, False])
+async def test_a_retried_single_event_is_stored_once(pool: asyncpg.Pool[Any],
+                                                     remember_heads: bool) -> None:
+    """An activity retried after its append committed but its answer was lost."""
+    store = PostgresEventStore(pool, remember_heads=remember_heads)
+    event = new(n=1)
+    first = await store.append("s", 0, [event])
+    again = await store.append("s", 0, [event])
+    assert (again.duplicate, again.positions) == (True, first.positions)
+    await store.append("s", 1, [new(n=2)])
+    assert (await store.append("s", 0, [event])).duplicate
+    with pytest.raises(IdempotencyConflict):
+        await store.append("s", 0, [event.model_copy(update={"data": {"n": 9}})])
+    assert await pool.fetchval("SELECT count(*) FROM wwc_events") == 2
