@@ -82,6 +82,10 @@ def stop_embedded_server(pgdata: Path) -> bool:
     if not (pgdata / "postmaster.pid").exists():
         return False
     server = _embedded_get_server()(pgdata, cleanup_mode="stop")
+    # In the process that started the server, get_server hands back that same handle,
+    # with the mode it was started with (None: keep running for later commands), and
+    # cleanup() would then leave the server up. Stopping is what was asked for here.
+    server.cleanup_mode = "stop"
     server.cleanup()
     return True
 

@@ -40,6 +40,8 @@ def service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0, log.read_text()
     assert "stopped" in log.read_text()
+    # Ctrl-C stops everything `wwc up` started, its PostgreSQL included.
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()
 
 
 def test_up_prints_where_things_are_and_refuses_a_second_start(
