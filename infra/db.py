@@ -4,6 +4,7 @@ the embedded server used when no URL is configured."""
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -82,9 +83,12 @@ def stop_embedded_server(pgdata: Path) -> bool:
     if not (pgdata / "postmaster.pid").exists():
         return False
     server = _embedded_get_server()(pgdata, cleanup_mode="stop")
-    # In the process that started the server, get_server hands back that same handle,
-    # with the mode it was started with (None: keep running for later commands), and
-    # cleanup() would then leave the server up. Stopping is what was asked for here.
+    # The package stops a server only when the last process that opened it lets go, and
+    # it still counts processes that exited without letting go (every `wwc` command that
+    # reused the server: they open it with cleanup_mode=None, to keep it running). In the
+    # process that started the server it also hands back that first handle, mode and all.
+    # Stopping is what was asked for here, so this handle is made the last one, set to stop.
+    server.global_process_id_list.put([os.getpid()])
     server.cleanup_mode = "stop"
     server.cleanup()
     return True

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infra.db import stop_embedded_server
 from tests.e2e.conftest import WWC, RunWwc
 from tests.factories import WWC_2022
 
@@ -175,6 +176,15 @@ def test_the_demo_replays_a_small_scenario(wwc: RunWwc, tmp_path: Path) -> None:
         ]}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
     env |= {"WWC_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
+    try:
+        _replay_and_inspect(wwc, scenario, env)
+    finally:
+        # `wwc list` and `wwc history` left the embedded PostgreSQL running for the next
+        # command, as they do for an operator; the test has no next command.
+        stop_embedded_server(tmp_path / "data" / "postgres")
+
+
+def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> None:
     result = wwc("demo", "--scenario", str(scenario), env=env, timeout=240)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "Small test scenario" in result.stdout
