@@ -192,25 +192,21 @@ async def append_rates(pool: asyncpg.Pool[Any], bare_pool: asyncpg.Pool[Any],
                                    data=payload) for _ in range(batch)]
                 await store.append(f"bench/{tag}/{w}", i * batch, events)
 
-            async def insert_same(w: int, i: int, batch: int = batch, tag: str = tag) -> None:
-                # One statement is one transaction: the cheapest way to commit a batch.
-                if batch == 1:
-                    await bare_pool.execute(SAME_TABLE_INSERT_ONE, f"same/{tag}/{w}", i,
-                                            uuid.uuid4(), kind, raw_payload)
-                else:
-                    await bare_pool.execute(SAME_TABLE_INSERT, f"same/{tag}/{w}", i * batch,
-                                            [uuid.uuid4() for _ in range(batch)], kind,
-                                            raw_payload)
+            def plain_insert(one: str, many: str, prefix: str, batch: int = batch,
+                             tag: str = tag) -> Callable[[int, int], Awaitable[None]]:
+                async def insert(w: int, i: int) -> None:
+                    # One statement is one transaction: the cheapest way to commit a batch.
+                    if batch == 1:
+                        await bare_pool.execute(one, f"{prefix}/{tag}/{w}", i, uuid.uuid4(),
+                                                kind, raw_payload)
+                    else:
+                        await bare_pool.execute(many, f"{prefix}/{tag}/{w}", i * batch,
+                                                [uuid.uuid4() for _ in range(batch)], kind,
+                                                raw_payload)
+                return insert
 
-            async def insert_minimal(w: int, i: int, batch: int = batch,
-                                     tag: str = tag) -> None:
-                if batch == 1:
-                    await bare_pool.execute(MINIMAL_INSERT_ONE, f"min/{tag}/{w}", i,
-                                            uuid.uuid4(), kind, raw_payload)
-                else:
-                    await bare_pool.execute(MINIMAL_INSERT, f"min/{tag}/{w}", i * batch,
-                                            [uuid.uuid4() for _ in range(batch)], kind,
-                                            raw_payload)
+            insert_same = plain_insert(SAME_TABLE_INSERT_ONE, SAME_TABLE_INSERT, "same")
+            insert_minimal = plain_insert(MINIMAL_INSERT_ONE, MINIMAL_INSERT, "min")
 
             async def bare_copy(w: int, i: int, batch: int = batch, tag: str = tag) -> None:
                 records = [(f"copy/{tag}/{w}", i * batch + k + 1, uuid.uuid4(), kind,
