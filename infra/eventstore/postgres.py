@@ -1,8 +1,9 @@
 """The PostgreSQL event store (asyncpg).
 
 Appends take one round trip. A single event, the common case, goes in with one plain
-INSERT statement (`_APPEND_ONE`) that checks the version, chains the hash and writes the
-row; batches, and anything that statement cannot settle (a stale version, a retried
+INSERT statement (`_APPEND_ONE_AFTER` when this process knows the stream's head,
+`_APPEND_ONE` otherwise) that checks the version, chains the hash and writes the row;
+batches, and anything that statement cannot settle (a stale version, a retried
 append), go through the `wwc_append` function, which also tells a retry from a conflict.
 Reads of the global log are gap-free (see `fetch_log_page`)."""
 
