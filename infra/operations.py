@@ -23,6 +23,8 @@ from domain import commands as c
 from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
+from domain.errors import DomainError
+from domain.lifecycle import CityState, Status, decide
 from domain.report import Report
 from domain.rules import ProgramRules
 from domain.views import CityView
@@ -87,6 +89,13 @@ class Operations:
         """Update-with-start: the first join starts the city's workflow; a second one
         reaches the same workflow and is refused there ("already joined")."""
         key = city_key(command.country, command.name)
+        # The decider's checks that need no state (eligibility, the standard) run here
+        # first, so a join refused for them never starts a workflow.
+        try:
+            decide(CityState(), command, self.program_today(), standards=self.catalog,
+                   rules=self.rules)
+        except DomainError as error:
+            raise CommandRefused(error.code, error.message) from None
         self.touched.add(city_stream(key))
         start = WithStartWorkflowOperation(
             CityWorkflow.run,
@@ -115,7 +124,11 @@ class Operations:
         return view
 
     async def view(self, key: str) -> CityView:
-        return await self._query(key, "view", CityView)
+        view = await self._query(key, "view", CityView)
+        if view.status is Status.NOT_JOINED:
+            # A workflow whose join was refused ended without a member: no such city.
+            raise NotFound(f"no city {key!r} (has it joined?)")
+        return view
 
     async def report(self, key: str) -> Report | None:
         with _city_must_exist(key):

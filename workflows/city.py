@@ -78,12 +78,19 @@ class CityWorkflow:
         self.lock = asyncio.Lock()
         self.cycle_ended = False
         self.timers_changed = False
+        self.commands_started = 0
         self.search = search.CitySearchAttributes()
 
     # --- the main loop: durable timers and cycle boundaries ------------------------------
 
     @workflow.run
     async def run(self, input: CityInput) -> None:
+        if input.state is None and not self.commands_started:
+            # A new city's workflow is started by its join (update-with-start), and in the
+            # first activation update handlers run before this method does: the join's
+            # validator has already spoken. Nothing started means it refused the join, so
+            # nothing was recorded; end now rather than keep an empty workflow forever.
+            return
         self.search.update(self.state)
         while True:
             delay = self._until_next_timer()
@@ -202,6 +209,7 @@ class CityWorkflow:
                             correlation=correlation, causation=type(command).__name__)
 
     async def _command(self, command: c.Command) -> CityView:
+        self.commands_started += 1  # before any await: `run` reads it (see there)
         info = workflow.current_update_info()
         correlation = f"update:{info.id}" if info else "update"
         await self._apply(command, actor="operator", correlation=correlation)

@@ -3,14 +3,25 @@ event in the store, nothing in the workflow's history."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain import commands as c
 from domain.city import city_stream
-from infra.operations import CommandRefused, Operations
+from domain.views import CityView
+from infra.operations import CommandRefused, NotFound, Operations
+from infra.standards import load_catalog
+from workflows.city import CityInput, CityWorkflow
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import Service, program_clock
@@ -64,3 +75,45 @@ async def test_refused_command_leaves_nothing_behind(
     assert await service.store.stream_version(city_stream(KEY)) == events_before
     # A validator's rejection is never written to the workflow's history.
     assert len((await handle.fetch_history()).events) == history_before
+
+
+async def test_an_ineligible_join_starts_no_workflow(service: Service) -> None:
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=200))
+    tiny = c.JoinNetwork(name="Tinytown, VT", country="US", population=29_999)
+
+    with pytest.raises(CommandRefused, match="30,000") as refused:
+        await ops.join(tiny)
+
+    assert refused.value.code == "ineligible"
+    with pytest.raises(RPCError) as missing:
+        await service.client.get_workflow_handle(city_stream("us-tinytown-vt")).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
+    with pytest.raises(NotFound):
+        await ops.view("us-tinytown-vt")
+    assert await service.store.stream_version(city_stream("us-tinytown-vt")) == 0
+
+
+async def test_a_workflow_whose_join_was_refused_ends_itself(service: Service) -> None:
+    """Started straight through Temporal (no client-side check), as a race or another
+    client could: the refused join leaves a closed workflow, no member, no event."""
+    clock = program_clock(date(2023, 1, 2), ms_per_day=200)
+    workflow_id = city_stream("us-tinytown-vt")
+    start = WithStartWorkflowOperation(
+        CityWorkflow.run,
+        CityInput(city_key="us-tinytown-vt", clock=clock,
+                  standards=tuple(load_catalog().values())),
+        id=workflow_id, task_queue=service.settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+
+    with pytest.raises(WorkflowUpdateFailedError):
+        await service.client.execute_update_with_start_workflow(
+            "join", c.JoinNetwork(name="Tinytown, VT", country="US", population=29_999),
+            start_workflow_operation=start, result_type=CityView)
+
+    handle = service.client.get_workflow_handle(workflow_id)
+    # It ends by itself (a bound, not a timing assertion: it never ended before the fix).
+    await asyncio.wait_for(handle.result(), timeout=60)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    assert await service.store.stream_version(workflow_id) == 0
+    with pytest.raises(NotFound):
+        await service.operations(clock).view("us-tinytown-vt")
