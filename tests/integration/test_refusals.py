@@ -21,10 +21,10 @@ from domain.city import city_stream
 from domain.views import CityView
 from infra.operations import CommandRefused, NotFound, Operations
 from infra.standards import load_catalog
-from workflows.city import CityInput, CityWorkflow
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import Service, program_clock
+from workflows.city import CityInput, CityWorkflow
 
 Act = Callable[[Operations], Awaitable[object]]
 
