@@ -1,20 +1,18 @@
-"""Loading the standards catalog (shipped files plus the operator's folder)."""
+"""Loading the standards catalog (shipped files plus the operator's folder), so workflows
+pick up a new standard at their next cycle."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from temporalio import activity
 
 from activities.contracts import LOAD_STANDARDS, LoadStandardsRequest, LoadStandardsResponse
-from infra.standards import load_catalog
+from activities.ports import StandardsSource
 
 
 class CatalogActivities:
-    def __init__(self, standards_dir: Path) -> None:
-        self._dir = standards_dir
+    def __init__(self, source: StandardsSource) -> None:
+        self._source = source
 
     @activity.defn(name=LOAD_STANDARDS)
     async def load_standards(self, request: LoadStandardsRequest) -> LoadStandardsResponse:
-        catalog = load_catalog([self._dir] if self._dir.is_dir() else [])
-        return LoadStandardsResponse(standards=tuple(catalog.values()))
+        return LoadStandardsResponse(standards=tuple(self._source.load().values()))

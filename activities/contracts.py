@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from activities.ports import CityRef, NewEvent
 from domain.answers import Answers
 from domain.standard import Standard
-from domain.tiers import Tier
 
 APPEND_EVENTS = "append_events"
 SCORE_APPLICATION = "score_application"
@@ -20,61 +19,46 @@ LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
 
 
-class _Model(BaseModel):
+class _Message(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class EventEnvelope(_Model):
-    event_id: str
-    event_type: str
-    schema_version: int
-    data: dict[str, Any]
-
-
-class AppendRequest(_Model):
+class AppendRequest(_Message):
     stream_id: str
     expected_version: int
-    events: tuple[EventEnvelope, ...]
-    metadata: dict[str, Any]
+    events: tuple[NewEvent, ...]
 
 
-class AppendResponse(_Model):
+class AppendResponse(_Message):
     positions: tuple[int, ...]
     next_expected_version: int
     duplicate: bool
 
 
-class ScoreRequest(_Model):
+class ScoreRequest(_Message):
     standard: Standard
     answers: Answers
     honor_roll_percent: Fraction | None = None
 
 
-class Notification(_Model):
+class Notification(_Message):
     city_key: str
     kind: str  # e.g. "renewal_reminder", "certification_lapsed"
     message: str
     on: date
 
 
-class LoadStandardsRequest(_Model):
+class LoadStandardsRequest(_Message):
     pass
 
 
-class LoadStandardsResponse(_Model):
+class LoadStandardsResponse(_Message):
     standards: tuple[Standard, ...]
 
 
-class AwaitingAnnouncementRequest(_Model):
+class AwaitingAnnouncementRequest(_Message):
     cohort_id: str
 
 
-class CityRef(_Model):
-    city_key: str
-    name: str
-    tier: Tier
-
-
-class AwaitingAnnouncementResponse(_Model):
+class AwaitingAnnouncementResponse(_Message):
     cities: tuple[CityRef, ...]
-

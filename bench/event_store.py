@@ -36,12 +36,12 @@ from infra.db import (
     stop_embedded_server,
     with_database,
 )
-from infra.eventstore.mapper import encode
 from infra.eventstore.model import START, NewEvent
 from infra.eventstore.postgres import PostgresEventStore, fetch_log_page
 from infra.migrate import migrate
 from infra.projections import projector
 from infra.standards import load_catalog
+from workflows.persist import new_events
 
 EVENTS_PER_CITY = 100
 
@@ -55,7 +55,7 @@ def city_template() -> list[tuple[str, int, dict[str, Any]]]:
     catalog, rules = load_catalog(), ProgramRules()
     state, events = CityState(), []
 
-    def run(command: c.Command, on: date) -> None:
+    def run(command: c.CityCommand, on: date) -> None:
         nonlocal state
         for event in decide(state, command, on, standards=catalog, rules=rules):
             state = evolve(state, event)
@@ -83,7 +83,7 @@ def city_template() -> list[tuple[str, int, dict[str, Any]]]:
     cycle(31, date(2025, 10, 1))
     run(c.Reapply(), date(2026, 9, 1))
     cycle(35, date(2026, 10, 1))
-    encoded = [encode(e, uuid.uuid4()) for e in events]
+    encoded = new_events("city/bench", 0, events, {})
     return [(e.event_type, e.schema_version, e.data) for e in encoded][:EVENTS_PER_CITY]
 
 

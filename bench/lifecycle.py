@@ -30,32 +30,34 @@ from bench.bare import BareWorkflow, bare_noop
 from domain import commands as c
 from domain.answers import Answers, CriterionAnswer
 from domain.clock import ProgramClock
+from infra.announcements import ReadModelAwaitingAnnouncement
+from infra.application import ProgramService
 from infra.config import Settings
 from infra.db import connect, create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.eventstore.postgres import PostgresEventStore
 from infra.logs import configure_logging
 from infra.migrate import migrate
-from infra.operations import Operations
-from infra.standards import load_catalog
+from infra.standards import StandardsFolder, load_catalog
 from infra.temporal_env import search_attribute_keys, temporal_binary
 from infra.worker import build_worker, workflow_runner
 
 IN_FLIGHT = 64
 
 
-async def city_lifecycle(ops: Operations, n: int, claimed: Answers) -> None:
+async def city_lifecycle(ops: ProgramService, n: int, claimed: Answers) -> None:
     view = await ops.join(c.JoinNetwork(name=f"Bench City {n}", country="US",
                                         population=100_000))
     key = view.city_key
     assert key is not None
-    await ops.command(key, "submit_assessment", c.SubmitAssessment(answers=claimed))
-    await ops.command(key, "assign_reviewer", c.AssignReviewer(reviewer="bench"))
-    await ops.command(key, "record_reviews", c.RecordReviews(reviews=tuple(
+    await ops.send(key, c.SubmitAssessment(answers=claimed))
+    await ops.send(key, c.AssignReviewer(reviewer="bench"))
+    await ops.send(key, c.RecordReviews(reviews=tuple(
         c.RecordCriterionReview(code=code, met=True) for code in claimed.criteria)))
-    await ops.command(key, "complete_review", c.CompleteReview())
-    await ops.command(key, "decide")
+    await ops.send(key, c.CompleteReview())
+    await ops.send(key, c.Decide())
 
 
-async def run_cities(ops: Operations, cities: int, criteria: int, pool: asyncpg.Pool) -> float:
+async def run_cities(ops: ProgramService, cities: int, criteria: int, pool: asyncpg.Pool) -> float:
     standard = load_catalog()["wwc-2022"]
     claimed = Answers(criteria={code: CriterionAnswer(met=True, evidence=("https://x",))
                                 for code in standard.codes[:criteria]},
@@ -71,7 +73,8 @@ async def run_cities(ops: Operations, cities: int, criteria: int, pool: asyncpg.
     print(f"  {cities} cities decided after {time.perf_counter() - started:.1f} s", flush=True)
     cohorts = [f"bench-{i}" for i in range(0, cities, 100)]
     for cohort in cohorts:
-        await ops.create_cohort(cohort, ops.program_today() + timedelta(days=3650))
+        await ops.create_cohort(c.CreateCohort(
+            cohort_id=cohort, announce_on=ops.program_today() + timedelta(days=3650)))
     await asyncio.gather(*(ops.announce_cohort(cohort) for cohort in cohorts))
     print(f"  announced after {time.perf_counter() - started:.1f} s", flush=True)
     # Reminders and expiry come from the durable timers; wait for every lapse.
@@ -119,9 +122,12 @@ async def main(args: argparse.Namespace) -> None:
     # One program day per real millisecond: the three years after an announcement (two
     # reminders, then the expiry) pass in about a second.
     clock = ProgramClock.compressed(datetime.now(UTC), date(2023, 1, 2), speed=86_400_000)
-    ops = Operations(env.client, "bench", catalog=load_catalog(), clock=clock)
+    ops = ProgramService(env.client, "bench", catalog=load_catalog(), clock=clock)
     try:
-        async with build_worker(env.client, pool, settings):
+        async with build_worker(env.client, task_queue="bench", store=PostgresEventStore(pool),
+                                awaiting=ReadModelAwaitingAnnouncement(pool),
+                                standards=StandardsFolder(settings.effective_standards_dir),
+                                max_concurrent_activities=settings.db_pool_size):
             print(f"running {args.cities} city lifecycles ({args.criteria} criteria each)",
                   flush=True)
             seconds = await run_cities(ops, args.cities, args.criteria, pool)

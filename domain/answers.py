@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.errors import AssessmentError
 from domain.standard import Standard
+from domain.validation import describe_validation_error
 
 
 class CriterionAnswer(BaseModel):
@@ -40,9 +41,6 @@ class Answers(BaseModel):
 
     def answer(self, code: str) -> CriterionAnswer:
         return self.criteria.get(code, _NOT_MET)
-
-    def with_answer(self, code: str, answer: CriterionAnswer) -> Answers:
-        return self.model_copy(update={"criteria": {**self.criteria, code: answer}})
 
 
 _NOT_MET = CriterionAnswer()
@@ -91,11 +89,7 @@ def parse_self_assessment(data: Any, *, origin: str = "self-assessment") -> Self
     try:
         return SelfAssessmentFile.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = ".".join(str(part) for part in item["loc"])
-            problems.append(f"{location}: {item['msg']}")
-        raise AssessmentError(f"{origin}: {'; '.join(problems)}") from None
+        raise AssessmentError(f"{origin}: {describe_validation_error(error)}") from None
 
 
 def check_answers(standard: Standard, answers: Answers, *, require_evidence: bool) -> None:

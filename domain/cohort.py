@@ -1,27 +1,24 @@
-"""A cohort: certified cities announced together on one date. A decider like the city's."""
+"""A cohort: certified cities announced together on one date. A decider like the city's:
+`decide(state, command, now) -> events`, `evolve(state, event)`."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import assert_never
 
-from pydantic import BaseModel, ConfigDict
-
-from domain import events as e
+from domain import commands, events
 from domain.errors import TransitionRefused
+from domain.model import Frozen
 from domain.tiers import Tier
 
 
-class CohortCity(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CohortCity(Frozen):
     city_key: str
     name: str
     tier: Tier
 
 
-class CohortState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CohortState(Frozen):
     version: int = 0
     cohort_id: str | None = None
     announce_on: date | None = None
@@ -29,25 +26,31 @@ class CohortState(BaseModel):
     announced_on: date | None = None
 
 
-def create(state: CohortState, cohort_id: str, announce_on: date, now: date) -> list[e.Event]:
-    if state.cohort_id is not None:
-        raise TransitionRefused(f"cohort {state.cohort_id} already exists", code="exists")
-    return [e.CohortCreated(cohort_id=cohort_id, announce_on=announce_on, on=now)]
-
-
-def add_city(state: CohortState, city: CohortCity, now: date) -> list[e.Event]:
-    _require_open(state)
-    if not city.tier.certified:
-        raise TransitionRefused(f"{city.name} is not certified; only certified cities are "
-                                "announced", code="not_certified")
-    if any(c.city_key == city.city_key for c in state.cities):
-        return []
-    return [e.CohortCityAdded(city_key=city.city_key, name=city.name, tier=city.tier, on=now)]
-
-
-def announce(state: CohortState, now: date) -> list[e.Event]:
-    _require_open(state)
-    return [e.CohortAnnounced(cities=tuple(c.city_key for c in state.cities), on=now)]
+def decide(state: CohortState, command: commands.CohortCommand,
+           now: date) -> list[events.CohortEvent]:
+    """The events `command` causes on `now`, or a `DomainError` saying why not."""
+    match command:
+        case commands.CreateCohort():
+            if state.cohort_id is not None:
+                raise TransitionRefused(f"cohort {state.cohort_id} already exists",
+                                        code="exists")
+            return [events.CohortCreated(cohort_id=command.cohort_id,
+                                         announce_on=command.announce_on, on=now)]
+        case commands.AddToCohort():
+            _require_open(state)
+            if not command.tier.certified:
+                raise TransitionRefused(f"{command.name} is not certified; only certified "
+                                        "cities are announced", code="not_certified")
+            if any(c.city_key == command.city_key for c in state.cities):
+                return []
+            return [events.CohortCityAdded(city_key=command.city_key, name=command.name,
+                                           tier=command.tier, on=now)]
+        case commands.AnnounceCohort():
+            _require_open(state)
+            return [events.CohortAnnounced(cities=tuple(c.city_key for c in state.cities),
+                                           on=now)]
+        case _:
+            assert_never(command)
 
 
 def _require_open(state: CohortState) -> None:
@@ -58,16 +61,16 @@ def _require_open(state: CohortState) -> None:
                                 f"{state.announced_on}", code="already_announced")
 
 
-def evolve(state: CohortState, event: e.Event) -> CohortState:
+def evolve(state: CohortState, event: events.CohortEvent) -> CohortState:
     match event:
-        case e.CohortCreated():
+        case events.CohortCreated():
             update: dict[str, object] = {"cohort_id": event.cohort_id,
                                          "announce_on": event.announce_on}
-        case e.CohortCityAdded():
+        case events.CohortCityAdded():
             update = {"cities": (*state.cities, CohortCity(city_key=event.city_key,
                                                            name=event.name, tier=event.tier))}
-        case e.CohortAnnounced():
+        case events.CohortAnnounced():
             update = {"announced_on": event.on}
         case _:
-            raise ValueError(f"event {event.TYPE} does not apply to a cohort")
+            assert_never(event)
     return state.model_copy(update={**update, "version": state.version + 1})

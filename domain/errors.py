@@ -1,12 +1,23 @@
-"""Domain errors. Each carries a stable machine code and a sentence an operator can act on."""
+"""Domain errors. Each carries a stable machine code, a sentence an operator can act on,
+and its category: whether the input itself is wrong, or the program's rules refuse it
+now. Front doors map the category to what their users expect (an exit code, an HTTP
+status) without keeping lists of codes."""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCategory(StrEnum):
+    INVALID_INPUT = "invalid_input"  # fix the input and try again
+    REFUSED = "refused"  # the input is fine; the city's state or the rules say no
 
 
 class DomainError(Exception):
     """A command or input the program's rules refuse. Nothing is recorded for it."""
 
     code = "refused"
+    category = ErrorCategory.REFUSED
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -22,12 +33,14 @@ class StandardError(DomainError):
     """A standard file contradicts itself, or a standard cannot be used for what was asked."""
 
     code = "invalid_standard"
+    category = ErrorCategory.INVALID_INPUT
 
 
 class AssessmentError(DomainError):
     """A self-assessment or review names something the standard does not have."""
 
     code = "invalid_assessment"
+    category = ErrorCategory.INVALID_INPUT
 
 
 class IneligibleCity(DomainError):

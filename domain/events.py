@@ -8,18 +8,15 @@ changes when a class is renamed or moved. A change to an event's fields bumps it
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any, ClassVar, cast, get_args
 
 from domain.answers import Answers, CriterionAnswer
+from domain.model import StrictFrozen
 from domain.report import Report
 from domain.tiers import Outcome, Tier
 
 
-class Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Event(StrictFrozen):
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int] = 1
 
@@ -149,16 +146,31 @@ class CohortAnnounced(Event):
     cities: tuple[str, ...]
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls
-    for cls in (
-        CityJoined, CityWithdrew, ApplicationOpened, AssessmentSaved, AssessmentSubmitted,
-        ReviewerAssigned, CriterionReviewed, ClarificationRequested, ClarificationAnswered,
-        ReviewCompleted, CertificationDecided, CertificationAnnounced, RenewalReminderSent,
-        CertificationHeldPendingRenewal, CertificationLapsed, CohortCreated, CohortCityAdded,
-        CohortAnnounced,
-    )
-}
+# Every event of each stream kind: deciders and folds match over these with
+# `assert_never`, so the type checker names each place a new event must be handled.
+CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
+             | AssessmentSubmitted | ReviewerAssigned | CriterionReviewed
+             | ClarificationRequested | ClarificationAnswered | ReviewCompleted
+             | CertificationDecided | CertificationAnnounced | RenewalReminderSent
+             | CertificationHeldPendingRenewal | CertificationLapsed)
+CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
+
+CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
+COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)
+EVENT_TYPES: dict[str, type[Event]] = {cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS)}
+
+
+def as_city_event(event: Event) -> CityEvent:
+    """`event` as one of the city's events, or a ValueError (e.g. a cohort's event)."""
+    if not isinstance(event, CITY_EVENTS):
+        raise ValueError(f"event {event.TYPE} does not apply to a city")
+    return cast(CityEvent, event)
+
+
+def as_cohort_event(event: Event) -> CohortEvent:
+    if not isinstance(event, COHORT_EVENTS):
+        raise ValueError(f"event {event.TYPE} does not apply to a cohort")
+    return cast(CohortEvent, event)
 
 
 def event_from_data(event_type: str, data: dict[str, Any]) -> Event:

@@ -12,19 +12,18 @@ outlives its expiry date until the new decision when the city reapplied in time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import assert_never
 
-from pydantic import BaseModel, ConfigDict
-
-from domain import commands as c
-from domain import events as e
+from domain import commands, events
 from domain.answers import Answers, CriterionAnswer, check_answers
 from domain.catalog import StandardCatalog
 from domain.city import city_key
 from domain.eligibility import ineligibility_reasons
 from domain.errors import AssessmentError, IneligibleCity, TransitionRefused
+from domain.model import Frozen
 from domain.report import Report
 from domain.rules import ProgramRules
 from domain.standard import Standard
@@ -77,11 +76,7 @@ def derive_status(
     return Status.LAPSED if lapsed else Status.NOT_CERTIFIED
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class Profile(_Frozen):
+class Profile(Frozen):
     city_key: str
     name: str
     country: str
@@ -89,7 +84,7 @@ class Profile(_Frozen):
     joined_on: date
 
 
-class Clarification(_Frozen):
+class Clarification(Frozen):
     id: int
     criterion: str
     question: str
@@ -99,7 +94,7 @@ class Clarification(_Frozen):
     answered_on: date | None = None
 
 
-class Decision(_Frozen):
+class Decision(Frozen):
     standard_id: str
     tier: Tier
     points: int
@@ -109,7 +104,7 @@ class Decision(_Frozen):
     decided_on: date
 
 
-class Application(_Frozen):
+class Application(Frozen):
     number: int
     standard_id: str
     reapplication: bool
@@ -134,7 +129,7 @@ class Application(_Frozen):
         )
 
 
-class Certification(_Frozen):
+class Certification(Frozen):
     tier: Tier
     standard_id: str
     cohort_id: str
@@ -144,7 +139,7 @@ class Certification(_Frozen):
     held_pending_renewal: bool = False
 
 
-class CityState(_Frozen):
+class CityState(Frozen):
     version: int = 0  # events folded so far: the stream's expected version
     profile: Profile | None = None
     withdrawn: bool = False
@@ -177,69 +172,87 @@ class CityState(_Frozen):
 
 def decide(
     state: CityState,
-    command: c.Command,
+    command: commands.CityCommand,
     now: date,
     *,
     standards: StandardCatalog,
     rules: ProgramRules,
-) -> list[e.Event]:
+) -> list[events.CityEvent]:
     """The events `command` causes on `now`, or a `DomainError` saying why not."""
     match command:
-        case c.JoinNetwork():
+        case commands.JoinNetwork():
             return _join(state, command, now, standards, rules)
-        case c.Reapply():
+        case commands.Reapply():
             return _reapply(state, command, now, standards, rules)
-        case c.Withdraw():
+        case commands.Withdraw():
             _require_member(state)
-            return [e.CityWithdrew(reason=command.reason, on=now)]
-        case c.SendRenewalReminder():
+            return [events.CityWithdrew(reason=command.reason, on=now)]
+        case commands.SendRenewalReminder():
             return _remind(state, command, now, rules)
-        case c.Expire():
+        case commands.Expire():
             return _expire(state, now)
-        case c.Announce():
+        case commands.Announce():
             return _announce(state, command, now, rules)
-    app = _require_application(state)
-    standard = standards[app.standard_id]
-    match command:
-        case c.SaveAssessment():
+        case commands.Decide():
+            # Scoring is not the decider's to do (it runs in an activity, recorded in
+            # history); the decider only says whether a decision may be asked for now.
+            ensure_decidable(state)
+            return []
+        case commands.SaveAssessment():
+            app, standard = _open_application(state, standards)
             _require_stage(app, Stage.ASSESSING, "save a self-assessment")
             check_answers(standard, command.answers, require_evidence=False)
-            return [e.AssessmentSaved(answers=command.answers, on=now)]
-        case c.SubmitAssessment():
+            return [events.AssessmentSaved(answers=command.answers, on=now)]
+        case commands.SubmitAssessment():
+            app, standard = _open_application(state, standards)
             _require_stage(app, Stage.ASSESSING, "submit a self-assessment")
             answers = command.answers if command.answers is not None else app.answers
             if not answers.criteria:
                 raise AssessmentError("nothing to submit: no criterion has been answered")
             check_answers(standard, answers, require_evidence=rules.require_evidence)
-            return [e.AssessmentSubmitted(answers=answers, on=now)]
-        case c.AssignReviewer():
+            return [events.AssessmentSubmitted(answers=answers, on=now)]
+        case commands.AssignReviewer():
+            app, _ = _open_application(state, standards)
             _require_stage(
                 app, (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.AWAITING_CLARIFICATION),
                 "assign a reviewer",
             )
-            return [e.ReviewerAssigned(reviewer=command.reviewer, on=now)]
-        case c.RecordCriterionReview():
+            return [events.ReviewerAssigned(reviewer=command.reviewer, on=now)]
+        case commands.RecordCriterionReview():
+            app, standard = _open_application(state, standards)
             _require_stage(app, _REVIEWING, "record a criterion review")
             return [_reviewed(standard, command, now)]
-        case c.RecordReviews():
+        case commands.RecordReviews():
+            app, standard = _open_application(state, standards)
             _require_stage(app, _REVIEWING, "record criterion reviews")
             codes = [r.code for r in command.reviews]
             if len(set(codes)) != len(codes):
                 raise AssessmentError("a criterion is reviewed twice in one sheet")
             return [_reviewed(standard, review, now) for review in command.reviews]
-        case c.RequestClarification():
+        case commands.RequestClarification():
+            app, standard = _open_application(state, standards)
             _require_stage(app, _REVIEWING, "request a clarification")
             _require_criterion(standard, command.criterion)
-            return [e.ClarificationRequested(clarification_id=len(app.clarifications) + 1,
-                                             criterion=command.criterion,
-                                             question=command.question, on=now)]
-        case c.AnswerClarification():
+            return [events.ClarificationRequested(
+                clarification_id=len(app.clarifications) + 1, criterion=command.criterion,
+                question=command.question, on=now)]
+        case commands.AnswerClarification():
+            app, _ = _open_application(state, standards)
             return _answer_clarification(app, command, now)
-        case c.CompleteReview():
+        case commands.CompleteReview():
+            app, standard = _open_application(state, standards)
             return _complete_review(app, standard, command, now)
-        case c.RecordDecision():
+        case commands.RecordDecision():
+            app, _ = _open_application(state, standards)
             return _record_decision(state, app, command, now)
-    raise TransitionRefused(f"unknown command {type(command).__name__}")
+        case _:
+            assert_never(command)
+
+
+def _open_application(state: CityState,
+                      standards: StandardCatalog) -> tuple[Application, Standard]:
+    app = _require_application(state)
+    return app, standards[app.standard_id]
 
 
 _REVIEWING = (Stage.UNDER_REVIEW, Stage.AWAITING_CLARIFICATION)
@@ -286,9 +299,9 @@ def _resolve_standard(
 
 
 def _join(
-    state: CityState, command: c.JoinNetwork, now: date, standards: StandardCatalog,
+    state: CityState, command: commands.JoinNetwork, now: date, standards: StandardCatalog,
     rules: ProgramRules,
-) -> list[e.Event]:
+) -> list[events.CityEvent]:
     if state.profile is not None and not state.withdrawn:
         raise TransitionRefused("the city has already joined the network", code="already_joined")
     reasons = ineligibility_reasons(rules.eligibility, command.country, command.population, now)
@@ -299,17 +312,17 @@ def _join(
         raise TransitionRefused(f"this workflow belongs to {state.profile.city_key}, not {key}")
     standard = _resolve_standard(standards, command.standard_id, now)
     return [
-        e.CityJoined(city_key=key, name=command.name, country=command.country,
+        events.CityJoined(city_key=key, name=command.name, country=command.country,
                      population=command.population, on=now),
-        e.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
+        events.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
                             reapplication=False, on=now),
     ]
 
 
 def _reapply(
-    state: CityState, command: c.Reapply, now: date, standards: StandardCatalog,
+    state: CityState, command: commands.Reapply, now: date, standards: StandardCatalog,
     rules: ProgramRules,
-) -> list[e.Event]:
+) -> list[events.CityEvent]:
     _require_member(state)
     if state.application is not None:
         raise TransitionRefused(
@@ -325,33 +338,35 @@ def _reapply(
                 code="too_early",
             )
     standard = _resolve_standard(standards, command.standard_id, now)
-    return [e.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
+    return [events.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
                                 reapplication=True, on=now)]
 
 
-def _reviewed(standard: Standard, review: c.RecordCriterionReview, now: date) -> e.Event:
+def _reviewed(standard: Standard, review: commands.RecordCriterionReview,
+              now: date) -> events.CityEvent:
     answer = CriterionAnswer(met=review.met, items=review.items)
     check_answers(standard, Answers(criteria={review.code: answer}), require_evidence=False)
-    return e.CriterionReviewed(code=review.code, answer=answer, note=review.note, on=now)
+    return events.CriterionReviewed(code=review.code, answer=answer, note=review.note, on=now)
 
 
 def _answer_clarification(
-    app: Application, command: c.AnswerClarification, now: date
-) -> list[e.Event]:
+    app: Application, command: commands.AnswerClarification, now: date
+) -> list[events.CityEvent]:
     for question in app.clarifications:
         if question.id == command.clarification_id:
             if question.answer is not None:
                 raise TransitionRefused(f"clarification {question.id} is already answered",
                                         code="already_answered")
-            return [e.ClarificationAnswered(clarification_id=question.id, answer=command.answer,
-                                            evidence=command.evidence, on=now)]
+            return [events.ClarificationAnswered(
+                clarification_id=question.id, answer=command.answer,
+                evidence=command.evidence, on=now)]
     raise TransitionRefused(f"no clarification {command.clarification_id} was requested",
                             code="unknown_clarification")
 
 
 def _complete_review(
-    app: Application, standard: Standard, command: c.CompleteReview, now: date
-) -> list[e.Event]:
+    app: Application, standard: Standard, command: commands.CompleteReview, now: date
+) -> list[events.CityEvent]:
     _require_stage(app, _REVIEWING, "complete the review")
     if open_questions := app.open_clarifications():
         ids = ", ".join(str(q.id) for q in open_questions)
@@ -368,7 +383,7 @@ def _complete_review(
         )
     outcomes = command.outcomes if command.outcomes is not None else app.answers.outcomes
     check_answers(standard, Answers(outcomes=outcomes), require_evidence=False)
-    return [e.ReviewCompleted(outcomes=dict(outcomes), on=now)]
+    return [events.ReviewCompleted(outcomes=dict(outcomes), on=now)]
 
 
 def ensure_decidable(state: CityState) -> Application:
@@ -383,15 +398,15 @@ def ensure_decidable(state: CityState) -> Application:
 
 
 def _record_decision(
-    state: CityState, app: Application, command: c.RecordDecision, now: date
-) -> list[e.Event]:
+    state: CityState, app: Application, command: commands.RecordDecision, now: date
+) -> list[events.CityEvent]:
     ensure_decidable(state)
     result = command.report.score
     if result.standard != app.standard_id:
         raise TransitionRefused(
             f"the score is under {result.standard}, the application under {app.standard_id}"
         )
-    decided: list[e.Event] = [e.CertificationDecided(
+    decided: list[events.CityEvent] = [events.CertificationDecided(
         standard_id=result.standard, tier=result.tier, points=result.points, total=result.total,
         percent=result.percent, honor_roll=command.report.honor_roll, report=command.report,
         on=now,
@@ -399,13 +414,14 @@ def _record_decision(
     cert = state.certification
     if result.tier is Tier.NONE and cert is not None and cert.held_pending_renewal:
         # It only held because a renewal was pending; that renewal failed.
-        decided.append(e.CertificationLapsed(tier=cert.tier, expires_on=cert.expires_on, on=now))
+        decided.append(events.CertificationLapsed(tier=cert.tier, expires_on=cert.expires_on,
+                                                  on=now))
     return decided
 
 
 def _announce(
-    state: CityState, command: c.Announce, now: date, rules: ProgramRules
-) -> list[e.Event]:
+    state: CityState, command: commands.Announce, now: date, rules: ProgramRules
+) -> list[events.CityEvent]:
     _require_member(state)
     app = state.application
     decision = app.decision if app is not None else None
@@ -422,7 +438,7 @@ def _announce(
         raise TransitionRefused(f"cannot announce on {day}, before the decision of "
                                 f"{decision.decided_on}", code="before_decision")
     previous = state.certification.tier if state.certification else None
-    return [e.CertificationAnnounced(
+    return [events.CertificationAnnounced(
         cohort_id=command.cohort_id, standard_id=decision.standard_id, tier=decision.tier,
         previous_tier=previous, outcome=classify_outcome(previous, decision.tier),
         expires_on=rules.expiry(day), on=day,
@@ -430,8 +446,8 @@ def _announce(
 
 
 def _remind(
-    state: CityState, command: c.SendRenewalReminder, now: date, rules: ProgramRules
-) -> list[e.Event]:
+    state: CityState, command: commands.SendRenewalReminder, now: date, rules: ProgramRules
+) -> list[events.CityEvent]:
     _require_member(state)
     cert = state.certification
     if cert is None:
@@ -448,11 +464,11 @@ def _remind(
     if now < due:
         raise TransitionRefused(f"the {command.lead_days}-day reminder is due on {due}",
                                 code="too_early")
-    return [e.RenewalReminderSent(lead_days=command.lead_days, expires_on=cert.expires_on,
+    return [events.RenewalReminderSent(lead_days=command.lead_days, expires_on=cert.expires_on,
                                   on=now)]
 
 
-def _expire(state: CityState, now: date) -> list[e.Event]:
+def _expire(state: CityState, now: date) -> list[events.CityEvent]:
     _require_member(state)
     cert = state.certification
     if cert is None or cert.held_pending_renewal:
@@ -462,38 +478,63 @@ def _expire(state: CityState, now: date) -> list[e.Event]:
         raise TransitionRefused(f"the certification runs until {cert.expires_on}",
                                 code="too_early")
     if state.application is not None:
-        return [e.CertificationHeldPendingRenewal(expires_on=cert.expires_on, on=now)]
-    return [e.CertificationLapsed(tier=cert.tier, expires_on=cert.expires_on, on=now)]
+        return [events.CertificationHeldPendingRenewal(expires_on=cert.expires_on, on=now)]
+    return [events.CertificationLapsed(tier=cert.tier, expires_on=cert.expires_on, on=now)]
 
 
 # --- evolve ------------------------------------------------------------------------------
 
-def evolve(state: CityState, event: e.Event) -> CityState:
+def evolve(state: CityState, event: events.CityEvent) -> CityState:
     """Fold one event into the state. Total over every city event type."""
     return _apply(state, event).model_copy(update={"version": state.version + 1})
 
 
-def _apply(state: CityState, event: e.Event) -> CityState:
-    app = state.application
+def stage_after(stage: Stage | None, event_type: str, *, clarifications_open: int = 0,
+                certified: bool = True) -> Stage | None:
+    """The application's stage after an event of `event_type` (None: no application open).
+
+    The one statement of how an application moves; the fold below and the read models
+    both use it. `clarifications_open` counts the questions still open after the event,
+    `certified` whether a decision certifies."""
+    if event_type == events.ReviewerAssigned.TYPE:
+        return Stage.UNDER_REVIEW if stage is Stage.SUBMITTED else stage
+    if event_type == events.ClarificationAnswered.TYPE:
+        return Stage.AWAITING_CLARIFICATION if clarifications_open else Stage.UNDER_REVIEW
+    if event_type == events.CertificationDecided.TYPE:
+        return Stage.DECIDED if certified else None
+    return _STAGE_AFTER.get(event_type, stage)
+
+
+_STAGE_AFTER: dict[str, Stage | None] = {
+    events.ApplicationOpened.TYPE: Stage.ASSESSING,
+    events.AssessmentSubmitted.TYPE: Stage.SUBMITTED,
+    events.ClarificationRequested.TYPE: Stage.AWAITING_CLARIFICATION,
+    events.ReviewCompleted.TYPE: Stage.REVIEW_COMPLETE,
+    events.CertificationAnnounced.TYPE: None,
+    events.CityWithdrew.TYPE: None,
+}
+
+
+def _apply(state: CityState, event: events.CityEvent) -> CityState:
     match event:
-        case e.CityJoined():
+        case events.CityJoined():
             return state.model_copy(update={
                 "profile": Profile(city_key=event.city_key, name=event.name,
                                    country=event.country, population=event.population,
                                    joined_on=event.on),
                 "withdrawn": False,
             })
-        case e.CityWithdrew():
+        case events.CityWithdrew():
             return state.model_copy(update={"withdrawn": True, "application": None,
                                             "certification": None})
-        case e.ApplicationOpened():
+        case events.ApplicationOpened():
             return state.model_copy(update={
                 "applications": event.number,
                 "application": Application(number=event.number, standard_id=event.standard_id,
                                            reapplication=event.reapplication,
                                            opened_on=event.on),
             })
-        case e.CertificationAnnounced():
+        case events.CertificationAnnounced():
             return state.model_copy(update={
                 "application": None,
                 "certification": Certification(
@@ -502,70 +543,73 @@ def _apply(state: CityState, event: e.Event) -> CityState:
                 "last_outcome": event.outcome,
                 "lapsed_on": None,
             })
-        case e.RenewalReminderSent():
+        case events.RenewalReminderSent():
             cert = _certification(state)
             return state.model_copy(update={"certification": cert.model_copy(
                 update={"reminders_sent": (*cert.reminders_sent, event.lead_days)})})
-        case e.CertificationHeldPendingRenewal():
+        case events.CertificationHeldPendingRenewal():
             cert = _certification(state)
             return state.model_copy(update={
                 "certification": cert.model_copy(update={"held_pending_renewal": True})})
-        case e.CertificationLapsed():
+        case events.CertificationLapsed():
             return state.model_copy(update={"certification": None, "lapsed_on": event.on,
                                             "last_outcome": Outcome.LAPSED})
-    if app is None:
-        raise ValueError(f"{event.TYPE} needs an open application")
-    return state.model_copy(update=_apply_to_application(state, app, event))
-
-
-def _apply_to_application(
-    state: CityState, app: Application, event: e.Event
-) -> Mapping[str, object]:
-    match event:
-        case e.AssessmentSaved():
-            return {"application": app.model_copy(update={"answers": event.answers})}
-        case e.AssessmentSubmitted():
-            return {"application": app.model_copy(update={
-                "answers": event.answers, "stage": Stage.SUBMITTED, "submitted_on": event.on})}
-        case e.ReviewerAssigned():
-            stage = Stage.UNDER_REVIEW if app.stage is Stage.SUBMITTED else app.stage
-            return {"application": app.model_copy(
-                update={"reviewer": event.reviewer, "stage": stage})}
-        case e.CriterionReviewed():
-            return {"application": app.model_copy(
-                update={"reviews": {**app.reviews, event.code: event.answer}})}
-        case e.ClarificationRequested():
-            question = Clarification(id=event.clarification_id, criterion=event.criterion,
-                                     question=event.question, asked_on=event.on)
-            return {"application": app.model_copy(update={
-                "clarifications": (*app.clarifications, question),
-                "stage": Stage.AWAITING_CLARIFICATION})}
-        case e.ClarificationAnswered():
-            answered = tuple(
-                q.model_copy(update={"answer": event.answer, "evidence": event.evidence,
-                                     "answered_on": event.on})
-                if q.id == event.clarification_id else q
-                for q in app.clarifications
-            )
-            still_open = any(q.answer is None for q in answered)
-            return {"application": app.model_copy(update={
-                "clarifications": answered,
-                "stage": Stage.AWAITING_CLARIFICATION if still_open else Stage.UNDER_REVIEW})}
-        case e.ReviewCompleted():
-            return {"application": app.model_copy(
-                update={"outcomes": event.outcomes, "stage": Stage.REVIEW_COMPLETE})}
-        case e.CertificationDecided():
+        case events.CertificationDecided():
             decision = Decision(standard_id=event.standard_id, tier=event.tier,
                                 points=event.points, total=event.total, percent=event.percent,
                                 honor_roll=event.honor_roll, decided_on=event.on)
-            update: dict[str, object] = {"last_decision": decision, "last_report": event.report}
-            if event.tier is Tier.NONE:
-                update["application"] = None  # not certified: the cycle ends with the report
-            else:
-                update["application"] = app.model_copy(
-                    update={"stage": Stage.DECIDED, "decision": decision})
-            return update
-    raise ValueError(f"event {event.TYPE} does not apply to a city")
+            app = _application(state, event)
+            # Not certified: the cycle ends with the report, and no application stays open.
+            return state.model_copy(update={
+                "last_decision": decision, "last_report": event.report,
+                "application": app.model_copy(update={
+                    "stage": Stage.DECIDED, "decision": decision}) if event.tier.certified
+                else None})
+        case (events.AssessmentSaved() | events.AssessmentSubmitted()
+              | events.ReviewerAssigned() | events.CriterionReviewed()
+              | events.ClarificationRequested() | events.ClarificationAnswered()
+              | events.ReviewCompleted()):
+            app = _application(state, event)
+            changed = _application_after(app, event)
+            stage = stage_after(app.stage, event.TYPE,
+                                clarifications_open=len(changed.open_clarifications()))
+            # Stage is never None here: only decisions, announcements and withdrawals close.
+            return state.model_copy(update={
+                "application": changed.model_copy(update={"stage": stage or app.stage})})
+        case _:
+            assert_never(event)
+
+
+def _application_after(app: Application, event: events.CityEvent) -> Application:
+    """What an event records on the open application, its stage aside."""
+    match event:
+        case events.AssessmentSaved():
+            return app.model_copy(update={"answers": event.answers})
+        case events.AssessmentSubmitted():
+            return app.model_copy(update={"answers": event.answers, "submitted_on": event.on})
+        case events.ReviewerAssigned():
+            return app.model_copy(update={"reviewer": event.reviewer})
+        case events.CriterionReviewed():
+            return app.model_copy(update={"reviews": {**app.reviews, event.code: event.answer}})
+        case events.ClarificationRequested():
+            question = Clarification(id=event.clarification_id, criterion=event.criterion,
+                                     question=event.question, asked_on=event.on)
+            return app.model_copy(update={"clarifications": (*app.clarifications, question)})
+        case events.ClarificationAnswered():
+            return app.model_copy(update={"clarifications": tuple(
+                q.model_copy(update={"answer": event.answer, "evidence": event.evidence,
+                                     "answered_on": event.on})
+                if q.id == event.clarification_id else q
+                for q in app.clarifications)})
+        case events.ReviewCompleted():
+            return app.model_copy(update={"outcomes": event.outcomes})
+    raise ValueError(f"event {event.TYPE} does not change an application")
+
+
+def _application(state: CityState, event: events.Event) -> Application:
+    if state.application is None:
+        raise ValueError(f"{event.TYPE} needs an open application")
+    return state.application
 
 
 def _certification(state: CityState) -> Certification:
@@ -574,8 +618,9 @@ def _certification(state: CityState) -> Certification:
     return state.certification
 
 
-def fold(events: Sequence[e.Event], state: CityState | None = None) -> CityState:
+def fold(history: Sequence[events.Event], state: CityState | None = None) -> CityState:
+    """The state after `history` (stored events: each must be one of a city's)."""
     current = state or CityState()
-    for event in events:
-        current = evolve(current, event)
+    for event in history:
+        current = evolve(current, events.as_city_event(event))
     return current

@@ -7,32 +7,27 @@ import math
 from collections.abc import Iterable
 from fractions import Fraction
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.answers import Answers, check_answers
+from domain.model import Frozen
 from domain.standard import ComponentTierRule, PercentTierRule, Standard
 from domain.tiers import CERTIFIED_TIERS, Tier
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class PracticeScore(_Frozen):
+class PracticeScore(Frozen):
     code: str
     name: str
     met: int
     total: int
 
 
-class GateResult(_Frozen):
+class GateResult(Frozen):
     id: str
     label: str
     met: bool
     options_met: tuple[str, ...]
 
 
-class ScoreResult(_Frozen):
+class ScoreResult(Frozen):
     standard: str
     tier: Tier
     # The tier the criteria alone would earn; differs from `tier` when a gate is not met.

@@ -12,43 +12,41 @@ from datetime import date
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from domain.errors import StandardError
+from domain.model import StrictFrozen
 from domain.tiers import CERTIFIED_TIERS, Tier
+from domain.validation import describe_validation_error
 
 _CODE = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Practice(_Frozen):
+class Practice(StrictFrozen):
     code: Annotated[str, Field(pattern=_CODE)]
     name: str
 
 
-class Component(_Frozen):
+class Component(StrictFrozen):
     """A part of the launch standard (Commit, Measure, Take Stock, Act)."""
 
     code: Annotated[str, Field(pattern=_CODE)]
     name: str
 
 
-class ChecklistItem(_Frozen):
+class ChecklistItem(StrictFrozen):
     id: Annotated[str, Field(pattern=_CODE)]
     label: str
 
 
-class Checklist(_Frozen):
+class Checklist(StrictFrozen):
     """A criterion met when at least `at_least` of its items are."""
 
     at_least: Annotated[int, Field(ge=1)]
     items: tuple[ChecklistItem, ...]
 
 
-class Criterion(_Frozen):
+class Criterion(StrictFrozen):
     code: Annotated[str, Field(pattern=_CODE)]
     label: str
     practice: str
@@ -60,7 +58,7 @@ class Criterion(_Frozen):
     evidence: tuple[str, ...] | None = None
 
 
-class PercentTierRule(_Frozen):
+class PercentTierRule(StrictFrozen):
     """Tier by the share of criteria met; thresholds are whole or decimal percentages."""
 
     rule: Literal["percent"]
@@ -74,7 +72,7 @@ class PercentTierRule(_Frozen):
         ] / 100
 
 
-class ComponentTierRule(_Frozen):
+class ComponentTierRule(StrictFrozen):
     """Tier by how many components the city works across (the 2017 launch rule).
 
     A component counts as worked when the share of its criteria met reaches
@@ -95,12 +93,12 @@ class ComponentTierRule(_Frozen):
 TierRule = Annotated[PercentTierRule | ComponentTierRule, Field(discriminator="rule")]
 
 
-class GateOption(_Frozen):
+class GateOption(StrictFrozen):
     id: Annotated[str, Field(pattern=_CODE)]
     label: str
 
 
-class Gate(_Frozen):
+class Gate(StrictFrozen):
     """A requirement besides the criteria, e.g. the 2022 outcome benchmark: at least
     `at_least` of the options must be met for any tier listed in `tiers`."""
 
@@ -111,7 +109,7 @@ class Gate(_Frozen):
     tiers: tuple[Tier, ...] = CERTIFIED_TIERS
 
 
-class Standard(_Frozen):
+class Standard(StrictFrozen):
     id: Annotated[str, Field(pattern=_CODE)]
     title: str
     effective_from: date
@@ -280,13 +278,4 @@ def parse_standard(data: Mapping[str, Any], *, origin: str = "standard") -> Stan
     try:
         return Standard.model_validate(data)
     except ValidationError as error:
-        raise StandardError(f"{origin}: {_describe(error)}") from None
-
-
-def _describe(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        problems.append(f"{location}: {message}" if location else message)
-    return "; ".join(problems)
+        raise StandardError(f"{origin}: {describe_validation_error(error)}") from None

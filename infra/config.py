@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 ENV_VARS: dict[str, str] = {
     "WWC_DATA_DIR": "Where the embedded servers keep their state (default ./.wwc).",
     "WWC_DATABASE_URL": "PostgreSQL URL of the event store; unset = embedded PostgreSQL.",
-    "WWC_TEMPORAL_ADDRESS": "host:port of a Temporal frontend; unset = embedded dev server.",
-    "WWC_TEMPORAL_NAMESPACE": "Temporal namespace (default 'default').",
+    "WWC_TEMPORAL_ADDRESS": "host:port of a Temporal frontend (over TEMPORAL_ADDRESS and a "
+                            "Temporal profile); none anywhere = embedded dev server.",
+    "WWC_TEMPORAL_NAMESPACE": "Temporal namespace (over TEMPORAL_NAMESPACE and a profile; "
+                              "default 'default').",
     "WWC_TASK_QUEUE": "Task queue of the worker (default 'wwc-certification').",
     "WWC_STANDARDS_DIR": "Folder of operator standard files (default DATA_DIR/standards).",
     "WWC_LOG_LEVEL": "debug, info, warning or error (default info).",
@@ -33,7 +35,10 @@ class Settings(BaseModel):
     data_dir: Path = Path(".wwc")
     database_url: str | None = None
     temporal_address: str | None = None
-    temporal_namespace: str = "default"
+    temporal_namespace: str | None = None
+    # Whether Temporal's own environment configuration (TEMPORAL_* variables, profiles) may
+    # name a cluster; the demo turns it off, since it always runs on the embedded stack.
+    read_temporal_env_config: bool = True
     task_queue: str = "wwc-certification"
     standards_dir: Path | None = None
     log_level: str = "info"

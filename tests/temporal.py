@@ -18,13 +18,18 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from domain import commands as c
+from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
+from domain.views import CityView
+from infra.announcements import ReadModelAwaitingAnnouncement
+from infra.application import ProgramService
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
-from infra.operations import Operations
-from infra.standards import load_catalog
+from infra.standards import StandardsFolder, load_catalog
 from infra.temporal_env import search_attribute_keys, temporal_binary
 from infra.worker import build_worker
 
@@ -54,20 +59,48 @@ class Service:
     pool: asyncpg.Pool[Any]
     settings: Settings
     store: PostgresEventStore
-    clients: list[Operations] = field(default_factory=list)
+    clients: list[TrackedProgram] = field(default_factory=list)
 
-    def operations(self, clock: ProgramClock, rules: ProgramRules | None = None) -> Operations:
-        ops = Operations(self.client, self.settings.task_queue, catalog=load_catalog(),
-                         clock=clock, rules=rules)
-        self.clients.append(ops)
-        return ops
+    def operations(self, clock: ProgramClock, rules: ProgramRules | None = None) -> ProgramService:
+        program = TrackedProgram(self.client, self.settings.task_queue, catalog=load_catalog(),
+                                 clock=clock, rules=rules)
+        self.clients.append(program)
+        return program
 
     async def terminate_started(self) -> None:
-        """Workflow ids are business keys shared by every test on the one server: end this
-        test's workflows so the next test's join starts afresh."""
-        for workflow_id in {i for ops in self.clients for i in ops.touched}:
-            with contextlib.suppress(RPCError):
-                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
+        await terminate(self.client, {i for program in self.clients for i in program.touched})
+
+
+class TrackedProgram(ProgramService):
+    """The program service, remembering which workflows it started (tests end them)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.touched: set[str] = set()
+
+    async def join(self, command: c.JoinNetwork, *, update_id: str | None = None) -> CityView:
+        self.touched.add(city_stream(city_key(command.country, command.name)))
+        return await super().join(command, update_id=update_id)
+
+    async def create_cohort(self, command: c.CreateCohort) -> None:
+        self.touched.add(cohort_stream(command.cohort_id))
+        await super().create_cohort(command)
+
+
+async def terminate(client: Client, workflow_ids: set[str]) -> None:
+    """Workflow ids are business keys shared by every test on the one server: end this
+    test's workflows so the next test's join starts afresh."""
+    for workflow_id in workflow_ids:
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
+
+
+def postgres_worker(client: Client, pool: asyncpg.Pool[Any], task_queue: str) -> Worker:
+    """The production composition, on the test's database and task queue."""
+    return build_worker(client, task_queue=task_queue, store=PostgresEventStore(pool),
+                        awaiting=ReadModelAwaitingAnnouncement(pool),
+                        standards=StandardsFolder(Path("/nonexistent")),
+                        max_concurrent_activities=10)
 
 
 @pytest.fixture
@@ -76,7 +109,7 @@ async def service(temporal_env: WorkflowEnvironment, pool: asyncpg.Pool[Any], db
     settings = Settings(database_url=db_url, data_dir=tmp_path,
                         temporal_address=temporal_env.client.service_client.config.target_host,
                         task_queue=f"test-{uuid.uuid4().hex[:8]}", db_pool_size=10)
-    worker = build_worker(temporal_env.client, pool, settings)
+    worker = postgres_worker(temporal_env.client, pool, settings.task_queue)
     service = Service(temporal_env.client, pool, settings, PostgresEventStore(pool))
     async with worker:
         try:

@@ -13,8 +13,7 @@ in continue-as-new carrying only the state the next cycle needs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from datetime import date, timedelta
+from datetime import date
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -31,11 +30,10 @@ with workflow.unsafe.imports_passed_through():
         Notification,
         ScoreRequest,
     )
-    from domain import commands as c
-    from domain import events as e
+    from domain import commands, events
     from domain.catalog import StandardCatalog
     from domain.city import city_stream
-    from domain.clock import ProgramClock, midnight
+    from domain.clock import ProgramClock
     from domain.errors import DomainError
     from domain.lifecycle import CityState, decide, ensure_decidable, evolve
     from domain.report import Report
@@ -44,8 +42,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import CityView, city_view
     from workflows import search
     from workflows.messages import CohortAnnouncement, CohortReply
-    from workflows.persist import STORE_TIMEOUT, append_events
-
+    from workflows.persist import ACTIVITY_TIMEOUT, append_events
+    from workflows.timer import ProgramTimer
+    from workflows.updates import city_update
 
 
 class CityInput(BaseModel):
@@ -60,8 +59,22 @@ class CityInput(BaseModel):
 
 
 def refused(error: DomainError) -> ApplicationError:
-    """How a domain refusal reaches the caller: its message, its code as the error type."""
-    return ApplicationError(error.message, type=error.code, non_retryable=True)
+    """How a domain refusal reaches the caller: its message, its code as the error type,
+    and its category (bad input, or refused by the rules) as the details."""
+    return ApplicationError(error.message, error.category.value, type=error.code,
+                            non_retryable=True)
+
+
+# What each renewal notice says (the e-mail seam: `send_notification`).
+_NOTICES: dict[type[events.Event], tuple[str, str]] = {
+    events.RenewalReminderSent: (
+        "renewal_reminder",
+        "Your certification expires on {expires_on}; reapply to renew it or to aim for a "
+        "higher tier."),
+    events.CertificationLapsed: (
+        "lapsed", "Your certification expired on {expires_on} and has lapsed."),
+}
+_DECIDE = commands.Decide()
 
 
 @workflow.defn(name="City")
@@ -70,15 +83,14 @@ class CityWorkflow:
     def __init__(self, input: CityInput) -> None:
         self.key = input.city_key
         self.stream = city_stream(input.city_key)
-        self.clock = input.clock
         self.rules = input.rules
         self.catalog = StandardCatalog(input.standards)
         self.state = input.state or CityState()
         # Handlers run concurrently: this lock makes decide -> persist -> evolve atomic.
         self.lock = asyncio.Lock()
         self.cycle_ended = False
-        self.timers_changed = False
         self.commands_started = 0
+        self.timer = ProgramTimer(input.clock)
         self.search = search.CitySearchAttributes()
 
     # --- the main loop: durable timers and cycle boundaries ------------------------------
@@ -93,26 +105,27 @@ class CityWorkflow:
             return
         self.search.update(self.state)
         while True:
-            delay = self._until_next_timer()
-            with contextlib.suppress(TimeoutError):  # a timer came due
-                await workflow.wait_condition(
-                    lambda: self.cycle_ended or self.timers_changed, timeout=delay)
-            self.timers_changed = False
+            due = self._due_timers()
+            next_due = due[0] if due else None
+            await self.timer.wait(next_due[0] if next_due else None,
+                                  stop=lambda: self.cycle_ended,
+                                  summary=_timer_summary(next_due) if next_due else None)
             await self._fire_due_timers()
             if self.cycle_ended or workflow.info().is_continue_as_new_suggested():
                 fresh = await workflow.execute_activity(
                     LOAD_STANDARDS, LoadStandardsRequest(),
-                    result_type=LoadStandardsResponse, start_to_close_timeout=STORE_TIMEOUT)
+                    result_type=LoadStandardsResponse, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    summary="load standards for the next cycle")
                 # Let every accepted update finish before the history is cut, with no await
                 # between this wait and continue-as-new: an update accepted meanwhile would
                 # otherwise fail with "workflow completed before the update completed".
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(CityInput(
-                    city_key=self.key, clock=self.clock, rules=self.rules,
+                    city_key=self.key, clock=self.timer.clock, rules=self.rules,
                     standards=self._standards_to_carry(fresh.standards), state=self.state))
 
     def today(self) -> date:
-        return self.clock.today(workflow.now())
+        return self.timer.today()
 
     def _standards_to_carry(self, fresh: tuple[Standard, ...]) -> tuple[Standard, ...]:
         """The refreshed catalog, keeping the exact standard of an open application."""
@@ -121,25 +134,18 @@ class CityWorkflow:
         kept = [s for s in fresh if pinned is None or s.id != pinned.id]
         return (*kept, pinned) if pinned else tuple(kept)
 
-    def _due_timers(self) -> list[tuple[date, c.Command]]:
+    def _due_timers(self) -> list[tuple[date, commands.SendRenewalReminder | commands.Expire]]:
         """Reminders and expiry the decider would accept once their date comes."""
         cert = self.state.certification
         if cert is None or cert.held_pending_renewal or self.state.withdrawn:
             return []
-        due: list[tuple[date, c.Command]] = [(cert.expires_on, c.Expire())]
+        due: list[tuple[date, commands.SendRenewalReminder | commands.Expire]] = [
+            (cert.expires_on, commands.Expire())]
         if self.state.application is None:
-            due += [(on, c.SendRenewalReminder(lead_days=days))
+            due += [(on, commands.SendRenewalReminder(lead_days=days))
                     for days, on in self.rules.reminder_dates(cert.expires_on)
                     if days not in cert.reminders_sent]
         return sorted(due, key=lambda item: item[0])
-
-    def _until_next_timer(self) -> timedelta | None:
-        timers = self._due_timers()
-        if not timers:
-            return None
-        delay = self.clock.real_delay(workflow.now(), midnight(timers[0][0]))
-        # Temporal rejects zero-length waits; a due timer fires on the next turn anyway.
-        return None if delay is None else max(delay, timedelta(milliseconds=1))
 
     async def _fire_due_timers(self) -> None:
         for on, command in self._due_timers():
@@ -147,68 +153,60 @@ class CityWorkflow:
                 return
             try:
                 # Decided as of its due date: a timer may fire a little after it.
-                events = await self._apply(command, actor="program-timer", on=on,
-                                           correlation=f"timer:{type(command).__name__}:{on}")
+                recorded = await self._apply(
+                    command, actor="program-timer", on=on,
+                    correlation=f"timer:{type(command).__name__}:{on}")
             except ApplicationError:
                 continue  # refused now (e.g. the city reapplied meanwhile): nothing to do
-            for event in events:
+            for event in recorded:
                 await self._notify(event)
 
-    async def _notify(self, event: e.Event) -> None:
-        messages: dict[type[e.Event], str] = {
-            e.RenewalReminderSent: "Your certification expires on {expires_on}; reapply to "
-                                   "renew it or to aim for a higher tier.",
-            e.CertificationLapsed: "Your certification expired on {expires_on} and has lapsed.",
-        }
-        message = messages.get(type(event))
-        if message is None:
+    async def _notify(self, event: events.Event) -> None:
+        notice = _NOTICES.get(type(event))
+        if notice is None:
             return
-        kind = "renewal_reminder" if isinstance(event, e.RenewalReminderSent) else "lapsed"
+        kind, message = notice
         await workflow.execute_activity(
             SEND_NOTIFICATION,
             Notification(city_key=self.key, kind=kind, on=event.on,
                          message=message.format(**event.model_dump())),
-            start_to_close_timeout=STORE_TIMEOUT)
+            start_to_close_timeout=ACTIVITY_TIMEOUT, summary=f"notify the city: {kind}")
 
     # --- applying a command --------------------------------------------------------------
 
-    def _validate(self, command: c.Command) -> None:
+    def _validate(self, command: commands.CityCommand) -> None:
         """Update validators: synchronous, never mutate, reject by raising."""
         try:
             decide(self.state, command, self.today(), standards=self.catalog, rules=self.rules)
         except DomainError as error:
             raise refused(error) from None
 
-    async def _apply(self, command: c.Command, *, actor: str, correlation: str,
-                     on: date | None = None) -> list[e.Event]:
+    async def _apply(self, command: commands.CityCommand, *, actor: str, correlation: str,
+                     on: date | None = None) -> list[events.CityEvent]:
         async with self.lock:
             return await self._apply_locked(command, actor=actor, correlation=correlation,
                                             on=on)
 
-    async def _apply_locked(self, command: c.Command, *, actor: str, correlation: str,
-                            on: date | None = None) -> list[e.Event]:
+    async def _apply_locked(self, command: commands.CityCommand, *, actor: str,
+                            correlation: str, on: date | None = None) -> list[events.CityEvent]:
         try:
-            events = decide(self.state, command, on or self.today(), standards=self.catalog,
+            caused = decide(self.state, command, on or self.today(), standards=self.catalog,
                             rules=self.rules)
         except DomainError as error:
             # Another update changed the state between validation and now.
             raise refused(error) from None
-        await self._persist(events, command, actor=actor, correlation=correlation)
-        for event in events:
+        await append_events(self.stream, self.state.version, caused, actor=actor,
+                            correlation=correlation, causation=type(command).__name__)
+        for event in caused:
             self.state = evolve(self.state, event)
         self.search.update(self.state)
-        self.timers_changed = True
-        if any(isinstance(ev, _CYCLE_ENDS) or (isinstance(ev, e.CertificationDecided)
-                                               and not ev.tier.certified) for ev in events):
+        self.timer.poke()  # what is due may have changed
+        if any(isinstance(ev, _CYCLE_ENDS) or (isinstance(ev, events.CertificationDecided)
+                                               and not ev.tier.certified) for ev in caused):
             self.cycle_ended = True
-        return events
+        return caused
 
-    async def _persist(self, events: list[e.Event], command: c.Command, *, actor: str,
-                       correlation: str) -> None:
-        await append_events(self.stream, self.state.version, events, actor=actor,
-                            correlation=correlation, causation=type(command).__name__)
-
-    async def _command(self, command: c.Command) -> CityView:
+    async def _command(self, command: commands.CityCommand) -> CityView:
         self.commands_started += 1  # before any await: `run` reads it (see there)
         info = workflow.current_update_info()
         correlation = f"update:{info.id}" if info else "update"
@@ -221,22 +219,14 @@ class CityWorkflow:
     def view(self) -> CityView:
         return city_view(self.state, self.today())
 
-    @workflow.query(name="state")
-    def full_state(self) -> CityState:
-        return self.state
-
-    @workflow.query(name="report")
-    def report(self) -> Report | None:
-        return self.state.last_report
-
     # --- signals -------------------------------------------------------------------------
 
     @workflow.signal(name="announce_in_cohort")
     async def announce_in_cohort(self, request: CohortAnnouncement) -> None:
         """A cohort announces this city; the outcome goes back to the cohort by signal."""
         try:
-            await self._apply(c.Announce(cohort_id=request.cohort_id,
-                                         announced_on=request.announced_on),
+            await self._apply(commands.Announce(cohort_id=request.cohort_id,
+                                                announced_on=request.announced_on),
                               actor="cohort", correlation=f"cohort:{request.cohort_id}")
             reply = CohortReply(city_key=self.key, announced=True, tier=self.state.tier)
         except (ApplicationError, ActivityError) as error:
@@ -252,109 +242,110 @@ class CityWorkflow:
     @workflow.signal(name="set_clock")
     def set_clock(self, clock: ProgramClock) -> None:
         """Re-time the program (e.g. freeze it when a demo ends); timers are recomputed."""
-        self.clock = clock
-        self.timers_changed = True
+        self.timer.set_clock(clock)
 
-    # --- commands (updates) --------------------------------------------------------------
+    # --- commands (updates; names from workflows/updates.py) -----------------------------
 
-    @workflow.update(name="join")
-    async def join(self, command: c.JoinNetwork) -> CityView:
+    @workflow.update(name=city_update(commands.JoinNetwork))
+    async def join(self, command: commands.JoinNetwork) -> CityView:
         return await self._command(command)
 
     @join.validator
-    def _join_ok(self, command: c.JoinNetwork) -> None:
+    def _join_ok(self, command: commands.JoinNetwork) -> None:
         self._validate(command)
 
-    @workflow.update(name="save_assessment")
-    async def save_assessment(self, command: c.SaveAssessment) -> CityView:
+    @workflow.update(name=city_update(commands.SaveAssessment))
+    async def save_assessment(self, command: commands.SaveAssessment) -> CityView:
         return await self._command(command)
 
     @save_assessment.validator
-    def _save_ok(self, command: c.SaveAssessment) -> None:
+    def _save_ok(self, command: commands.SaveAssessment) -> None:
         self._validate(command)
 
-    @workflow.update(name="submit_assessment")
-    async def submit_assessment(self, command: c.SubmitAssessment) -> CityView:
+    @workflow.update(name=city_update(commands.SubmitAssessment))
+    async def submit_assessment(self, command: commands.SubmitAssessment) -> CityView:
         return await self._command(command)
 
     @submit_assessment.validator
-    def _submit_ok(self, command: c.SubmitAssessment) -> None:
+    def _submit_ok(self, command: commands.SubmitAssessment) -> None:
         self._validate(command)
 
-    @workflow.update(name="assign_reviewer")
-    async def assign_reviewer(self, command: c.AssignReviewer) -> CityView:
+    @workflow.update(name=city_update(commands.AssignReviewer))
+    async def assign_reviewer(self, command: commands.AssignReviewer) -> CityView:
         return await self._command(command)
 
     @assign_reviewer.validator
-    def _assign_ok(self, command: c.AssignReviewer) -> None:
+    def _assign_ok(self, command: commands.AssignReviewer) -> None:
         self._validate(command)
 
-    @workflow.update(name="record_review")
-    async def record_review(self, command: c.RecordCriterionReview) -> CityView:
+    @workflow.update(name=city_update(commands.RecordCriterionReview))
+    async def record_review(self, command: commands.RecordCriterionReview) -> CityView:
         return await self._command(command)
 
     @record_review.validator
-    def _review_ok(self, command: c.RecordCriterionReview) -> None:
+    def _review_ok(self, command: commands.RecordCriterionReview) -> None:
         self._validate(command)
 
-    @workflow.update(name="record_reviews")
-    async def record_reviews(self, command: c.RecordReviews) -> CityView:
+    @workflow.update(name=city_update(commands.RecordReviews))
+    async def record_reviews(self, command: commands.RecordReviews) -> CityView:
         return await self._command(command)
 
     @record_reviews.validator
-    def _reviews_ok(self, command: c.RecordReviews) -> None:
+    def _reviews_ok(self, command: commands.RecordReviews) -> None:
         self._validate(command)
 
-    @workflow.update(name="request_clarification")
-    async def request_clarification(self, command: c.RequestClarification) -> CityView:
+    @workflow.update(name=city_update(commands.RequestClarification))
+    async def request_clarification(self, command: commands.RequestClarification) -> CityView:
         return await self._command(command)
 
     @request_clarification.validator
-    def _clarify_ok(self, command: c.RequestClarification) -> None:
+    def _clarify_ok(self, command: commands.RequestClarification) -> None:
         self._validate(command)
 
-    @workflow.update(name="answer_clarification")
-    async def answer_clarification(self, command: c.AnswerClarification) -> CityView:
+    @workflow.update(name=city_update(commands.AnswerClarification))
+    async def answer_clarification(self, command: commands.AnswerClarification) -> CityView:
         return await self._command(command)
 
     @answer_clarification.validator
-    def _answer_ok(self, command: c.AnswerClarification) -> None:
+    def _answer_ok(self, command: commands.AnswerClarification) -> None:
         self._validate(command)
 
-    @workflow.update(name="complete_review")
-    async def complete_review(self, command: c.CompleteReview) -> CityView:
+    @workflow.update(name=city_update(commands.CompleteReview))
+    async def complete_review(self, command: commands.CompleteReview) -> CityView:
         return await self._command(command)
 
     @complete_review.validator
-    def _complete_ok(self, command: c.CompleteReview) -> None:
+    def _complete_ok(self, command: commands.CompleteReview) -> None:
         self._validate(command)
 
-    @workflow.update(name="reapply")
-    async def reapply(self, command: c.Reapply) -> CityView:
+    @workflow.update(name=city_update(commands.Reapply))
+    async def reapply(self, command: commands.Reapply) -> CityView:
         return await self._command(command)
 
     @reapply.validator
-    def _reapply_ok(self, command: c.Reapply) -> None:
+    def _reapply_ok(self, command: commands.Reapply) -> None:
         self._validate(command)
 
-    @workflow.update(name="withdraw")
-    async def withdraw(self, command: c.Withdraw) -> CityView:
+    @workflow.update(name=city_update(commands.Withdraw))
+    async def withdraw(self, command: commands.Withdraw) -> CityView:
         return await self._command(command)
 
     @withdraw.validator
-    def _withdraw_ok(self, command: c.Withdraw) -> None:
+    def _withdraw_ok(self, command: commands.Withdraw) -> None:
         self._validate(command)
 
-    @workflow.update(name="announce")
-    async def announce(self, command: c.Announce) -> CityView:
+    @workflow.update(name=city_update(commands.Announce))
+    async def announce(self, command: commands.Announce) -> CityView:
         return await self._command(command)
 
     @announce.validator
-    def _announce_ok(self, command: c.Announce) -> None:
+    def _announce_ok(self, command: commands.Announce) -> None:
         self._validate(command)
 
-    @workflow.update(name="decide")
-    async def decide_certification(self) -> CityView:
+    # Histories recorded before `Decide` existed carry this update with no argument; the
+    # default keeps them replaying.
+    @workflow.update(name=city_update(commands.Decide))
+    async def decide_certification(self, command: commands.Decide = _DECIDE) -> CityView:
         """Score the reviewed answers (an activity) and record the decision."""
         async with self.lock:
             try:
@@ -366,18 +357,25 @@ class CityWorkflow:
                 ScoreRequest(standard=self.catalog[app.standard_id],
                              answers=app.reviewed_answers(),
                              honor_roll_percent=self.rules.honor_roll_percent),
-                result_type=Report, start_to_close_timeout=STORE_TIMEOUT)
-            await self._apply_locked(c.RecordDecision(report=report), actor="operator",
+                result_type=Report, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                summary=f"score application {app.number} under {app.standard_id}")
+            await self._apply_locked(commands.RecordDecision(report=report), actor="operator",
                                      correlation="update:decide")
         return self.view()
 
     @decide_certification.validator
-    def _decide_ok(self) -> None:
-        try:
-            ensure_decidable(self.state)
-        except DomainError as error:
-            raise refused(error) from None
+    def _decide_ok(self, command: commands.Decide = _DECIDE) -> None:
+        self._validate(command)
+
+
+def _timer_summary(due: tuple[date, commands.SendRenewalReminder | commands.Expire]) -> str:
+    """What the Temporal UI shows for the pending timer, e.g. 'renewal reminder, 180 days
+    before expiry, due 2026-12-23'."""
+    on, command = due
+    if isinstance(command, commands.SendRenewalReminder):
+        return f"renewal reminder, {command.lead_days} days before expiry, due {on}"
+    return f"certification expiry, due {on}"
 
 
 # The events after which the next application cycle starts from a clean history.
-_CYCLE_ENDS = (e.CertificationAnnounced, e.CertificationLapsed, e.CityWithdrew)
+_CYCLE_ENDS = (events.CertificationAnnounced, events.CertificationLapsed, events.CityWithdrew)

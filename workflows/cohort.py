@@ -19,12 +19,15 @@ with workflow.unsafe.imports_passed_through():
         AwaitingAnnouncementResponse,
     )
     from domain import cohort as cohorts
-    from domain import events as e
+    from domain import commands, events
     from domain.city import city_stream, cohort_stream
-    from domain.clock import ProgramClock, midnight
+    from domain.clock import ProgramClock
+    from domain.errors import DomainError
     from workflows import search
     from workflows.messages import CohortAnnouncement, CohortReply
-    from workflows.persist import STORE_TIMEOUT, append_events
+    from workflows.persist import ACTIVITY_TIMEOUT, append_events
+    from workflows.timer import ProgramTimer
+    from workflows.updates import cohort_update
 
 # How long the cohort waits for its cities' replies before announcing without the silent
 # ones (a city workflow that was terminated never answers).
@@ -48,40 +51,38 @@ class CohortResult(BaseModel):
     skipped: tuple[str, ...] = ()
 
 
+_ANNOUNCE_NOW = commands.AnnounceCohort()
+
+
 @workflow.defn(name="Cohort")
 class CohortWorkflow:
     @workflow.init
     def __init__(self, input: CohortInput) -> None:
         self.input = input
-        self.clock = input.clock
+        self.timer = ProgramTimer(input.clock)
         self.stream = cohort_stream(input.cohort_id)
         self.state = cohorts.CohortState()
         self.announce_now = False
-        self.clock_changed = False
         self.skipped: tuple[str, ...] = ()
         self.replies: dict[str, CohortReply] = {}
 
     def today(self) -> date:
-        return self.clock.today(workflow.now())
+        return self.timer.today()
 
     @workflow.run
     async def run(self, input: CohortInput) -> CohortResult:
         workflow.upsert_search_attributes([search.KIND.value_set("cohort"),
                                            search.COHORT.value_set(input.cohort_id)])
-        await self._record(cohorts.create(self.state, input.cohort_id, input.announce_on,
-                                          self.today()), "create")
+        await self._record(self._decide(commands.CreateCohort(
+            cohort_id=input.cohort_id, announce_on=input.announce_on), self.today()),
+            "create")
         scheduled = True
         while not self.announce_now:
-            delay = self.clock.real_delay(workflow.now(), midnight(input.announce_on))
-            if delay is not None and delay <= timedelta(0):
+            if self.timer.is_due(input.announce_on) or await self.timer.wait(
+                    input.announce_on, stop=lambda: self.announce_now,
+                    summary=f"cohort {input.cohort_id} announcement, due "
+                            f"{input.announce_on}"):
                 break
-            try:
-                # A durable timer on the program clock; re-armed if the clock changes.
-                await workflow.wait_condition(lambda: self.announce_now or self.clock_changed,
-                                              timeout=delay)
-            except TimeoutError:
-                break
-            self.clock_changed = False
         else:
             scheduled = False
         # On schedule the cohort's own date is the announcement date (the timer may fire a
@@ -90,10 +91,19 @@ class CohortWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.result()
 
+    def _decide(self, command: commands.CohortCommand, on: date,
+                state: cohorts.CohortState | None = None) -> list[events.CohortEvent]:
+        try:
+            return cohorts.decide(state or self.state, command, on)
+        except DomainError as error:
+            raise ApplicationError(error.message, error.category.value, type=error.code,
+                                   non_retryable=True) from None
+
     async def _announce(self, day: date) -> None:
         awaiting = await workflow.execute_activity(
             AWAITING_ANNOUNCEMENT, AwaitingAnnouncementRequest(cohort_id=self.input.cohort_id),
-            result_type=AwaitingAnnouncementResponse, start_to_close_timeout=STORE_TIMEOUT)
+            result_type=AwaitingAnnouncementResponse, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            summary="find the certified decisions awaiting announcement")
         request = CohortAnnouncement(cohort_id=self.input.cohort_id, announced_on=day,
                                      reply_to=workflow.info().workflow_id)
         asked = []
@@ -108,30 +118,32 @@ class CohortWorkflow:
                     reason=error.message)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: all(c.city_key in self.replies for c in asked), timeout=REPLY_TIMEOUT)
+                lambda: all(c.city_key in self.replies for c in asked), timeout=REPLY_TIMEOUT,
+                timeout_summary=f"wait for {len(asked)} cities to confirm")
         # The members and the announcement go to the store in one append.
-        skipped, events, state = [], [], self.state
+        skipped: list[str] = []
+        batch: list[events.CohortEvent] = []
+        state = self.state
         for city in awaiting.cities:
             reply = self.replies.get(city.city_key)
             if reply is not None and reply.announced:
-                member = cohorts.CohortCity(city_key=city.city_key, name=city.name,
-                                            tier=reply.tier)
-                added = cohorts.add_city(state, member, day)
+                added = self._decide(commands.AddToCohort(
+                    city_key=city.city_key, name=city.name, tier=reply.tier), day, state)
             else:
                 skipped.append(f"{city.city_key}: {reply.reason if reply else 'no reply'}")
                 added = []
             for event in added:
                 state = cohorts.evolve(state, event)
-            events += added
+            batch += added
         self.skipped = tuple(skipped)
-        await self._record([*events, *cohorts.announce(state, day)], "announce")
+        await self._record([*batch, *self._decide(_ANNOUNCE_NOW, day, state)], "announce")
 
-    async def _record(self, events: list[e.Event], what: str) -> None:
-        if not events:
+    async def _record(self, batch: list[events.CohortEvent], what: str) -> None:
+        if not batch:
             return
-        await append_events(self.stream, self.state.version, events, actor="cohort",
+        await append_events(self.stream, self.state.version, batch, actor="cohort",
                             correlation=f"cohort:{what}")
-        for event in events:
+        for event in batch:
             self.state = cohorts.evolve(self.state, event)
 
     def result(self) -> CohortResult:
@@ -149,19 +161,20 @@ class CohortWorkflow:
 
     @workflow.signal(name="set_clock")
     def set_clock(self, clock: ProgramClock) -> None:
-        self.clock = clock
-        self.clock_changed = True
+        self.timer.set_clock(clock)
 
-    @workflow.update(name="announce_now")
-    async def announce_now_update(self) -> CohortResult:
+    # A command without an argument from older clients is the same command.
+    @workflow.update(name=cohort_update(commands.AnnounceCohort))
+    async def announce_now_update(
+        self, command: commands.AnnounceCohort = _ANNOUNCE_NOW
+    ) -> CohortResult:
         """Announce at once instead of waiting for the cohort's date."""
         self.announce_now = True
         await workflow.wait_condition(lambda: self.state.announced_on is not None)
         return self.result()
 
     @announce_now_update.validator
-    def _announce_now_ok(self) -> None:
+    def _announce_now_ok(self, command: commands.AnnounceCohort = _ANNOUNCE_NOW) -> None:
         if self.state.announced_on is not None or self.announce_now:
             raise ApplicationError(f"cohort {self.input.cohort_id} is already announced",
-                                   type="already_announced", non_retryable=True)
-
+                                   "refused", type="already_announced", non_retryable=True)

@@ -8,16 +8,13 @@ from typing import Annotated
 
 import typer
 
-from domain.errors import DomainError, IneligibleCity, TransitionRefused
-from infra.cli import inspect, program
+from infra.cli import program, reading
 from infra.cli.demo import demo_command
+from infra.cli.maintenance import db_app, projections_app, verify_command
 from infra.cli.score import score_command
-from infra.cli.service import worker_command
-from infra.cli.store import db_app, projections_app, verify_command
 from infra.cli.up import up_command
-from infra.errors import CliError, Exit
-from infra.files import DocumentError
-from infra.operations import CommandRefused, NotFound
+from infra.cli.worker import worker_command
+from infra.errors import ErrorKind, classify, describe
 
 app = typer.Typer(
     name="wwc",
@@ -44,12 +41,12 @@ app.add_typer(program.cohort_app, name="cohort")
 app.command("reapply")(program.reapply_command)
 app.command("withdraw")(program.withdraw_command)
 # Reading the program.
-app.command("status")(inspect.status_command)
-app.command("list")(inspect.list_command)
-app.command("history")(inspect.history_command)
-app.command("report")(inspect.report_command)
-app.command("cohorts")(inspect.cohorts_command)
-app.add_typer(inspect.export_app, name="export")
+app.command("status")(reading.status_command)
+app.command("list")(reading.list_command)
+app.command("history")(reading.history_command)
+app.command("report")(reading.report_command)
+app.command("cohorts")(reading.cohorts_command)
+app.add_typer(reading.export_app, name="export")
 # Running it.
 app.command("up")(up_command)
 app.command("demo")(demo_command)
@@ -61,23 +58,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 
 
-def _exit_code(error: BaseException) -> Exit:
-    if isinstance(error, CommandRefused):
-        return Exit.INVALID_INPUT if error.is_input_error else Exit.REFUSED
-    if isinstance(error, NotFound):
-        return Exit.NOT_FOUND
-    if isinstance(error, CliError):
-        return error.exit_code
-    if isinstance(error, TransitionRefused | IneligibleCity):
-        return Exit.REFUSED
-    if isinstance(error, DomainError | DocumentError):
-        return Exit.INVALID_INPUT
-    return Exit.UNEXPECTED
-
-
 def main() -> None:
     """Entry point: usage errors are Typer's (exit 2); every other error is one line on
-    stderr with an exit code from `Exit`, and a traceback only with --debug.
+    stderr with the exit code of its kind (`infra.errors.ErrorKind`), and a traceback
+    only with --debug.
 
     It leaves with os._exit after flushing: the Temporal SDK's native threads can abort
     the interpreter while it finalizes (seen as an occasional SIGABRT after a command had
@@ -106,11 +90,9 @@ def _run() -> int:
             import traceback
 
             traceback.print_exc()
-            return Exit.UNEXPECTED
-        code = _exit_code(error)
-        message = (error.message if isinstance(error, CliError | DomainError | CommandRefused)
-                   else str(error))
-        prefix = "refused" if code is Exit.REFUSED else "error"
-        typer.echo(f"wwc: {prefix}: {message}", err=True)
-        return int(code)
+            return ErrorKind.UNEXPECTED.exit_code
+        kind = classify(error)
+        prefix = "refused" if kind is ErrorKind.REFUSED else "error"
+        typer.echo(f"wwc: {prefix}: {describe(error)}", err=True)
+        return kind.exit_code
     return 0

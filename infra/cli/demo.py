@@ -17,8 +17,9 @@ from rich.table import Table
 from domain.rules import ProgramRules
 from domain.standard import Standard
 from infra import queries
-from infra.cli.inspect import print_registry
+from infra.application import ProgramService
 from infra.cli.progress import progress_bar
+from infra.cli.reading import print_registry
 from infra.clockfile import save_clock
 from infra.config import Settings
 from infra.db import stop_embedded_server
@@ -30,13 +31,12 @@ from infra.demo import (
     load_scenario,
     scenario_catalog,
 )
-from infra.errors import CliError, Exit
+from infra.errors import Refused
 from infra.logs import configure_logging
-from infra.operations import Operations
 from infra.projections import projector
-from infra.runtime import open_pool
+from infra.service_database import open_pool
 from infra.stack import embedded_stack, running_up
-from infra.temporal_env import connect_client, stop_dev_server
+from infra.temporal_env import cluster_config, connect_client, stop_dev_server
 from infra.worker import running_worker
 
 
@@ -55,17 +55,17 @@ def demo_command(
     settings = Settings.from_env()
     data_dir = settings.data_dir.resolve()
     if (pid := running_up(data_dir)) is not None:
-        raise CliError(f"`wwc up` is running for {data_dir} (pid {pid}); stop it first",
-                       Exit.REFUSED)
+        raise Refused(f"`wwc up` is running for {data_dir} (pid {pid}); stop it first")
     path = scenario or default_scenario()
     plan, extra = load_scenario(path)
     if days_per_second is not None:
         plan = plan.model_copy(update={"days_per_second": days_per_second})
     console = Console()
-    if settings.database_url or settings.temporal_address:
+    if settings.database_url or cluster_config(settings) is not None:
         console.print("The demo always runs on the embedded stack; WWC_DATABASE_URL and "
-                      "WWC_TEMPORAL_ADDRESS are ignored for it.")
+                      "the Temporal cluster settings are ignored for it.")
     settings = settings.model_copy(update={"database_url": None, "temporal_address": None,
+                                           "read_temporal_env_config": False,
                                            "data_dir": data_dir})
     configure_logging("warning", settings.log_format)
     reset_data_dir(data_dir, console)
@@ -91,11 +91,11 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
         end = plan.end_date(date.today())
         clock = demo_clock(plan, end, datetime.now(UTC))
         save_clock(settings.data_dir, clock)
-        client = await connect_client(stack.settings)
+        client = await connect_client(stack.settings, stack.temporal_address)
         rules = ProgramRules(honor_roll_percent=plan.honor_roll_percent)
-        ops = Operations(client, stack.settings.task_queue, catalog=scenario_catalog(extra),
-                         clock=clock, rules=rules)
-        run = DemoRun(ops, plan, end)
+        program = ProgramService(client, stack.settings.task_queue,
+                                 catalog=scenario_catalog(extra), clock=clock, rules=rules)
+        run = DemoRun(program, plan, end)
         console.print(f"[bold]{plan.title}[/bold]: {plan.start} to {end}, "
                       f"{sum(len(k.cities) for k in plan.cohorts)} assessments in "
                       f"{len(plan.cohorts)} cohorts, {plan.days_per_second:g} program days a "

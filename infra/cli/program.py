@@ -1,29 +1,32 @@
-"""Program operations: each command is an update on the city's (or cohort's) workflow, so a
-refusal prints the domain's reason (exit 4, or 3 for bad input) and records nothing."""
+"""Program operations: each command goes to the city's (or cohort's) workflow through the
+application layer, so a refusal prints the domain's reason (exit 4, or 3 for bad input)
+and records nothing."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
-from domain import commands as c
-from domain.answers import parse_self_assessment
-from infra.cli.context import (
+from domain import commands
+from domain.answers import Answers, parse_self_assessment
+from infra.application import ProgramService, open_program
+from infra.cli.common import (
     JsonOption,
+    async_command,
     city_key_arg,
     echo_json,
-    guarded,
-    operations,
     print_view,
-    run_city_command,
+    send_and_print,
 )
-from infra.errors import CliError, Exit
+from infra.errors import InvalidInput, UsageError
 from infra.files import load_document
 
+_CommandFactory = Callable[[ProgramService], Awaitable[commands.CityCommand]]
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
                                      callback=city_key_arg)]
 
@@ -43,30 +46,39 @@ def join_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Join the network: starts the city's workflow and opens its first application."""
-    command = c.JoinNetwork(name=name, country=country, population=population,
-                            standard_id=standard)
-    run_city_command(lambda ops: ops.join(command), as_json)
+    command = commands.JoinNetwork(name=name, country=country, population=population,
+                                   standard_id=standard)
+    _join(command, as_json)
 
 
-def _answers_from(file: Path, expected_standard: str | None) -> Any:
+@async_command
+async def _join(command: commands.JoinNetwork, as_json: bool) -> None:
+    async with open_program() as program:
+        print_view(await program.join(command), as_json, program.program_today())
+
+
+def _answers_from(file: Path, expected_standard: str | None) -> Answers:
     assessment = parse_self_assessment(load_document(file), origin=str(file))
     if expected_standard and assessment.standard != expected_standard:
-        raise CliError(f"{file} is written for {assessment.standard}, but the application "
-                       f"is under {expected_standard}", Exit.INVALID_INPUT)
+        raise InvalidInput(f"{file} is written for {assessment.standard}, but the "
+                           f"application is under {expected_standard}")
     return assessment.to_answers()
 
 
-def _assessment(city: str, file: Path, update: str, as_json: bool) -> None:
-    async def run() -> tuple[Any, date]:
-        async with operations() as ops:
-            view = await guarded(ops.view(city))
-            answers = _answers_from(file, view.standard_id)
-            command: Any = (c.SaveAssessment(answers=answers) if update == "save_assessment"
-                            else c.SubmitAssessment(answers=answers))
-            return await guarded(ops.command(city, update, command)), ops.program_today()
+def _assessment(city: str, file: Path, *, submit: bool, as_json: bool) -> None:
+    async def from_file(program: ProgramService) -> commands.CityCommand:
+        # The file must be written for the standard of the city's open application.
+        answers = _answers_from(file, (await program.view(city)).standard_id)
+        return (commands.SubmitAssessment(answers=answers) if submit
+                else commands.SaveAssessment(answers=answers))
 
-    view, today = asyncio.run(run())
-    print_view(view, as_json, today)
+    _send(city, from_file, as_json)
+
+
+@async_command
+async def _send(city: str, command: commands.CityCommand | _CommandFactory,
+                as_json: bool) -> None:
+    await send_and_print(city, command, as_json)
 
 
 @assessment_app.command("submit")
@@ -76,7 +88,7 @@ def submit_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Submit the self-assessment for review (claimed criteria need their evidence)."""
-    _assessment(city, file, "submit_assessment", as_json)
+    _assessment(city, file, submit=True, as_json=as_json)
 
 
 @assessment_app.command("save")
@@ -86,33 +98,32 @@ def save_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Save a draft of the self-assessment (evidence not yet required)."""
-    _assessment(city, file, "save_assessment", as_json)
+    _assessment(city, file, submit=False, as_json=as_json)
 
 
 @review_app.command("assign")
 def assign_command(city: City, reviewer: Annotated[str, typer.Argument(help="Reviewer.")],
                    as_json: Annotated[bool, JsonOption] = False) -> None:
     """Assign a reviewer; the application moves under review."""
-    run_city_command(lambda ops: ops.command(city, "assign_reviewer",
-                                             c.AssignReviewer(reviewer=reviewer)), as_json)
+    _send(city, commands.AssignReviewer(reviewer=reviewer), as_json)
 
 
-def _sheet(file: Path) -> c.RecordReviews:
+def _sheet(file: Path) -> commands.RecordReviews:
     data = load_document(file)
     if not isinstance(data, dict) or not data:
-        raise CliError(f"{file}: expected a mapping of criterion code to true, false or a "
-                       "list of checklist items", Exit.INVALID_INPUT)
+        raise InvalidInput(f"{file}: expected a mapping of criterion code to true, false or "
+                           "a list of checklist items")
     reviews = []
     for code, value in data.items():
         if isinstance(value, bool):
-            reviews.append(c.RecordCriterionReview(code=str(code), met=value))
+            reviews.append(commands.RecordCriterionReview(code=str(code), met=value))
         elif isinstance(value, list):
-            reviews.append(c.RecordCriterionReview(code=str(code),
-                                                   items=tuple(str(v) for v in value)))
+            reviews.append(commands.RecordCriterionReview(code=str(code),
+                                                          items=tuple(str(v) for v in value)))
         else:
-            raise CliError(f"{file}: criterion {code}: expected true, false or a list of "
-                           f"items, got {value!r}", Exit.INVALID_INPUT)
-    return c.RecordReviews(reviews=tuple(reviews))
+            raise InvalidInput(f"{file}: criterion {code}: expected true, false or a list "
+                               f"of items, got {value!r}")
+    return commands.RecordReviews(reviews=tuple(reviews))
 
 
 @review_app.command("record")
@@ -129,16 +140,12 @@ def record_command(
 ) -> None:
     """Record the review of one criterion, or of a whole sheet of them."""
     if (code is None) == (sheet is None):
-        raise CliError("give a criterion code or --sheet FILE (one of them)", Exit.USAGE)
-    if sheet is not None:
-        command: Any = _sheet(sheet)
-        update = "record_reviews"
-    else:
-        command = c.RecordCriterionReview(
+        raise UsageError("give a criterion code or --sheet FILE (one of them)")
+    command: commands.CityCommand = _sheet(sheet) if sheet is not None else (
+        commands.RecordCriterionReview(
             code=str(code), met=met, note=note,
-            items=tuple(i.strip() for i in items.split(",") if i.strip()) if items else None)
-        update = "record_review"
-    run_city_command(lambda ops: ops.command(city, update, command), as_json)
+            items=tuple(i.strip() for i in items.split(",") if i.strip()) if items else None))
+    _send(city, command, as_json)
 
 
 @review_app.command("clarify")
@@ -146,8 +153,7 @@ def clarify_command(city: City, criterion: Annotated[str, typer.Argument(help="C
                     question: Annotated[str, typer.Argument(help="What the city must answer.")],
                     as_json: Annotated[bool, JsonOption] = False) -> None:
     """Ask the city to clarify an answer; the review waits for the answer."""
-    run_city_command(lambda ops: ops.command(city, "request_clarification", c.RequestClarification(
-        criterion=criterion, question=question)), as_json)
+    _send(city, commands.RequestClarification(criterion=criterion, question=question), as_json)
 
 
 @review_app.command("answer")
@@ -158,9 +164,8 @@ def answer_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Record the city's answer to a clarification request."""
-    run_city_command(lambda ops: ops.command(city, "answer_clarification", c.AnswerClarification(
-        clarification_id=clarification, answer=answer, evidence=tuple(evidence or ()))),
-        as_json)
+    _send(city, commands.AnswerClarification(
+        clarification_id=clarification, answer=answer, evidence=tuple(evidence or ())), as_json)
 
 
 @review_app.command("complete")
@@ -172,13 +177,12 @@ def complete_command(
 ) -> None:
     """Complete the review (every claimed criterion reviewed, no clarification open)."""
     outcomes = {name: True for name in outcome} if outcome else None
-    run_city_command(lambda ops: ops.command(city, "complete_review",
-                                             c.CompleteReview(outcomes=outcomes)), as_json)
+    _send(city, commands.CompleteReview(outcomes=outcomes), as_json)
 
 
 def decide_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """Score the reviewed answers and record the decision (tier or not certified)."""
-    run_city_command(lambda ops: ops.command(city, "decide"), as_json)
+    _send(city, commands.Decide(), as_json)
 
 
 def reapply_command(
@@ -187,16 +191,14 @@ def reapply_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Open a new application; a current certification holds until the new decision."""
-    run_city_command(lambda ops: ops.command(city, "reapply", c.Reapply(standard_id=standard)),
-                     as_json)
+    _send(city, commands.Reapply(standard_id=standard), as_json)
 
 
 def withdraw_command(city: City,
                      reason: Annotated[str, typer.Option(help="Why the city withdraws.")],
                      as_json: Annotated[bool, JsonOption] = False) -> None:
     """Withdraw the city from the network (it may join again later)."""
-    run_city_command(lambda ops: ops.command(city, "withdraw", c.Withdraw(reason=reason)),
-                     as_json)
+    _send(city, commands.Withdraw(reason=reason), as_json)
 
 
 @cohort_app.command("create")
@@ -208,28 +210,34 @@ def cohort_create_command(
     try:
         day = date.fromisoformat(announce_on)
     except ValueError:
-        raise CliError(f"--date {announce_on!r} is not a date (YYYY-MM-DD)",
-                       Exit.USAGE) from None
-
-    async def run() -> None:
-        async with operations() as ops:
-            await guarded(ops.create_cohort(cohort_id, day))
-
-    asyncio.run(run())
+        raise UsageError(f"--date {announce_on!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        command = commands.CreateCohort(cohort_id=cohort_id, announce_on=day)
+    except ValidationError:
+        raise UsageError(f"cohort id {cohort_id!r}: use letters, digits, '.', '_' and '-' "
+                         "(at most 64), starting with a letter or digit") from None
+    _create_cohort(command)
     typer.echo(f"cohort {cohort_id} will be announced on {day} (or now: `wwc cohort announce "
                f"{cohort_id}`)")
+
+
+@async_command
+async def _create_cohort(command: commands.CreateCohort) -> None:
+    async with open_program() as program:
+        await program.create_cohort(command)
 
 
 @cohort_app.command("announce")
 def cohort_announce_command(cohort_id: Annotated[str, typer.Argument(help="Cohort id.")],
                             as_json: Annotated[bool, JsonOption] = False) -> None:
     """Announce the cohort now instead of on its date."""
+    _announce_cohort(cohort_id, as_json)
 
-    async def run() -> Any:
-        async with operations() as ops:
-            return await guarded(ops.announce_cohort(cohort_id))
 
-    result = asyncio.run(run())
+@async_command
+async def _announce_cohort(cohort_id: str, as_json: bool) -> None:
+    async with open_program() as program:
+        result = await program.announce_cohort(cohort_id)
     if as_json:
         echo_json(result.model_dump(mode="json"))
         return

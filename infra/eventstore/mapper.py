@@ -1,4 +1,5 @@
-"""Between domain events and stored events: encoding, upcasting on read, decoding.
+"""Between stored events and domain events: upcasting on read, decoding. (Encoding is the
+workflows' `workflows/persist.py`: events are only ever written there.)
 
 Stored rows are never rewritten; an event whose schema changed is upcast step by step
 (version N -> N+1) each time it is read."""
@@ -7,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from uuid import UUID
 
-from domain.events import EVENT_TYPES, Event, event_from_data, event_to_data
-from infra.eventstore.model import NewEvent, RecordedEvent
+from domain.events import EVENT_TYPES, Event, event_from_data
+from infra.eventstore.model import RecordedEvent
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -52,12 +52,6 @@ class Upcasters:
 
 # The upcasters of this codebase. None yet: every event is at schema version 1.
 UPCASTERS = Upcasters()
-
-
-def encode(event: Event, event_id: UUID, metadata: Mapping[str, Any] | None = None) -> NewEvent:
-    return NewEvent(event_id=event_id, event_type=event.TYPE,
-                    schema_version=event.SCHEMA_VERSION, data=event_to_data(event),
-                    metadata=dict(metadata or {}))
 
 
 def current_data(recorded: RecordedEvent, upcasters: Upcasters = UPCASTERS) -> dict[str, Any]:

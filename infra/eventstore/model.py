@@ -1,4 +1,8 @@
-"""What the event store takes and gives, and the port every adapter implements."""
+"""What the event store takes and gives, and the port every adapter implements.
+
+The writing half (`NewEvent`, `AppendResult`, the append errors) is defined beside the
+activities that use it (`activities/ports.py`) and re-exported here, so the activities
+depend on a port and never on this package."""
 
 from __future__ import annotations
 
@@ -7,21 +11,13 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class NewEvent(BaseModel):
-    """An event to append. The caller (the workflow) chooses `event_id`, so a retried
-    append is recognised and stores nothing twice."""
-
-    model_config = ConfigDict(frozen=True)
-
-    event_id: UUID
-    event_type: str
-    schema_version: int = Field(ge=1)
-    data: dict[str, Any]
-    # correlation_id, causation_id, actor, workflow_id, run_id (when there is one).
-    metadata: dict[str, Any] = Field(default_factory=dict)
+from activities.ports import (
+    AppendResult,
+    ConcurrencyError,
+    EventStoreError,
+    IdempotencyConflict,
+    NewEvent,
+)
 
 
 class LogCursor(NamedTuple):
@@ -56,33 +52,17 @@ class RecordedEvent(NamedTuple):
         return LogCursor(self.tx_id, self.position)
 
 
-class AppendResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    stream_id: str
-    positions: tuple[int, ...]
-    next_expected_version: int
-    # True when the whole batch was already stored (an idempotent retry).
-    duplicate: bool = False
-
-
-class EventStoreError(Exception):
-    pass
-
-
-class ConcurrencyError(EventStoreError):
-    """The stream is not at the expected version; nothing was written."""
-
-    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
-        at = f"is at version {actual}" if actual is not None else "has moved on"
-        super().__init__(f"stream {stream_id} {at}, expected {expected}")
-        self.stream_id = stream_id
-        self.expected = expected
-        self.actual = actual
-
-
-class IdempotencyConflict(EventStoreError):
-    """An event id is already stored with different content; nothing was written."""
+__all__ = [
+    "START",
+    "AppendResult",
+    "ConcurrencyError",
+    "EventStore",
+    "EventStoreError",
+    "IdempotencyConflict",
+    "LogCursor",
+    "NewEvent",
+    "RecordedEvent",
+]
 
 
 class EventStore(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain import events
 from domain.city import CITY_STREAM_PREFIX
 from infra.eventstore.model import RecordedEvent
 from infra.projections.base import KeyedRowProjection, Row, day
@@ -17,15 +18,15 @@ class PipelineProjection(KeyedRowProjection):
     stream_prefix = CITY_STREAM_PREFIX
     columns = ("city_key", "application", "standard_id", "reapplication", "stage",
                "stage_since", "open_clarifications", "opened_on")
-    event_types = frozenset({
-        "application.opened", "assessment.submitted", "review.reviewer_assigned",
-        "review.clarification_requested", "review.clarification_answered", "review.completed",
-        "certification.decided", "certification.announced", "city.withdrew",
-    })
+    event_types = frozenset(cls.TYPE for cls in (
+        events.ApplicationOpened, events.AssessmentSubmitted, events.ReviewerAssigned,
+        events.ClarificationRequested, events.ClarificationAnswered, events.ReviewCompleted,
+        events.CertificationDecided, events.CertificationAnnounced, events.CityWithdrew,
+    ))
 
     def reduce(self, row: Row | None, event_type: str, data: dict[str, Any],
                event: RecordedEvent) -> Row | None:
-        if event_type == "application.opened":
+        if event_type == events.ApplicationOpened.TYPE:
             row = {"city_key": event.stream_id[len(CITY_STREAM_PREFIX):],
                    "application": data["number"], "standard_id": data["standard_id"],
                    "reapplication": data["reapplication"], "opened_on": day(data["on"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain import events
 from domain.city import CITY_STREAM_PREFIX
 from domain.lifecycle import Stage, derive_status
 from infra.eventstore.model import RecordedEvent
@@ -26,17 +27,17 @@ class RegistryProjection(KeyedRowProjection):
         "lapsed_on",
         "withdrawn", "updated_on",
     )
-    event_types = frozenset({
-        "city.joined", "city.withdrew", "application.opened", "assessment.submitted",
-        "review.reviewer_assigned", "review.clarification_requested",
-        "review.clarification_answered", "review.completed", "certification.decided",
-        "certification.announced", "certification.renewal_reminder_sent",
-        "certification.held_pending_renewal", "certification.lapsed",
-    })
+    event_types = frozenset(cls.TYPE for cls in (
+        events.CityJoined, events.CityWithdrew, events.ApplicationOpened,
+        events.AssessmentSubmitted, events.ReviewerAssigned, events.ClarificationRequested,
+        events.ClarificationAnswered, events.ReviewCompleted, events.CertificationDecided,
+        events.CertificationAnnounced, events.RenewalReminderSent,
+        events.CertificationHeldPendingRenewal, events.CertificationLapsed,
+    ))
 
     def reduce(self, row: Row | None, event_type: str, data: dict[str, Any],
                event: RecordedEvent) -> Row | None:
-        if event_type == "city.joined":
+        if event_type == events.CityJoined.TYPE:
             row = {**(row or {}), "city_key": data["city_key"], "name": data["name"],
                    "country": data["country"], "population": data["population"],
                    "joined_on": day(data["on"]), "withdrawn": False, "tier": "none",
@@ -47,7 +48,7 @@ class RegistryProjection(KeyedRowProjection):
                 row[column] = None
         if row is None:
             return None  # an event before the join: nothing to show
-        if event_type == "application.opened":
+        if event_type == events.ApplicationOpened.TYPE:
             row["applications"] = data["number"]
             if row["tier"] == "none":  # a certified city keeps its awarded standard
                 row["standard_id"] = data["standard_id"]
@@ -103,10 +104,10 @@ def _withdrew(row: Row, data: dict[str, Any]) -> None:
 
 
 _REDUCERS = {
-    "certification.decided": _decided,
-    "certification.announced": _announced,
-    "certification.renewal_reminder_sent": _reminded,
-    "certification.held_pending_renewal": _held,
-    "certification.lapsed": _lapsed,
-    "city.withdrew": _withdrew,
+    events.CertificationDecided.TYPE: _decided,
+    events.CertificationAnnounced.TYPE: _announced,
+    events.RenewalReminderSent.TYPE: _reminded,
+    events.CertificationHeldPendingRenewal.TYPE: _held,
+    events.CertificationLapsed.TYPE: _lapsed,
+    events.CityWithdrew.TYPE: _withdrew,
 }

@@ -1,42 +1,32 @@
-"""How application events move a city's application from stage to stage; shared by the
-registry and the pipeline projections (the decider's own rules, restated over rows)."""
+"""An application's stage over read-model rows, shared by the registry and the pipeline
+projections. The transitions themselves are the domain's (`stage_after`); this only keeps
+the open-clarification count and the date the stage began."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain.lifecycle import Stage
+from domain import events
+from domain.lifecycle import Stage, stage_after
 from infra.projections.base import Row, day
 
-_CLOSING = {"certification.announced", "city.withdrew"}
+_ASKED = events.ClarificationRequested.TYPE
+_ANSWERED = events.ClarificationAnswered.TYPE
+_OPENED = events.ApplicationOpened.TYPE
 
 
 def advance_stage(row: Row, event_type: str, data: dict[str, Any]) -> None:
     """Update `application_stage`, `open_clarifications` and `stage_since` in place."""
-    stage = row.get("application_stage")
-    new: str | None = stage
-    if event_type == "application.opened":
-        new = Stage.ASSESSING.value
-        row["open_clarifications"] = 0
-    elif event_type == "assessment.submitted":
-        new = Stage.SUBMITTED.value
-    elif event_type == "review.reviewer_assigned" and stage == Stage.SUBMITTED.value:
-        new = Stage.UNDER_REVIEW.value
-    elif event_type == "review.clarification_requested":
-        row["open_clarifications"] = row.get("open_clarifications", 0) + 1
-        new = Stage.AWAITING_CLARIFICATION.value
-    elif event_type == "review.clarification_answered":
-        row["open_clarifications"] = max(row.get("open_clarifications", 0) - 1, 0)
-        new = (Stage.AWAITING_CLARIFICATION.value if row["open_clarifications"]
-               else Stage.UNDER_REVIEW.value)
-    elif event_type == "review.completed":
-        new = Stage.REVIEW_COMPLETE.value
-    elif event_type == "certification.decided":
-        new = None if data["tier"] == "none" else Stage.DECIDED.value
-    elif event_type in _CLOSING:
-        new = None
-    if new != stage or event_type == "application.opened":
+    stored = row.get("application_stage")
+    stage = Stage(stored) if stored else None
+    open_questions = 0 if event_type == _OPENED else row.get("open_clarifications", 0)
+    if event_type == _ASKED:
+        open_questions += 1
+    elif event_type == _ANSWERED:
+        open_questions = max(open_questions - 1, 0)
+    new = stage_after(stage, event_type, clarifications_open=open_questions,
+                      certified=data.get("tier", "none") != "none")
+    if new != stage or event_type == _OPENED:
         row["stage_since"] = day(data["on"])
-    row["application_stage"] = new
-    if new is None:
-        row["open_clarifications"] = 0
+    row["application_stage"] = new.value if new else None
+    row["open_clarifications"] = open_questions if new is not None else 0

@@ -15,8 +15,9 @@ from domain.city import city_stream
 from domain.lifecycle import Status
 from domain.tiers import Outcome, Tier
 from infra import queries
+from infra.application import ProgramService
+from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
-from infra.operations import CommandRefused, Operations
 from infra.projections import projector
 from tests.factories import WWC_2022, answers
 from tests.temporal import Service, eventually, program_clock
@@ -28,26 +29,27 @@ JOIN = c.JoinNetwork(name="Carlsbad, CA", country="US", population=115_000)
 KEY = "us-carlsbad-ca"
 
 
-async def assess(ops: Operations, key: str, met: int, *, clarify: bool = False) -> None:
+async def assess(ops: ProgramService, key: str, met: int, *, clarify: bool = False) -> None:
     """Self-assessment through review, ready for the decision."""
     claimed = answers(WWC_2022, met)
-    await ops.command(key, "save_assessment", c.SaveAssessment(answers=answers(WWC_2022, 2)))
-    await ops.command(key, "submit_assessment", c.SubmitAssessment(answers=claimed))
-    await ops.command(key, "assign_reviewer", c.AssignReviewer(reviewer="rfa-review-team"))
+    await ops.send(key, c.SaveAssessment(answers=answers(WWC_2022, 2)))
+    await ops.send(key, c.SubmitAssessment(answers=claimed))
+    await ops.send(key, c.AssignReviewer(reviewer="rfa-review-team"))
     for code in claimed.criteria:
-        await ops.command(key, "record_review", c.RecordCriterionReview(code=code, met=True))
+        await ops.send(key, c.RecordCriterionReview(code=code, met=True))
     if clarify:
-        await ops.command(key, "request_clarification", c.RequestClarification(
+        await ops.send(key, c.RequestClarification(
             criterion="DM2", question="When was the inventory last updated?"))
-        await ops.command(key, "answer_clarification", c.AnswerClarification(
+        await ops.send(key, c.AnswerClarification(
             clarification_id=1, answer="In March", evidence=("https://carlsbad.gov/inv",)))
-    await ops.command(key, "complete_review", c.CompleteReview())
+    await ops.send(key, c.CompleteReview())
 
 
-async def certify(ops: Operations, key: str, met: int, cohort: str) -> None:
+async def certify(ops: ProgramService, key: str, met: int, cohort: str) -> None:
     await assess(ops, key, met)
-    await ops.command(key, "decide")
-    await ops.create_cohort(cohort, ops.program_today() + timedelta(days=1))
+    await ops.send(key, c.Decide())
+    await ops.create_cohort(c.CreateCohort(cohort_id=cohort,
+                                           announce_on=ops.program_today() + timedelta(days=1)))
     await ops.announce_cohort(cohort)
 
 
@@ -75,11 +77,12 @@ async def test_full_lifecycle_from_join_to_expiry(service: Service) -> None:
     view = await ops.join(JOIN)
     assert (view.status, view.standard_id) == (Status.ASSESSING, "wwc-2022")
     await assess(ops, KEY, 31, clarify=True)
-    decided = await ops.command(KEY, "decide")
+    decided = await ops.send(KEY, c.Decide())
     assert (decided.status, decided.last_decision_tier) == (Status.AWAITING_ANNOUNCEMENT,
                                                             Tier.GOLD)
     announce_on = ops.program_today() + timedelta(days=20)
-    await ops.create_cohort("2023-06", announce_on)  # announced by its own durable timer
+    # Announced by its own durable timer.
+    await ops.create_cohort(c.CreateCohort(cohort_id="2023-06", announce_on=announce_on))
 
     lapsed = await eventually(lambda: ops.view(KEY), lambda v: v.status is Status.LAPSED,
                               within=90)
@@ -140,7 +143,7 @@ async def test_reapplication_outcomes(service: Service, first: int, second: int,
     ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=50))
     await ops.join(JOIN)
     await certify(ops, KEY, first, "first")
-    reapplying = await ops.command(KEY, "reapply", c.Reapply())
+    reapplying = await ops.send(KEY, c.Reapply())
     assert reapplying.status is Status.REAPPLYING
     await certify(ops, KEY, second, "second")
     view = await eventually(lambda: ops.view(KEY), lambda v: v.cohort_id == "second")
@@ -152,9 +155,9 @@ async def test_reapplication_that_fails_lets_the_certification_lapse(service: Se
     ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=50))
     await ops.join(JOIN)
     await certify(ops, KEY, 25, "first")
-    await ops.command(KEY, "reapply", c.Reapply())
+    await ops.send(KEY, c.Reapply())
     await assess(ops, KEY, 10)
-    view = await ops.command(KEY, "decide")
+    view = await ops.send(KEY, c.Decide())
     # Not certified this time: the current certification still holds until it expires.
     assert (view.status, view.tier, view.last_decision_tier) == (Status.CERTIFIED,
                                                                  Tier.SILVER, Tier.NONE)
@@ -168,14 +171,16 @@ async def test_not_certified_city_keeps_its_report_and_may_reapply(service: Serv
     ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=50))
     await ops.join(JOIN)
     await assess(ops, KEY, 12)
-    view = await ops.command(KEY, "decide")
+    view = await ops.send(KEY, c.Decide())
     assert (view.status, view.last_decision_tier) == (Status.NOT_CERTIFIED, Tier.NONE)
-    report = await eventually(lambda: ops.report(KEY), lambda r: r is not None)
-    assert report is not None
+    # The city keeps its report: it is in the decision, in the city's own stream.
+    (decided,) = [ev for ev in await stored(service, KEY)
+                  if isinstance(ev, e.CertificationDecided)]
+    report = decided.report
     assert report.next_tier is not None
     assert report.next_tier.tier is Tier.SILVER
     assert len(report.next_tier.criteria) == 10  # 22 of 43 for silver
-    view = await ops.command(KEY, "reapply", c.Reapply())
+    view = await ops.send(KEY, c.Reapply())
     assert (view.status, view.application) == (Status.ASSESSING, 2)
     await record_histories(service, city_stream(KEY), "not-certified")
 
@@ -187,8 +192,9 @@ async def test_a_cohort_announces_only_certified_cities(service: Service) -> Non
             .city_key
         assert key is not None
         await assess(ops, key, met)
-        await ops.command(key, "decide")
-    await ops.create_cohort("2024-06", ops.program_today() + timedelta(days=365))
+        await ops.send(key, c.Decide())
+    await ops.create_cohort(c.CreateCohort(
+        cohort_id="2024-06", announce_on=ops.program_today() + timedelta(days=365)))
     result = await ops.announce_cohort("2024-06")
     assert [(m.city_key, m.tier) for m in result.cities] == [
         ("us-boise-id", Tier.GOLD), ("us-issaquah-wa", Tier.SILVER)]

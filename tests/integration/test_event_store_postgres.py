@@ -13,10 +13,11 @@ import pytest
 from domain.events import CityJoined
 from infra.db import connect
 from infra.eventstore import START, ConcurrencyError, IdempotencyConflict, NewEvent
-from infra.eventstore.mapper import Upcasters, decode, encode
+from infra.eventstore.mapper import Upcasters, decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.migrate import migrate, migrations
 from infra.verify import verify_chains
+from workflows.persist import new_events
 
 
 def new(**data: Any) -> NewEvent:
@@ -132,7 +133,8 @@ async def test_domain_events_round_trip_through_the_store(pool: asyncpg.Pool[Any
     store = PostgresEventStore(pool)
     joined = CityJoined(city_key="co-medellin", name="Medellín", country="CO",
                         population=2_500_000, on="2023-09-01")
-    await store.append("city/co-medellin", 0, [encode(joined, uuid.uuid4(), {"actor": "ops"})])
+    await store.append("city/co-medellin", 0,
+                       new_events("city/co-medellin", 0, [joined], {"actor": "ops"}))
     (stored,) = await store.read_stream("city/co-medellin")
     assert decode(stored) == joined
     assert stored.metadata == {"actor": "ops"}

@@ -3,7 +3,6 @@ exactly-once checkpoints, and rebuilds equal to incremental builds."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -17,12 +16,12 @@ from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, Event
 from domain.tiers import Tier
 from infra import queries
 from infra.db import Connection
-from infra.eventstore.mapper import encode
 from infra.eventstore.model import RecordedEvent
 from infra.eventstore.postgres import PostgresEventStore
 from infra.projections import all_projections, projector
 from infra.projections.base import Projector
 from tests.factories import WWC_2022, CityDriver, answers
+from workflows.persist import new_events
 
 TABLES = ["wwc_registry", "wwc_pipeline", "wwc_cohorts", "wwc_cohort_cities"]
 
@@ -43,7 +42,7 @@ class History:
         if not events:
             return
         version = self.versions.get(stream, 0)
-        await self.store.append(stream, version, [encode(e, uuid.uuid4()) for e in events])
+        await self.store.append(stream, version, new_events(stream, version, events, {}))
         self.versions[stream] = version + len(events)
 
     async def city(self, name: str, country: str, lifecycle: Any, after: Any = None) -> None:

@@ -19,38 +19,39 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain import commands as c
 from domain.city import city_stream
 from domain.views import CityView
-from infra.operations import CommandRefused, NotFound, Operations
+from infra.application import ProgramService
+from infra.errors import CommandRefused, NotFound
 from infra.standards import load_catalog
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import Service, program_clock
 from workflows.city import CityInput, CityWorkflow
 
-Act = Callable[[Operations], Awaitable[object]]
+Act = Callable[[ProgramService], Awaitable[object]]
 
 CASES: list[tuple[str, str, Act, str, str]] = [
     # (name, stage to reach first, command, code, message)
     ("decide before review complete", "joined",
-     lambda ops: ops.command(KEY, "decide"), "review_not_complete",
+     lambda ops: ops.send(KEY, c.Decide()), "review_not_complete",
      "cannot decide before the review is complete"),
     ("unknown criterion", "joined",
-     lambda ops: ops.command(KEY, "submit_assessment", c.SubmitAssessment(
+     lambda ops: ops.send(KEY, c.SubmitAssessment(
          answers=answers(WWC_2022, ["DM1", "XX9"]))), "unknown_criterion",
      "unknown criterion code XX9"),
     ("missing evidence", "joined",
-     lambda ops: ops.command(KEY, "submit_assessment", c.SubmitAssessment(
+     lambda ops: ops.send(KEY, c.SubmitAssessment(
          answers=answers(WWC_2022, 5, evidence=False))), "missing_evidence",
      "criterion DM1 is claimed as met but lacks evidence"),
     ("review in the wrong state", "joined",
-     lambda ops: ops.command(KEY, "record_review", c.RecordCriterionReview(code="DM1")),
+     lambda ops: ops.send(KEY, c.RecordCriterionReview(code="DM1")),
      "wrong_stage", "cannot record a criterion review: the application is assessing"),
     ("announce a city not certified", "reviewed",
-     lambda ops: ops.command(KEY, "announce", c.Announce(cohort_id="x")), "not_certified",
+     lambda ops: ops.send(KEY, c.Announce(cohort_id="x")), "not_certified",
      "only a certified decision can be announced"),
     ("join twice", "joined", lambda ops: ops.join(JOIN), "already_joined",
      "already joined"),
     ("reapply while an application is open", "joined",
-     lambda ops: ops.command(KEY, "reapply", c.Reapply()), "application_open",
+     lambda ops: ops.send(KEY, c.Reapply()), "application_open",
      "application 1 is still assessing"),
 ]
 

@@ -4,7 +4,6 @@ completes with exactly the expected events, none duplicated."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -16,18 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from domain import commands as c
 from domain import events as e
 from domain.city import city_stream
 from domain.commands import JoinNetwork
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
-from infra.operations import Operations
 from infra.standards import load_catalog
 from tests.integration.test_city_lifecycle import assess
-from tests.temporal import eventually, program_clock
+from tests.temporal import TrackedProgram, eventually, program_clock, terminate
 
 WWC = str(Path(sys.executable).parent / "wwc")
 CITIES = ["Mesa, AZ", "Norfolk, VA", "San Jose, CA", "Boulder, CO", "Charlotte, NC"]
@@ -47,15 +45,15 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
            "WWC_DATA_DIR": str(tmp_path), "WWC_LOG_FORMAT": "json"}
     log = tmp_path / "worker.log"
     store = PostgresEventStore(pool)
-    ops = Operations(temporal_env.client, task_queue, catalog=load_catalog(),
-                     clock=program_clock(date(2023, 1, 2), ms_per_day=500))
+    ops = TrackedProgram(temporal_env.client, task_queue, catalog=load_catalog(),
+                         clock=program_clock(date(2023, 1, 2), ms_per_day=500))
     first = start_worker(env, log)
     try:
         async def lifecycle(name: str) -> None:
             view = await ops.join(JoinNetwork(name=name, country="US", population=500_000))
             assert view.city_key is not None
             await assess(ops, view.city_key, 31)
-            await ops.command(view.city_key, "decide")
+            await ops.send(view.city_key, c.Decide())
 
         running = [asyncio.create_task(lifecycle(name)) for name in CITIES]
 
@@ -70,7 +68,8 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
         second = start_worker(env, log)
         try:
             await asyncio.wait_for(asyncio.gather(*running), timeout=180)
-            await ops.create_cohort("after-crash", ops.program_today() + timedelta(days=1))
+            await ops.create_cohort(c.CreateCohort(
+                cohort_id="after-crash", announce_on=ops.program_today() + timedelta(days=1)))
             result = await asyncio.wait_for(ops.announce_cohort("after-crash"), timeout=120)
             assert len(result.cities) == len(CITIES)
         finally:
@@ -79,9 +78,7 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
     finally:
         if first.poll() is None:
             first.kill()
-        for workflow_id in ops.touched:
-            with contextlib.suppress(RPCError):
-                await temporal_env.client.get_workflow_handle(workflow_id).terminate("done")
+        await terminate(temporal_env.client, ops.touched)
 
     for name in CITIES:
         view_key = name.lower().replace(", ", "-").replace(" ", "-")

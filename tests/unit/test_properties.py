@@ -124,7 +124,7 @@ def _advance(state: CityState, days: int) -> Any:
     return "decide" if stage == "review_complete" else c.Announce(cohort_id=f"cohort-{days}")
 
 
-def _expand(move: Any, state: CityState, days: int = 0) -> list[c.Command]:
+def _expand(move: Any, state: CityState, days: int = 0) -> list[c.CityCommand]:
     app = state.application
     if move == "advance":
         return _expand(_advance(state, days), state)

@@ -4,7 +4,6 @@ history and reports read the event store itself."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import html
 import io
@@ -18,20 +17,21 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from domain import events
 from domain.city import city_stream
-from domain.events import CertificationDecided
 from domain.report import Report
 from infra import queries
-from infra.cli.context import JsonOption, city_key_arg, echo_json, guarded, operations, print_view
+from infra.application import open_program
+from infra.cli.common import JsonOption, async_command, city_key_arg, echo_json, print_view
 from infra.config import Settings
-from infra.errors import CliError, Exit
+from infra.errors import NotFound, UsageError
 from infra.eventstore.mapper import current_data, decode
 from infra.eventstore.model import RecordedEvent
 from infra.eventstore.postgres import PostgresEventStore
 from infra.projections import projector
 from infra.render import report_json, report_markdown
-from infra.runtime import open_pool
-from infra.standards import load_catalog
+from infra.service_database import open_pool
+from infra.standards import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
                                      callback=city_key_arg)]
@@ -42,15 +42,11 @@ REGISTRY_COLUMNS = ("city_key", "name", "country", "status", "tier", "standard_i
                     "last_decision_tier", "last_percent", "honor_roll", "applications")
 
 
-def status_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+@async_command
+async def status_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's live state, from its workflow."""
-
-    async def run() -> tuple[Any, date]:
-        async with operations() as ops:
-            return await guarded(ops.view(city)), ops.program_today()
-
-    view, today = asyncio.run(run())
-    print_view(view, as_json, today)
+    async with open_program() as program:
+        print_view(await program.view(city), as_json, program.program_today())
 
 
 async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
@@ -59,7 +55,8 @@ async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
         return await queries.registry(pool, **filters)
 
 
-def list_command(
+@async_command
+async def list_command(
     status: Annotated[str | None, typer.Option(help="e.g. certified, renewal_due, lapsed.")] = None,
     tier: Annotated[str | None, typer.Option(help="silver, gold, platinum or none.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO code, e.g. BR.")] = None,
@@ -73,10 +70,10 @@ def list_command(
         try:
             before = date.fromisoformat(expiring_before)
         except ValueError:
-            raise CliError(f"--expiring-before {expiring_before!r} is not a date (YYYY-MM-DD)",
-                           Exit.USAGE) from None
-    rows = asyncio.run(_fresh_registry(status=status, tier=tier, country=country,
-                                       expiring_before=before))
+            raise UsageError(f"--expiring-before {expiring_before!r} is not a date "
+                             "(YYYY-MM-DD)") from None
+    rows = await _fresh_registry(status=status, tier=tier, country=country,
+                                 expiring_before=before)
     if as_json:
         echo_json([{k: row[k] for k in REGISTRY_COLUMNS} for row in rows])
         return
@@ -93,54 +90,60 @@ def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _summary(event: RecordedEvent) -> str:
-    data = current_data(event)
-    kind = event.event_type
-    if kind == "city.joined":
-        return f"{data['name']} ({data['country']}, {data['population']:,} residents)"
-    if kind == "application.opened":
-        return f"application {data['number']} under {data['standard_id']}" + (
-            " (reapplication)" if data["reapplication"] else "")
-    if kind in ("assessment.saved", "assessment.submitted"):
-        return f"{len(data['answers']['criteria'])} criteria answered"
-    if kind == "review.criterion_reviewed":
-        answer = data["answer"]
-        if answer["items"] is not None:
-            return f"{data['code']}: items {', '.join(answer['items']) or 'none'}"
-        return f"{data['code']}: {'met' if answer['met'] else 'not met'}"
-    if kind == "review.clarification_requested":
-        return f"#{data['clarification_id']} on {data['criterion']}: {data['question']}"
-    if kind == "certification.decided":
-        return f"{data['tier']} ({data['points']}/{data['total']}, {data['percent']} %)"
-    if kind == "certification.announced":
-        return (f"{data['tier']} in cohort {data['cohort_id']}, {data['outcome']}, "
-                f"expires {data['expires_on']}")
-    if kind == "certification.renewal_reminder_sent":
-        return f"{data['lead_days']} days before {data['expires_on']}"
-    keys = [k for k in ("reviewer", "reason", "tier", "expires_on", "answer") if k in data]
-    return ", ".join(f"{k} {data[k]}" for k in keys)
+def _summary(recorded: RecordedEvent) -> str:
+    """One line of a city's timeline."""
+    event = decode(recorded)
+    match event:
+        case events.CityJoined():
+            return f"{event.name} ({event.country}, {event.population:,} residents)"
+        case events.ApplicationOpened():
+            return f"application {event.number} under {event.standard_id}" + (
+                " (reapplication)" if event.reapplication else "")
+        case events.AssessmentSaved() | events.AssessmentSubmitted():
+            return f"{len(event.answers.criteria)} criteria answered"
+        case events.CriterionReviewed():
+            if event.answer.items is not None:
+                return f"{event.code}: items {', '.join(event.answer.items) or 'none'}"
+            return f"{event.code}: {'met' if event.answer.met else 'not met'}"
+        case events.ClarificationRequested():
+            return f"#{event.clarification_id} on {event.criterion}: {event.question}"
+        case events.ClarificationAnswered():
+            return f"#{event.clarification_id}: {event.answer}"
+        case events.CertificationDecided():
+            return f"{event.tier} ({event.points}/{event.total}, {event.percent} %)"
+        case events.CertificationAnnounced():
+            return (f"{event.tier} in cohort {event.cohort_id}, {event.outcome}, "
+                    f"expires {event.expires_on}")
+        case events.RenewalReminderSent():
+            return f"{event.lead_days} days before {event.expires_on}"
+        case events.ReviewerAssigned():
+            return f"reviewer {event.reviewer}"
+        case events.CityWithdrew():
+            return f"reason {event.reason}"
+        case events.CertificationLapsed():
+            return f"tier {event.tier}, expires_on {event.expires_on}"
+        case events.CertificationHeldPendingRenewal():
+            return f"expires_on {event.expires_on}"
+    return ""
 
 
-def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+@async_command
+async def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's domain events as a timeline, with the Temporal workflow and run ids."""
-
-    async def run() -> list[RecordedEvent]:
-        async with open_pool(Settings.from_env()) as pool:
-            return await PostgresEventStore(pool).read_stream(city_stream(city))
-
-    events = asyncio.run(run())
-    if not events:
-        raise CliError(f"no events for city {city!r} (has it joined?)", Exit.NOT_FOUND)
+    async with open_pool(Settings.from_env()) as pool:
+        timeline = await PostgresEventStore(pool).read_stream(city_stream(city))
+    if not timeline:
+        raise NotFound(f"no events for city {city!r} (has it joined?)")
     if as_json:
         echo_json([{"version": ev.stream_version, "position": ev.position,
                     "type": ev.event_type, "date": current_data(ev).get("on"),
                     "data": current_data(ev), "metadata": ev.metadata,
-                    "recorded_at": ev.recorded_at.isoformat()} for ev in events])
+                    "recorded_at": ev.recorded_at.isoformat()} for ev in timeline])
         return
-    runs = list(dict.fromkeys(ev.metadata.get("run_id", "") for ev in events))
+    runs = list(dict.fromkeys(ev.metadata.get("run_id", "") for ev in timeline))
     console = Console()
     table = Table("v", "Date", "Event", "Details", "Run", title=f"{city_stream(city)}")
-    for ev in events:
+    for ev in timeline:
         run_id = ev.metadata.get("run_id", "")
         table.add_row(str(ev.stream_version), str(current_data(ev).get("on", "")),
                       ev.event_type, _summary(ev), f"{runs.index(run_id) + 1}" if run_id else "")
@@ -154,28 +157,26 @@ def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) ->
 
 async def _latest_report(city: str) -> tuple[Report, str]:
     async with open_pool(Settings.from_env()) as pool:
-        events = await PostgresEventStore(pool).read_stream(city_stream(city))
-    decided = [decode(ev) for ev in events if ev.event_type == "certification.decided"]
-    joined = [current_data(ev) for ev in events if ev.event_type == "city.joined"]
+        stream = [decode(ev) for ev in
+                  await PostgresEventStore(pool).read_stream(city_stream(city))]
+    decided = [ev for ev in stream if isinstance(ev, events.CertificationDecided)]
+    joined = [ev for ev in stream if isinstance(ev, events.CityJoined)]
     if not decided:
-        raise CliError(f"city {city!r} has no decision yet, so no report", Exit.NOT_FOUND)
-    last = decided[-1]
-    assert isinstance(last, CertificationDecided)
-    return last.report, joined[-1]["name"] if joined else city
+        raise NotFound(f"city {city!r} has no decision yet, so no report")
+    return decided[-1].report, joined[-1].name if joined else city
 
 
-def report_command(
+@async_command
+async def report_command(
     city: City,
     html_file: Annotated[Path | None, typer.Option(
         "--html", help="Also write an HTML report with a per-practice chart to this file.")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The customised report of the city's latest decision (Markdown on stdout)."""
-    report, name = asyncio.run(_latest_report(city))
-    settings = Settings.from_env()
-    catalog = load_catalog([settings.effective_standards_dir]
-                           if settings.effective_standards_dir.is_dir() else [])
-    standard = catalog[report.score.standard]
+    report, name = await _latest_report(city)
+    standard = StandardsFolder(Settings.from_env().effective_standards_dir).load()[
+        report.score.standard]
     if as_json:
         echo_json(report_json(report))
     else:
@@ -222,14 +223,15 @@ def report_html(markdown: str, report: Report) -> str:
 
 
 @export_app.command("registry")
-def export_registry_command(
+@async_command
+async def export_registry_command(
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
 ) -> None:
     """Export the certification registry as CSV or JSON."""
     if fmt not in ("csv", "json"):
-        raise CliError(f"--format must be csv or json, not {fmt!r}", Exit.USAGE)
-    rows = [{k: row[k] for k in REGISTRY_COLUMNS} for row in asyncio.run(_fresh_registry())]
+        raise UsageError(f"--format must be csv or json, not {fmt!r}")
+    rows = [{k: row[k] for k in REGISTRY_COLUMNS} for row in await _fresh_registry()]
     if fmt == "json":
         text = json.dumps(rows, indent=2, default=str, ensure_ascii=False) + "\n"
     else:
@@ -245,15 +247,12 @@ def export_registry_command(
         typer.echo(f"wrote {len(rows)} cities to {output}", err=True)
 
 
-def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
+@async_command
+async def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Cohorts and the cities announced in them."""
-
-    async def run() -> list[dict[str, Any]]:
-        async with open_pool(Settings.from_env()) as pool:
-            await projector(pool).catch_up("cohorts")
-            return await queries.cohorts(pool)
-
-    cohorts = asyncio.run(run())
+    async with open_pool(Settings.from_env()) as pool:
+        await projector(pool).catch_up("cohorts")
+        cohorts = await queries.cohorts(pool)
     if as_json:
         echo_json(cohorts)
         return

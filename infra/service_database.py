@@ -1,4 +1,5 @@
-"""Composition root for the database side: where the event store lives, and opening it."""
+"""The service's database: which one (the configured URL or the embedded server), brought
+to the current schema, and pooled."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from infra.db import (
     ensure_database,
     with_database,
 )
-from infra.errors import CliError, Exit
+from infra.errors import Unavailable
 from infra.migrate import migrate
 
 
@@ -61,8 +62,7 @@ async def open_pool(settings: Settings, *, run_migrations: bool = True,
                 await conn.close()
         pool = await create_pool(url, size=size or settings.db_pool_size)
     except _UNREACHABLE as error:
-        raise CliError(f"cannot reach PostgreSQL at {redact(url)}: {error}",
-                       Exit.UNAVAILABLE) from None
+        raise Unavailable(f"cannot reach PostgreSQL at {redact(url)}: {error}") from None
     try:
         yield pool
     finally:

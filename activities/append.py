@@ -3,30 +3,25 @@ expected version, so a retry after a timeout stores nothing twice."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResponse
-from infra.eventstore import ConcurrencyError, EventStore, IdempotencyConflict, NewEvent
+from activities.ports import ConcurrencyError, EventAppender, IdempotencyConflict
 
 log = structlog.get_logger("wwc.activities")
 
 
-class StoreActivities:
-    def __init__(self, store: EventStore) -> None:
+class AppendActivities:
+    def __init__(self, store: EventAppender) -> None:
         self._store = store
 
     @activity.defn(name=APPEND_EVENTS)
     async def append_events(self, request: AppendRequest) -> AppendResponse:
-        events = [NewEvent(event_id=UUID(e.event_id), event_type=e.event_type,
-                           schema_version=e.schema_version, data=e.data,
-                           metadata=request.metadata) for e in request.events]
         try:
             result = await self._store.append(request.stream_id, request.expected_version,
-                                              events)
+                                              request.events)
         except (ConcurrencyError, IdempotencyConflict) as error:
             # Retrying cannot help: the stream moved on without this workflow, or an id was
             # reused. Fail the command that caused it; nothing was written.

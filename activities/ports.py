@@ -1,0 +1,87 @@
+"""The ports the activities depend on, and the vocabulary of appending events. Adapters in
+`infra/` implement them and the composition root (`infra/worker.py`) injects them, so no
+activity imports `infra` and workflow tests can run on the in-memory event store.
+
+Nothing here does I/O: workflows may import these models (they build `NewEvent`s)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.catalog import StandardCatalog
+from domain.tiers import Tier
+
+
+class NewEvent(BaseModel):
+    """An event to append. The caller (the workflow) chooses `event_id`, so a retried
+    append is recognised and stores nothing twice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID
+    event_type: str
+    schema_version: int = Field(ge=1)
+    data: dict[str, Any]
+    # correlation_id, causation_id, actor, workflow_id, run_id (when there is one).
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class AppendResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    positions: tuple[int, ...]
+    next_expected_version: int
+    # True when the whole batch was already stored (an idempotent retry).
+    duplicate: bool = False
+
+
+class EventStoreError(Exception):
+    pass
+
+
+class ConcurrencyError(EventStoreError):
+    """The stream is not at the expected version; nothing was written."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        at = f"is at version {actual}" if actual is not None else "has moved on"
+        super().__init__(f"stream {stream_id} {at}, expected {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyConflict(EventStoreError):
+    """An event id is already stored with different content; nothing was written."""
+
+
+class EventAppender(Protocol):
+    """The writing half of the event store (`infra.eventstore.EventStore` is the whole)."""
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> AppendResult: ...
+
+
+class CityRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    city_key: str
+    name: str
+    tier: Tier
+
+
+class AwaitingAnnouncement(Protocol):
+    """The certified decisions not yet announced, by city name."""
+
+    async def cities(self) -> list[CityRef]: ...
+
+
+class StandardsSource(Protocol):
+    """The standards the program knows now (shipped ones and the operator's files)."""
+
+    def load(self) -> StandardCatalog: ...

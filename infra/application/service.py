@@ -1,0 +1,182 @@
+"""Program operations as every front door (the CLI, the demo, later the HTTP API) sees
+them. A command goes to its city's (or cohort's) workflow as the update that
+`workflows/updates.py` names for its type; a refusal comes back as `CommandRefused` with
+the domain's code, message and category; an unreachable or silent service is
+`Unavailable`, an unknown city or cohort `NotFound`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain import commands
+from domain.catalog import StandardCatalog
+from domain.city import city_key, city_stream, cohort_stream
+from domain.clock import ProgramClock
+from domain.errors import DomainError, ErrorCategory
+from domain.lifecycle import CityState, Status, decide
+from domain.rules import ProgramRules
+from domain.views import CityView
+from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
+from workflows.city import CityInput, CityWorkflow
+from workflows.cohort import CohortInput, CohortResult, CohortWorkflow
+from workflows.updates import city_update, cohort_update
+
+T = TypeVar("T")
+
+# How long a command waits for its answer: an update needs a worker, which may be down.
+COMMAND_TIMEOUT = 60.0
+
+
+def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        # The workflow sends the domain error's category as the first detail.
+        category = ErrorCategory.REFUSED
+        if cause.details and cause.details[0] in ErrorCategory.__members__.values():
+            category = ErrorCategory(cause.details[0])
+        return CommandRefused(cause.type or "refused", cause.message, category)
+    return CommandRefused("refused", str(cause or error))
+
+
+@contextmanager
+def _must_exist(what: str) -> Iterator[None]:
+    """A workflow that does not exist (the city never joined) is NotFound; Temporal down
+    is Unavailable."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"no {what}") from None
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise Unavailable(f"Temporal is unavailable: {error.message}") from None
+        raise
+
+
+class ProgramService:
+    def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
+                 clock: ProgramClock, rules: ProgramRules | None = None,
+                 command_timeout: float = COMMAND_TIMEOUT) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.catalog = catalog
+        self.clock = clock
+        self.rules = rules or ProgramRules()
+        self.command_timeout = command_timeout
+
+    def program_today(self) -> date:
+        return self.clock.today(datetime.now(UTC))
+
+    def _city(self, key: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(city_stream(key))
+
+    async def _answered(self, call: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(call, self.command_timeout)
+        except TimeoutError:
+            raise Unavailable(
+                f"no worker answered within {self.command_timeout:.0f} s; is `wwc up` (or "
+                "`wwc worker`) running for this task queue?") from None
+        except WorkflowUpdateFailedError as error:
+            raise _refusal(error) from None
+
+    # --- cities --------------------------------------------------------------------------
+
+    async def send(self, key: str, command: commands.CityCommand, *,
+                   update_id: str | None = None) -> CityView:
+        """Give `command` to the city `key`; its view once the command is recorded."""
+        if isinstance(command, commands.JoinNetwork):
+            joined = await self.join(command, update_id=update_id)
+            if joined.city_key != key:
+                raise UsageError(f"a join for {command.name} is for {joined.city_key}, "
+                                 f"not {key}")
+            return joined
+        with _must_exist(f"city {key!r} (has it joined?)"):
+            view: CityView = await self._answered(self._city(key).execute_update(
+                city_update(type(command)), command, id=update_id, result_type=CityView))
+        return view
+
+    async def join(self, command: commands.JoinNetwork, *,
+                   update_id: str | None = None) -> CityView:
+        """Update-with-start: the first join starts the city's workflow; a second one
+        reaches the same workflow and is refused there ("already joined")."""
+        key = city_key(command.country, command.name)
+        # The decider's checks that need no state (eligibility, the standard) run here
+        # first, so a join refused for them never starts a workflow.
+        try:
+            decide(CityState(), command, self.program_today(), standards=self.catalog,
+                   rules=self.rules)
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
+        start = WithStartWorkflowOperation(
+            CityWorkflow.run,
+            CityInput(city_key=key, clock=self.clock, rules=self.rules,
+                      standards=tuple(self.catalog.values())),
+            id=city_stream(key), task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        with _must_exist(f"city {key!r}"):
+            # By name: the SDK's typed overloads do not accept async update methods (mypy).
+            view: CityView = await self._answered(self.client.execute_update_with_start_workflow(
+                city_update(commands.JoinNetwork), command, start_workflow_operation=start,
+                id=update_id, result_type=CityView))
+        return view
+
+    async def view(self, key: str) -> CityView:
+        with _must_exist(f"city {key!r} (has it joined?)"):
+            view: CityView = await self._answered(
+                self._city(key).query(CityWorkflow.view))
+        if view.status is Status.NOT_JOINED:
+            # A workflow whose join was refused ended without a member: no such city.
+            raise NotFound(f"no city {key!r} (has it joined?)")
+        return view
+
+    # --- cohorts -------------------------------------------------------------------------
+
+    async def create_cohort(self, command: commands.CreateCohort) -> None:
+        try:
+            await self.client.start_workflow(
+                CohortWorkflow.run,
+                CohortInput(cohort_id=command.cohort_id, announce_on=command.announce_on,
+                            clock=self.clock),
+                id=cohort_stream(command.cohort_id), task_queue=self.task_queue)
+        except RPCError as error:
+            if error.status == RPCStatusCode.ALREADY_EXISTS:
+                raise CommandRefused("exists",
+                                     f"cohort {command.cohort_id} already exists") from None
+            with _must_exist(f"cohort {command.cohort_id!r}"):
+                raise
+
+    async def announce_cohort(self, cohort_id: str) -> CohortResult:
+        handle = self.client.get_workflow_handle(cohort_stream(cohort_id))
+        command = commands.AnnounceCohort()
+        try:
+            result: CohortResult = await self._answered(handle.execute_update(
+                cohort_update(type(command)), command, result_type=CohortResult))
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                with _must_exist(f"cohort {cohort_id!r}"):
+                    raise
+            # A cohort's workflow completes once it is announced; it still answers queries.
+            done = await self.cohort(cohort_id)
+            raise CommandRefused("already_announced", f"cohort {cohort_id} is already "
+                                 f"announced (on {done.announced_on})") from None
+        return result
+
+    async def cohort(self, cohort_id: str) -> CohortResult:
+        handle = self.client.get_workflow_handle(cohort_stream(cohort_id))
+        with _must_exist(f"cohort {cohort_id!r}"):
+            result: CohortResult = await self._answered(handle.query(CohortWorkflow.view))
+        return result

@@ -1,0 +1,72 @@
+"""What the `wwc` commands share: the city argument, --json, running an async command,
+sending a command to a city and printing the city's view."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, ParamSpec
+
+import typer
+
+from domain import commands
+from domain.views import CityView
+from infra.application import ProgramService, open_program
+
+P = ParamSpec("P")
+
+JsonOption = typer.Option("--json", help="Print one JSON object.")
+
+
+def city_key_arg(value: str) -> str:
+    """Accept `us-boston-ma` or the workflow id `city/us-boston-ma`."""
+    return value.removeprefix("city/").strip().lower()
+
+
+def async_command(command: Callable[P, Awaitable[None]]) -> Callable[P, None]:
+    """A Typer command written as a coroutine: Typer reads the wrapped signature (help,
+    options), and each call runs in a fresh event loop."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(command(*args, **kwargs))  # type: ignore[arg-type]
+
+    return run
+
+
+async def send_and_print(key: str, command: commands.CityCommand | Callable[
+        [ProgramService], Awaitable[commands.CityCommand]], as_json: bool) -> None:
+    """Send `command` (or the command built from the service, e.g. after reading the
+    city's standard) to the city `key` and print its view afterwards."""
+    async with open_program() as program:
+        ready = command if isinstance(command, commands.Command) else await command(program)
+        view = await program.send(key, ready)
+        print_view(view, as_json, program.program_today())
+
+
+def print_view(view: CityView, as_json: bool = False, today: date | None = None) -> None:
+    """`today` is the program date by the deployment's clock: a query's view carries the
+    date of the workflow's last task, which may be long past."""
+    if today is not None:
+        view = view.model_copy(update={"program_date": today})
+    if as_json:
+        typer.echo(view.model_dump_json(indent=2))
+        return
+    parts = [f"{view.city_key}: {view.status.value.replace('_', ' ')}"]
+    if view.tier.certified:
+        parts.append(f"{view.tier.value} until {view.expires_on}")
+    if view.application:
+        parts.append(f"application {view.application} ({view.standard_id}, "
+                     f"{(view.stage or '').replace('_', ' ')})")
+    if view.open_clarifications:
+        parts.append(f"open clarifications {list(view.open_clarifications)}")
+    if view.last_decision_tier is not None:
+        parts.append(f"last decision {view.last_decision_tier.value} ({view.last_percent} %)")
+    typer.echo(" | ".join(parts) + f" | program date {view.program_date}")
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))

@@ -1,0 +1,91 @@
+"""`wwc db migrate`, `wwc projections rebuild`, `wwc verify`: event store maintenance."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from infra.cli.common import async_command
+from infra.cli.progress import progress_bar
+from infra.config import Settings
+from infra.db import connect
+from infra.errors import IntegrityBroken, InvalidInput, Unavailable
+from infra.migrate import migrate, migrations
+from infra.projections import projector
+from infra.service_database import database_url, open_pool, redact
+from infra.verify import verify_chains
+
+db_app = typer.Typer(help="The event store's database.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models kept from the event log.",
+                              no_args_is_help=True)
+
+
+@db_app.command("migrate")
+@async_command
+async def migrate_command() -> None:
+    """Apply the schema migrations that are missing (safe to run any time)."""
+    url = await database_url(Settings.from_env())
+    try:
+        conn = await connect(url)
+    except OSError as error:
+        raise Unavailable(f"cannot reach PostgreSQL at {redact(url)}: {error}") from None
+    try:
+        applied = await migrate(conn)
+    finally:
+        await conn.close()
+    for migration in applied:
+        typer.echo(f"applied {migration.version:03d} {migration.name}")
+    typer.echo(f"schema at version {migrations()[-1].version} ({len(applied)} applied now)")
+
+
+@projections_app.command("rebuild")
+@async_command
+async def rebuild_command(
+    name: Annotated[str | None, typer.Argument(
+        help="registry, cohorts or pipeline; all of them when left out.")] = None,
+) -> None:
+    """Rebuild read models from position zero of the event log, with a progress bar."""
+    async with open_pool(Settings.from_env()) as pool:
+        read_models = projector(pool)
+        names = [name] if name else list(read_models.projections)
+        unknown = [n for n in names if n not in read_models.projections]
+        if unknown:
+            raise InvalidInput(f"unknown projection {unknown[0]!r} (known: "
+                               f"{', '.join(read_models.projections)})")
+        with progress_bar() as bar:
+            for projection in names:
+                await read_models.reset(projection)
+                task = bar.add_task(projection, total=await read_models.pending(projection))
+                # Reset above (to size the bar from position zero), so only catch up here.
+                count = await read_models.catch_up(
+                    projection, lambda n, t=task: bar.advance(t, n))  # type: ignore[misc]
+                bar.update(task, completed=count, total=count)
+
+
+@async_command
+async def verify_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Walk the event log and check every stream's hash chain; exit 7 on a break."""
+    async with open_pool(Settings.from_env()) as pool, pool.acquire() as conn:
+        total = await conn.fetchval("SELECT count(*) FROM wwc_events")
+        with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
+            task = bar.add_task("verify", total=total)
+            result = await verify_chains(conn, lambda n: bar.advance(task, n))
+    first = result.first_break
+    if as_json:
+        typer.echo(json.dumps({"events": result.events, "streams": result.streams,
+                               "ok": first is None,
+                               "first_break": first.model_dump() if first else None,
+                               "breaks": len(result.breaks)}))
+    elif first is None:
+        typer.echo(f"ok: {result.events} events in {result.streams} streams, "
+                   "every hash chain holds")
+    if first is not None:
+        raise IntegrityBroken(
+            f"hash chain broken at position {first.position} ({first.stream_id} "
+            f"v{first.stream_version}, {first.event_type}): {first.reason}; "
+            f"{len(result.breaks)} event(s) affected")
