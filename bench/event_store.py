@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncpg
 
-from domain import commands as c
+from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.city import city_stream
 from infra.db import (
@@ -55,7 +55,7 @@ def city_template() -> list[tuple[str, int, dict[str, Any]]]:
     catalog, rules = load_catalog(), ProgramRules()
     state, events = CityState(), []
 
-    def run(command: c.CityCommand, on: date) -> None:
+    def run(command: commands.CityCommand, on: date) -> None:
         nonlocal state
         for event in decide(state, command, on, standards=catalog, rules=rules):
             state = evolve(state, event)
@@ -66,22 +66,22 @@ def city_template() -> list[tuple[str, int, dict[str, Any]]]:
         claimed = Answers(criteria={code: CriterionAnswer(met=True, evidence=("https://x",))
                                     for code in standard.codes[:met]},
                           outcomes={"broadband": True})
-        run(c.SubmitAssessment(answers=claimed), start)
-        run(c.AssignReviewer(reviewer="reviewer"), start)
+        run(commands.SubmitAssessment(answers=claimed), start)
+        run(commands.AssignReviewer(reviewer="reviewer"), start)
         for code in claimed.criteria:
-            run(c.RecordCriterionReview(code=code, met=True), start)
-        run(c.CompleteReview(), start)
+            run(commands.RecordCriterionReview(code=code, met=True), start)
+        run(commands.CompleteReview(), start)
         app = state.application
         assert app is not None
-        run(c.RecordDecision(report=build_report(standard, app.reviewed_answers())), start)
-        run(c.Announce(cohort_id=f"{start.year}"), start)
+        run(commands.RecordDecision(report=build_report(standard, app.reviewed_answers())), start)
+        run(commands.Announce(cohort_id=f"{start.year}"), start)
 
-    run(c.JoinNetwork(name="Template", country="US", population=100_000), date(2023, 1, 2))
+    run(commands.JoinNetwork(name="Template", country="US", population=100_000), date(2023, 1, 2))
     cycle(31, date(2023, 2, 1))
-    run(c.SendRenewalReminder(lead_days=180), date(2025, 8, 5))
-    run(c.Reapply(), date(2025, 9, 1))
+    run(commands.SendRenewalReminder(lead_days=180), date(2025, 8, 5))
+    run(commands.Reapply(), date(2025, 9, 1))
     cycle(31, date(2025, 10, 1))
-    run(c.Reapply(), date(2026, 9, 1))
+    run(commands.Reapply(), date(2026, 9, 1))
     cycle(35, date(2026, 10, 1))
     encoded = new_events("city/bench", 0, events, {})
     return [(e.event_type, e.schema_version, e.data) for e in encoded][:EVENTS_PER_CITY]

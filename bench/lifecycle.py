@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, bare_noop
-from domain import commands as c
+from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.clock import ProgramClock
 from infra.announcements import ReadModelAwaitingAnnouncement
@@ -45,16 +45,16 @@ IN_FLIGHT = 64
 
 
 async def city_lifecycle(ops: ProgramService, n: int, claimed: Answers) -> None:
-    view = await ops.join(c.JoinNetwork(name=f"Bench City {n}", country="US",
+    view = await ops.join(commands.JoinNetwork(name=f"Bench City {n}", country="US",
                                         population=100_000))
     key = view.city_key
     assert key is not None
-    await ops.send(key, c.SubmitAssessment(answers=claimed))
-    await ops.send(key, c.AssignReviewer(reviewer="bench"))
-    await ops.send(key, c.RecordReviews(reviews=tuple(
-        c.RecordCriterionReview(code=code, met=True) for code in claimed.criteria)))
-    await ops.send(key, c.CompleteReview())
-    await ops.send(key, c.Decide())
+    await ops.send(key, commands.SubmitAssessment(answers=claimed))
+    await ops.send(key, commands.AssignReviewer(reviewer="bench"))
+    await ops.send(key, commands.RecordReviews(reviews=tuple(
+        commands.RecordCriterionReview(code=code, met=True) for code in claimed.criteria)))
+    await ops.send(key, commands.CompleteReview())
+    await ops.send(key, commands.Decide())
 
 
 async def run_cities(ops: ProgramService, cities: int, criteria: int, pool: asyncpg.Pool) -> float:
@@ -73,7 +73,7 @@ async def run_cities(ops: ProgramService, cities: int, criteria: int, pool: asyn
     print(f"  {cities} cities decided after {time.perf_counter() - started:.1f} s", flush=True)
     cohorts = [f"bench-{i}" for i in range(0, cities, 100)]
     for cohort in cohorts:
-        await ops.create_cohort(c.CreateCohort(
+        await ops.create_cohort(commands.CreateCohort(
             cohort_id=cohort, announce_on=ops.program_today() + timedelta(days=3650)))
     await asyncio.gather(*(ops.announce_cohort(cohort) for cohort in cohorts))
     print(f"  announced after {time.perf_counter() - started:.1f} s", flush=True)

@@ -34,6 +34,12 @@ def decide(state: CohortState, command: commands.CohortCommand,
             if state.cohort_id is not None:
                 raise TransitionRefused(f"cohort {state.cohort_id} already exists",
                                         code="exists")
+            if command.announce_on < now:
+                # It would announce at once, under a date already past (and expire early).
+                raise TransitionRefused(
+                    f"cohort {command.cohort_id} cannot be announced on "
+                    f"{command.announce_on}, a date already past (today is {now})",
+                    code="past_date")
             return [events.CohortCreated(cohort_id=command.cohort_id,
                                          announce_on=command.announce_on, on=now)]
         case commands.AddToCohort():

@@ -1,4 +1,5 @@
-"""Reads of the read models, for the CLI and the demo."""
+"""Reads of the read models: the registry and cohorts (the CLI, the demo), certifications
+expiring soon and the application pipeline (the operators' views and digests)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,6 @@ async def registry(
               AND ($4::date IS NULL OR (expires_on IS NOT NULL AND expires_on < $4))
             ORDER BY country, name""", status, tier, country, expiring_before)
     return [dict(r) for r in rows]
-
-
-async def city(pool: asyncpg.Pool[Any], city_key: str) -> RegistryRow | None:
-    row = await pool.fetchrow("SELECT * FROM wwc_registry WHERE city_key = $1", city_key)
-    return dict(row) if row else None
 
 
 async def expiring(pool: asyncpg.Pool[Any], on_or_before: date) -> list[RegistryRow]:

@@ -40,6 +40,9 @@ class CohortInput(BaseModel):
     cohort_id: str
     announce_on: date
     clock: ProgramClock
+    # The program date the operator asked on (the cohort is created as of it, so a request
+    # made just before midnight does not turn into "a date already past" in the workflow).
+    requested_on: date | None = None
 
 
 class CohortResult(BaseModel):
@@ -74,8 +77,8 @@ class CohortWorkflow:
         workflow.upsert_search_attributes([search.KIND.value_set("cohort"),
                                            search.COHORT.value_set(input.cohort_id)])
         await self._record(self._decide(commands.CreateCohort(
-            cohort_id=input.cohort_id, announce_on=input.announce_on), self.today()),
-            "create")
+            cohort_id=input.cohort_id, announce_on=input.announce_on),
+            input.requested_on or self.today()), "create")
         scheduled = True
         while not self.announce_now:
             if self.timer.is_due(input.announce_on) or await self.timer.wait(

@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain import cohort as cohorts
 from domain import commands
 from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
@@ -146,11 +147,17 @@ class ProgramService:
     # --- cohorts -------------------------------------------------------------------------
 
     async def create_cohort(self, command: commands.CreateCohort) -> None:
+        today = self.program_today()
+        # Checked before the workflow starts, so a refused cohort leaves nothing behind.
+        try:
+            cohorts.decide(cohorts.CohortState(), command, today)
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
         try:
             await self.client.start_workflow(
                 CohortWorkflow.run,
                 CohortInput(cohort_id=command.cohort_id, announce_on=command.announce_on,
-                            clock=self.clock),
+                            clock=self.clock, requested_on=today),
                 id=cohort_stream(command.cohort_id), task_queue=self.task_queue)
         except RPCError as error:
             if error.status == RPCStatusCode.ALREADY_EXISTS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from typing import Any, ParamSpec
 
@@ -26,13 +26,13 @@ def city_key_arg(value: str) -> str:
     return value.removeprefix("city/").strip().lower()
 
 
-def async_command(command: Callable[P, Awaitable[None]]) -> Callable[P, None]:
+def async_command(command: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
     """A Typer command written as a coroutine: Typer reads the wrapped signature (help,
     options), and each call runs in a fresh event loop."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        asyncio.run(command(*args, **kwargs))  # type: ignore[arg-type]
+        asyncio.run(command(*args, **kwargs))
 
     return run
 

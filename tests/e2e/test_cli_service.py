@@ -149,6 +149,36 @@ def test_refusals_and_missing_things_have_their_exit_codes(
     assert bad_date.returncode == 2
 
 
+def test_refused_or_malformed_starts_leave_no_workflow_behind(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    """Every command that can start a workflow, given what it must refuse: each answers
+    with its exit code and the stock Temporal CLI finds no workflow afterwards."""
+    attempts = [
+        (("join", "--name", "Tinytown, VT", "--country", "US", "--population", "29999"), 4,
+         "below the 30,000 minimum"),
+        (("join", "--name", "!!!", "--country", "US", "--population", "50000"), 3,
+         "at least one letter or digit"),
+        (("join", "--name", "Sometown, VT", "--country", "US", "--population", "50000",
+          "--standard", "wwc-2018"), 3, "incomplete"),
+        (("cohort", "create", "bad id/x", "--date", "2099-01-01"), 2, "cohort id"),
+        (("cohort", "create", "long-ago", "--date", "2001-01-01"), 4, "already past"),
+    ]
+    for args, code, message in attempts:
+        result = wwc(*args, env=service_env)
+        assert (result.returncode, message in result.stderr) == (code, True), result.stderr
+    # A city whose join was refused is not found, not "not joined".
+    assert wwc("status", "us-tinytown-vt", env=service_env).returncode == 6
+    address = json.loads((Path(service_env["WWC_DATA_DIR"]) / "temporal.json").read_text())[
+        "address"]
+    listed = subprocess.run(
+        [str(Path(WWC).parent / "temporal"), "workflow", "list", "--address", address,
+         "--query", "WorkflowId IN ('city/us-tinytown-vt', 'city/us-sometown-vt', "
+         "'cohort/long-ago')"], capture_output=True, text=True, timeout=60, check=True)
+    assert "city/" not in listed.stdout, listed.stdout
+    assert "cohort/" not in listed.stdout, listed.stdout
+
+
 def test_commands_say_when_the_service_is_not_running(wwc: RunWwc, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
     env["WWC_DATA_DIR"] = str(tmp_path)

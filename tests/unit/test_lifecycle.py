@@ -225,3 +225,16 @@ def test_a_review_sheet_records_one_event_per_criterion() -> None:
                                       c.RecordCriterionReview(code="Q1"))), D0)
     assert city.state.application is not None
     assert set(city.state.application.reviews) == {"DM1", "DM2"}
+
+
+def test_a_cohort_cannot_be_dated_in_the_past() -> None:
+    from domain import cohort as cohorts
+
+    with pytest.raises(TransitionRefused, match="a date already past") as refused:
+        cohorts.decide(cohorts.CohortState(), c.CreateCohort(
+            cohort_id="2023-06", announce_on=date(2023, 6, 1)), date(2023, 6, 2))
+    assert refused.value.code == "past_date"
+    (created,) = cohorts.decide(cohorts.CohortState(), c.CreateCohort(
+        cohort_id="2023-06", announce_on=date(2023, 6, 2)), date(2023, 6, 2))
+    assert created == e.CohortCreated(cohort_id="2023-06", announce_on=date(2023, 6, 2),
+                                      on=date(2023, 6, 2))

@@ -1,0 +1,87 @@
+"""The workflows on the in-memory event store: the same worker the service runs, composed
+with other adapters (no PostgreSQL), on the real Temporal dev server. A fast path beside
+the stack tests; both must agree."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import commands as c
+from domain import events as e
+from domain.city import city_stream, cohort_stream
+from domain.lifecycle import Status
+from domain.tiers import Outcome, Tier
+from infra.announcements import FoldedAwaitingAnnouncement
+from infra.errors import CommandRefused
+from infra.eventstore.mapper import decode
+from infra.eventstore.memory import InMemoryEventStore
+from infra.standards import StandardsFolder
+from infra.worker import build_worker
+from tests.integration.test_city_lifecycle import JOIN, KEY, assess
+from tests.temporal import TrackedProgram, eventually, program_clock, terminate
+
+
+@pytest.fixture
+async def in_memory(temporal_env: WorkflowEnvironment,
+                    tmp_path: Path) -> AsyncIterator[tuple[TrackedProgram, InMemoryEventStore]]:
+    store = InMemoryEventStore()
+    task_queue = f"memory-{uuid.uuid4().hex[:8]}"
+    worker = build_worker(temporal_env.client, task_queue=task_queue, store=store,
+                          awaiting=FoldedAwaitingAnnouncement(store),
+                          standards=StandardsFolder(tmp_path / "standards"))
+    program = TrackedProgram(temporal_env.client, task_queue,
+                             catalog=StandardsFolder(tmp_path / "standards").load(),
+                             clock=program_clock(date(2023, 1, 2), ms_per_day=6))
+    async with worker:
+        try:
+            yield program, store
+        finally:
+            await terminate(temporal_env.client, program.touched)
+
+
+async def test_a_city_from_join_to_lapse_on_the_in_memory_store(
+    in_memory: tuple[TrackedProgram, InMemoryEventStore]
+) -> None:
+    program, store = in_memory
+    await program.join(JOIN)
+    await assess(program, KEY, 31)
+    decided = await program.send(KEY, c.Decide())
+    assert (decided.status, decided.last_decision_tier) == (Status.AWAITING_ANNOUNCEMENT,
+                                                            Tier.GOLD)
+    announce_on = program.program_today() + timedelta(days=10)
+    await program.create_cohort(c.CreateCohort(cohort_id="2023-mem", announce_on=announce_on))
+
+    lapsed = await eventually(lambda: program.view(KEY), lambda v: v.status is Status.LAPSED,
+                              within=90)
+
+    assert lapsed.last_outcome is Outcome.LAPSED
+    city = [decode(r) for r in await store.read_stream(city_stream(KEY))]
+    kinds = [type(ev) for ev in city]
+    assert kinds.count(e.CriterionReviewed) == 31
+    assert kinds.count(e.RenewalReminderSent) == 2
+    assert kinds[-1] is e.CertificationLapsed
+    announced = next(ev for ev in city if isinstance(ev, e.CertificationAnnounced))
+    assert (announced.on, announced.cohort_id) == (announce_on, "2023-mem")
+    cohort = [decode(r) for r in await store.read_stream(cohort_stream("2023-mem"))]
+    assert [type(ev) for ev in cohort] == [e.CohortCreated, e.CohortCityAdded,
+                                           e.CohortAnnounced]
+
+
+async def test_a_refusal_on_the_in_memory_store_records_nothing(
+    in_memory: tuple[TrackedProgram, InMemoryEventStore]
+) -> None:
+    program, store = in_memory
+    await program.join(JOIN)
+    before = await store.stream_version(city_stream(KEY))
+
+    with pytest.raises(CommandRefused) as refused:
+        await program.send(KEY, c.Decide())
+
+    assert refused.value.code == "review_not_complete"
+    assert await store.stream_version(city_stream(KEY)) == before == 2
