@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from pydantic import BaseModel, ConfigDict
-
 from activities.ports import CityRef, NewEvent
 from domain.answers import Answers
+from domain.model import Frozen
 from domain.standard import Standard
 
 APPEND_EVENTS = "append_events"
@@ -19,46 +18,42 @@ LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class AppendRequest(_Message):
+class AppendRequest(Frozen):
     stream_id: str
     expected_version: int
     events: tuple[NewEvent, ...]
 
 
-class AppendResponse(_Message):
+class AppendResponse(Frozen):
     positions: tuple[int, ...]
     next_expected_version: int
     duplicate: bool
 
 
-class ScoreRequest(_Message):
+class ScoreRequest(Frozen):
     standard: Standard
     answers: Answers
     honor_roll_percent: Fraction | None = None
 
 
-class Notification(_Message):
+class Notification(Frozen):
     city_key: str
     kind: str  # e.g. "renewal_reminder", "certification_lapsed"
     message: str
     on: date
 
 
-class LoadStandardsRequest(_Message):
+class LoadStandardsRequest(Frozen):
     pass
 
 
-class LoadStandardsResponse(_Message):
+class LoadStandardsResponse(Frozen):
     standards: tuple[Standard, ...]
 
 
-class AwaitingAnnouncementRequest(_Message):
+class AwaitingAnnouncementRequest(Frozen):
     cohort_id: str
 
 
-class AwaitingAnnouncementResponse(_Message):
+class AwaitingAnnouncementResponse(Frozen):
     cities: tuple[CityRef, ...]

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalog import StandardCatalog
+from domain.model import Frozen
 from domain.tiers import Tier
 
 
@@ -30,9 +31,7 @@ class NewEvent(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class AppendResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AppendResult(Frozen):
     stream_id: str
     positions: tuple[int, ...]
     next_expected_version: int
@@ -67,9 +66,7 @@ class EventAppender(Protocol):
     ) -> AppendResult: ...
 
 
-class CityRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CityRef(Frozen):
     city_key: str
     name: str
     tier: Tier

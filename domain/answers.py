@@ -13,13 +13,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.errors import AssessmentError
+from domain.model import StrictFrozen
 from domain.standard import Standard
 from domain.validation import describe_validation_error
 
 
-class CriterionAnswer(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class CriterionAnswer(StrictFrozen):
     met: bool = False
     # For checklist criteria: the items met. None means "not answered item by item".
     items: tuple[str, ...] | None = None
@@ -33,9 +32,7 @@ class CriterionAnswer(BaseModel):
         return self.met
 
 
-class Answers(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Answers(StrictFrozen):
     criteria: dict[str, CriterionAnswer] = Field(default_factory=dict)
     outcomes: dict[str, bool] = Field(default_factory=dict)
 

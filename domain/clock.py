@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from domain.model import Frozen
 
 
-class ProgramClock(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ProgramClock(Frozen):
     origin_real: datetime
     origin_program: datetime
     speed: float = Field(default=1.0, ge=0)

@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from fractions import Fraction
 from itertools import combinations
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.answers import Answers
+from domain.model import Frozen
 from domain.scoring import (
     ScoreResult,
     claimed_codes,
@@ -29,17 +28,13 @@ STRENGTH_SHARE = Fraction(1, 2)
 _EXACT_SEARCH_LIMIT = 12
 
 
-class NextTier(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class NextTier(Frozen):
     tier: Tier
     criteria: tuple[str, ...]
     gates: tuple[str, ...] = ()
 
 
-class Report(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Report(Frozen):
     score: ScoreResult
     strengths: tuple[str, ...]
     improve: tuple[str, ...]

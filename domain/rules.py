@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from domain.eligibility import DEFAULT_ELIGIBILITY, EligibilityPeriod
+from domain.model import Frozen
 
 
-class ProgramRules(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ProgramRules(Frozen):
     validity_years: int = Field(default=3, ge=1)
     # Renewal reminders, in days before expiry.
     reminder_lead_days: tuple[int, ...] = (180, 60)

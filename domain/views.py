@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.lifecycle import CityState, Status
+from domain.model import Frozen
 from domain.tiers import Outcome, Tier
 
 
-class CityView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CityView(Frozen):
     city_key: str | None
     name: str | None
     country: str | None

@@ -19,8 +19,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ConfigDict
-
     from activities.contracts import (
         LOAD_STANDARDS,
         SCORE_APPLICATION,
@@ -36,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.clock import ProgramClock
     from domain.errors import DomainError
     from domain.lifecycle import CityState, decide, ensure_decidable, evolve
+    from domain.model import Frozen
     from domain.report import Report
     from domain.rules import ProgramRules
     from domain.standard import Standard
@@ -47,9 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.updates import city_update
 
 
-class CityInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CityInput(Frozen):
     city_key: str
     clock: ProgramClock
     rules: ProgramRules = ProgramRules()

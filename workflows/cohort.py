@@ -11,8 +11,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ConfigDict
-
     from activities.contracts import (
         AWAITING_ANNOUNCEMENT,
         AwaitingAnnouncementRequest,
@@ -23,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.city import city_stream, cohort_stream
     from domain.clock import ProgramClock
     from domain.errors import DomainError
+    from domain.model import Frozen
     from workflows import search
     from workflows.messages import CohortAnnouncement, CohortReply
     from workflows.persist import ACTIVITY_TIMEOUT, append_events
@@ -34,9 +33,7 @@ with workflow.unsafe.imports_passed_through():
 REPLY_TIMEOUT = timedelta(minutes=5)
 
 
-class CohortInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CohortInput(Frozen):
     cohort_id: str
     announce_on: date
     clock: ProgramClock
@@ -45,9 +42,7 @@ class CohortInput(BaseModel):
     requested_on: date | None = None
 
 
-class CohortResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CohortResult(Frozen):
     cohort_id: str
     announced_on: date | None
     cities: tuple[cohorts.CohortCity, ...]

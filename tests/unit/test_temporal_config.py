@@ -1,0 +1,67 @@
+"""Reaching Temporal the SDK's way: a profile or TEMPORAL_* variables name a cluster (with
+its TLS and API key); our WWC_* settings override address and namespace; nothing at all
+means the embedded dev server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.config import Settings
+from infra.temporal_env import cluster_config
+
+TEMPORAL_VARIABLES = ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
+                      "TEMPORAL_PROFILE", "TEMPORAL_TLS")
+
+
+@pytest.fixture(autouse=True)
+def no_temporal_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in TEMPORAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "absent.toml"))
+
+
+def test_nothing_configured_means_the_embedded_dev_server() -> None:
+    assert cluster_config(Settings()) is None
+
+
+def test_an_api_key_from_the_environment_turns_tls_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "ns.acct.tmprl.cloud:7233")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "ns.acct")
+    monkeypatch.setenv("TEMPORAL_API_KEY", "secret-key")
+
+    config = cluster_config(Settings())
+
+    assert config == {"target_host": "ns.acct.tmprl.cloud:7233", "namespace": "ns.acct",
+                      "api_key": "secret-key", "tls": True}
+
+
+def test_a_profile_from_the_config_file(monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    toml = tmp_path / "temporal.toml"
+    toml.write_text('[profile.prod]\naddress = "temporal.internal:7233"\n'
+                    'namespace = "certification"\n')
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(toml))
+    monkeypatch.setenv("TEMPORAL_PROFILE", "prod")
+
+    config = cluster_config(Settings())
+
+    assert config is not None
+    assert (config["target_host"], config["namespace"]) == ("temporal.internal:7233",
+                                                            "certification")
+
+
+def test_our_own_settings_take_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "from-env:7233")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "env-ns")
+
+    config = cluster_config(Settings(temporal_address="ours:7233", temporal_namespace="ours"))
+
+    assert config is not None
+    assert (config["target_host"], config["namespace"]) == ("ours:7233", "ours")
+
+
+def test_the_demo_ignores_temporal_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "from-env:7233")
+    assert cluster_config(Settings(read_temporal_env_config=False)) is None
