@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 
+from activities.ports import NewEvent
 from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.city import city_stream
@@ -36,7 +37,7 @@ from infra.db import (
     stop_embedded_server,
     with_database,
 )
-from infra.eventstore.model import START, NewEvent
+from infra.eventstore.model import START
 from infra.eventstore.postgres import PostgresEventStore, fetch_log_page
 from infra.migrate import migrate
 from infra.projections import projector

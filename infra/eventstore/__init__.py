@@ -1,16 +1,13 @@
 """The event store port and its adapters (in-memory and PostgreSQL)."""
 
-from infra.eventstore.model import (
-    START,
+from activities.ports import (
     AppendResult,
     ConcurrencyError,
-    EventStore,
     EventStoreError,
     IdempotencyConflict,
-    LogCursor,
     NewEvent,
-    RecordedEvent,
 )
+from infra.eventstore.model import START, EventStore, LogCursor, RecordedEvent
 
 __all__ = [
     "START",

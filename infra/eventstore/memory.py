@@ -7,15 +7,8 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from infra.eventstore.model import (
-    START,
-    AppendResult,
-    ConcurrencyError,
-    IdempotencyConflict,
-    LogCursor,
-    NewEvent,
-    RecordedEvent,
-)
+from activities.ports import AppendResult, ConcurrencyError, IdempotencyConflict, NewEvent
+from infra.eventstore.model import START, LogCursor, RecordedEvent
 
 
 class InMemoryEventStore:

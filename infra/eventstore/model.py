@@ -1,8 +1,8 @@
 """What the event store takes and gives, and the port every adapter implements.
 
 The writing half (`NewEvent`, `AppendResult`, the append errors) is defined beside the
-activities that use it (`activities/ports.py`) and re-exported here, so the activities
-depend on a port and never on this package."""
+activities that use it (`activities/ports.py`), so the activities depend on a port and
+never on this package; `infra.eventstore` exports both halves together."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-from activities.ports import (
-    AppendResult,
-    ConcurrencyError,
-    EventStoreError,
-    IdempotencyConflict,
-    NewEvent,
-)
+from activities.ports import AppendResult, NewEvent
 
 
 class LogCursor(NamedTuple):
@@ -50,19 +44,6 @@ class RecordedEvent(NamedTuple):
     @property
     def cursor(self) -> LogCursor:
         return LogCursor(self.tx_id, self.position)
-
-
-__all__ = [
-    "START",
-    "AppendResult",
-    "ConcurrencyError",
-    "EventStore",
-    "EventStoreError",
-    "IdempotencyConflict",
-    "LogCursor",
-    "NewEvent",
-    "RecordedEvent",
-]
 
 
 class EventStore(Protocol):

@@ -15,16 +15,9 @@ from typing import Any
 
 import asyncpg
 
+from activities.ports import AppendResult, ConcurrencyError, IdempotencyConflict, NewEvent
 from infra.db import Connection
-from infra.eventstore.model import (
-    START,
-    AppendResult,
-    ConcurrencyError,
-    IdempotencyConflict,
-    LogCursor,
-    NewEvent,
-    RecordedEvent,
-)
+from infra.eventstore.model import START, LogCursor, RecordedEvent
 
 _COLUMNS = ("position, tx_id, stream_id, stream_version, event_id, event_type, "
             "schema_version, data, metadata, recorded_at")
