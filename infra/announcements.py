@@ -25,8 +25,12 @@ class ReadModelAwaitingAnnouncement:
 
     async def cities(self) -> list[CityRef]:
         read_models = projector(self._pool)
-        await read_models.catch_up("registry")
+        # The pipeline first: the registry, caught up after it, has then seen at least every
+        # event the pipeline has, so each city the pipeline lists as decided has its
+        # decision in the registry. (The other way round, a decision landing between the
+        # two catch-ups showed up in the pipeline with no tier in the registry.)
         await read_models.catch_up("pipeline")
+        await read_models.catch_up("registry")
         rows = await self._pool.fetch(
             "SELECT p.city_key, r.name, r.last_decision_tier FROM wwc_pipeline p "
             "JOIN wwc_registry r USING (city_key) WHERE p.stage = 'decided' "
