@@ -7,6 +7,7 @@ names every place a new command must be handled."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -50,17 +51,43 @@ class JoinNetwork(Command):
     standard_id: str | None = None
 
 
+def _evidence_is_links(answers: Answers | None) -> Answers | None:
+    for code, answer in (answers.criteria.items() if answers else ()):
+        for link in answer.evidence:
+            _require_link(link, f"criterion {code}")
+    return answers
+
+
+def _require_link(link: str, where: str) -> None:
+    # Evidence is a link to what the city publishes; anything else (a script, a local path)
+    # has no place in a review.
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]{0,2000}", link):
+        raise ValueError(f"{where}: evidence must be an http(s) URL, not {link[:80]!r}")
+
+
+def _links(evidence: tuple[str, ...]) -> tuple[str, ...]:
+    for link in evidence:
+        _require_link(link, "clarification answer")
+    return evidence
+
+
 class SaveAssessment(Command):
-    answers: Answers
+    answers: Annotated[Answers, AfterValidator(_evidence_is_links)]
+    # The city's version the editor's draft was based on (HTTP If-Match): a save over a
+    # newer draft is refused rather than silently overwriting it. None: no check.
+    expected_version: Annotated[int, Field(ge=0)] | None = None
 
 
 class SubmitAssessment(Command):
     # None submits what was last saved.
-    answers: Answers | None = None
+    answers: Annotated[Answers | None, AfterValidator(_evidence_is_links)] = None
 
 
 class AssignReviewer(Command):
     reviewer: NonEmpty
+    # The cities the reviewer is affiliated with (from the reviewer's account): a reviewer
+    # may never review one of them.
+    affiliations: tuple[str, ...] = ()
 
 
 class RecordCriterionReview(Command):
@@ -84,7 +111,7 @@ class RequestClarification(Command):
 class AnswerClarification(Command):
     clarification_id: Annotated[int, Field(ge=1)]
     answer: NonEmpty
-    evidence: tuple[str, ...] = ()
+    evidence: Annotated[tuple[str, ...], AfterValidator(_links)] = ()
 
 
 class CompleteReview(Command):

@@ -146,6 +146,36 @@ class CohortAnnounced(Event):
     cities: tuple[str, ...]
 
 
+# --- accounts (secrets are never in events: hashes live apart) ---------------------------
+
+class AccountCreated(Event):
+    TYPE = "account.created"
+    account_id: str
+    email: str
+    display_name: str
+    role: str
+    cities: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    language: str = "en"
+
+
+class AccountDisabled(Event):
+    TYPE = "account.disabled"
+    reason: str
+
+
+class ApiTokenIssued(Event):
+    TYPE = "account.token_issued"
+    token_id: str
+    name: str
+    expires_on: date
+
+
+class ApiTokenRevoked(Event):
+    TYPE = "account.token_revoked"
+    token_id: str
+
+
 # Every event of each stream kind: deciders and folds match over these with
 # `assert_never`, so the type checker names each place a new event must be handled.
 CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
@@ -154,10 +184,13 @@ CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
              | CertificationDecided | CertificationAnnounced | RenewalReminderSent
              | CertificationHeldPendingRenewal | CertificationLapsed)
 CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
+AccountEvent = AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
 
 CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
 COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)
-EVENT_TYPES: dict[str, type[Event]] = {cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS)}
+ACCOUNT_EVENTS: tuple[type[Event], ...] = get_args(AccountEvent)
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS, *ACCOUNT_EVENTS)}
 
 
 def as_city_event(event: Event) -> CityEvent:
@@ -165,6 +198,12 @@ def as_city_event(event: Event) -> CityEvent:
     if not isinstance(event, CITY_EVENTS):
         raise ValueError(f"event {event.TYPE} does not apply to a city")
     return cast(CityEvent, event)
+
+
+def as_account_event(event: Event) -> AccountEvent:
+    if not isinstance(event, ACCOUNT_EVENTS):
+        raise ValueError(f"event {event.TYPE} does not apply to an account")
+    return cast(AccountEvent, event)
 
 
 def as_cohort_event(event: Event) -> CohortEvent:

@@ -200,6 +200,11 @@ def decide(
             return []
         case commands.SaveAssessment():
             app, standard = _open_application(state, standards)
+            if command.expected_version not in (None, state.version):
+                raise TransitionRefused(
+                    f"the assessment changed since this draft was loaded (now version "
+                    f"{state.version}, the draft's {command.expected_version}); reload it",
+                    code="stale_version")
             _require_stage(app, Stage.ASSESSING, "save a self-assessment")
             check_answers(standard, command.answers, require_evidence=False)
             return [events.AssessmentSaved(answers=command.answers, on=now)]
@@ -217,6 +222,10 @@ def decide(
                 app, (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.AWAITING_CLARIFICATION),
                 "assign a reviewer",
             )
+            if state.profile is not None and state.profile.city_key in command.affiliations:
+                raise TransitionRefused(
+                    f"{command.reviewer} is affiliated with {state.profile.name} and cannot "
+                    "review it (conflict of interest)", code="conflict_of_interest")
             return [events.ReviewerAssigned(reviewer=command.reviewer, on=now)]
         case commands.RecordCriterionReview():
             app, standard = _open_application(state, standards)

@@ -25,6 +25,10 @@ ENV_VARS: dict[str, str] = {
     "WWC_LOG_LEVEL": "debug, info, warning or error (default info).",
     "WWC_LOG_FORMAT": "'json' or 'console' (default: console on a terminal, else json).",
     "WWC_DB_POOL_SIZE": "Connections in the worker's pool (default 10).",
+    "WWC_HTTP_ADDRESS": "HOST:PORT the API listens on (default 127.0.0.1:8000).",
+    "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
+    "WWC_ADMIN_EMAIL": "The first administrator's e-mail (default admin@wwc.local).",
+    "WWC_ADMIN_PASSWORD": "The first administrator's password; unset = a one-time one.",
     "WWC_TEST_DATABASE_URL": "Tests only: a server to create throwaway databases on.",
 }
 
@@ -44,6 +48,11 @@ class Settings(BaseModel):
     log_level: str = "info"
     log_format: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
+    http_address: str = "127.0.0.1:8000"
+    secure_cookies: bool = False
+    admin_email: str = "admin@wwc.local"
+    # Never logged or printed (it is given, so it is known); see infra/bootstrap.py.
+    admin_password: str | None = Field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -108,7 +108,20 @@ def classify(error: BaseException) -> ErrorKind:
         return _BY_CATEGORY[error.category]
     if isinstance(error, ValidationError):
         return ErrorKind.INVALID_INPUT
+    if _unreachable(error):
+        return ErrorKind.UNAVAILABLE
     return ErrorKind.UNEXPECTED
+
+
+def _unreachable(error: BaseException) -> bool:
+    """A server we depend on is down or restarting (met mid-request, not at connect)."""
+    import asyncpg
+    from temporalio.service import RPCError, RPCStatusCode
+
+    if isinstance(error, RPCError):
+        return error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+    return isinstance(error, ConnectionError | TimeoutError | asyncpg.PostgresConnectionError
+                      | asyncpg.CannotConnectNowError | asyncpg.InterfaceError)
 
 
 def describe(error: BaseException) -> str:

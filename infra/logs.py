@@ -7,6 +7,19 @@ import logging
 import sys
 
 import structlog
+from structlog.types import EventDict
+
+# Keys whose values never reach a log line, whatever logged them (defence in depth: our
+# own code logs none of them).
+SECRET_KEYS = frozenset({"password", "token", "api_key", "authorization", "cookie",
+                         "session", "session_id", "csrf", "csrf_token", "secret",
+                         "set-cookie"})
+
+
+def redact_secrets(_logger: object, _method: str, event: EventDict) -> EventDict:
+    for key in event.keys() & SECRET_KEYS:
+        event[key] = "[redacted]"
+    return event
 
 
 def configure_logging(level: str = "info", fmt: str | None = None) -> None:
@@ -17,6 +30,7 @@ def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            redact_secrets,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

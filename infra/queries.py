@@ -52,3 +52,72 @@ async def counts_by_tier(pool: asyncpg.Pool[Any]) -> dict[str, int]:
     rows = await pool.fetch("SELECT tier, count(*) AS n FROM wwc_registry "
                             "WHERE NOT withdrawn GROUP BY tier")
     return {r["tier"]: r["n"] for r in rows}
+
+
+# --- what the public may see: announced certifications only --------------------------
+
+PUBLIC_COLUMNS = ("city_key", "name", "country", "tier", "standard_id", "cohort_id",
+                  "awarded_on", "expires_on")
+
+
+async def public_registry(
+    pool: asyncpg.Pool[Any], *, as_of: date | None = None, tier: str | None = None,
+    country: str | None = None, standard: str | None = None, cohort: str | None = None,
+    after: str = "", limit: int = 50,
+) -> list[RegistryRow]:
+    """Cities holding an announced certification (on `as_of`, default: now), by key."""
+    rows = await pool.fetch(
+        """SELECT p.city_key, r.name, r.country, p.tier, p.standard_id, p.cohort_id,
+                  p.awarded_on, p.expires_on
+             FROM wwc_certification_periods p JOIN wwc_registry r USING (city_key)
+            WHERE (CASE WHEN $1::date IS NULL THEN p.ended_on IS NULL
+                        ELSE p.awarded_on <= $1 AND (p.ended_on IS NULL OR p.ended_on > $1)
+                   END)
+              AND ($2::text IS NULL OR p.tier = $2)
+              AND ($3::text IS NULL OR r.country = upper($3))
+              AND ($4::text IS NULL OR p.standard_id = $4)
+              AND ($5::text IS NULL OR p.cohort_id = $5)
+              AND p.city_key > $6
+            ORDER BY p.city_key LIMIT $7""",
+        as_of, tier, country, standard, cohort, after, limit)
+    return [dict(r) for r in rows]
+
+
+async def public_city(pool: asyncpg.Pool[Any], city_key: str) -> dict[str, Any] | None:
+    """A currently certified city's public facts and its announced tiers over time; None
+    for every other city (applicants, not certified, lapsed, withdrawn)."""
+    periods = await pool.fetch(
+        "SELECT tier, standard_id, cohort_id, awarded_on, expires_on, ended_on, outcome "
+        "FROM wwc_certification_periods WHERE city_key = $1 ORDER BY awarded_on", city_key)
+    current = [p for p in periods if p["ended_on"] is None]
+    if not current:
+        return None
+    city = await pool.fetchrow("SELECT name, country FROM wwc_registry WHERE city_key = $1",
+                               city_key)
+    if city is None:
+        return None
+    now = current[-1]
+    return {"city_key": city_key, "name": city["name"], "country": city["country"],
+            "tier": now["tier"], "standard_id": now["standard_id"],
+            "cohort_id": now["cohort_id"], "awarded_on": now["awarded_on"],
+            "expires_on": now["expires_on"],
+            "history": [{k: p[k] for k in ("tier", "standard_id", "cohort_id", "awarded_on",
+                                           "expires_on", "ended_on", "outcome")}
+                        for p in periods]}
+
+
+async def public_cohorts(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
+    """Announced cohorts only, with the cities announced in them."""
+    return [c for c in await cohorts(pool) if c["announced_on"] is not None]
+
+
+async def reviewer_queue(pool: asyncpg.Pool[Any], reviewer: str | None) -> list[dict[str, Any]]:
+    """Applications under review, oldest stage first: one reviewer's, or everyone's."""
+    rows = await pool.fetch(
+        """SELECT p.city_key, r.name, p.application, p.standard_id, p.stage, p.stage_since,
+                  p.open_clarifications, p.reviewer
+             FROM wwc_pipeline p JOIN wwc_registry r USING (city_key)
+            WHERE p.reviewer IS NOT NULL AND ($1::text IS NULL OR p.reviewer = $1)
+              AND p.stage IN ('under_review', 'awaiting_clarification', 'review_complete')
+            ORDER BY p.stage_since, p.city_key""", reviewer)
+    return [dict(r) for r in rows]

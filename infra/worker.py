@@ -29,6 +29,7 @@ from activities.catalog import CatalogActivities
 from activities.notify import send_notification
 from activities.ports import AwaitingAnnouncement, EventAppender, StandardsSource
 from activities.scoring import score_application
+from infra.actor_headers import WorkerActorInterceptor
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
@@ -81,7 +82,7 @@ def build_worker(client: Client, *, task_queue: str, store: EventAppender,
                     catalog.load_standards, announcements.awaiting_announcement],
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
-        interceptors=[_BindLogContext()],
+        interceptors=[_BindLogContext(), WorkerActorInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

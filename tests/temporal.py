@@ -32,6 +32,7 @@ from infra.eventstore.postgres import PostgresEventStore
 from infra.standards import StandardsFolder, load_catalog
 from infra.temporal_env import search_attribute_keys, temporal_binary
 from infra.worker import build_worker
+from workflows.actors import SERVER_OPERATOR, RequestContext
 
 T = TypeVar("T")
 
@@ -78,9 +79,10 @@ class TrackedProgram(ProgramService):
         super().__init__(*args, **kwargs)
         self.touched: set[str] = set()
 
-    async def join(self, command: c.JoinNetwork, *, update_id: str | None = None) -> CityView:
+    async def join(self, command: c.JoinNetwork, *, context: RequestContext = SERVER_OPERATOR,
+                   update_id: str | None = None) -> CityView:
         self.touched.add(city_stream(city_key(command.country, command.name)))
-        return await super().join(command, update_id=update_id)
+        return await super().join(command, context=context, update_id=update_id)
 
     async def create_cohort(self, command: c.CreateCohort) -> None:
         self.touched.add(cohort_stream(command.cohort_id))

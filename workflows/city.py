@@ -33,13 +33,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.city import city_stream
     from domain.clock import ProgramClock
     from domain.errors import DomainError
-    from domain.lifecycle import CityState, decide, ensure_decidable, evolve
+    from domain.lifecycle import Application, CityState, decide, ensure_decidable, evolve
     from domain.model import Frozen
     from domain.report import Report
     from domain.rules import ProgramRules
     from domain.standard import Standard
     from domain.views import CityView, city_view
     from workflows import search
+    from workflows.actors import ActorsByUpdate, RequestContext
     from workflows.messages import CohortAnnouncement, CohortReply
     from workflows.persist import ACTIVITY_TIMEOUT, append_events
     from workflows.timer import ProgramTimer
@@ -72,6 +73,9 @@ _NOTICES: dict[type[events.Event], tuple[str, str]] = {
         "lapsed", "Your certification expired on {expires_on} and has lapsed."),
 }
 _DECIDE = commands.Decide()
+# The program's own actors: its timers, and a cohort announcing its cities.
+_PROGRAM_TIMER = RequestContext(actor_id="program-timer", actor_role="program")
+_COHORT = RequestContext(actor_id="cohort", actor_role="program")
 
 
 @workflow.defn(name="City")
@@ -87,6 +91,7 @@ class CityWorkflow:
         self.lock = asyncio.Lock()
         self.cycle_ended = False
         self.commands_started = 0
+        self.actors = ActorsByUpdate()  # filled by the worker's interceptor, per update
         self.timer = ProgramTimer(input.clock)
         self.search = search.CitySearchAttributes()
 
@@ -151,7 +156,7 @@ class CityWorkflow:
             try:
                 # Decided as of its due date: a timer may fire a little after it.
                 recorded = await self._apply(
-                    command, actor="program-timer", on=on,
+                    command, context=_PROGRAM_TIMER, on=on,
                     correlation=f"timer:{type(command).__name__}:{on}")
             except ApplicationError:
                 continue  # refused now (e.g. the city reapplied meanwhile): nothing to do
@@ -178,13 +183,13 @@ class CityWorkflow:
         except DomainError as error:
             raise refused(error) from None
 
-    async def _apply(self, command: commands.CityCommand, *, actor: str, correlation: str,
-                     on: date | None = None) -> list[events.CityEvent]:
+    async def _apply(self, command: commands.CityCommand, *, context: RequestContext,
+                     correlation: str, on: date | None = None) -> list[events.CityEvent]:
         async with self.lock:
-            return await self._apply_locked(command, actor=actor, correlation=correlation,
-                                            on=on)
+            return await self._apply_locked(command, context=context,
+                                            correlation=correlation, on=on)
 
-    async def _apply_locked(self, command: commands.CityCommand, *, actor: str,
+    async def _apply_locked(self, command: commands.CityCommand, *, context: RequestContext,
                             correlation: str, on: date | None = None) -> list[events.CityEvent]:
         try:
             caused = decide(self.state, command, on or self.today(), standards=self.catalog,
@@ -192,7 +197,7 @@ class CityWorkflow:
         except DomainError as error:
             # Another update changed the state between validation and now.
             raise refused(error) from None
-        await append_events(self.stream, self.state.version, caused, actor=actor,
+        await append_events(self.stream, self.state.version, caused, context=context,
                             correlation=correlation, causation=type(command).__name__)
         for event in caused:
             self.state = evolve(self.state, event)
@@ -207,7 +212,8 @@ class CityWorkflow:
         self.commands_started += 1  # before any await: `run` reads it (see there)
         info = workflow.current_update_info()
         correlation = f"update:{info.id}" if info else "update"
-        await self._apply(command, actor="operator", correlation=correlation)
+        await self._apply(command, context=self.actors.take(info.id if info else None),
+                          correlation=correlation)
         return self.view()
 
     # --- queries -------------------------------------------------------------------------
@@ -215,6 +221,17 @@ class CityWorkflow:
     @workflow.query(name="view")
     def view(self) -> CityView:
         return city_view(self.state, self.today())
+
+    @workflow.query(name="application")
+    def application(self) -> Application | None:
+        """The open application in full: answers, reviews, clarifications (the city's own
+        page and its reviewer's screen)."""
+        return self.state.application
+
+    @workflow.query(name="report")
+    def report(self) -> Report | None:
+        """The report of the latest decision (shown to the city, never published)."""
+        return self.state.last_report
 
     # --- signals -------------------------------------------------------------------------
 
@@ -224,7 +241,7 @@ class CityWorkflow:
         try:
             await self._apply(commands.Announce(cohort_id=request.cohort_id,
                                                 announced_on=request.announced_on),
-                              actor="cohort", correlation=f"cohort:{request.cohort_id}")
+                              context=_COHORT, correlation=f"cohort:{request.cohort_id}")
             reply = CohortReply(city_key=self.key, announced=True, tier=self.state.tier)
         except (ApplicationError, ActivityError) as error:
             cert = self.state.certification
@@ -344,6 +361,8 @@ class CityWorkflow:
     @workflow.update(name=city_update(commands.Decide))
     async def decide_certification(self, command: commands.Decide = _DECIDE) -> CityView:
         """Score the reviewed answers (an activity) and record the decision."""
+        info = workflow.current_update_info()
+        context = self.actors.take(info.id if info else None)
         async with self.lock:
             try:
                 app = ensure_decidable(self.state)
@@ -356,7 +375,7 @@ class CityWorkflow:
                              honor_roll_percent=self.rules.honor_roll_percent),
                 result_type=Report, start_to_close_timeout=ACTIVITY_TIMEOUT,
                 summary=f"score application {app.number} under {app.standard_id}")
-            await self._apply_locked(commands.RecordDecision(report=report), actor="operator",
+            await self._apply_locked(commands.RecordDecision(report=report), context=context,
                                      correlation="update:decide")
         return self.view()
 

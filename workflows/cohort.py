@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.model import Frozen
     from workflows import search
+    from workflows.actors import RequestContext
     from workflows.messages import CohortAnnouncement, CohortReply
     from workflows.persist import ACTIVITY_TIMEOUT, append_events
     from workflows.timer import ProgramTimer
@@ -50,6 +51,7 @@ class CohortResult(Frozen):
 
 
 _ANNOUNCE_NOW = commands.AnnounceCohort()
+_COHORT = RequestContext(actor_id="cohort", actor_role="program")
 
 
 @workflow.defn(name="Cohort")
@@ -139,7 +141,7 @@ class CohortWorkflow:
     async def _record(self, batch: list[events.CohortEvent], what: str) -> None:
         if not batch:
             return
-        await append_events(self.stream, self.state.version, batch, actor="cohort",
+        await append_events(self.stream, self.state.version, batch, context=_COHORT,
                             correlation=f"cohort:{what}")
         for event in batch:
             self.state = cohorts.evolve(self.state, event)

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResponse
     from activities.ports import NewEvent
     from domain import events
+    from workflows.actors import RequestContext
 
 # Event ids are uuid5(namespace, "<stream>:<version>"), never drawn from the run id.
 EVENT_ID_NAMESPACE = uuid.UUID("5b0f1c2e-8f43-4a53-9a7e-0c5d2b8e9a10")
@@ -39,10 +40,15 @@ def new_events(stream: str, expected_version: int, batch: Sequence[events.Event]
 
 
 async def append_events(stream: str, expected_version: int, batch: Sequence[events.Event], *,
-                        actor: str, correlation: str, causation: str = "") -> None:
+                        context: RequestContext, correlation: str,
+                        causation: str = "") -> None:
+    """Persist `batch` after `expected_version`; the metadata names who (the context's
+    actor), why (correlation: the request, else `correlation`) and which run."""
     info = workflow.info()
-    metadata = {"actor": actor, "correlation_id": correlation, "causation_id": causation,
-                "workflow_id": info.workflow_id, "run_id": info.run_id}
+    metadata = {"actor": context.actor_id, "actor_role": context.actor_role,
+                "correlation_id": context.correlation_id or correlation,
+                "causation_id": causation, "workflow_id": info.workflow_id,
+                "run_id": info.run_id}
     kinds = ", ".join(dict.fromkeys(event.TYPE for event in batch))
     await workflow.execute_activity(
         APPEND_EVENTS,

@@ -28,10 +28,13 @@ from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.errors import DomainError, ErrorCategory
-from domain.lifecycle import CityState, Status, decide
+from domain.lifecycle import Application, CityState, Status, decide
+from domain.report import Report
 from domain.rules import ProgramRules
 from domain.views import CityView
+from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
+from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.city import CityInput, CityWorkflow
 from workflows.cohort import CohortInput, CohortResult, CohortWorkflow
 from workflows.updates import city_update, cohort_update
@@ -67,11 +70,20 @@ def _must_exist(what: str) -> Iterator[None]:
         raise
 
 
+def _carrying_actors(client: Client) -> Client:
+    """The same connection, with the interceptor that puts the actor on every update."""
+    config = client.config()
+    if any(isinstance(i, ClientActorInterceptor) for i in config["interceptors"]):
+        return client
+    config["interceptors"] = [*config["interceptors"], ClientActorInterceptor()]
+    return Client(**config)
+
+
 class ProgramService:
     def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
                  clock: ProgramClock, rules: ProgramRules | None = None,
                  command_timeout: float = COMMAND_TIMEOUT) -> None:
-        self.client = client
+        self.client = _carrying_actors(client)
         self.task_queue = task_queue
         self.catalog = catalog
         self.clock = clock
@@ -97,20 +109,23 @@ class ProgramService:
     # --- cities --------------------------------------------------------------------------
 
     async def send(self, key: str, command: commands.CityCommand, *,
+                   context: RequestContext = SERVER_OPERATOR,
                    update_id: str | None = None) -> CityView:
-        """Give `command` to the city `key`; its view once the command is recorded."""
+        """Give `command` to the city `key` as `context`'s actor; the city's view once the
+        command is recorded. The same `update_id` twice runs the command once."""
         if isinstance(command, commands.JoinNetwork):
-            joined = await self.join(command, update_id=update_id)
+            joined = await self.join(command, context=context, update_id=update_id)
             if joined.city_key != key:
                 raise UsageError(f"a join for {command.name} is for {joined.city_key}, "
                                  f"not {key}")
             return joined
-        with _must_exist(f"city {key!r} (has it joined?)"):
+        with _must_exist(f"city {key!r} (has it joined?)"), acting_as(context):
             view: CityView = await self._answered(self._city(key).execute_update(
                 city_update(type(command)), command, id=update_id, result_type=CityView))
         return view
 
     async def join(self, command: commands.JoinNetwork, *,
+                   context: RequestContext = SERVER_OPERATOR,
                    update_id: str | None = None) -> CityView:
         """Update-with-start: the first join starts the city's workflow; a second one
         reaches the same workflow and is refused there ("already joined")."""
@@ -128,7 +143,7 @@ class ProgramService:
                       standards=tuple(self.catalog.values())),
             id=city_stream(key), task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        with _must_exist(f"city {key!r}"):
+        with _must_exist(f"city {key!r}"), acting_as(context):
             # By name: the SDK's typed overloads do not accept async update methods (mypy).
             view: CityView = await self._answered(self.client.execute_update_with_start_workflow(
                 city_update(commands.JoinNetwork), command, start_workflow_operation=start,
@@ -143,6 +158,20 @@ class ProgramService:
             # A workflow whose join was refused ended without a member: no such city.
             raise NotFound(f"no city {key!r} (has it joined?)")
         return view
+
+    async def application(self, key: str) -> Application | None:
+        """The city's open application in full (answers, reviews, clarifications)."""
+        with _must_exist(f"city {key!r} (has it joined?)"):
+            found: Application | None = await self._answered(
+                self._city(key).query(CityWorkflow.application))
+        return found
+
+    async def report(self, key: str) -> Report | None:
+        """The report of the city's latest decision (private to the city and the staff)."""
+        with _must_exist(f"city {key!r} (has it joined?)"):
+            found: Report | None = await self._answered(
+                self._city(key).query(CityWorkflow.report))
+        return found
 
     # --- cohorts -------------------------------------------------------------------------
 

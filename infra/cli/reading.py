@@ -26,8 +26,8 @@ from infra.cli.common import JsonOption, async_command, city_key_arg, echo_json,
 from infra.config import Settings
 from infra.errors import NotFound, UsageError
 from infra.eventstore.mapper import current_data, decode
-from infra.eventstore.model import RecordedEvent
 from infra.eventstore.postgres import PostgresEventStore
+from infra.history import summarize
 from infra.projections import projector
 from infra.render import report_json, report_markdown
 from infra.service_database import open_pool
@@ -90,43 +90,6 @@ def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _summary(recorded: RecordedEvent) -> str:
-    """One line of a city's timeline."""
-    event = decode(recorded)
-    match event:
-        case events.CityJoined():
-            return f"{event.name} ({event.country}, {event.population:,} residents)"
-        case events.ApplicationOpened():
-            return f"application {event.number} under {event.standard_id}" + (
-                " (reapplication)" if event.reapplication else "")
-        case events.AssessmentSaved() | events.AssessmentSubmitted():
-            return f"{len(event.answers.criteria)} criteria answered"
-        case events.CriterionReviewed():
-            if event.answer.items is not None:
-                return f"{event.code}: items {', '.join(event.answer.items) or 'none'}"
-            return f"{event.code}: {'met' if event.answer.met else 'not met'}"
-        case events.ClarificationRequested():
-            return f"#{event.clarification_id} on {event.criterion}: {event.question}"
-        case events.ClarificationAnswered():
-            return f"#{event.clarification_id}: {event.answer}"
-        case events.CertificationDecided():
-            return f"{event.tier} ({event.points}/{event.total}, {event.percent} %)"
-        case events.CertificationAnnounced():
-            return (f"{event.tier} in cohort {event.cohort_id}, {event.outcome}, "
-                    f"expires {event.expires_on}")
-        case events.RenewalReminderSent():
-            return f"{event.lead_days} days before {event.expires_on}"
-        case events.ReviewerAssigned():
-            return f"reviewer {event.reviewer}"
-        case events.CityWithdrew():
-            return f"reason {event.reason}"
-        case events.CertificationLapsed():
-            return f"tier {event.tier}, expires_on {event.expires_on}"
-        case events.CertificationHeldPendingRenewal():
-            return f"expires_on {event.expires_on}"
-    return ""
-
-
 @async_command
 async def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's domain events as a timeline, with the Temporal workflow and run ids."""
@@ -146,7 +109,7 @@ async def history_command(city: City, as_json: Annotated[bool, JsonOption] = Fal
     for ev in timeline:
         run_id = ev.metadata.get("run_id", "")
         table.add_row(str(ev.stream_version), str(current_data(ev).get("on", "")),
-                      ev.event_type, _summary(ev), f"{runs.index(run_id) + 1}" if run_id else "")
+                      ev.event_type, summarize(ev), f"{runs.index(run_id) + 1}" if run_id else "")
     console.print(table)
     console.print(f"Temporal workflow id: {city_stream(city)}")
     for index, run_id in enumerate(r for r in runs if r):

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 
 import typer
 
+from infra.bootstrap import ensure_first_admin
+from infra.clockfile import load_clock
 from infra.config import Settings
+from infra.http.server import running_api
 from infra.logs import configure_logging
+from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
+from infra.temporal_env import connect_client
 from infra.worker import running_worker
 
 
 def up_command() -> None:
-    """Start PostgreSQL, the Temporal dev server (with its web UI) and a worker, with state
-    in WWC_DATA_DIR (default ./.wwc); Ctrl-C stops everything cleanly."""
+    """Start PostgreSQL, the Temporal dev server (with its web UI), a worker and the HTTP
+    API, with state in WWC_DATA_DIR (default ./.wwc); Ctrl-C stops everything cleanly."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     data_dir = settings.data_dir.resolve()
@@ -31,11 +37,24 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with embedded_stack(settings) as stack, running_worker(stack.settings):
-        typer.echo("wwc is up:")
-        for line in stack.describe():
-            typer.echo(f"  {line}")
-        typer.echo("  Try: wwc list, wwc status CITY, wwc history CITY. Ctrl-C to stop.")
-        await stop.wait()
-        typer.echo("stopping: worker, Temporal, PostgreSQL ...")
+    async with embedded_stack(settings) as stack:
+        client = await connect_client(stack.settings,
+                                      stack.dev_server.address if stack.dev_server else None)
+        async with running_worker(stack.settings, client), \
+                running_api(stack.settings, client) as url:
+            async with open_pool(stack.settings, size=1) as pool:
+                admin = await ensure_first_admin(pool, stack.settings,
+                                                 load_clock(stack.settings.data_dir).today(datetime.now(UTC)))
+            typer.echo("wwc is up:")
+            for line in stack.describe():
+                typer.echo(f"  {line}")
+            typer.echo(f"  API:          {url}  (interactive docs: {url}/docs)")
+            if admin is not None:
+                email, password = admin
+                typer.echo(f"  First admin:  {email}" + (
+                    f"  one-time password: {password}  (change it: PUT /api/me/password)"
+                    if password else "  (password from WWC_ADMIN_PASSWORD)"))
+            typer.echo("  Try: wwc list, wwc status CITY, wwc history CITY. Ctrl-C to stop.")
+            await stop.wait()
+            typer.echo("stopping: API, worker, Temporal, PostgreSQL ...")
     typer.echo("stopped")

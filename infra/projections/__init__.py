@@ -6,14 +6,17 @@ from typing import Any
 
 import asyncpg
 
+from infra.projections.accounts import AccountProjection
 from infra.projections.base import Projection, Projector
 from infra.projections.cohorts import CohortProjection
+from infra.projections.periods import PeriodProjection
 from infra.projections.pipeline import PipelineProjection
 from infra.projections.registry import RegistryProjection
 
 
 def all_projections() -> list[Projection]:
-    return [RegistryProjection(), CohortProjection(), PipelineProjection()]
+    return [RegistryProjection(), CohortProjection(), PipelineProjection(), PeriodProjection(),
+            AccountProjection()]
 
 
 def projector(pool: asyncpg.Pool[Any], page_size: int = 5000) -> Projector:

@@ -17,7 +17,7 @@ class PipelineProjection(KeyedRowProjection):
     key = "city_key"
     stream_prefix = CITY_STREAM_PREFIX
     columns = ("city_key", "application", "standard_id", "reapplication", "stage",
-               "stage_since", "open_clarifications", "opened_on")
+               "stage_since", "open_clarifications", "opened_on", "reviewer")
     event_types = frozenset(cls.TYPE for cls in (
         events.ApplicationOpened, events.AssessmentSubmitted, events.ReviewerAssigned,
         events.ClarificationRequested, events.ClarificationAnswered, events.ReviewCompleted,
@@ -34,6 +34,8 @@ class PipelineProjection(KeyedRowProjection):
         if row is None:
             return None
         row = {**row, "application_stage": row.get("application_stage", row.get("stage"))}
+        if event_type == events.ReviewerAssigned.TYPE:
+            row["reviewer"] = data["reviewer"]
         advance_stage(row, event_type, data)
         stage = row.pop("application_stage")
         return None if stage is None else {**row, "stage": stage}

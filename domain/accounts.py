@@ -1,0 +1,180 @@
+"""The program's people: accounts, their role and what it is bound to, and API tokens.
+
+An account stream (`account/<id>`) records who was given which role, by whom and when, so
+access is as auditable as every certification. Secrets are never here: password hashes
+and token hashes live apart (they must be replaceable, and an event is forever).
+
+Roles, from least to most:
+- a *city editor* acts for the cities it is bound to (join, assessment, clarifications,
+  reapply, withdraw) and sees only them;
+- a *reviewer* acts on the applications assigned to it, and may never be assigned to a
+  city it is affiliated with;
+- an *operator* runs the program (reviewers, decisions, cohorts, any city);
+- an *admin* is an operator who also manages accounts, tokens and standards.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, assert_never
+
+from pydantic import Field, StringConstraints
+
+from domain import events
+from domain.errors import AssessmentError, TransitionRefused
+from domain.model import Frozen, StrictFrozen
+
+
+class Role(StrEnum):
+    CITY_EDITOR = "city_editor"
+    REVIEWER = "reviewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def runs_the_program(self) -> bool:
+        return self in (Role.OPERATOR, Role.ADMIN)
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+CityKey = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z0-9-]{1,120}$")]
+Language = Annotated[str, StringConstraints(pattern=r"^(en|es|pt)$")]
+
+
+# --- commands ----------------------------------------------------------------------------
+
+class AccountCommand(StrictFrozen):
+    pass
+
+
+class CreateAccount(AccountCommand):
+    email: Email
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                   max_length=200)]
+    role: Role
+    # City editors: the cities they act for. Reviewers: the cities they are affiliated with
+    # (and so may never review).
+    cities: tuple[CityKey, ...] = ()
+    affiliations: tuple[CityKey, ...] = ()
+    language: Language = "en"
+
+
+class DisableAccount(AccountCommand):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=500)]
+
+
+class IssueToken(AccountCommand):
+    token_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    expires_on: date
+
+
+class RevokeToken(AccountCommand):
+    token_id: str
+
+
+AnyAccountCommand = CreateAccount | DisableAccount | IssueToken | RevokeToken
+
+
+# --- state -------------------------------------------------------------------------------
+
+class Token(Frozen):
+    token_id: str
+    name: str
+    expires_on: date
+    revoked: bool = False
+
+
+class AccountState(Frozen):
+    version: int = 0
+    account_id: str | None = None
+    email: str | None = None
+    display_name: str = ""
+    role: Role | None = None
+    cities: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    language: str = "en"
+    disabled: bool = False
+    tokens: tuple[Token, ...] = Field(default=())
+
+
+def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
+           now: date) -> list[events.AccountEvent]:
+    match command:
+        case CreateAccount():
+            if state.account_id is not None:
+                raise TransitionRefused(f"account {state.email} already exists", code="exists")
+            if command.role is Role.CITY_EDITOR and not command.cities:
+                raise AssessmentError("a city editor needs at least one city (--city KEY)",
+                                      code="invalid_account")
+            if command.role is not Role.CITY_EDITOR and command.cities:
+                raise AssessmentError("only a city editor is bound to cities",
+                                      code="invalid_account")
+            if command.affiliations and command.role is not Role.REVIEWER:
+                raise AssessmentError("only a reviewer has affiliations",
+                                      code="invalid_account")
+            return [events.AccountCreated(
+                account_id=account_id, email=command.email, display_name=command.display_name,
+                role=command.role.value, cities=command.cities,
+                affiliations=command.affiliations, language=command.language, on=now)]
+        case DisableAccount():
+            _require_active(state)
+            return [events.AccountDisabled(reason=command.reason, on=now)]
+        case IssueToken():
+            _require_active(state)
+            if command.expires_on <= now:
+                raise AssessmentError("a token must expire after today", code="invalid_token")
+            if any(t.token_id == command.token_id for t in state.tokens):
+                raise TransitionRefused(f"token {command.token_id} exists", code="exists")
+            return [events.ApiTokenIssued(token_id=command.token_id, name=command.name,
+                                          expires_on=command.expires_on, on=now)]
+        case RevokeToken():
+            if state.account_id is None:
+                raise TransitionRefused("no such account", code="not_found")
+            token = next((t for t in state.tokens if t.token_id == command.token_id), None)
+            if token is None:
+                raise TransitionRefused(f"no token {command.token_id}", code="not_found")
+            if token.revoked:
+                return []
+            return [events.ApiTokenRevoked(token_id=command.token_id, on=now)]
+        case _:
+            assert_never(command)
+
+
+def _require_active(state: AccountState) -> None:
+    if state.account_id is None:
+        raise TransitionRefused("no such account", code="not_found")
+    if state.disabled:
+        raise TransitionRefused(f"account {state.email} is disabled", code="disabled")
+
+
+def evolve(state: AccountState, event: events.AccountEvent) -> AccountState:
+    match event:
+        case events.AccountCreated():
+            update: dict[str, object] = {
+                "account_id": event.account_id, "email": event.email,
+                "display_name": event.display_name, "role": Role(event.role),
+                "cities": event.cities, "affiliations": event.affiliations,
+                "language": event.language}
+        case events.AccountDisabled():
+            update = {"disabled": True}
+        case events.ApiTokenIssued():
+            update = {"tokens": (*state.tokens, Token(token_id=event.token_id, name=event.name,
+                                                       expires_on=event.expires_on))}
+        case events.ApiTokenRevoked():
+            update = {"tokens": tuple(t.model_copy(update={"revoked": True})
+                                      if t.token_id == event.token_id else t
+                                      for t in state.tokens)}
+        case _:
+            assert_never(event)
+    return state.model_copy(update={**update, "version": state.version + 1})
+
+
+ACCOUNT_STREAM_PREFIX = "account/"
+
+
+def account_stream(account_id: str) -> str:
+    return f"{ACCOUNT_STREAM_PREFIX}{account_id}"

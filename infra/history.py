@@ -1,0 +1,45 @@
+"""A city's events as a timeline: one line of what each says (the CLI's `wwc history` and
+the API's history both show these)."""
+
+from __future__ import annotations
+
+from domain import events
+from infra.eventstore.mapper import decode
+from infra.eventstore.model import RecordedEvent
+
+
+def summarize(recorded: RecordedEvent) -> str:
+    """One line of a city's timeline."""
+    event = decode(recorded)
+    match event:
+        case events.CityJoined():
+            return f"{event.name} ({event.country}, {event.population:,} residents)"
+        case events.ApplicationOpened():
+            return f"application {event.number} under {event.standard_id}" + (
+                " (reapplication)" if event.reapplication else "")
+        case events.AssessmentSaved() | events.AssessmentSubmitted():
+            return f"{len(event.answers.criteria)} criteria answered"
+        case events.CriterionReviewed():
+            if event.answer.items is not None:
+                return f"{event.code}: items {', '.join(event.answer.items) or 'none'}"
+            return f"{event.code}: {'met' if event.answer.met else 'not met'}"
+        case events.ClarificationRequested():
+            return f"#{event.clarification_id} on {event.criterion}: {event.question}"
+        case events.ClarificationAnswered():
+            return f"#{event.clarification_id}: {event.answer}"
+        case events.CertificationDecided():
+            return f"{event.tier} ({event.points}/{event.total}, {event.percent} %)"
+        case events.CertificationAnnounced():
+            return (f"{event.tier} in cohort {event.cohort_id}, {event.outcome}, "
+                    f"expires {event.expires_on}")
+        case events.RenewalReminderSent():
+            return f"{event.lead_days} days before {event.expires_on}"
+        case events.ReviewerAssigned():
+            return f"reviewer {event.reviewer}"
+        case events.CityWithdrew():
+            return f"reason {event.reason}"
+        case events.CertificationLapsed():
+            return f"tier {event.tier}, expires_on {event.expires_on}"
+        case events.CertificationHeldPendingRenewal():
+            return f"expires_on {event.expires_on}"
+    return ""

@@ -1,0 +1,40 @@
+"""The API application: routes, access rules, errors and middleware, over the services
+the composition root gives it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from infra.http import problems
+from infra.http.middleware import AccessLog, BodyLimit, Idempotency
+from infra.http.routes import cities, identity, public, staff
+from infra.http.routing import ACCESS_KEY
+from infra.http.services import HttpServices
+
+DESCRIPTION = """The operations service of the city data-practice certification program.
+
+Sign in with `POST /api/session` (a session cookie, plus a CSRF token to send back in
+`X-CSRF-Token` on every state-changing request), or send an API token as
+`Authorization: Bearer wwc_...`. Each operation says who may call it. Errors are RFC 9457
+problem details with the program's refusal `code`. POSTs accept an `Idempotency-Key`;
+saving an assessment draft needs `If-Match` with the ETag it was loaded with."""
+
+
+def build_app(services: HttpServices) -> FastAPI:
+    app = FastAPI(title="WWC certification operations API", version="1.0",
+                  description=DESCRIPTION, openapi_url="/openapi.json", docs_url="/docs",
+                  redoc_url=None)
+    app.state.services = services
+    for module in (public, identity, cities, staff):
+        app.include_router(module.router)
+    problems.install(app)
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in app.routes
+               if isinstance(r, APIRoute) and ACCESS_KEY not in (r.openapi_extra or {})]
+    if missing:  # every route says who may call it; refuse to serve one that does not
+        raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
+    # Outermost first: the access log sees every answer, the limit comes before parsing.
+    app.add_middleware(Idempotency, pool_of=lambda: app.state.services.pool)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)
+    return app

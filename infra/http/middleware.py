@@ -1,0 +1,197 @@
+"""ASGI middleware: access logs, body-size limits and idempotent POSTs. Pure ASGI (no
+BaseHTTPMiddleware), so streaming and background tasks behave."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE
+
+log = structlog.get_logger("wwc.http.access")
+MAX_BODY_BYTES = 1_000_000
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str,
+                        extra: dict[str, str] | None = None) -> None:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                       "detail": detail, **(extra or {})}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class AccessLog:
+    """One structured line per request: method, path (no query string), status, time, the
+    request id (echoed in X-Request-ID). Never a header, a cookie or a body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, REQUEST_ID_HEADER.lower().encode())
+        rid = given if given and len(given) <= 64 and given.replace("-", "").isalnum() \
+            else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (REQUEST_ID_HEADER.encode(), rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client")
+            log.info("request", method=scope["method"], path=scope["path"], status=status,
+                     ms=round((time.perf_counter() - started) * 1000, 1), request_id=rid,
+                     client=client[0] if client else None)
+
+
+class BodyLimit:
+    """413 for a body over the limit, declared (Content-Length) or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _send_problem(send, 413, "Request too large",
+                                f"the body may have at most {self.limit:,} bytes")
+            return
+        seen = 0
+
+        async def receiving() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receiving, sending)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, "Request too large",
+                                    f"the body may have at most {self.limit:,} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Idempotency:
+    """A POST with an `Idempotency-Key` header answers a retry with the first answer and
+    records nothing new. Keys are per caller (the credentials' digest); the same key with
+    another request is refused (422). Server errors are not kept: a retry runs again."""
+
+    def __init__(self, app: ASGIApp, pool_of: Any) -> None:
+        self.app = app
+        self._pool_of = pool_of  # () -> asyncpg.Pool, resolved per request (made at start)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else ""
+        if not key or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        if len(key) > 200:
+            await _send_problem(send, 400, "Bad request",
+                                "Idempotency-Key may have at most 200 characters")
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        credentials = (_header(scope, b"authorization") or
+                       _cookie(_header(scope, b"cookie"), SESSION_COOKIE) or "anonymous")
+        caller = hashlib.sha256(credentials.encode()).hexdigest()
+        fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + body).digest()
+        pool: asyncpg.Pool[Any] = self._pool_of()
+        stored = await pool.fetchrow(
+            "SELECT request, status, body FROM wwc_idempotency WHERE caller = $1 AND key = $2",
+            caller, key)
+        if stored is not None:
+            if bytes(stored["request"]) != fingerprint:
+                await _send_problem(send, 422, "Invalid input",
+                                    "this Idempotency-Key was used for another request",
+                                    {"code": "idempotency_key_reused"})
+                return
+            replay = bytes(stored["body"])
+            await send({"type": "http.response.start", "status": stored["status"],
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"idempotent-replayed", b"true"),
+                                    (b"content-length", str(len(replay)).encode())]})
+            await send({"type": "http.response.body", "body": replay})
+            return
+
+        delivered = False
+
+        async def replay_body() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status, chunks = 500, []
+
+        async def capturing(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay_body, capturing)
+        if status < 500:
+            await pool.execute(
+                "INSERT INTO wwc_idempotency (caller, key, request, status, body) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                caller, key, fingerprint, status, b"".join(chunks))
+
+
+def _cookie(header: str, name: str) -> str:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""

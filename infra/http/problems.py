@@ -1,0 +1,108 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), each carrying the
+kind of error and, for refusals, the domain's stable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
+
+from domain.errors import DomainError
+from infra.errors import ErrorKind, ServiceError, classify, describe
+from infra.http.access import Denied
+from infra.identity.throttle import Throttled
+
+log = structlog.get_logger("wwc.http")
+PROBLEM_TYPE = "application/problem+json"
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a restarting server or worker is usually back
+
+
+class Problem(BaseModel):
+    """What every error answers (RFC 9457), with our `code` for refusals."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    kind: str | None = None
+
+
+_TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed", 409: "Refused", 412: "Precondition failed",
+           413: "Request too large", 415: "Unsupported media type",
+           422: "Invalid input", 428: "Precondition required", 429: "Too many requests",
+           500: "Internal error", 503: "Service unavailable"}
+
+
+def problem(status: int, detail: str, *, code: str | None = None, kind: str | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(title=_TITLES.get(status, "Error"), status=status, detail=detail,
+                   code=code, kind=kind)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
+                        media_type=PROBLEM_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Denied)
+    async def denied(request: Request, error: Denied) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="wwc"'} if error.status == 401 else None
+        return problem(error.status, error.message, headers=headers)
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, error: Throttled) -> JSONResponse:
+        return problem(429, str(error), code="throttled",
+                       headers={"Retry-After": str(error.retry_after)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem(400, "the body is not valid JSON", kind=ErrorKind.USAGE.value)
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: "
+                          f"{str(e['msg']).removeprefix('Value error, ')}" for e in errors)
+        return problem(422, where, kind=ErrorKind.INVALID_INPUT.value)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail),
+                       headers=dict(error.headers) if error.headers else None)
+
+    # Each kind by its class: Starlette hands a handler of bare `Exception` to its
+    # outermost middleware, which answers and then re-raises (a reset connection).
+    for known in (ServiceError, DomainError, ValidationError, ConnectionError, TimeoutError,
+                  asyncpg.PostgresError, asyncpg.InterfaceError, RPCError):
+        app.add_exception_handler(known, any_error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return await any_error(request, error)
+
+
+async def any_error(request: Request, error: Exception) -> JSONResponse:
+    kind = classify(error)
+    if kind is ErrorKind.UNEXPECTED:
+        log.exception("unexpected error", path=request.url.path)
+        return problem(500, "an unexpected error; it has been logged",
+                       kind=kind.value)
+    code = getattr(error, "code", None)
+    headers = ({"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+               if kind is ErrorKind.UNAVAILABLE else None)
+    message = describe(error)
+    if code and message.endswith(f" [{code}]"):
+        message = message.removesuffix(f" [{code}]")
+    return problem(kind.http_status, message, code=code, kind=kind.value, headers=headers)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": _TITLES[status],
+             "content": {PROBLEM_TYPE: {"schema": Problem.model_json_schema()}}}
+    for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+}

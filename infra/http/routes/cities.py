@@ -1,0 +1,210 @@
+"""A city's application: what its editors do (join, assessment, clarifications, reapply,
+withdraw) and see (status, application, report, history); what its reviewer does (the
+review sheet, clarifications, completion). Another city is not found."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from domain import commands
+from domain.accounts import Role
+from domain.answers import Answers
+from domain.city import city_key, city_stream
+from domain.events import CityJoined
+from domain.lifecycle import Application, fold
+from domain.report import Report
+from domain.views import CityView, city_view
+from infra.errors import NotFound, UsageError
+from infra.eventstore.mapper import decode
+from infra.history import summarize
+from infra.http.access import Denied, Rule
+from infra.http.models import (
+    ClarificationAnswer,
+    ClarificationQuestion,
+    CompleteRequest,
+    HistoryEntry,
+    JoinRequest,
+    ReapplyRequest,
+    Reason,
+    ReviewSheet,
+    SubmitRequest,
+)
+from infra.http.routing import caller_of, route, update_id
+from infra.http.routing import city_view as admitted_city
+from infra.http.services import services
+
+router = APIRouter()
+
+
+def etag(view: CityView) -> str:
+    """The draft's version: the city's stream version when it was read."""
+    return f'W/"v{view.version}"'
+
+
+def _version_from(if_match: str | None) -> int:
+    if not if_match:
+        raise Denied(428, "send If-Match with the ETag of the assessment you edited, so "
+                          "two editors never overwrite each other's answers")
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise UsageError(f"If-Match {if_match!r} is not an ETag of this API")
+    return int(tag[1:])
+
+
+async def send_command(request: Request, key: str, command: commands.CityCommand) -> CityView:
+    caller = caller_of(request)
+    return await services(request).program.send(
+        key, command, context=caller.context(),
+        update_id=update_id(request, f"{key}:{type(command).__name__}"))
+
+
+# --- the city's editors ------------------------------------------------------------------
+
+@route(router, "POST", "/api/cities", Rule.SIGNED_IN, status_code=201,
+       response_model=CityView, summary="Join the network (state interest)")
+async def join(request: Request, body: JoinRequest) -> CityView:
+    """Open the city's first application. A city editor joins for its own cities only;
+    the program's staff for any. Eligibility (30,000 residents, the Americas) is checked
+    before anything is recorded."""
+    caller = caller_of(request)
+    account = caller.signed_in
+    command = commands.JoinNetwork(name=body.name, country=body.country,
+                                   population=body.population, standard_id=body.standard_id)
+    key = city_key(command.country, command.name)
+    if not account.role.runs_the_program and not (
+            account.role is Role.CITY_EDITOR and key in account.cities):
+        raise Denied(403, f"you may join only for your own cities ({key} is not one)")
+    return await services(request).program.join(
+        command, context=caller.context(), update_id=update_id(request, f"{key}:join"))
+
+
+@route(router, "GET", "/api/cities/{key}", Rule.CITY, response_model=CityView,
+       summary="A city's status")
+async def status(request: Request, key: str, as_of: Annotated[
+        date | None, Query(description="The city as it stood at the end of that day.")] = None
+                 ) -> CityView:
+    """The live status (or, with `as_of`, the status folded from its event log up to
+    that day)."""
+    if as_of is None:
+        return admitted_city(request)
+    found = services(request)
+    stored = [decode(r) for r in await found.store.read_stream(city_stream(key))]
+    then = [event for event in stored if event.on <= as_of]
+    if not any(isinstance(event, CityJoined) for event in then):
+        raise NotFound(f"city {key!r} had not joined by {as_of}")
+    return city_view(fold(then), as_of)
+
+
+@route(router, "GET", "/api/cities/{key}/application", Rule.CITY,
+       response_model=Application, summary="The open application, answers and reviews")
+async def application(request: Request, response: Response, key: str) -> Application:
+    """The answers, evidence, reviews and clarifications of the open application, with
+    its ETag (send it as If-Match when saving the draft)."""
+    found = await services(request).program.application(key)
+    if found is None:
+        raise NotFound(f"city {key!r} has no application open")
+    response.headers["ETag"] = etag(admitted_city(request))
+    return found
+
+
+@route(router, "PUT", "/api/cities/{key}/assessment", Rule.CITY_EDITOR,
+       response_model=CityView, summary="Save the assessment draft",
+       responses={428: {"description": "If-Match is missing"}})
+async def save_draft(request: Request, response: Response, key: str, body: Answers,
+                     if_match: Annotated[str | None, Header()] = None) -> CityView:
+    """Save the answers so far (evidence not yet required). `If-Match` must carry the
+    ETag the draft was loaded with; a draft changed since answers 409 and records
+    nothing."""
+    expected = _version_from(if_match)
+    view = await send_command(request, key, commands.SaveAssessment(answers=body,
+                                                             expected_version=expected))
+    response.headers["ETag"] = etag(view)
+    return view
+
+
+@route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,
+       response_model=CityView, summary="Submit the assessment for review")
+async def submit(request: Request, key: str, body: SubmitRequest) -> CityView:
+    """Submit the given answers, or the saved draft; every claimed criterion needs its
+    evidence."""
+    return await send_command(request, key, commands.SubmitAssessment(answers=body.answers))
+
+
+@route(router, "POST", "/api/cities/{key}/clarifications/{clarification_id}/answer",
+       Rule.CITY_EDITOR, response_model=CityView, summary="Answer a clarification")
+async def answer(request: Request, key: str, clarification_id: int,
+                 body: ClarificationAnswer) -> CityView:
+    """The city's answer to the review team's question, with evidence links."""
+    return await send_command(request, key, commands.AnswerClarification(
+        clarification_id=clarification_id, answer=body.answer, evidence=body.evidence))
+
+
+@route(router, "GET", "/api/cities/{key}/report", Rule.CITY, response_model=Report,
+       summary="The report of the latest decision")
+async def report(request: Request, key: str) -> Report:
+    """Strengths, areas to improve and the shortest path to the next tier. Private to
+    the city and the program: never published."""
+    found = await services(request).program.report(key)
+    if found is None:
+        raise NotFound(f"city {key!r} has no decision yet, so no report")
+    return found
+
+
+@route(router, "GET", "/api/cities/{key}/history", Rule.CITY,
+       response_model=list[HistoryEntry], summary="The city's timeline, with who did what")
+async def history(request: Request, key: str) -> list[HistoryEntry]:
+    """Every event of the city with the account (and role) that caused it and the
+    request's correlation id."""
+    stored = await services(request).store.read_stream(city_stream(key))
+    return [HistoryEntry(version=r.stream_version, type=r.event_type,
+                         on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
+                         summary=summarize(r), actor=str(r.metadata.get("actor", "")),
+                         actor_role=str(r.metadata.get("actor_role", "")),
+                         correlation_id=str(r.metadata.get("correlation_id", "")),
+                         recorded_at=r.recorded_at.isoformat()) for r in stored]
+
+
+@route(router, "POST", "/api/cities/{key}/reapply", Rule.CITY_EDITOR,
+       response_model=CityView, summary="Reapply (renew or aim higher)")
+async def reapply(request: Request, key: str, body: ReapplyRequest) -> CityView:
+    """Open a new application; a current certification holds until its decision."""
+    return await send_command(request, key, commands.Reapply(standard_id=body.standard_id))
+
+
+@route(router, "POST", "/api/cities/{key}/withdraw", Rule.CITY_EDITOR,
+       response_model=CityView, summary="Withdraw from the network")
+async def withdraw(request: Request, key: str, body: Reason) -> CityView:
+    """Leave the network (the city may join again later)."""
+    return await send_command(request, key, commands.Withdraw(reason=body.reason))
+
+
+# --- the assigned reviewer ---------------------------------------------------------------
+
+@route(router, "POST", "/api/cities/{key}/reviews", Rule.ASSIGNED_REVIEWER,
+       response_model=CityView, summary="Record a review sheet")
+async def record_reviews(request: Request, key: str, body: ReviewSheet) -> CityView:
+    """The review team's verdict on one or more criteria: met, not met, or the checklist
+    items found met."""
+    return await send_command(request, key, commands.RecordReviews(reviews=tuple(
+        commands.RecordCriterionReview(code=v.code, met=v.met, items=v.items, note=v.note)
+        for v in body.reviews)))
+
+
+@route(router, "POST", "/api/cities/{key}/clarifications", Rule.ASSIGNED_REVIEWER,
+       response_model=CityView, summary="Ask the city a clarification")
+async def clarify(request: Request, key: str, body: ClarificationQuestion) -> CityView:
+    """The review waits for the city's answer."""
+    return await send_command(request, key, commands.RequestClarification(
+        criterion=body.criterion, question=body.question))
+
+
+@route(router, "POST", "/api/cities/{key}/review/complete", Rule.ASSIGNED_REVIEWER,
+       response_model=CityView, summary="Complete the review")
+async def complete(request: Request, key: str, body: CompleteRequest) -> CityView:
+    """Every claimed criterion reviewed and no clarification open; optionally the outcome
+    benchmarks as validated."""
+    return await send_command(request, key, commands.CompleteReview(outcomes=body.outcomes))
+

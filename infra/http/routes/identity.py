@@ -1,0 +1,81 @@
+"""Signing in and out, and who am I. A session lives on the server; the browser holds its
+id in an HttpOnly, SameSite=Lax cookie (Secure behind https) and a CSRF token it sends
+back in a header with every state-changing request."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from infra.http.access import Denied, Rule
+from infra.http.models import Me, PasswordChange, SignedIn, SignIn
+from infra.http.routing import SESSION_COOKIE, caller_of, route
+from infra.http.services import services
+from infra.identity.directory import Account
+from infra.identity.secrets import digest
+from infra.identity.sessions import ABSOLUTE_LIFETIME
+
+router = APIRouter()
+# One message for an unknown e-mail and a wrong password: which e-mails exist stays
+# unknown to whoever guesses.
+WRONG = "wrong e-mail or password"
+
+
+def me(account: Account) -> Me:
+    return Me(account_id=account.account_id, email=account.email,
+              display_name=account.display_name, role=account.role, cities=account.cities,
+              affiliations=account.affiliations, language=account.language)
+
+
+@route(router, "POST", "/api/session", Rule.PUBLIC, response_model=SignedIn,
+       summary="Sign in", responses={200: {"description": "Signed in; the cookie is set"}})
+async def sign_in(request: Request, response: Response, body: SignIn) -> SignedIn:
+    """Check the password, open a new session (a new id every time) and set its cookie.
+    Repeated failures slow down and then lock the account and the client address."""
+    found = services(request)
+    address = request.client.host if request.client else "unknown"
+    keys = [f"email:{body.email.lower()}", f"client:{address}"]
+    await found.throttle.before_attempt(keys)
+    account = await found.directory.check_password(body.email, body.password)
+    if account is None:
+        await found.throttle.failed(keys)
+        raise Denied(401, WRONG)
+    await found.throttle.succeeded(keys[0])
+    opened = await found.sessions.open(account.account_id,
+                                       replacing=request.cookies.get(SESSION_COOKIE))
+    response.set_cookie(SESSION_COOKIE, opened.session_id, httponly=True, samesite="lax",
+                        secure=found.secure_cookies or request.url.scheme == "https",
+                        max_age=int(ABSOLUTE_LIFETIME.total_seconds()), path="/")
+    return SignedIn(account=me(account), csrf_token=opened.csrf_token)
+
+
+@route(router, "DELETE", "/api/session", Rule.SIGNED_IN, status_code=204,
+       summary="Sign out")
+async def sign_out(request: Request) -> Response:
+    """End this session (its cookie no longer opens anything)."""
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        await services(request).sessions.close(session_id)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@route(router, "PUT", "/api/me/password", Rule.SIGNED_IN, status_code=204,
+       summary="Change my password")
+async def change_password(request: Request, body: PasswordChange) -> Response:
+    """The current password, then the new one (12 characters at least). Other sessions
+    of the account end."""
+    found = services(request)
+    account = caller_of(request).signed_in
+    if await found.directory.check_password(account.email, body.current_password) is None:
+        raise Denied(403, "the current password is wrong")
+    await found.directory.set_password(account.account_id, body.new_password)
+    await found.pool.execute("DELETE FROM wwc_sessions WHERE account_id = $1 AND id_hash <> "
+                             "$2", account.account_id,
+                             digest(request.cookies.get(SESSION_COOKIE, "")))
+    return Response(status_code=204)
+
+
+@route(router, "GET", "/api/me", Rule.SIGNED_IN, response_model=Me, summary="Who am I")
+async def whoami(request: Request) -> Me:
+    """The signed-in account: role, cities, affiliations, language."""
+    return me(caller_of(request).signed_in)

@@ -1,0 +1,166 @@
+"""Declaring routes with their access rule, and finding out who is calling.
+
+`route(router, "POST", "/api/...", Rule.X)` registers a handler behind the rule's guard
+and records the rule in the OpenAPI operation (`x-wwc-access`), where the app and the
+authorization-matrix test find it. A handler receives the `Caller`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+
+from domain.views import CityView
+from infra.errors import NotFound
+from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
+from infra.http.problems import PROBLEM_RESPONSES
+from infra.http.services import services
+from infra.identity.directory import Account
+from infra.identity.sessions import Session
+from workflows.actors import RequestContext
+
+SESSION_COOKIE = "wwc_session"
+CSRF_HEADER = "X-CSRF-Token"
+REQUEST_ID_HEADER = "X-Request-ID"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS_KEY = "x-wwc-access"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    account: Account | None
+    via: Literal["anonymous", "session", "token"]
+    session: Session | None
+    request_id: str
+
+    def context(self) -> RequestContext:
+        if self.account is None:
+            return RequestContext(actor_id="anonymous", actor_role="public",
+                                  correlation_id=self.request_id)
+        return self.account.context(self.request_id)
+
+    @property
+    def signed_in(self) -> Account:
+        if self.account is None:  # the guard lets no such caller through
+            raise Denied(401, "sign in first")
+        return self.account
+
+
+def request_id(request: Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    found: str = getattr(request.state, "request_id", "") or (
+        given if _REQUEST_ID.match(given) else uuid.uuid4().hex)
+    request.state.request_id = found
+    return found
+
+
+async def identify(request: Request) -> Caller:
+    """The caller: an API token (Authorization: Bearer), a session cookie, or nobody."""
+    cached: Caller | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    found = services(request)
+    rid = request_id(request)
+    caller = Caller(account=None, via="anonymous", session=None, request_id=rid)
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        account = (await found.directory.check_token(token.strip(),
+                                                     found.program.program_today())
+                   if scheme.lower() == "bearer" else None)
+        if account is None:
+            raise Denied(401, "the API token is not valid (unknown, expired or revoked)")
+        caller = Caller(account=account, via="token", session=None, request_id=rid)
+    elif session_id := request.cookies.get(SESSION_COOKIE):
+        session = await found.sessions.resolve(session_id)
+        account = await found.directory.get(session.account_id) if session else None
+        if session is not None and account is not None and not account.disabled:
+            caller = Caller(account=account, via="session", session=session, request_id=rid)
+    request.state.caller = caller
+    return caller
+
+
+def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
+    async def check(request: Request) -> Caller:
+        caller = await identify(request)
+        key = request.path_params.get("key")
+        try:
+            check_role(caller.account, rule)
+        except Denied as denied:
+            # Under a city's path, what is not yours does not exist (no probing of keys).
+            if key is not None and denied.status == 403:
+                raise not_found(str(key)) from None
+            raise
+        # A public route changes nothing of the caller's (signing in again only replaces
+        # the session), so it needs no CSRF token; every other change does.
+        if caller.via == "session" and request.method not in SAFE_METHODS \
+                and rule is not Rule.PUBLIC:
+            assert caller.session is not None
+            if not caller.session.csrf_ok(request.headers.get(CSRF_HEADER)):
+                raise Denied(403, f"missing or wrong CSRF token (send the {CSRF_HEADER} "
+                                  "header given at sign-in)")
+        if rule.is_city_rule:
+            request.state.city_view = await _city_for(request, caller, rule, str(key))
+        return caller
+
+    return check
+
+
+async def _city_for(request: Request, caller: Caller, rule: Rule, key: str) -> CityView:
+    account = caller.signed_in
+    try:
+        view: CityView | None = await services(request).program.view(key)
+    except NotFound:
+        view = None
+    if view is None or not may_see_city(account, rule, key, view):
+        raise not_found(key)
+    return view
+
+
+def city_view(request: Request) -> CityView:
+    """The city a city rule admitted the caller to (looked up once, by the guard)."""
+    view: CityView = request.state.city_view
+    return view
+
+
+def route(router: APIRouter, method: str, path: str, rule: Rule, *,
+          status_code: int = 200, summary: str | None = None,
+          responses: dict[int | str, dict[str, Any]] | None = None,
+          response_model: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(
+            path, handler, methods=[method], status_code=status_code,
+            dependencies=[Depends(guard(rule))], openapi_extra={ACCESS_KEY: rule.value},
+            summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
+            response_model=response_model, description=(handler.__doc__ or "") +
+            f"\n\nWho may call it: **{rule.value.replace('_', ' ')}**.")
+        return handler
+
+    return register
+
+
+def caller_of(request: Request) -> Caller:
+    found: Caller = request.state.caller
+    return found
+
+
+def update_id(request: Request, what: str) -> str | None:
+    """A Temporal update id from the request's Idempotency-Key: a retry with the same key
+    reaches the same update, which Temporal runs once."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return None
+    caller = caller_of(request)
+    who = caller.account.account_id if caller.account else "anonymous"
+    return hashlib.sha256(f"{who}:{what}:{key}".encode()).hexdigest()[:32]
+
+
+def today_utc() -> datetime:
+    return datetime.now(UTC)

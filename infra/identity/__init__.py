@@ -1,0 +1,2 @@
+"""Who is calling: accounts (from their event streams), passwords, API tokens, browser
+sessions and sign-in throttling."""
