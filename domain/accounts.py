@@ -23,7 +23,7 @@ from pydantic import Field, StringConstraints
 
 from domain import events
 from domain.errors import AssessmentError, TransitionRefused
-from domain.model import Frozen, StrictFrozen
+from domain.model import Frozen, Input
 
 
 class Role(StrEnum):
@@ -45,7 +45,7 @@ Language = Annotated[str, StringConstraints(pattern=r"^(en|es|pt)$")]
 
 # --- commands ----------------------------------------------------------------------------
 
-class AccountCommand(StrictFrozen):
+class AccountCommand(Input):
     pass
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.errors import AssessmentError
-from domain.model import StrictFrozen
+from domain.model import Input, StrictFrozen
 from domain.standard import Standard
 from domain.validation import describe_validation_error
 
@@ -32,7 +32,7 @@ class CriterionAnswer(StrictFrozen):
         return self.met
 
 
-class Answers(StrictFrozen):
+class Answers(Input):
     criteria: dict[str, CriterionAnswer] = Field(default_factory=dict)
     outcomes: dict[str, bool] = Field(default_factory=dict)
 

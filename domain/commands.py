@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from domain.answers import Answers
 from domain.city import slugify
-from domain.model import StrictFrozen
+from domain.model import Input
 from domain.report import Report
 from domain.tiers import Tier
 
@@ -37,7 +37,7 @@ CohortId = Annotated[str, StringConstraints(strip_whitespace=True,
                                             pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
-class Command(StrictFrozen):
+class Command(Input):
     pass
 
 

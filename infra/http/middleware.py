@@ -72,7 +72,8 @@ class AccessLog:
 
 
 class BodyLimit:
-    """413 for a body over the limit, declared (Content-Length) or streamed."""
+    """413 for a body over the limit, declared (Content-Length) or streamed; 400 for a NUL
+    character in the path or query."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -81,6 +82,11 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No key, filter or date has one, and PostgreSQL cannot take one.
+            await _send_problem(send, 400, "Bad request",
+                                "the path or query holds a NUL character")
             return
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.limit:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from domain.accounts import Role
 from domain.answers import Answers
 from domain.commands import CityName, CohortId, NonEmpty
+from domain.model import Input
 from domain.tiers import Tier
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Body(Input):
+    """A request or response body: strict, frozen, no NUL characters."""
 
 
 Cursor = Annotated[str, StringConstraints(max_length=200)]

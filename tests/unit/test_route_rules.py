@@ -1,0 +1,66 @@
+"""The program's access policy, written down once more by hand: each route and who may
+call it. The app's declared rules must equal it, so a new route (or a changed rule) fails
+here until someone decides, in review, who may call it; the end-to-end matrix
+(`tests/e2e/test_api_access.py`) then checks the rules are enforced."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import MagicMock
+
+from infra.http.app import build_app
+
+POLICY = {
+    ("GET", "/api/registry"): "public",
+    ("GET", "/api/registry/{key}"): "public",
+    ("GET", "/api/cohorts"): "public",
+    ("POST", "/api/cohorts"): "operator",
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("POST", "/api/session"): "public",
+    ("DELETE", "/api/session"): "signed_in",
+    ("PUT", "/api/me/password"): "signed_in",
+    ("GET", "/api/me"): "signed_in",
+    ("POST", "/api/cities"): "signed_in",
+    ("GET", "/api/cities"): "operator",
+    ("GET", "/api/cities/{key}"): "city",
+    ("GET", "/api/cities/{key}/application"): "city",
+    ("PUT", "/api/cities/{key}/assessment"): "city_editor",
+    ("POST", "/api/cities/{key}/assessment/submit"): "city_editor",
+    ("POST", "/api/cities/{key}/clarifications/{clarification_id}/answer"): "city_editor",
+    ("GET", "/api/cities/{key}/report"): "city",
+    ("GET", "/api/cities/{key}/history"): "city",
+    ("POST", "/api/cities/{key}/reapply"): "city_editor",
+    ("POST", "/api/cities/{key}/withdraw"): "city_editor",
+    ("POST", "/api/cities/{key}/reviews"): "assigned_reviewer",
+    ("POST", "/api/cities/{key}/clarifications"): "assigned_reviewer",
+    ("POST", "/api/cities/{key}/review/complete"): "assigned_reviewer",
+    ("GET", "/api/pipeline"): "operator",
+    ("GET", "/api/reviews"): "reviewer",
+    ("POST", "/api/cities/{key}/reviewer"): "operator",
+    ("POST", "/api/cities/{key}/decision"): "operator",
+    ("POST", "/api/cohorts/{cohort_id}/announce"): "operator",
+    ("GET", "/api/audit"): "operator",
+    ("GET", "/api/accounts"): "admin",
+    ("POST", "/api/accounts"): "admin",
+    ("POST", "/api/accounts/{account_id}/disable"): "admin",
+    ("GET", "/api/tokens"): "admin",
+    ("POST", "/api/tokens"): "admin",
+    ("DELETE", "/api/tokens/{token_id}"): "admin",
+}
+
+
+def declared() -> dict[tuple[str, str], Any]:
+    document = build_app(MagicMock()).openapi()
+    return {(method.upper(), path): operation["x-wwc-access"]
+            for path, methods in document["paths"].items()
+            for method, operation in methods.items()}
+
+
+def test_every_route_has_the_rule_the_policy_gives_it() -> None:
+    assert declared() == POLICY
+
+
+def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> None:
+    public = {route for route, rule in POLICY.items() if rule == "public"}
+    assert all(method == "GET" for method, _ in public - {("POST", "/api/session")})
