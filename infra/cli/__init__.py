@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from infra.cli import program, reading
+from infra.cli.accounts import tokens_app, users_app
 from infra.cli.demo import demo_command
 from infra.cli.maintenance import db_app, projections_app, verify_command
 from infra.cli.score import score_command
+from infra.cli.serve import serve_command
 from infra.cli.up import up_command
 from infra.cli.worker import worker_command
 from infra.errors import ErrorKind, classify, describe
@@ -51,6 +53,10 @@ app.add_typer(reading.export_app, name="export")
 app.command("up")(up_command)
 app.command("demo")(demo_command)
 app.command("worker")(worker_command)
+app.command("serve")(serve_command)
+# The program's people.
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 # Offline and maintenance.
 app.command("score")(score_command)
 app.command("verify")(verify_command)

@@ -22,6 +22,7 @@ from domain.city import city_stream
 from domain.report import Report
 from infra import queries
 from infra.application import open_program
+from infra.application.as_of import certified_as_of, city_as_of
 from infra.cli.common import JsonOption, async_command, city_key_arg, echo_json, print_view
 from infra.config import Settings
 from infra.errors import NotFound, UsageError
@@ -43,10 +44,28 @@ REGISTRY_COLUMNS = ("city_key", "name", "country", "status", "tier", "standard_i
 
 
 @async_command
-async def status_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
-    """The city's live state, from its workflow."""
+async def status_command(
+    city: City,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The city as it stood at the end of this day (YYYY-MM-DD), from "
+                        "its event log.")] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The city's live state, from its workflow (or as of a past day, from its events)."""
+    if as_of is not None:
+        day = _date_option("--as-of", as_of)
+        async with open_pool(Settings.from_env()) as pool:
+            print_view(await city_as_of(PostgresEventStore(pool), city, day), as_json)
+        return
     async with open_program() as program:
         print_view(await program.view(city), as_json, program.program_today())
+
+
+def _date_option(flag: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
@@ -62,9 +81,27 @@ async def list_command(
     country: Annotated[str | None, typer.Option(help="ISO code, e.g. BR.")] = None,
     expiring_before: Annotated[str | None, typer.Option(
         help="Only certifications expiring before this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Who was certified at the end of this day (YYYY-MM-DD), at which "
+                        "tier, until when.")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """The certification registry, filtered."""
+    """The certification registry, filtered (or the certified cities as of a day)."""
+    if as_of is not None:
+        day = _date_option("--as-of", as_of)
+        async with open_pool(Settings.from_env()) as pool:
+            held = await certified_as_of(pool, day, tier=tier, country=country,
+                                         limit=100_000)
+        if as_json:
+            echo_json(held)
+            return
+        table = Table("City (key)", "Tier", "Since", "Until", "Cohort", box=box.SIMPLE,
+                      title=f"Certified on {day} ({len(held)} cities)", pad_edge=False)
+        for row in held:
+            table.add_row(row["city_key"], row["tier"], str(row["awarded_on"]),
+                          str(row["expires_on"]), row["cohort_id"])
+        Console().print(table)
+        return
     before = None
     if expiring_before:
         try:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime
 
 import typer
 
 from infra.bootstrap import ensure_first_admin
-from infra.clockfile import load_clock
+from infra.clockfile import program_today
 from infra.config import Settings
 from infra.http.server import running_api
 from infra.logs import configure_logging
@@ -44,7 +43,7 @@ async def _serve(settings: Settings) -> None:
                 running_api(stack.settings, client) as url:
             async with open_pool(stack.settings, size=1) as pool:
                 admin = await ensure_first_admin(pool, stack.settings,
-                                                 load_clock(stack.settings.data_dir).today(datetime.now(UTC)))
+                                                 program_today(stack.settings.data_dir))
             typer.echo("wwc is up:")
             for line in stack.describe():
                 typer.echo(f"  {line}")

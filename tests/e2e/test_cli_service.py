@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from infra.db import stop_embedded_server
+from tests.e2e.api_service import free_port
 from tests.e2e.conftest import WWC, RunWwc
 from tests.factories import WWC_2022
 
@@ -27,7 +28,8 @@ def service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     """`wwc up` running on its own data directory for the whole module."""
     data_dir = tmp_path_factory.mktemp("wwc-data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
-    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json", "COLUMNS": "120"}
+    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json", "COLUMNS": "120",
+            "WWC_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
     log = data_dir / "up.log"
     process = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -132,6 +134,51 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert exported[0].startswith("city_key,name,country,status,tier")
     assert any(line.startswith(f"{CITY},Rock Hill, SC") or CITY in line for line in exported)
     assert "every hash chain holds" in ok("verify").stdout
+
+    # The program as of a day, from the event log.
+    today = datetime.now(UTC).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    assert json.loads(ok("list", "--as-of", yesterday, "--json").stdout) == []
+    held = json.loads(ok("list", "--as-of", today.isoformat(), "--json").stdout)
+    assert [(row["city_key"], row["tier"]) for row in held] == [(CITY, "silver")]
+    then = json.loads(ok("status", CITY, "--as-of", today.isoformat(), "--json").stdout)
+    assert (then["status"], then["tier"]) == ("certified", "silver")
+    before_joining = wwc("status", CITY, "--as-of", "2001-01-01", env=service_env)
+    assert before_joining.returncode == 6
+
+
+def test_accounts_and_tokens_from_the_server_shell(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    def ok(*args: str) -> subprocess.CompletedProcess[str]:
+        result = wwc(*args, env=service_env)
+        assert result.returncode == 0, (args, result.stderr)
+        return result
+
+    added = ok("users", "add", "ed@rockhill.test", "--role", "city_editor", "--city", CITY)
+    password = added.stdout.split("one-time password: ")[1].strip()
+    assert len(password) >= 20
+    no_city = wwc("users", "add", "x@rockhill.test", "--role", "city_editor", env=service_env)
+    assert no_city.returncode == 3
+    assert "needs at least one city" in no_city.stderr
+    twice = wwc("users", "add", "ed@rockhill.test", "--role", "operator", env=service_env)
+    assert twice.returncode == 4
+    accounts = json.loads(ok("users", "list", "--json").stdout)
+    editor = next(a for a in accounts if a["email"] == "ed@rockhill.test")
+    assert (editor["role"], editor["cities"]) == ("city_editor", [CITY])
+
+    created = ok("tokens", "create", "ed@rockhill.test", "--name", "intake", "--days", "7")
+    token = created.stdout.splitlines()[-1]
+    assert token.startswith("wwc_")
+    listed = ok("tokens", "list").stdout
+    assert "intake" in listed
+    assert token not in listed
+    token_id = created.stdout.split()[1]
+    ok("tokens", "revoke", token_id)
+    assert "revoked" in ok("tokens", "list").stdout
+    ok("users", "disable", "ed@rockhill.test", "--reason", "left the city")
+    assert next(a for a in json.loads(ok("users", "list", "--json").stdout)
+                if a["email"] == "ed@rockhill.test")["disabled"] is True
 
 
 def test_refusals_and_missing_things_have_their_exit_codes(

@@ -13,12 +13,11 @@ from domain import commands
 from domain.accounts import Role
 from domain.answers import Answers
 from domain.city import city_key, city_stream
-from domain.events import CityJoined
-from domain.lifecycle import Application, fold
+from domain.lifecycle import Application
 from domain.report import Report
-from domain.views import CityView, city_view
+from domain.views import CityView
+from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
-from infra.eventstore.mapper import decode
 from infra.history import summarize
 from infra.http.access import Denied, Rule
 from infra.http.models import (
@@ -90,12 +89,7 @@ async def status(request: Request, key: str, as_of: Annotated[
     that day)."""
     if as_of is None:
         return admitted_city(request)
-    found = services(request)
-    stored = [decode(r) for r in await found.store.read_stream(city_stream(key))]
-    then = [event for event in stored if event.on <= as_of]
-    if not any(isinstance(event, CityJoined) for event in then):
-        raise NotFound(f"city {key!r} had not joined by {as_of}")
-    return city_view(fold(then), as_of)
+    return await city_as_of(services(request).store, key, as_of)
 
 
 @route(router, "GET", "/api/cities/{key}/application", Rule.CITY,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from infra import queries
+from infra.application.as_of import certified_as_of
 from infra.http.access import Rule, not_found
 from infra.http.models import (
     PublicCity,
@@ -58,11 +59,8 @@ async def registry(
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
 ) -> RegistryPage:
     """Cities holding an announced certification, by key, a page at a time."""
-    found = services(request)
-    await projector(found.pool).catch_up("periods")
-    await projector(found.pool).catch_up("registry")
-    rows = await queries.public_registry(
-        found.pool, as_of=as_of, tier=tier, country=country, standard=standard,
+    rows = await certified_as_of(
+        services(request).pool, as_of, tier=tier, country=country, standard=standard,
         cohort=cohort, after=decode_cursor(cursor), limit=limit + 1)
     items = tuple(PublicCity.model_validate(r) for r in rows[:limit])
     more = len(rows) > limit

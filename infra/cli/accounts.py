@@ -1,0 +1,128 @@
+"""`wwc users` and `wwc tokens`: the program's accounts and API tokens, for operators on
+the server (the API's admin routes do the same over HTTP). Passwords and tokens made up
+here are printed once, on this terminal only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from domain.accounts import CreateAccount, Role
+from infra.cli.common import JsonOption, async_command, echo_json
+from infra.clockfile import program_today
+from infra.config import Settings
+from infra.errors import NotFound
+from infra.identity.directory import AccountDirectory
+from infra.service_database import open_pool
+from workflows.actors import SERVER_OPERATOR
+
+users_app = typer.Typer(help="Accounts of the program's people.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+
+
+@users_app.command("add")
+@async_command
+async def add_user(
+    email: Annotated[str, typer.Argument(help="The person's e-mail (their sign-in).")],
+    role: Annotated[Role, typer.Option(help="city_editor, reviewer, operator or admin.")],
+    city: Annotated[list[str] | None, typer.Option(
+        help="City key a city editor acts for (repeatable).")] = None,
+    affiliation: Annotated[list[str] | None, typer.Option(
+        help="City key a reviewer is affiliated with, so never reviews (repeatable).")]
+    = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")]
+    = None,
+    language: Annotated[str, typer.Option(help="en, es or pt.")] = "en",
+) -> None:
+    """Create an account; its one-time password is printed once."""
+    settings = Settings.from_env()
+    command = CreateAccount(email=email, display_name=name or email, role=role,
+                            cities=tuple(city or ()), affiliations=tuple(affiliation or ()),
+                            language=language)
+    async with open_pool(settings, size=2) as pool:
+        account, password = await AccountDirectory(pool).create(
+            command, None, SERVER_OPERATOR, program_today(settings.data_dir))
+    typer.echo(f"created {account.email} ({account.role.value}, {account.account_id})")
+    typer.echo(f"one-time password: {password}")
+
+
+@users_app.command("list")
+@async_command
+async def list_users(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Every account: e-mail, role, cities or affiliations, and whether it is disabled."""
+    async with open_pool(Settings.from_env(), size=2) as pool:
+        directory = AccountDirectory(pool)
+        await directory.is_empty()  # brings the read model up to date
+        found = await directory.page(limit=10_000)
+    if as_json:
+        echo_json([a.model_dump(mode="json") for a in found])
+        return
+    for account in found:
+        bound = ", ".join(account.cities or account.affiliations)
+        typer.echo(f"{account.email:<32} {account.role.value:<12} {bound:<30} "
+                   f"{'disabled' if account.disabled else ''}".rstrip())
+
+
+@users_app.command("disable")
+@async_command
+async def disable_user(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the account's history).")],
+) -> None:
+    """Disable an account: no more sign-ins or tokens, its sessions end at once."""
+    settings = Settings.from_env()
+    async with open_pool(settings, size=2) as pool:
+        directory = AccountDirectory(pool)
+        account = await directory.find_by_email(email)
+        if account is None:
+            raise NotFound(f"no account {email!r}")
+        await directory.disable(account.account_id, reason, SERVER_OPERATOR,
+                                program_today(settings.data_dir))
+    typer.echo(f"disabled {email}")
+
+
+@tokens_app.command("create")
+@async_command
+async def create_token(
+    email: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    name: Annotated[str, typer.Option(help="What it is for, e.g. 'intake form'.")],
+    days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = 90,
+) -> None:
+    """Issue an API token; it is printed once and only its hash is kept."""
+    settings = Settings.from_env()
+    async with open_pool(settings, size=2) as pool:
+        directory = AccountDirectory(pool)
+        account = await directory.find_by_email(email)
+        if account is None:
+            raise NotFound(f"no account {email!r}")
+        info, token = await directory.issue_token(
+            account.account_id, name, days, SERVER_OPERATOR,
+            program_today(settings.data_dir))
+    typer.echo(f"token {info.token_id} for {info.email}, expires {info.expires_on}:")
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+@async_command
+async def list_tokens(as_json: Annotated[bool, JsonOption] = False) -> None:
+    """Every token's record (never the token itself)."""
+    async with open_pool(Settings.from_env(), size=2) as pool:
+        found = await AccountDirectory(pool).tokens()
+    if as_json:
+        echo_json([t.model_dump(mode="json") for t in found])
+        return
+    for token in found:
+        state = "revoked" if token.revoked else f"expires {token.expires_on}"
+        typer.echo(f"{token.token_id}  {token.email:<32} {token.name:<24} {state}")
+
+
+@tokens_app.command("revoke")
+@async_command
+async def revoke_token(token_id: Annotated[str, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    settings = Settings.from_env()
+    async with open_pool(settings, size=2) as pool:
+        await AccountDirectory(pool).revoke_token(
+            token_id, SERVER_OPERATOR, program_today(settings.data_dir))
+    typer.echo(f"revoked {token_id}")

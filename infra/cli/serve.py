@@ -1,0 +1,36 @@
+"""`wwc serve`: the HTTP API alone, for a deployment whose Temporal and PostgreSQL (and
+workers) run elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+
+from infra.config import Settings
+from infra.http.server import running_api
+from infra.logs import configure_logging
+from infra.temporal_env import connect_client, service_temporal_address
+
+
+def serve_command() -> None:
+    """Serve the API on WWC_HTTP_ADDRESS (default 127.0.0.1:8000) until SIGINT/SIGTERM,
+    then finish the requests in flight. Uses the configured Temporal cluster and
+    WWC_DATABASE_URL (or the embedded ones of a running `wwc up`)."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    client = await connect_client(settings, await service_temporal_address(settings))
+    async with running_api(settings, client) as url:
+        typer.echo(f"API: {url}  (interactive docs: {url}/docs)")
+        await stop.wait()
+        typer.echo("stopping the API ...")
+    typer.echo("stopped")
