@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from domain.views import CityView
+
 RegistryRow = dict[str, Any]
 
 
@@ -121,3 +123,11 @@ async def reviewer_queue(pool: asyncpg.Pool[Any], reviewer: str | None) -> list[
               AND p.stage IN ('under_review', 'awaiting_clarification', 'review_complete')
             ORDER BY p.stage_since, p.city_key""", reviewer)
     return [dict(r) for r in rows]
+
+
+async def city_view(pool: asyncpg.Pool[Any], city_key: str, today: date) -> CityView | None:
+    """A city's view from its read model (as the workflow would answer, dated today)."""
+    row = await pool.fetchrow("SELECT view FROM wwc_city_views WHERE city_key = $1", city_key)
+    if row is None:
+        return None
+    return CityView.model_validate({**row["view"], "program_date": today})

@@ -39,11 +39,12 @@ async def _serve(settings: Settings) -> None:
     async with embedded_stack(settings) as stack:
         client = await connect_client(stack.settings,
                                       stack.dev_server.address if stack.dev_server else None)
+        # The first administrator exists before the API answers anyone.
+        async with open_pool(stack.settings, size=1) as pool:
+            admin = await ensure_first_admin(pool, stack.settings,
+                                             program_today(stack.settings.data_dir))
         async with running_worker(stack.settings, client), \
                 running_api(stack.settings, client) as url:
-            async with open_pool(stack.settings, size=1) as pool:
-                admin = await ensure_first_admin(pool, stack.settings,
-                                                 program_today(stack.settings.data_dir))
             typer.echo("wwc is up:")
             for line in stack.describe():
                 typer.echo(f"  {line}")

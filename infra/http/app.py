@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from infra.http import problems
 from infra.http.middleware import AccessLog, BodyLimit, Idempotency
+from infra.http.public_cache import PublicCache
 from infra.http.routes import cities, identity, public, staff
 from infra.http.routing import ACCESS_KEY
 from infra.http.services import HttpServices
@@ -36,5 +37,6 @@ def build_app(services: HttpServices) -> FastAPI:
     # Outermost first: the access log sees every answer, the limit comes before parsing.
     app.add_middleware(Idempotency, pool_of=lambda: app.state.services.pool)
     app.add_middleware(BodyLimit)
+    app.add_middleware(PublicCache, generation=services.generation)
     app.add_middleware(AccessLog)
     return app

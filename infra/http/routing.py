@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 
 from domain.views import CityView
-from infra.errors import NotFound
+from infra import queries
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
 from infra.http.problems import PROBLEM_RESPONSES
 from infra.http.services import services
@@ -114,11 +114,12 @@ def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
 
 
 async def _city_for(request: Request, caller: Caller, rule: Rule, key: str) -> CityView:
+    """The city's view from its read model (no workflow query per request): every write
+    through the API brings it up to date before answering (`after_write`), the server's
+    background loop follows the program's own writers (timers, cohorts, the CLI)."""
     account = caller.signed_in
-    try:
-        view: CityView | None = await services(request).program.view(key)
-    except NotFound:
-        view = None
+    found = services(request)
+    view = await queries.city_view(found.pool, key, found.program.program_today())
     if view is None or not may_see_city(account, rule, key, view):
         raise not_found(key)
     return view

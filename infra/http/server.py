@@ -24,7 +24,7 @@ from infra.service_database import open_pool
 from infra.standards import StandardsFolder
 
 log = structlog.get_logger("wwc.http")
-CATCH_UP_EVERY = 1.0  # seconds between background catch-ups of the read models
+CATCH_UP_EVERY = 0.25  # seconds between background catch-ups of the read models
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -43,12 +43,12 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def _keep_read_models_current(pool: asyncpg.Pool[Any]) -> None:
-    """Reads catch their read model up themselves; this keeps the lag `/readyz` reports
-    small when nobody reads for a while."""
+async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServices) -> None:
+    """Writes through the API bring their read models up to date before answering; this
+    follows the program's other writers (timers, cohorts, the CLI, other servers)."""
     while True:
         try:
-            await projector(pool).catch_up_all()
+            services.generation.saw(await projector(pool).catch_up_all())
         except Exception as error:  # a restarting database: say so, try again shortly
             log.warning("read models not caught up", error=type(error).__name__)
         await asyncio.sleep(CATCH_UP_EVERY)
@@ -63,13 +63,15 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
             client, settings.task_queue,
             catalog=StandardsFolder(settings.effective_standards_dir).load(),
             clock=load_clock(settings.data_dir))
-        app = build_app(HttpServices.build(program, pool, settings,
-                                           secure_cookies=settings.secure_cookies))
+        services = HttpServices.build(program, pool, settings,
+                                      secure_cookies=settings.secure_cookies)
+        app = build_app(services)
         server = _EmbeddedServer(uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+            http="httptools",
             timeout_graceful_shutdown=10, server_header=False))
         serving = asyncio.create_task(server.serve())
-        background = asyncio.create_task(_keep_read_models_current(pool))
+        background = asyncio.create_task(_keep_read_models_current(pool, services))
         try:
             while not server.started:
                 if serving.done():

@@ -8,6 +8,7 @@ import asyncpg
 
 from infra.projections.accounts import AccountProjection
 from infra.projections.base import Projection, Projector
+from infra.projections.city_views import CityViewProjection
 from infra.projections.cohorts import CohortProjection
 from infra.projections.periods import PeriodProjection
 from infra.projections.pipeline import PipelineProjection
@@ -16,7 +17,7 @@ from infra.projections.registry import RegistryProjection
 
 def all_projections() -> list[Projection]:
     return [RegistryProjection(), CohortProjection(), PipelineProjection(), PeriodProjection(),
-            AccountProjection()]
+            AccountProjection(), CityViewProjection()]
 
 
 def projector(pool: asyncpg.Pool[Any], page_size: int = 5000) -> Projector:

@@ -55,9 +55,12 @@ def _version_from(if_match: str | None) -> int:
 
 async def send_command(request: Request, key: str, command: commands.CityCommand) -> CityView:
     caller = caller_of(request)
-    return await services(request).program.send(
+    found = services(request)
+    view = await found.program.send(
         key, command, context=caller.context(),
         update_id=update_id(request, f"{key}:{type(command).__name__}"))
+    await found.after_write()
+    return view
 
 
 # --- the city's editors ------------------------------------------------------------------
@@ -76,8 +79,11 @@ async def join(request: Request, body: JoinRequest) -> CityView:
     if not account.role.runs_the_program and not (
             account.role is Role.CITY_EDITOR and key in account.cities):
         raise Denied(403, f"you may join only for your own cities ({key} is not one)")
-    return await services(request).program.join(
+    found = services(request)
+    view = await found.program.join(
         command, context=caller.context(), update_id=update_id(request, f"{key}:join"))
+    await found.after_write()
+    return view
 
 
 @route(router, "GET", "/api/cities/{key}", Rule.CITY, response_model=CityView,

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from infra import queries
-from infra.application.as_of import certified_as_of
 from infra.http.access import Rule, not_found
 from infra.http.models import (
     PublicCity,
@@ -59,8 +58,11 @@ async def registry(
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
 ) -> RegistryPage:
     """Cities holding an announced certification, by key, a page at a time."""
-    rows = await certified_as_of(
-        services(request).pool, as_of, tier=tier, country=country, standard=standard,
+    # No catch-up per request: writes bring the read models up to date before they answer
+    # and the server's background loop follows the rest (well under a second behind).
+    found = services(request)
+    rows = await queries.public_registry(
+        found.pool, as_of=as_of, tier=tier, country=country, standard=standard,
         cohort=cohort, after=decode_cursor(cursor), limit=limit + 1)
     items = tuple(PublicCity.model_validate(r) for r in rows[:limit])
     more = len(rows) > limit
@@ -74,7 +76,6 @@ async def public_city(request: Request, key: str) -> PublicCityPage:
     """Tier, since when, until when, cohort, and the tiers it held before. Only for a
     city certified now: any other key is not found."""
     found = services(request)
-    await projector(found.pool).catch_up("periods")
     page = await queries.public_city(found.pool, key)
     if page is None:
         raise not_found(key)
@@ -88,7 +89,6 @@ async def cohorts(request: Request) -> list[PublicCohort]:
     """Every cohort announced so far with its cities (a cohort still to come is not shown:
     its members are not announced yet)."""
     found = services(request)
-    await projector(found.pool).catch_up("cohorts")
     return [PublicCohort(cohort_id=c["cohort_id"], announced_on=c["announced_on"],
                          cities=tuple(PublicCohortCity.model_validate(m)
                                       for m in c["cities"]))

@@ -29,7 +29,6 @@ from infra.http.routes.identity import me
 from infra.http.routes.public import decode_cursor, encode_cursor
 from infra.http.routing import caller_of, route
 from infra.http.services import services
-from infra.projections import projector
 from workflows.cohort import CohortResult
 
 router = APIRouter()
@@ -49,7 +48,7 @@ async def all_cities(request: Request, status: Annotated[str | None, Query(max_l
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page:
     """The registry read model with status, stage and last decision of every city."""
     found = services(request)
-    await projector(found.pool).catch_up("registry")
+    await found.fresh.current("registry")
     after = decode_cursor(cursor)
     rows = [r for r in await queries.registry(found.pool, status=status)
             if r["city_key"] > after]
@@ -64,7 +63,7 @@ async def all_cities(request: Request, status: Annotated[str | None, Query(max_l
 async def pipeline(request: Request) -> Page:
     """Every open application: its stage, since when, its reviewer."""
     found = services(request)
-    await projector(found.pool).catch_up("pipeline")
+    await found.fresh.current("pipeline")
     return Page(items=tuple(_jsonable(r) for r in await queries.pipeline(found.pool)))
 
 
@@ -74,8 +73,7 @@ async def review_queue(request: Request) -> Page:
     """The applications assigned to me (to an operator: every assigned application)."""
     found = services(request)
     account = caller_of(request).signed_in
-    await projector(found.pool).catch_up("pipeline")
-    await projector(found.pool).catch_up("registry")
+    await found.fresh.current("pipeline", "registry")
     reviewer = None if account.role.runs_the_program else account.email
     return Page(items=tuple(_jsonable(r) for r in
                             await queries.reviewer_queue(found.pool, reviewer)))
@@ -106,17 +104,21 @@ async def decide(request: Request, key: str) -> CityView:
        response_model=CohortResult, summary="Create a cohort")
 async def create_cohort(request: Request, body: CohortRequest) -> CohortResult:
     """On its date it announces every certified decision awaiting announcement."""
-    program = services(request).program
-    await program.create_cohort(commands.CreateCohort(cohort_id=body.cohort_id,
-                                                      announce_on=body.announce_on))
-    return await program.cohort(body.cohort_id)
+    found = services(request)
+    await found.program.create_cohort(commands.CreateCohort(cohort_id=body.cohort_id,
+                                                            announce_on=body.announce_on))
+    await found.after_write("cohorts")
+    return await found.program.cohort(body.cohort_id)
 
 
 @route(router, "POST", "/api/cohorts/{cohort_id}/announce", Rule.OPERATOR,
        response_model=CohortResult, summary="Announce a cohort now")
 async def announce_cohort(request: Request, cohort_id: str) -> CohortResult:
     """Announce now instead of on the cohort's date."""
-    return await services(request).program.announce_cohort(cohort_id)
+    found = services(request)
+    result = await found.program.announce_cohort(cohort_id)
+    await found.after_write("city_views", "periods", "registry", "cohorts")
+    return result
 
 
 @route(router, "GET", "/api/audit", Rule.OPERATOR, response_model=Page,

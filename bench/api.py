@@ -1,0 +1,265 @@
+"""API benchmark: 32 concurrent clients against the running service (`wwc up` on a
+throwaway data directory), beside a bare FastAPI route answering JSON of the same size in
+the same run. Read routes: a registry page and a city's status; a write: saving an
+assessment draft (each client its own city, with If-Match). Not part of the tests.
+
+    .venv/bin/python -m bench.api                 # 10 s per route
+    .venv/bin/python -m bench.api --seconds 30 --clients 32
+
+Targets on a 2-core machine: reads at 0.5 or more of the bare route's throughput with
+p99 under 50 ms; draft saves p99 under 250 ms. GET load comes from wrk when it is installed
+(`apt-get install wrk`; else from httpx in this process, which then limits every figure,
+the baseline's too); draft saves from httpx, each client its own city and ETag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from domain.answers import Answers, CriterionAnswer
+from infra.standards import load_catalog
+
+ADMIN = ("admin@bench.test", "bench admin password")
+WWC = str(Path(sys.executable).parent / "wwc")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no answer from {url}")
+
+
+def answers(count: int) -> dict[str, Any]:
+    standard = load_catalog()["wwc-2022"]
+    return Answers(criteria={code: CriterionAnswer(met=True, evidence=("https://x.test/e",))
+                             for code in standard.codes[:count]},
+                   outcomes={"broadband": True}).model_dump(mode="json")
+
+
+def setup(base: str, certified: int, drafts: int) -> dict[str, Any]:
+    """Accounts, `certified` announced cities (for the registry) and `drafts` cities in
+    assessment (one per client, for the writes), all through the API."""
+    http = httpx.Client(base_url=base, timeout=120)
+    signed = http.post("/api/session", json={"email": ADMIN[0], "password": ADMIN[1]})
+    csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    keys = [f"us-bench-city-{n}-bt" for n in range(certified + drafts)]
+    tokens = {}
+    for who, role, extra in (("ops", "operator", {}), ("rev", "reviewer", {}),
+                             ("ed", "city_editor", {"cities": keys})):
+        email = f"{who}@bench.test"
+        http.post("/api/accounts", headers=csrf, json={
+            "email": email, "display_name": who, "role": role, **extra}).raise_for_status()
+        token = http.post("/api/tokens", headers=csrf, json={"email": email, "name": "b"})
+        tokens[who] = {"Authorization": f"Bearer {token.json()['token']}"}
+    claimed = answers(31)
+    for n, key in enumerate(keys):
+        http.post("/api/cities", headers=tokens["ops"], json={
+            "name": f"Bench City {n}, BT", "country": "US", "population": 100_000,
+        }).raise_for_status()
+        if n >= certified:
+            continue
+        for path, body, who in (
+                ("assessment/submit", {"answers": claimed}, "ed"),
+                ("reviewer", {"reviewer": "rev@bench.test"}, "ops"),
+                ("reviews", {"reviews": [{"code": c, "met": True}
+                                         for c in claimed["criteria"]]}, "rev"),
+                ("review/complete", {}, "rev"), ("decision", None, "ops")):
+            http.post(f"/api/cities/{key}/{path}", headers=tokens[who],
+                      json=body).raise_for_status()
+    http.post("/api/cohorts", headers=tokens["ops"], json={
+        "cohort_id": "bench", "announce_on": "2099-01-01"}).raise_for_status()
+    http.post("/api/cohorts/bench/announce", headers=tokens["ops"]).raise_for_status()
+    page = http.get("/api/registry", params={"limit": 50})
+    return {"tokens": tokens, "certified": keys[:certified], "drafts": keys[certified:],
+            "page_bytes": len(page.content)}
+
+
+Request = Callable[[httpx.AsyncClient, int], Awaitable[bool]]
+
+
+@dataclass
+class Figures:
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    tool: str
+
+    @classmethod
+    def of(cls, latencies: list[float], seconds: float, errors: int) -> Figures:
+        ordered = sorted(latencies)
+
+        def at(q: float) -> float:
+            return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
+
+        return cls(len(ordered) / seconds, at(0.5), at(0.99), errors, "httpx")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_load(url: str, headers: dict[str, str], clients: int, seconds: float) -> Figures:
+    """GET load from wrk (C, two threads): the load generator costs far less than the
+    server, so the figures are the server's rather than a Python client's."""
+    flags = [f for name, value in headers.items() for f in ("-H", f"{name}: {value}")]
+    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "--latency",
+                          *flags, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert found, out
+        return float(found.group(1)) * _UNITS[found.group(2)]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Figures(rate, percentile("50"), percentile("99"), int(bad.group(1)) if bad else 0,
+                   "wrk")
+
+
+async def load(clients: int, seconds: float,
+               request: Callable[[httpx.AsyncClient, int], Awaitable[bool]]) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        for n in range(clients):  # warm the connections
+            await request(http, n)
+        end = time.perf_counter() + seconds
+        started = time.perf_counter()
+
+        async def client(n: int) -> None:
+            nonlocal errors
+            while time.perf_counter() < end:
+                began = time.perf_counter()
+                ok = await request(http, n)
+                latencies.append(time.perf_counter() - began)
+                errors += not ok
+
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    return Figures.of(latencies, elapsed, errors)
+
+
+async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
+                  seconds: float) -> dict[str, Figures]:
+    tokens = state["tokens"]
+    city = state["certified"][0]
+    etags: dict[int, str] = {}
+    draft = answers(5)
+
+    async def bare_route(http: httpx.AsyncClient, n: int) -> bool:
+        return (await http.get(f"{bare}/bare")).status_code == 200
+
+    async def registry(http: httpx.AsyncClient, n: int) -> bool:
+        answer = await http.get(f"{base}/api/registry", params={"limit": 50})
+        return answer.status_code == 200
+
+    async def status(http: httpx.AsyncClient, n: int) -> bool:
+        answer = await http.get(f"{base}/api/cities/{city}", headers=tokens["ed"])
+        return answer.status_code == 200
+
+    async def save_draft(http: httpx.AsyncClient, n: int) -> bool:
+        key = state["drafts"][n]
+        if n not in etags:
+            loaded = await http.get(f"{base}/api/cities/{key}/application",
+                                    headers=tokens["ed"])
+            etags[n] = loaded.headers["ETag"]
+        answer = await http.put(f"{base}/api/cities/{key}/assessment", json=draft,
+                                headers={**tokens["ed"], "If-Match": etags[n]})
+        if answer.status_code == 200:
+            etags[n] = answer.headers["ETag"]
+        return answer.status_code == 200
+
+    results = {}
+    reads: list[tuple[str, str, dict[str, str], Request]] = [
+             ("bare FastAPI route", f"{bare}/bare", {}, bare_route),
+             ("registry page", f"{base}/api/registry?limit=50", {}, registry),
+             ("city status", f"{base}/api/cities/{city}", tokens["ed"], status)]
+    for name, url, headers, request in reads:
+        print(f"  {name}: {clients} clients for {seconds:g} s", flush=True)
+        results[name] = (await asyncio.to_thread(wrk_load, url, headers, clients, seconds)
+                         if shutil.which("wrk") else await load(clients, seconds, request))
+    print(f"  save assessment draft: {clients} clients for {seconds:g} s", flush=True)
+    results["save assessment draft"] = await load(clients, seconds, save_draft)
+    return results
+
+
+def main(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="wwc-bench-api-"))
+    port, bare_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
+    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_HTTP_ADDRESS": f"127.0.0.1:{port}",
+            "WWC_ADMIN_EMAIL": ADMIN[0], "WWC_ADMIN_PASSWORD": ADMIN[1],
+            "WWC_LOG_LEVEL": "warning", "WWC_LOG_FORMAT": "json"}
+    log = data_dir / "up.log"
+    server = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    bare_server = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/readyz", server, log)
+        print(f"setting up {args.certified} certified cities and {args.clients} drafts "
+              "through the API", flush=True)
+        state = setup(base, args.certified, args.clients)
+        bare_server = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_api", "--port", str(bare_port), "--size",
+             str(state["page_bytes"])], stdin=subprocess.DEVNULL)
+        bare = f"http://127.0.0.1:{bare_port}"
+        wait_for(f"{bare}/bare", bare_server, log)
+        results = asyncio.run(measure(base, bare, state, args.clients, args.seconds))
+    finally:
+        if bare_server is not None:
+            bare_server.terminate()
+            bare_server.wait(timeout=30)
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+    baseline = results["bare FastAPI route"].per_second
+    print()
+    print(f"registry page: {state['page_bytes']:,} bytes of JSON (the bare route answers as "
+          "many)")
+    print(f"{'route':<26}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          "  load from")
+    for name, figures in results.items():
+        print(f"{name:<26}{figures.per_second:>9.0f}{figures.per_second / baseline:>9.2f}"
+              f"{figures.p50_ms:>9.1f}{figures.p99_ms:>9.1f}{figures.errors:>8}  "
+              f"{figures.tool}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--certified", type=int, default=20,
+                        help="certified cities in the registry (default 20)")
+    main(parser.parse_args())
