@@ -138,6 +138,7 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
         console.print(f"[yellow]refused:[/yellow] {problem}")
     example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
                    str(rows[0]["city_key"]) if rows else "CITY")
-    console.print("\nInspect it: `wwc up` (serves this data and prints the Temporal UI "
-                  f"address), then e.g.\n  wwc history {example}\n  wwc report {example}"
+    console.print("\nInspect it: `wwc up` (serves this data, prints the Temporal UI and API "
+                  "addresses and, the first time, the administrator's one-time password; "
+                  "the API's docs are at /docs), then e.g.\n  wwc history {example}\n  wwc report {example}"
                   "\n  wwc list --tier gold\n  wwc verify")
