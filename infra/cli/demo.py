@@ -140,5 +140,6 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
                    str(rows[0]["city_key"]) if rows else "CITY")
     console.print("\nInspect it: `wwc up` (serves this data, prints the Temporal UI and API "
                   "addresses and, the first time, the administrator's one-time password; "
-                  "the API's docs are at /docs), then e.g.\n  wwc history {example}\n  wwc report {example}"
+                  f"the API's docs are at /docs), then e.g.\n  wwc history {example}"
+                  f"\n  wwc report {example}"
                   "\n  wwc list --tier gold\n  wwc verify")
