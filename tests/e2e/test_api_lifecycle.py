@@ -253,3 +253,34 @@ def test_no_secret_reaches_a_log_line(api: ApiService, people: dict[str, Person]
     for secret in filter(None, secrets):
         assert secret not in logs
     assert '"path": "/api/session"' in logs  # the access log is there, without them
+
+
+def test_http_as_clients_expect_it(api: ApiService, people: dict[str, Person]) -> None:
+    client = api.client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["lag"] >= 0
+    assert client.get("/healthz").json() == {"status": "ok"}
+    malformed = client.post("/api/session", content=b"{not json",
+                            headers={"content-type": "application/json"})
+    assert malformed.status_code == 400
+    assert malformed.headers["content-type"] == "application/problem+json"
+    huge = people["editor"].send("PUT", f"/api/cities/{CITY}/assessment",
+                                 content=b"{" + b" " * 2_000_000 + b"}",
+                                 headers={"content-type": "application/json", "If-Match": "v1"})
+    assert huge.status_code == 413
+    nul = client.get("/api/registry", params={"country": "U\x00"})
+    assert nul.status_code == 400
+    editor = people["editor"]
+    joined = editor.post("/api/cities", json={"name": "Durham, NC", "country": "US",
+                                              "population": 291_928})
+    assert joined.status_code in (201, 409)  # whichever test came first joined it
+    script = {"criteria": {"DM1": {"met": True, "evidence": ["javascript:alert(1)"]}}}
+    evidence = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=script,
+                           headers={"If-Match": 'W/"v2"'})
+    assert evidence.status_code == 422
+    assert "http(s) URL" in evidence.json()["detail"]
+    assert client.get("/api/registry", params={"limit": 0}).status_code == 422
+    assert "x-request-id" in {k.lower() for k in client.get("/healthz").headers}
+    given = client.get("/healthz", headers={"X-Request-ID": "my-request-1"})
+    assert given.headers["X-Request-ID"] == "my-request-1"

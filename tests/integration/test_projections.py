@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from domain import accounts
 from domain import commands as c
 from domain.city import city_stream, cohort_stream
 from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, Event
@@ -23,7 +24,8 @@ from infra.projections.base import Projector
 from tests.factories import WWC_2022, CityDriver, answers
 from workflows.persist import new_events
 
-TABLES = ["wwc_registry", "wwc_pipeline", "wwc_cohorts", "wwc_cohort_cities"]
+TABLES = ["wwc_registry", "wwc_pipeline", "wwc_cohorts", "wwc_cohort_cities",
+          "wwc_certification_periods", "wwc_city_views", "wwc_accounts", "wwc_api_tokens"]
 
 
 async def snapshot(pool: asyncpg.Pool[Any]) -> dict[str, list[dict[str, Any]]]:
@@ -95,6 +97,18 @@ async def build_history(pool: asyncpg.Pool[Any], after_each: Any = None) -> None
                         on=date(2023, 4, 2)),
         CohortAnnounced(cities=("us-charleston-sc",), on=date(2023, 6, 20)),
     ])
+    account, day = accounts.AccountState(), date(2023, 1, 5)
+    recorded: list[Event] = []
+    for command in (
+            accounts.CreateAccount(email="ed@charleston.test", display_name="Ed",
+                                   role=accounts.Role.CITY_EDITOR, cities=("us-charleston-sc",)),
+            accounts.IssueToken(token_id="token-0001", name="crm", expires_on=date(2024, 1, 1)),
+            accounts.RevokeToken(token_id="token-0001"),
+            accounts.DisableAccount(reason="left")):
+        for event in accounts.decide(account, command, "acc-1", day):
+            account = accounts.evolve(account, event)
+            recorded.append(event)
+    await history.record(accounts.account_stream("acc-1"), recorded)
     await tick("")
 
 
@@ -177,3 +191,29 @@ async def test_a_crash_mid_page_neither_loses_nor_repeats_events(
         await crashing.catch_up(name)  # resumes from the last committed checkpoint
     assert await snapshot(pool) == expected
     assert all([await crashing.pending(name) == 0 for name in crashing.projections])
+
+
+async def test_the_registry_as_of_any_day_from_certification_periods(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    await build_history(pool)
+    await projector(pool).catch_up_all()
+
+    def held(rows: list[dict[str, Any]]) -> dict[str, str]:
+        return {r["city_key"]: r["tier"] for r in rows}
+
+    # Announced on 2023-03-01 (the history's cities are certified and announced that day).
+    assert held(await queries.public_registry(pool, as_of=date(2023, 2, 28))) == {}
+    on_announcement = await queries.public_registry(pool, as_of=date(2023, 3, 1))
+    assert held(on_announcement) == {"us-charleston-sc": "gold", "ar-cordoba": "silver",
+                                     "br-fortaleza": "platinum"}
+    # Córdoba's silver lapsed on 2026-03-04: held the day before, not that day.
+    assert "ar-cordoba" in held(await queries.public_registry(pool, as_of=date(2026, 3, 3)))
+    assert "ar-cordoba" not in held(await queries.public_registry(pool,
+                                                                  as_of=date(2026, 3, 4)))
+    assert "ar-cordoba" not in held(await queries.public_registry(pool))
+    page = await queries.public_city(pool, "br-fortaleza")
+    assert page is not None
+    assert [p["tier"] for p in page["history"]] == ["platinum"]
+    assert await queries.public_city(pool, "ar-cordoba") is None  # lapsed: not public
+    assert await queries.public_city(pool, "ar-mendoza") is None  # an applicant: never
