@@ -13,12 +13,19 @@ from infra.cli.common import JsonOption, async_command, echo_json
 from infra.clockfile import program_today
 from infra.config import Settings
 from infra.errors import NotFound
-from infra.identity.directory import AccountDirectory
+from infra.identity.directory import Account, AccountDirectory
 from infra.service_database import open_pool
 from workflows.actors import SERVER_OPERATOR
 
 users_app = typer.Typer(help="Accounts of the program's people.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+
+
+async def _existing(directory: AccountDirectory, email: str) -> Account:
+    account = await directory.find_by_email(email)
+    if account is None:
+        raise NotFound(f"no account {email!r}")
+    return account
 
 
 @users_app.command("add")
@@ -74,9 +81,7 @@ async def disable_user(
     settings = Settings.from_env()
     async with open_pool(settings, size=2) as pool:
         directory = AccountDirectory(pool)
-        account = await directory.find_by_email(email)
-        if account is None:
-            raise NotFound(f"no account {email!r}")
+        account = await _existing(directory, email)
         await directory.disable(account.account_id, reason, SERVER_OPERATOR,
                                 program_today(settings.data_dir))
     typer.echo(f"disabled {email}")
@@ -93,9 +98,7 @@ async def create_token(
     settings = Settings.from_env()
     async with open_pool(settings, size=2) as pool:
         directory = AccountDirectory(pool)
-        account = await directory.find_by_email(email)
-        if account is None:
-            raise NotFound(f"no account {email!r}")
+        account = await _existing(directory, email)
         info, token = await directory.issue_token(
             account.account_id, name, days, SERVER_OPERATOR,
             program_today(settings.data_dir))

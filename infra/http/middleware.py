@@ -177,22 +177,27 @@ class Idempotency:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        status, chunks = 500, []
+        # The answer is kept before it is sent: a client that retries the moment it has
+        # the first answer must find it (sending first lost that race under load).
+        start: Message = {"type": "http.response.start", "status": 500, "headers": []}
+        chunks: list[bytes] = []
 
         async def capturing(message: Message) -> None:
-            nonlocal status
+            nonlocal start
             if message["type"] == "http.response.start":
-                status = message["status"]
+                start = message
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
 
         await self.app(scope, replay_body, capturing)
-        if status < 500:
+        body_sent = b"".join(chunks)
+        if start["status"] < 500:
             await pool.execute(
                 "INSERT INTO wwc_idempotency (caller, key, request, status, body) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                caller, key, fingerprint, status, b"".join(chunks))
+                caller, key, fingerprint, start["status"], body_sent)
+        await send(start)
+        await send({"type": "http.response.body", "body": body_sent})
 
 
 def _cookie(header: str, name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from domain.accounts import Role
+from domain.accounts import CreateAccount, Role
 from domain.answers import Answers
 from domain.commands import CityName, CohortId, NonEmpty
 from domain.model import Input
@@ -50,15 +50,9 @@ class SignedIn(Body):
     csrf_token: str
 
 
-class NewAccount(Body):
-    email: str
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                   max_length=200)]
-    role: Role
-    cities: tuple[str, ...] = ()
-    affiliations: tuple[str, ...] = ()
-    language: Annotated[str, StringConstraints(pattern=r"^(en|es|pt)$")] = "en"
-    # Left out: one is made up and answered once.
+class NewAccount(CreateAccount):
+    """The domain's command, and the password (left out: one is made up, answered once)."""
+
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,16 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import WWC
+from tests.e2e.conftest import clean_env, wwc_up
 
 ADMIN_EMAIL = "admin@program.test"
 ADMIN_PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,20 +54,7 @@ class Person:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
     data_dir = tmp_path_factory.mktemp("wwc-api")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
-    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json",
-            "WWC_HTTP_ADDRESS": f"127.0.0.1:{port}", "WWC_ADMIN_EMAIL": ADMIN_EMAIL,
-            "WWC_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = clean_env(data_dir, WWC_ADMIN_EMAIL=ADMIN_EMAIL, WWC_ADMIN_PASSWORD=ADMIN_PASSWORD)
     log = data_dir / "up.log"
-    process = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while "wwc is up" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"wwc up did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield ApiService(url=f"http://127.0.0.1:{port}", env=env, log=log)
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
+    with wwc_up(env, log):
+        yield ApiService(url=f"http://{env['WWC_HTTP_ADDRESS']}", env=env, log=log)

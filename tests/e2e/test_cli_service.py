@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +13,7 @@ import pytest
 import yaml
 
 from infra.db import stop_embedded_server
-from tests.e2e.api_service import free_port
-from tests.e2e.conftest import WWC, RunWwc
+from tests.e2e.conftest import WWC, RunWwc, clean_env, wwc_up
 from tests.factories import WWC_2022
 
 pytestmark = pytest.mark.e2e
@@ -27,22 +24,9 @@ CITY = "us-rock-hill-sc"
 def service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`wwc up` running on its own data directory for the whole module."""
     data_dir = tmp_path_factory.mktemp("wwc-data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")}
-    env |= {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json", "COLUMNS": "120",
-            "WWC_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
-    log = data_dir / "up.log"
-    process = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while "wwc is up" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"wwc up did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield env
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0, log.read_text()
-    assert "stopped" in log.read_text()
+    env = clean_env(data_dir, COLUMNS="120")
+    with wwc_up(env, data_dir / "up.log"):
+        yield env
     # Ctrl-C stops everything `wwc up` started, its PostgreSQL included.
     assert not (data_dir / "postgres" / "postmaster.pid").exists()
 

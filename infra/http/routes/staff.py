@@ -162,9 +162,7 @@ async def create_account(request: Request, body: NewAccount) -> CreatedAccount:
     """A city editor needs its cities; a reviewer may list its affiliations. Without a
     password one is made up and answered this once."""
     found = services(request)
-    command = accounts.CreateAccount(email=body.email, display_name=body.display_name,
-                                     role=body.role, cities=body.cities,
-                                     affiliations=body.affiliations, language=body.language)
+    command = accounts.CreateAccount(**body.model_dump(exclude={"password"}))
     account, password = await found.directory.create(
         command, body.password, caller_of(request).context(), found.program.program_today())
     return CreatedAccount(account=me(account), password=password)
