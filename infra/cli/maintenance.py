@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from infra.application import open_program
+from infra.audit import Auditor
 from infra.cli.common import async_command
 from infra.cli.progress import progress_bar
 from infra.config import Settings
@@ -89,3 +91,30 @@ async def verify_command(
             f"hash chain broken at position {first.position} ({first.stream_id} "
             f"v{first.stream_version}, {first.event_type}): {first.reason}; "
             f"{len(result.breaks)} event(s) affected")
+
+
+@async_command
+async def audit_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check that every city's and cohort's workflow state, the fold of its event stream
+    and its read-model rows agree; name each disagreement; exit 7 on any."""
+    settings = Settings.from_env()
+    async with open_program(settings) as program, open_pool(settings) as pool:
+        auditor = Auditor(program, pool)
+        streams = await auditor.streams()
+        with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
+            task = bar.add_task("audit", total=len(streams))
+            found = await auditor.run(lambda n: bar.advance(task, n))
+    if as_json:
+        typer.echo(json.dumps({"streams": len(streams), "ok": not found,
+                               "disagreements": [d.model_dump() for d in found]}))
+    elif not found:
+        typer.echo(f"ok: {len(streams)} cities and cohorts; workflows, event log and read "
+                   "models agree")
+    else:
+        for disagreement in found:
+            typer.echo(disagreement.describe())
+    if found:
+        raise IntegrityBroken(f"{len(found)} disagreement(s) in "
+                              f"{len({d.stream for d in found})} stream(s)")

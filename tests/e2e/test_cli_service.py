@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 import yaml
 
@@ -118,6 +120,7 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert exported[0].startswith("city_key,name,country,status,tier")
     assert any(line.startswith(f"{CITY},Rock Hill, SC") or CITY in line for line in exported)
     assert "every hash chain holds" in ok("verify").stdout
+    assert "workflows, event log and read models agree" in ok("audit").stdout
 
     # The program as of a day, from the event log.
     today = datetime.now(UTC).date()
@@ -259,3 +262,31 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     history = wwc("history", "br-recife", "--json", env=env)
     kinds = [event["type"] for event in json.loads(history.stdout)]
     assert kinds.count("certification.announced") == 2
+
+
+def test_the_audit_names_a_read_model_that_disagrees(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    def ok(*args: str) -> subprocess.CompletedProcess[str]:
+        result = wwc(*args, env=service_env)
+        assert result.returncode == 0, (args, result.stderr)
+        return result
+
+    ok("join", "--name", "Audit Town, SC", "--country", "US", "--population", "40000")
+    ok("audit")
+    socket_dir = Path(service_env["WWC_DATA_DIR"]) / "postgres"
+
+    async def tamper() -> None:
+        conn = await asyncpg.connect(f"postgresql://postgres:@/wwc?host={socket_dir}")
+        await conn.execute("UPDATE wwc_registry SET tier = 'platinum' "
+                           "WHERE city_key = 'us-audit-town-sc'")
+        await conn.close()
+
+    asyncio.run(tamper())
+    found = wwc("audit", "--json", env=service_env)
+    assert found.returncode == 7, found.stderr
+    (disagreement,) = json.loads(found.stdout)["disagreements"]
+    assert disagreement == {"stream": "city/us-audit-town-sc", "field": "registry.tier",
+                            "workflow": "none", "log": "none", "read_model": "platinum"}
+    ok("projections", "rebuild", "registry")
+    ok("audit")
