@@ -41,6 +41,9 @@ class CohortInput(Frozen):
     # The program date the operator asked on (the cohort is created as of it, so a request
     # made just before midnight does not turn into "a date already past" in the workflow).
     requested_on: date | None = None
+    # Recovery from the event log (`wwc recover`): the cohort as its stream folds; nothing
+    # is recorded again, an announced cohort just answers.
+    state: cohorts.CohortState | None = None
 
 
 class CohortResult(Frozen):
@@ -61,7 +64,7 @@ class CohortWorkflow:
         self.input = input
         self.timer = ProgramTimer(input.clock)
         self.stream = cohort_stream(input.cohort_id)
-        self.state = cohorts.CohortState()
+        self.state = input.state or cohorts.CohortState()
         self.announce_now = False
         self.skipped: tuple[str, ...] = ()
         self.replies: dict[str, CohortReply] = {}
@@ -73,9 +76,12 @@ class CohortWorkflow:
     async def run(self, input: CohortInput) -> CohortResult:
         workflow.upsert_search_attributes([search.KIND.value_set("cohort"),
                                            search.COHORT.value_set(input.cohort_id)])
-        await self._record(self._decide(commands.CreateCohort(
-            cohort_id=input.cohort_id, announce_on=input.announce_on),
-            input.requested_on or self.today()), "create")
+        if input.state is None:
+            await self._record(self._decide(commands.CreateCohort(
+                cohort_id=input.cohort_id, announce_on=input.announce_on),
+                input.requested_on or self.today()), "create")
+        elif input.state.announced_on is not None:
+            return self.result()  # recovered after its announcement: nothing left to do
         scheduled = True
         while not self.announce_now:
             if self.timer.is_due(input.announce_on) or await self.timer.wait(

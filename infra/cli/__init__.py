@@ -11,7 +11,13 @@ import typer
 from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.demo import demo_command
-from infra.cli.maintenance import audit_command, db_app, projections_app, verify_command
+from infra.cli.maintenance import (
+    audit_command,
+    db_app,
+    projections_app,
+    recover_command,
+    verify_command,
+)
 from infra.cli.score import score_command
 from infra.cli.serve import serve_command
 from infra.cli.up import up_command
@@ -61,6 +67,7 @@ app.add_typer(tokens_app, name="tokens")
 app.command("score")(score_command)
 app.command("verify")(verify_command)
 app.command("audit")(audit_command)
+app.command("recover")(recover_command)
 app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 

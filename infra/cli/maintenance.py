@@ -12,12 +12,16 @@ from infra.application import open_program
 from infra.audit import Auditor
 from infra.cli.common import async_command
 from infra.cli.progress import progress_bar
+from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.db import connect
 from infra.errors import IntegrityBroken, InvalidInput, Unavailable
 from infra.migrate import migrate, migrations
 from infra.projections import projector
+from infra.recovery import recover
 from infra.service_database import database_url, open_pool, redact
+from infra.standards import StandardsFolder
+from infra.temporal_env import connect_client, service_temporal_address
 from infra.verify import verify_chains
 
 db_app = typer.Typer(help="The event store's database.", no_args_is_help=True)
@@ -118,3 +122,25 @@ async def audit_command(
     if found:
         raise IntegrityBroken(f"{len(found)} disagreement(s) in "
                               f"{len({d.stream for d in found})} stream(s)")
+
+
+@async_command
+async def recover_command() -> None:
+    """Rebuild every city's and cohort's workflow from its event stream, on a Temporal
+    server that lost its database: state, status, search attributes and pending timers
+    as before. Safe to repeat: a workflow still running is left as it is. Needs a worker
+    (`wwc up`, or `wwc worker`) to run them; check with `wwc audit` afterwards."""
+    settings = Settings.from_env()
+    client = await connect_client(settings, await service_temporal_address(settings))
+    async with open_pool(settings) as pool:
+        total = await pool.fetchval(
+            "SELECT count(DISTINCT stream_id) FROM wwc_events WHERE stream_id LIKE 'city/%' "
+            "OR stream_id LIKE 'cohort/%'")
+        with progress_bar() as bar:
+            task = bar.add_task("recover", total=total)
+            done = await recover(client, pool, task_queue=settings.task_queue,
+                                 clock=load_clock(settings.data_dir),
+                                 standards=StandardsFolder(settings.effective_standards_dir),
+                                 progress=lambda n: bar.advance(task, n))
+    typer.echo(f"recovered {done.cities} cities and {done.cohorts} cohorts from the event "
+               "log; check with `wwc audit`")
