@@ -13,9 +13,11 @@ from infra.cli.accounts import tokens_app, users_app
 from infra.cli.demo import demo_command
 from infra.cli.maintenance import (
     audit_command,
+    backup_command,
     db_app,
     projections_app,
     recover_command,
+    restore_command,
     verify_command,
 )
 from infra.cli.score import score_command
@@ -68,6 +70,8 @@ app.command("score")(score_command)
 app.command("verify")(verify_command)
 app.command("audit")(audit_command)
 app.command("recover")(recover_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,16 +12,18 @@ from rich.console import Console
 
 from infra.application import open_program
 from infra.audit import Auditor
+from infra.backup import backup, restore
 from infra.cli.common import async_command
 from infra.cli.progress import progress_bar
 from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.db import connect
-from infra.errors import IntegrityBroken, InvalidInput, Unavailable
+from infra.errors import IntegrityBroken, InvalidInput, Refused, Unavailable, UsageError
 from infra.migrate import migrate, migrations
 from infra.projections import projector
 from infra.recovery import recover
 from infra.service_database import database_url, open_pool, redact
+from infra.stack import running_up
 from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client, service_temporal_address
 from infra.verify import verify_chains
@@ -144,3 +148,32 @@ async def recover_command() -> None:
                                  progress=lambda n: bar.advance(task, n))
     typer.echo(f"recovered {done.cities} cities and {done.cohorts} cohorts from the event "
                "log; check with `wwc audit`")
+
+
+@async_command
+async def backup_command(
+    file: Annotated[Path, typer.Argument(help="The archive to write (pg_dump format).")],
+) -> None:
+    """Back up the event store's database (events, read models, accounts) to FILE."""
+    url = await database_url(Settings.from_env())
+    size = await asyncio.to_thread(backup, url, file)
+    typer.echo(f"wrote {file} ({size:,} bytes); restore with `wwc restore {file} --yes`")
+
+
+@async_command
+async def restore_command(
+    file: Annotated[Path, typer.Argument(help="An archive written by `wwc backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database's contents.")]
+    = False,
+) -> None:
+    """Restore the event store's database from FILE, replacing what it holds; then run
+    `wwc verify`, `wwc projections rebuild` and `wwc recover` (the README's runbook)."""
+    settings = Settings.from_env()
+    if not yes:
+        raise UsageError("restoring replaces every event in the database: add --yes")
+    if (pid := running_up(settings.data_dir.resolve())) is not None:
+        raise Refused(f"`wwc up` is running for this data directory (pid {pid}); stop it "
+                      "first, so no worker writes while the database is replaced")
+    await asyncio.to_thread(restore, await database_url(settings), file)
+    typer.echo(f"restored {file}. Next: wwc verify; wwc projections rebuild; "
+               "wwc up (or your workers); wwc recover; wwc audit")
