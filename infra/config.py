@@ -26,6 +26,8 @@ ENV_VARS: dict[str, str] = {
     "WWC_LOG_FORMAT": "'json' or 'console' (default: console on a terminal, else json).",
     "WWC_DB_POOL_SIZE": "Connections in the worker's pool (default 10).",
     "WWC_HTTP_ADDRESS": "HOST:PORT the API listens on (default 127.0.0.1:8000).",
+    "WWC_METRICS_ADDRESS": "HOST:PORT for our metrics from `wwc worker` (the API has /metrics).",
+    "WWC_TEMPORAL_METRICS_ADDRESS": "HOST:PORT for the Temporal SDK's runtime metrics.",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
     "WWC_ADMIN_EMAIL": "The first administrator's e-mail (default admin@wwc.local).",
     "WWC_ADMIN_PASSWORD": "The first administrator's password; unset = a one-time one.",
@@ -49,6 +51,8 @@ class Settings(BaseModel):
     log_format: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
     http_address: str = "127.0.0.1:8000"
+    metrics_address: str | None = None
+    temporal_metrics_address: str | None = None
     secure_cookies: bool = False
     admin_email: str = "admin@wwc.local"
     # Never logged or printed (it is given, so it is known); see infra/bootstrap.py.

@@ -201,6 +201,10 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
                                   "namespace": settings.temporal_namespace or "default"}
     else:
         config = cluster_config(settings) or {}
+    if settings.temporal_metrics_address:
+        from infra.metrics import temporal_runtime
+
+        config["runtime"] = temporal_runtime(settings.temporal_metrics_address)
     deadline = time.monotonic() + patience
     while True:
         try:

@@ -26,9 +26,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.announce import AnnouncementActivities
 from activities.append import AppendActivities
 from activities.catalog import CatalogActivities
+from activities.contracts import AppendRequest, AppendResponse
 from activities.notify import send_notification
 from activities.ports import AwaitingAnnouncement, EventAppender, StandardsSource
 from activities.scoring import score_application
+from infra import metrics
 from infra.actor_headers import WorkerActorInterceptor
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.config import Settings
@@ -59,11 +61,19 @@ class _BindLogContext(Interceptor):
 class _ActivityLogContext(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
+        if info.attempt > 1:
+            metrics.ACTIVITY_RETRIES.labels(info.activity_type).inc()
         with structlog.contextvars.bound_contextvars(
             workflow_id=info.workflow_id, run_id=info.workflow_run_id,
             activity=info.activity_type, attempt=info.attempt,
         ):
-            return await super().execute_activity(input)
+            result = await super().execute_activity(input)
+        if isinstance(result, AppendResponse) and not result.duplicate and input.args:
+            request = input.args[0]
+            if isinstance(request, AppendRequest):
+                kind = request.stream_id.partition("/")[0]
+                metrics.EVENTS_APPENDED.labels(kind).inc(len(request.events))
+        return result
 
 
 def build_worker(client: Client, *, task_queue: str, store: EventAppender,
@@ -110,6 +120,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if settings.metrics_address:
+        metrics.serve_metrics(settings.metrics_address)
     async with running_worker(settings) as worker:
         log.info("worker started", task_queue=worker.task_queue, namespace=namespace(settings))
         await stop.wait()

@@ -32,6 +32,7 @@ from domain.lifecycle import Application, CityState, Status, decide
 from domain.report import Report
 from domain.rules import ProgramRules
 from domain.views import CityView
+from infra import metrics
 from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
 from workflows.actors import SERVER_OPERATOR, RequestContext
@@ -104,7 +105,9 @@ class ProgramService:
                 f"no worker answered within {self.command_timeout:.0f} s; is `wwc up` (or "
                 "`wwc worker`) running for this task queue?") from None
         except WorkflowUpdateFailedError as error:
-            raise _refusal(error) from None
+            refusal = _refusal(error)
+            metrics.REFUSALS.labels(refusal.code or "refused").inc()
+            raise refusal from None
 
     # --- cities --------------------------------------------------------------------------
 

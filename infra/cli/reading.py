@@ -29,6 +29,7 @@ from infra.errors import NotFound, UsageError
 from infra.eventstore.mapper import current_data, decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.history import summarize
+from infra.metrics import measure_projection_lag
 from infra.projections import projector
 from infra.render import report_json, report_markdown
 from infra.service_database import open_pool
@@ -45,13 +46,24 @@ REGISTRY_COLUMNS = ("city_key", "name", "country", "status", "tier", "standard_i
 
 @async_command
 async def status_command(
-    city: City,
+    city: Annotated[str | None, typer.Argument(
+        help="City key, e.g. us-boston-ma (see `wwc list`).", callback=lambda v: (
+            city_key_arg(v) if v else None))] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="The city as it stood at the end of this day (YYYY-MM-DD), from "
                         "its event log.")] = None,
+    service: Annotated[bool, typer.Option(
+        "--service", help="The service instead: PostgreSQL, Temporal, each read model's "
+                          "lag.")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """The city's live state, from its workflow (or as of a past day, from its events)."""
+    """The city's live state, from its workflow (or as of a past day, from its events);
+    with --service, the service's own health."""
+    if service:
+        await _service_status(as_json)
+        return
+    if city is None:
+        raise UsageError("give a city key, or --service")
     if as_of is not None:
         day = _date_option("--as-of", as_of)
         async with open_pool(Settings.from_env()) as pool:
@@ -59,6 +71,21 @@ async def status_command(
         return
     async with open_program() as program:
         print_view(await program.view(city), as_json, program.program_today())
+
+
+async def _service_status(as_json: bool) -> None:
+    settings = Settings.from_env()
+    async with open_pool(settings) as pool:
+        lags = await measure_projection_lag(pool)
+        events = int(await pool.fetchval("SELECT count(*) FROM wwc_events"))
+    async with open_program(settings) as program:
+        await program.client.service_client.check_health()
+    if as_json:
+        echo_json({"postgres": "ok", "temporal": "ok", "events": events, "lag": lags})
+        return
+    typer.echo(f"PostgreSQL: ok ({events:,} events)  Temporal: ok")
+    for name, lag in lags.items():
+        typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
 
 
 def _date_option(flag: str, value: str) -> date:

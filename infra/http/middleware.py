@@ -13,6 +13,7 @@ import asyncpg
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infra import metrics
 from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE
 
 log = structlog.get_logger("wwc.http.access")
@@ -65,6 +66,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
+            route = scope.get("route")
+            metrics.HTTP_REQUESTS.labels(getattr(route, "path", "unmatched"), scope["method"],
+                                         str(status)).observe(time.perf_counter() - started)
             client = scope.get("client")
             log.info("request", method=scope["method"], path=scope["path"], status=status,
                      ms=round((time.perf_counter() - started) * 1000, 1), request_id=rid,

@@ -284,3 +284,14 @@ def test_http_as_clients_expect_it(api: ApiService, people: dict[str, Person]) -
     assert "x-request-id" in {k.lower() for k in client.get("/healthz").headers}
     given = client.get("/healthz", headers={"X-Request-ID": "my-request-1"})
     assert given.headers["X-Request-ID"] == "my-request-1"
+
+
+def test_operators_scrape_the_metrics(api: ApiService, people: dict[str, Person]) -> None:
+    assert api.client().get("/metrics").status_code == 401
+    scraped = people["operator"].get("/metrics")
+    assert scraped.status_code == 200
+    text = scraped.text
+    for metric in ("wwc_events_appended_total", "wwc_command_refusals_total",
+                   "wwc_projection_lag_events", "wwc_http_request_seconds_bucket"):
+        assert metric in text
+    assert 'wwc_projection_lag_events{projection="registry"}' in text

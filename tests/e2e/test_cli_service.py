@@ -290,3 +290,12 @@ def test_the_audit_names_a_read_model_that_disagrees(
                             "workflow": "none", "log": "none", "read_model": "platinum"}
     ok("projections", "rebuild", "registry")
     ok("audit")
+
+
+def test_the_service_reports_its_health(wwc: RunWwc, service_env: dict[str, str]) -> None:
+    result = wwc("status", "--service", "--json", env=service_env)
+    assert result.returncode == 0, result.stderr
+    health = json.loads(result.stdout)
+    assert (health["postgres"], health["temporal"]) == ("ok", "ok")
+    assert set(health["lag"]) >= {"registry", "city_views", "accounts"}
+    assert wwc("status", env=service_env).returncode == 2  # a city, or --service

@@ -17,6 +17,7 @@ POLICY = {
     ("POST", "/api/cohorts"): "operator",
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "operator",
     ("POST", "/api/session"): "public",
     ("DELETE", "/api/session"): "signed_in",
     ("PUT", "/api/me/password"): "signed_in",

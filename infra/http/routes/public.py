@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from infra import queries
 from infra.http.access import Rule, not_found
@@ -23,7 +23,7 @@ from infra.http.models import (
 )
 from infra.http.routing import route
 from infra.http.services import services
-from infra.projections import projector
+from infra.metrics import exposition, measure_projection_lag
 
 router = APIRouter()
 PAGE_MAX = 200
@@ -126,6 +126,16 @@ async def readyz(request: Request) -> Any:
 
 async def projection_lag(pool: Any) -> int:
     """Events of its types the slowest read model has not applied yet."""
-    read_models = projector(pool)
-    return max([await read_models.pending(name) for name in read_models.projections],
-               default=0)
+    return max((await measure_projection_lag(pool)).values(), default=0)
+
+
+@route(router, "GET", "/metrics", Rule.OPERATOR, summary="Prometheus metrics",
+       responses={200: {"description": "The Prometheus text format",
+                        "content": {"text/plain": {}}}})
+async def prometheus_metrics(request: Request) -> Response:
+    """Events appended, refusals by code, activity retries, HTTP requests, and each read
+    model's lag (scrape with an operator's API token). The Temporal SDK's own runtime
+    metrics are on WWC_TEMPORAL_METRICS_ADDRESS."""
+    await measure_projection_lag(services(request).pool)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
