@@ -17,6 +17,7 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -100,10 +101,13 @@ class ProgramService:
     async def _answered(self, call: Awaitable[T]) -> T:
         try:
             return await asyncio.wait_for(call, self.command_timeout)
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # The second: the server's own wait for the update ran out (seen under load).
+            # Either way the command may or may not have run: retry with its update id.
             raise Unavailable(
                 f"no worker answered within {self.command_timeout:.0f} s; is `wwc up` (or "
-                "`wwc worker`) running for this task queue?") from None
+                "`wwc worker`) running for this task queue? (a retry with the same update "
+                "id runs the command at most once)") from None
         except WorkflowUpdateFailedError as error:
             refusal = _refusal(error)
             metrics.REFUSALS.labels(refusal.code or "refused").inc()
