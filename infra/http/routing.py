@@ -11,7 +11,6 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -162,6 +161,3 @@ def update_id(request: Request, what: str) -> str | None:
     who = caller.account.account_id if caller.account else "anonymous"
     return hashlib.sha256(f"{who}:{what}:{key}".encode()).hexdigest()[:32]
 
-
-def today_utc() -> datetime:
-    return datetime.now(UTC)
