@@ -4,6 +4,7 @@ once when an operator says so. Only certified cities are announced."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import date, timedelta
 
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timer import ProgramTimer
     from workflows.updates import cohort_update
 
+SIGNAL_CITIES_AT_ONCE = "signal-cities-at-once"
 # How long the cohort waits for its cities' replies before announcing without the silent
 # ones (a city workflow that was terminated never answers).
 REPLY_TIMEOUT = timedelta(minutes=5)
@@ -113,15 +115,32 @@ class CohortWorkflow:
         request = CohortAnnouncement(cohort_id=self.input.cohort_id, announced_on=day,
                                      reply_to=workflow.info().workflow_id)
         asked = []
-        for city in awaiting.cities:
-            try:
-                await workflow.get_external_workflow_handle(city_stream(city.city_key))\
-                    .signal("announce_in_cohort", request)
-                asked.append(city)
-            except ApplicationError as error:  # e.g. the city's workflow no longer runs
+        if workflow.patched(SIGNAL_CITIES_AT_ONCE):
+            # Every city signalled in one workflow task: one at a time, each signal waited
+            # for its own round trip through the server, and a cohort of 100 cities took
+            # most of a minute to announce.
+            sent = await asyncio.gather(*(
+                workflow.get_external_workflow_handle(city_stream(city.city_key))
+                .signal("announce_in_cohort", request) for city in awaiting.cities),
+                return_exceptions=True)
+        else:
+            sent = []
+            for city in awaiting.cities:
+                try:
+                    await workflow.get_external_workflow_handle(city_stream(city.city_key))\
+                        .signal("announce_in_cohort", request)
+                    sent.append(None)
+                except ApplicationError as error:
+                    sent.append(error)
+        for city, outcome in zip(awaiting.cities, sent, strict=True):
+            if isinstance(outcome, ApplicationError):  # e.g. the city's workflow has ended
                 self.replies[city.city_key] = CohortReply(
                     city_key=city.city_key, announced=False, tier=city.tier,
-                    reason=error.message)
+                    reason=outcome.message)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                asked.append(city)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: all(c.city_key in self.replies for c in asked), timeout=REPLY_TIMEOUT,
