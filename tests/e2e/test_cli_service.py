@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +20,17 @@ from tests.factories import WWC_2022
 
 pytestmark = pytest.mark.e2e
 CITY = "us-rock-hill-sc"
+
+
+def succeeding(wwc: RunWwc, env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`wwc ARGS` that must exit 0 (the failure shows the arguments and stderr)."""
+
+    def ok(*args: str) -> subprocess.CompletedProcess[str]:
+        result = wwc(*args, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+        return result
+
+    return ok
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +77,7 @@ def _assessment(tmp_path: Path, met: int) -> Path:
 def test_a_city_through_its_lifecycle_with_the_cli(
     wwc: RunWwc, service_env: dict[str, str], tmp_path: Path
 ) -> None:
-    def ok(*args: str) -> subprocess.CompletedProcess[str]:
-        result = wwc(*args, env=service_env)
-        assert result.returncode == 0, (args, result.stderr)
-        return result
+    ok = succeeding(wwc, service_env)
 
     joined = json.loads(ok("join", "--name", "Rock Hill, SC", "--country", "US",
                            "--population", "74372", "--json").stdout)
@@ -137,10 +145,7 @@ def test_a_city_through_its_lifecycle_with_the_cli(
 def test_accounts_and_tokens_from_the_server_shell(
     wwc: RunWwc, service_env: dict[str, str]
 ) -> None:
-    def ok(*args: str) -> subprocess.CompletedProcess[str]:
-        result = wwc(*args, env=service_env)
-        assert result.returncode == 0, (args, result.stderr)
-        return result
+    ok = succeeding(wwc, service_env)
 
     added = ok("users", "add", "ed@rockhill.test", "--role", "city_editor", "--city", CITY)
     password = added.stdout.split("one-time password: ")[1].strip()
@@ -267,10 +272,7 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
 def test_the_audit_names_a_read_model_that_disagrees(
     wwc: RunWwc, service_env: dict[str, str]
 ) -> None:
-    def ok(*args: str) -> subprocess.CompletedProcess[str]:
-        result = wwc(*args, env=service_env)
-        assert result.returncode == 0, (args, result.stderr)
-        return result
+    ok = succeeding(wwc, service_env)
 
     ok("join", "--name", "Audit Town, SC", "--country", "US", "--population", "40000")
     ok("audit")
