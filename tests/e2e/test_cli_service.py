@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 import yaml
 
 from infra.db import stop_embedded_server
-from tests.e2e.conftest import WWC, RunWwc, clean_env, wwc_up
+from tests.e2e.conftest import WWC, RunWwc, clean_env, free_port, wwc_up
 from tests.factories import WWC_2022
 
 pytestmark = pytest.mark.e2e
@@ -301,3 +304,26 @@ def test_the_service_reports_its_health(wwc: RunWwc, service_env: dict[str, str]
     assert (health["postgres"], health["temporal"]) == ("ok", "ok")
     assert set(health["lag"]) >= {"registry", "city_views", "accounts"}
     assert wwc("status", env=service_env).returncode == 2  # a city, or --service
+
+
+def test_wwc_serve_runs_the_api_alone_beside_a_running_service(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`wwc serve` against the running service's Temporal and PostgreSQL: it answers, and
+    Ctrl-C stops it cleanly."""
+    env = {**service_env, "WWC_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen([WWC, "serve"], env=env, stdout=log.open("w"),
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while "API: http://" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        answer = httpx.get(f"http://{env['WWC_HTTP_ADDRESS']}/readyz", timeout=30)
+        assert answer.status_code == 200, answer.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    assert "stopped" in log.read_text()
