@@ -57,10 +57,7 @@ class Auditor:
         self._store = PostgresEventStore(pool)
 
     async def streams(self) -> list[str]:
-        rows = await self._pool.fetch(
-            "SELECT DISTINCT stream_id FROM wwc_events WHERE stream_id LIKE 'city/%' "
-            "OR stream_id LIKE 'cohort/%' ORDER BY stream_id")
-        return [r["stream_id"] for r in rows]
+        return await queries.program_streams(self._pool)
 
     async def run(self, progress: Callable[[int], None] | None = None) -> list[Disagreement]:
         """Every disagreement that persists past a second look."""

@@ -131,3 +131,11 @@ async def city_view(pool: asyncpg.Pool[Any], city_key: str, today: date) -> City
     if row is None:
         return None
     return CityView.model_validate({**row["view"], "program_date": today})
+
+
+async def program_streams(pool: asyncpg.Pool[Any]) -> list[str]:
+    """Every city's and cohort's stream that has events (what audit and recovery walk)."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT stream_id FROM wwc_events WHERE stream_id LIKE 'city/%' "
+        "OR stream_id LIKE 'cohort/%' ORDER BY stream_id")
+    return [r["stream_id"] for r in rows]

@@ -20,6 +20,7 @@ from domain.events import as_city_event, as_cohort_event
 from domain.lifecycle import fold
 from domain.model import Frozen
 from domain.rules import ProgramRules
+from infra import queries
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.standards import StandardsFolder
@@ -40,9 +41,7 @@ async def recover(client: Client, pool: asyncpg.Pool[Any], *, task_queue: str,
     it is (USE_EXISTING), so running it twice, or on a server that lost nothing, is safe."""
     store = PostgresEventStore(pool)
     catalog = tuple(standards.load().values())
-    streams = [r["stream_id"] for r in await pool.fetch(
-        "SELECT DISTINCT stream_id FROM wwc_events WHERE stream_id LIKE 'city/%' "
-        "OR stream_id LIKE 'cohort/%' ORDER BY stream_id")]
+    streams = await queries.program_streams(pool)
     cities = cohort_count = 0
     for stream in streams:
         stored = [decode(r) for r in await store.read_stream(stream)]

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from infra import queries
 from infra.application import open_program
 from infra.audit import Auditor
 from infra.backup import backup, restore
@@ -137,9 +138,7 @@ async def recover_command() -> None:
     settings = Settings.from_env()
     client = await connect_client(settings, await service_temporal_address(settings))
     async with open_pool(settings) as pool:
-        total = await pool.fetchval(
-            "SELECT count(DISTINCT stream_id) FROM wwc_events WHERE stream_id LIKE 'city/%' "
-            "OR stream_id LIKE 'cohort/%'")
+        total = len(await queries.program_streams(pool))
         with progress_bar() as bar:
             task = bar.add_task("recover", total=total)
             done = await recover(client, pool, task_queue=settings.task_queue,

@@ -4,7 +4,6 @@ and records nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +25,6 @@ from infra.cli.common import (
 from infra.errors import InvalidInput, UsageError
 from infra.files import load_document
 
-_CommandFactory = Callable[[ProgramService], Awaitable[commands.CityCommand]]
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
                                      callback=city_key_arg)]
 
@@ -75,10 +73,7 @@ def _assessment(city: str, file: Path, *, submit: bool, as_json: bool) -> None:
     _send(city, from_file, as_json)
 
 
-@async_command
-async def _send(city: str, command: commands.CityCommand | _CommandFactory,
-                as_json: bool) -> None:
-    await send_and_print(city, command, as_json)
+_send = async_command(send_and_print)
 
 
 @assessment_app.command("submit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -14,10 +15,13 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra import metrics
+from infra.http.capture import Captured
 from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE
 
 log = structlog.get_logger("wwc.http.access")
 MAX_BODY_BYTES = 1_000_000
+# A caller's X-Request-ID is kept when it is this plain; anything else gets one of ours.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -49,8 +53,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         given = _header(scope, REQUEST_ID_HEADER.lower().encode())
-        rid = given if given and len(given) <= 64 and given.replace("-", "").isalnum() \
-            else uuid.uuid4().hex
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
@@ -183,24 +186,15 @@ class Idempotency:
 
         # The answer is kept before it is sent: a client that retries the moment it has
         # the first answer must find it (sending first lost that race under load).
-        start: Message = {"type": "http.response.start", "status": 500, "headers": []}
-        chunks: list[bytes] = []
-
-        async def capturing(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, replay_body, capturing)
-        body_sent = b"".join(chunks)
-        if start["status"] < 500:
+        answer = Captured()
+        await self.app(scope, replay_body, answer)
+        body_sent = answer.body
+        if answer.status < 500:
             await pool.execute(
                 "INSERT INTO wwc_idempotency (caller, key, request, status, body) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                caller, key, fingerprint, start["status"], body_sent)
-        await send(start)
+                caller, key, fingerprint, answer.status, body_sent)
+        await send(answer.start)
         await send({"type": "http.response.body", "body": body_sent})
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from infra.http.capture import Captured
 
 PUBLIC_PREFIXES = ("/api/registry", "/api/cohorts")
 PUBLIC_READ_MODELS = frozenset({"periods", "registry", "cohorts"})
@@ -57,20 +59,10 @@ class PublicCache:
                         "headers": kept.headers})
             await send({"type": "http.response.body", "body": kept.body})
             return
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capturing(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, receive, capturing)
-        if start.get("status") in (200, 404):
-            self._answers[key] = _Answer(now, start["status"], list(start.get("headers", [])),
-                                         b"".join(chunks))
+        answer = Captured(forward=send)
+        await self.app(scope, receive, answer)
+        if answer.status in (200, 404):
+            self._answers[key] = _Answer(now, answer.status,
+                                         list(answer.start.get("headers", [])), answer.body)
             if len(self._answers) > MAX_ENTRIES:
                 self._answers.popitem(last=False)

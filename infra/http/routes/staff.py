@@ -3,6 +3,7 @@ trail) and admins (accounts and API tokens)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,6 +12,7 @@ from domain import accounts, commands
 from domain.views import CityView
 from infra import queries
 from infra.errors import CommandRefused, NotFound
+from infra.eventstore.model import START, LogCursor
 from infra.http.access import Rule
 from infra.http.models import (
     CohortRequest,
@@ -36,7 +38,7 @@ router = APIRouter()
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else
-                float(v) if type(v).__name__ == "Decimal" else v) for k, v in row.items()}
+                float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
 
 
 # --- operators ---------------------------------------------------------------------------
@@ -130,8 +132,6 @@ async def audit(request: Request, cursor: Annotated[str | None, Query(max_length
     found = services(request)
     after = decode_cursor(cursor)
     tx_id, _, position = after.partition(":")
-    from infra.eventstore.model import START, LogCursor
-
     start = LogCursor(int(tx_id), int(position)) if tx_id.isdigit() and position.isdigit() \
         else START
     page = await found.store.read_all(start, limit=limit)
