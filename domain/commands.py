@@ -41,6 +41,13 @@ class Command(Input):
     pass
 
 
+class Location(Input):
+    """Where the city is (its centre, in degrees): for the public map of certified cities."""
+
+    latitude: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    longitude: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
 # --- a city's commands -------------------------------------------------------------------
 
 class JoinNetwork(Command):
@@ -49,6 +56,7 @@ class JoinNetwork(Command):
     population: Annotated[int, Field(ge=0)]
     # The standard to assess against; None = the one in force on the join date.
     standard_id: str | None = None
+    location: Location | None = None
 
 
 def _evidence_is_links(answers: Answers | None) -> Answers | None:

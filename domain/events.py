@@ -31,6 +31,8 @@ class CityJoined(Event):
     name: str
     country: str
     population: int
+    # Degrees (latitude, longitude); None for cities that joined before it was recorded.
+    location: tuple[float, float] | None = None
 
 
 class CityWithdrew(Event):

@@ -82,6 +82,7 @@ class Profile(Frozen):
     country: str
     population: int
     joined_on: date
+    location: tuple[float, float] | None = None
 
 
 class Clarification(Frozen):
@@ -322,7 +323,9 @@ def _join(
     standard = _resolve_standard(standards, command.standard_id, now)
     return [
         events.CityJoined(city_key=key, name=command.name, country=command.country,
-                     population=command.population, on=now),
+                          population=command.population, on=now,
+                          location=(command.location.latitude, command.location.longitude)
+                          if command.location else None),
         events.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
                             reapplication=False, on=now),
     ]
@@ -530,7 +533,7 @@ def _apply(state: CityState, event: events.CityEvent) -> CityState:
             return state.model_copy(update={
                 "profile": Profile(city_key=event.city_key, name=event.name,
                                    country=event.country, population=event.population,
-                                   joined_on=event.on),
+                                   joined_on=event.on, location=event.location),
                 "withdrawn": False,
             })
         case events.CityWithdrew():

@@ -82,6 +82,8 @@ class Scenario(BaseModel):
     lead_days: int = Field(default=120, ge=1)
     honor_roll_percent: Fraction | None = None
     standards: list[str] = []
+    # City name -> (latitude, longitude), recorded with each city's join (the public map).
+    places: dict[str, tuple[float, float]] = {}
     cohorts: list[ScenarioCohort]
 
     def end_date(self, today: date) -> date:
@@ -169,6 +171,10 @@ class DemoRun:
             previous = cohort.announce_on
         return sorted(found)
 
+    def _location(self, name: str) -> commands.Location | None:
+        place = self.scenario.places.get(name)
+        return commands.Location(latitude=place[0], longitude=place[1]) if place else None
+
     async def prepare(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
         """Join or reapply, submit the self-assessment and take it through review."""
         key = city_key(city.country, city.name)
@@ -180,7 +186,8 @@ class DemoRun:
             else:
                 await self.program.join(commands.JoinNetwork(name=city.name, country=city.country,
                                                   population=city.population,
-                                                  standard_id=standard.id))
+                                                  standard_id=standard.id,
+                                                  location=self._location(city.name)))
                 self.joined.add(key)
             answers = synthetic_answers(standard, city.tier, self.program.rules)
             for command in (

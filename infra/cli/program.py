@@ -41,11 +41,19 @@ def join_command(
     population: Annotated[int, typer.Option(help="Residents (30,000 at least).")],
     standard: Annotated[str | None, typer.Option(
         help="Standard to assess against (default: the one in force).")] = None,
+    latitude: Annotated[float | None, typer.Option(
+        help="The city's latitude in degrees, for the public map (with --longitude).")] = None,
+    longitude: Annotated[float | None, typer.Option(
+        help="The city's longitude in degrees (west is negative).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Join the network: starts the city's workflow and opens its first application."""
+    if (latitude is None) != (longitude is None):
+        raise UsageError("give --latitude and --longitude together (or neither)")
+    location = (commands.Location(latitude=latitude, longitude=longitude)
+                if latitude is not None and longitude is not None else None)
     command = commands.JoinNetwork(name=name, country=country, population=population,
-                                   standard_id=standard)
+                                   standard_id=standard, location=location)
     _join(command, as_json)
 
 

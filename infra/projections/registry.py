@@ -25,7 +25,7 @@ class RegistryProjection(KeyedRowProjection):
         "last_decision_tier", "last_decision_on", "last_percent", "honor_roll", "applications",
         "application_stage", "open_clarifications", "reminders_sent", "held_pending_renewal",
         "lapsed_on",
-        "withdrawn", "updated_on",
+        "withdrawn", "updated_on", "latitude", "longitude",
     )
     event_types = frozenset(cls.TYPE for cls in (
         events.CityJoined, events.CityWithdrew, events.ApplicationOpened,
@@ -42,7 +42,9 @@ class RegistryProjection(KeyedRowProjection):
                    "country": data["country"], "population": data["population"],
                    "joined_on": day(data["on"]), "withdrawn": False, "tier": "none",
                    "honor_roll": False, "applications": (row or {}).get("applications", 0),
-                   "reminders_sent": 0, "held_pending_renewal": False}
+                   "reminders_sent": 0, "held_pending_renewal": False,
+                   "latitude": (data.get("location") or (None, None))[0],
+                   "longitude": (data.get("location") or (None, None))[1]}
             for column in ("standard_id", "cohort_id", "awarded_on", "expires_on",
                            "application_stage"):
                 row[column] = None

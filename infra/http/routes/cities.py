@@ -74,7 +74,8 @@ async def join(request: Request, body: JoinRequest) -> CityView:
     caller = caller_of(request)
     account = caller.signed_in
     command = commands.JoinNetwork(name=body.name, country=body.country,
-                                   population=body.population, standard_id=body.standard_id)
+                                   population=body.population, standard_id=body.standard_id,
+                                   location=body.location)
     key = city_key(command.country, command.name)
     if not account.role.runs_the_program and not (
             account.role is Role.CITY_EDITOR and key in account.cities):
