@@ -22,9 +22,18 @@ from domain.validation import describe_validation_error
 _CODE = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 
 
+# Our own paraphrases in the program's other languages, by language code ("es", "pt");
+# English is the `name`/`label` itself, and a language missing here falls back to it.
+Translations = dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], str]
+
+
 class Practice(StrictFrozen):
     code: Annotated[str, Field(pattern=_CODE)]
     name: str
+    names: Translations = Field(default_factory=dict)
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.name)
 
 
 class Component(StrictFrozen):
@@ -49,6 +58,7 @@ class Checklist(StrictFrozen):
 class Criterion(StrictFrozen):
     code: Annotated[str, Field(pattern=_CODE)]
     label: str
+    labels: Translations = Field(default_factory=dict)
     practice: str
     component: str | None = None
     checklist: Checklist | None = None
@@ -56,6 +66,9 @@ class Criterion(StrictFrozen):
     # Named pieces of supporting documentation a "yes" answer must link to; None means the
     # standard's default.
     evidence: tuple[str, ...] | None = None
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language, self.label)
 
 
 class PercentTierRule(StrictFrozen):

@@ -28,6 +28,8 @@ ENV_VARS: dict[str, str] = {
     "WWC_HTTP_ADDRESS": "HOST:PORT the API listens on (default 127.0.0.1:8000).",
     "WWC_METRICS_ADDRESS": "HOST:PORT for our metrics from `wwc worker` (the API has /metrics).",
     "WWC_TEMPORAL_METRICS_ADDRESS": "HOST:PORT for the Temporal SDK's runtime metrics.",
+    "WWC_TEMPORAL_UI_URL": "Base URL of the Temporal UI, for the portal's links to a city's "
+                           "workflow (`wwc up` sets it to the dev server's UI).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
     "WWC_ADMIN_EMAIL": "The first administrator's e-mail (default admin@wwc.local).",
     "WWC_ADMIN_PASSWORD": "The first administrator's password; unset = a one-time one.",
@@ -54,6 +56,7 @@ class Settings(BaseModel):
     metrics_address: str | None = None
     temporal_metrics_address: str | None = None
     secure_cookies: bool = False
+    temporal_ui_url: str | None = None
     admin_email: str = "admin@wwc.local"
     # Never logged or printed (it is given, so it is known); see infra/bootstrap.py.
     admin_password: str | None = Field(default=None, repr=False)

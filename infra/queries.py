@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from domain.city import city_stream
 from domain.views import CityView
 
 RegistryRow = dict[str, Any]
@@ -139,3 +140,51 @@ async def program_streams(pool: asyncpg.Pool[Any]) -> list[str]:
         "SELECT DISTINCT stream_id FROM wwc_events WHERE stream_id LIKE 'city/%' "
         "OR stream_id LIKE 'cohort/%' ORDER BY stream_id")
     return [r["stream_id"] for r in rows]
+
+
+async def public_places(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
+    """Where each currently certified (announced) city is, for the public map."""
+    rows = await pool.fetch(
+        """SELECT p.city_key, r.name, p.tier, r.latitude, r.longitude
+             FROM wwc_certification_periods p JOIN wwc_registry r USING (city_key)
+            WHERE p.ended_on IS NULL ORDER BY p.city_key""")
+    return [dict(r) for r in rows]
+
+
+async def certificate(pool: asyncpg.Pool[Any], city_key: str,
+                      awarded_on: date) -> dict[str, Any] | None:
+    """One announced certification of a city certified now, with the event that decided
+    it (its position and hash in the city's chain); None for anything not public."""
+    if await public_city(pool, city_key) is None:
+        return None  # a lapsed or withdrawn city has no public page, nor certificates
+    period = await pool.fetchrow(
+        "SELECT * FROM wwc_certification_periods WHERE city_key = $1 AND awarded_on = $2",
+        city_key, awarded_on)
+    if period is None:
+        return None
+    stream = city_stream(city_key)
+    decided = await pool.fetchrow(
+        """SELECT d.stream_version, d.position, encode(d.hash, 'hex') AS hash,
+                  (d.data->>'on')::date AS decided_on, d.data->>'percent' AS percent
+             FROM wwc_events a
+             JOIN LATERAL (SELECT * FROM wwc_events d
+                            WHERE d.stream_id = a.stream_id AND d.event_type = $3
+                              AND d.stream_version < a.stream_version
+                            ORDER BY d.stream_version DESC LIMIT 1) d ON true
+            WHERE a.stream_id = $1 AND a.event_type = $4 AND a.data->>'on' = $2""",
+        stream, awarded_on.isoformat(), "certification.decided", "certification.announced")
+    return {**dict(period), "decided": dict(decided) if decided else None}
+
+
+async def awaiting_announcement(pool: asyncpg.Pool[Any]) -> list[RegistryRow]:
+    """Cities with a certified decision that no cohort has announced yet."""
+    rows = await pool.fetch(
+        "SELECT * FROM wwc_registry WHERE status = 'awaiting_announcement' ORDER BY name")
+    return [dict(r) for r in rows]
+
+
+async def stage_since(pool: asyncpg.Pool[Any], city_key: str) -> date | None:
+    """Since when the city's open application has been in its stage."""
+    found: date | None = await pool.fetchval(
+        "SELECT stage_since FROM wwc_pipeline WHERE city_key = $1", city_key)
+    return found

@@ -43,11 +43,16 @@ async def _serve(settings: Settings) -> None:
         async with open_pool(stack.settings, size=1) as pool:
             admin = await ensure_first_admin(pool, stack.settings,
                                              program_today(stack.settings.data_dir))
+        api_settings = stack.settings
+        if stack.dev_server is not None and not api_settings.temporal_ui_url:
+            api_settings = api_settings.model_copy(
+                update={"temporal_ui_url": stack.dev_server.ui_url})
         async with running_worker(stack.settings, client), \
-                running_api(stack.settings, client) as url:
+                running_api(api_settings, client) as url:
             typer.echo("wwc is up:")
             for line in stack.describe():
                 typer.echo(f"  {line}")
+            typer.echo(f"  Portal:       {url}/  (sign in at {url}/sign-in)")
             typer.echo(f"  API:          {url}  (interactive docs: {url}/docs)")
             if admin is not None:
                 email, password = admin

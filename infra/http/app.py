@@ -4,14 +4,18 @@ the composition root gives it."""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from infra.http import problems
 from infra.http.middleware import AccessLog, BodyLimit, Idempotency
 from infra.http.public_cache import PublicCache
 from infra.http.routes import cities, identity, public, staff
-from infra.http.routing import ACCESS_KEY
+from infra.http.routing import ACCESS_KEY, api_routes
 from infra.http.services import HttpServices
+from infra.portal.render import Portal
+from infra.portal.routes import city as city_pages
+from infra.portal.routes import public as public_pages
+from infra.portal.routes import review as review_pages
+from infra.portal.routes import staff as staff_pages
 
 DESCRIPTION = """The operations service of the city data-practice certification program.
 
@@ -27,11 +31,18 @@ def build_app(services: HttpServices) -> FastAPI:
                   description=DESCRIPTION, openapi_url="/openapi.json", docs_url="/docs",
                   redoc_url=None)
     app.state.services = services
-    for module in (public, identity, cities, staff):
+    # The portal's pages: the same guard and rules as the API, errors as pages.
+    app.state.portal = Portal()
+    app.state.page_errors = app.state.portal.error_page
+    for module in (public, identity, cities, staff, public_pages, city_pages, review_pages,
+                   staff_pages):
         app.include_router(module.router)
     problems.install(app)
-    missing = [f"{sorted(r.methods or ())} {r.path}" for r in app.routes
-               if isinstance(r, APIRoute) and ACCESS_KEY not in (r.openapi_extra or {})]
+    routes = list(api_routes(app.routes))
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in routes
+               if ACCESS_KEY not in (r.openapi_extra or {})]
+    if not routes:  # a table this check cannot read would make it pass vacuously
+        raise RuntimeError("no API routes found to check for access rules")
     if missing:  # every route says who may call it; refuse to serve one that does not
         raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
     # Outermost first: the access log sees every answer, the limit comes before parsing.

@@ -3,13 +3,14 @@ kind of error and, for refusals, the domain's stable code."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
@@ -50,29 +51,47 @@ def problem(status: int, detail: str, *, code: str | None = None, kind: str | No
                         media_type=PROBLEM_TYPE, headers=headers)
 
 
+# A page (not the API) may answer its errors in HTML: the portal installs the renderer.
+PageErrors = Callable[[Request, Problem, dict[str, str] | None], Awaitable[Response] | None]
+API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+async def answer(request: Request, status: int, detail: str, *, code: str | None = None,
+                 kind: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """The error as problem+json, or as the portal's error page for a page request."""
+    render: PageErrors | None = getattr(request.app.state, "page_errors", None)
+    if render is not None and not request.url.path.startswith(API_PREFIXES):
+        page = render(request, Problem(title=_TITLES.get(status, "Error"), status=status,
+                                       detail=detail, code=code, kind=kind), headers)
+        if page is not None:
+            return await page
+    return problem(status, detail, code=code, kind=kind, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Denied)
-    async def denied(request: Request, error: Denied) -> JSONResponse:
+    async def denied(request: Request, error: Denied) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="wwc"'} if error.status == 401 else None
-        return problem(error.status, error.message, headers=headers)
+        return await answer(request, error.status, error.message, headers=headers)
 
     @app.exception_handler(Throttled)
-    async def throttled(request: Request, error: Throttled) -> JSONResponse:
-        return problem(429, str(error), code="throttled",
+    async def throttled(request: Request, error: Throttled) -> Response:
+        return await answer(request, 429, str(error), code="throttled",
                        headers={"Retry-After": str(error.retry_after)})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return problem(400, "the body is not valid JSON", kind=ErrorKind.USAGE.value)
+            return await answer(request, 400, "the body is not valid JSON",
+                                kind=ErrorKind.USAGE.value)
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: "
                           f"{str(e['msg']).removeprefix('Value error, ')}" for e in errors)
-        return problem(422, where, kind=ErrorKind.INVALID_INPUT.value)
+        return await answer(request, 422, where, kind=ErrorKind.INVALID_INPUT.value)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail),
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        return await answer(request, error.status_code, str(error.detail),
                        headers=dict(error.headers) if error.headers else None)
 
     # Each kind by its class: Starlette hands a handler of bare `Exception` to its
@@ -82,15 +101,15 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(known, any_error)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def unexpected(request: Request, error: Exception) -> Response:
         return await any_error(request, error)
 
 
-async def any_error(request: Request, error: Exception) -> JSONResponse:
+async def any_error(request: Request, error: Exception) -> Response:
     kind = classify(error)
     if kind is ErrorKind.UNEXPECTED:
         log.exception("unexpected error", path=request.url.path)
-        return problem(500, "an unexpected error; it has been logged",
+        return await answer(request, 500, "an unexpected error; it has been logged",
                        kind=kind.value)
     code = getattr(error, "code", None)
     headers = ({"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
@@ -98,7 +117,8 @@ async def any_error(request: Request, error: Exception) -> JSONResponse:
     message = describe(error)
     if code and message.endswith(f" [{code}]"):
         message = message.removesuffix(f" [{code}]")
-    return problem(kind.http_status, message, code=code, kind=kind.value, headers=headers)
+    return await answer(request, kind.http_status, message, code=code, kind=kind.value,
+                        headers=headers)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

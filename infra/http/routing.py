@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from domain.views import CityView
 from infra import queries
@@ -129,10 +131,13 @@ def city_view(request: Request) -> CityView:
 def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           status_code: int = 200, summary: str | None = None,
           responses: dict[int | str, dict[str, Any]] | None = None,
-          response_model: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          response_model: Any = None, include_in_schema: bool = True,
+          response_class: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        extra = {"response_class": response_class} if response_class is not None else {}
         router.add_api_route(
             path, handler, methods=[method], status_code=status_code,
+            include_in_schema=include_in_schema, **extra,
             dependencies=[Depends(guard(rule))], openapi_extra={ACCESS_KEY: rule.value},
             summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
             response_model=response_model, description=(handler.__doc__ or "") +
@@ -140,6 +145,16 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
         return handler
 
     return register
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every route of an app or router, into its included routers (newer FastAPI keeps
+    an included router as one entry of the app's table, not as its routes)."""
+    for found in routes:
+        if isinstance(found, APIRoute):
+            yield found
+        elif (included := getattr(found, "original_router", None)) is not None:
+            yield from api_routes(included.routes)
 
 
 def caller_of(request: Request) -> Caller:

@@ -1,9 +1,14 @@
 """Browser sessions, kept on the server: the cookie holds a random id, the table only its
 digest. A session ends at its absolute expiry, after an idle spell, or at sign-out; each
-sign-in makes a new id (no fixation). Each session has its own CSRF token."""
+sign-in makes a new id (no fixation). Each session has its own CSRF token, derived from
+its id (`csrf_token_for`) so that every page rendered for the session can carry it, while
+the table keeps only its digest and whoever lacks the cookie cannot compute it."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +19,12 @@ from infra.identity.secrets import digest, new_secret, same
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 IDLE_LIFETIME = timedelta(minutes=30)
+
+
+def csrf_token_for(session_id: str) -> str:
+    """The session's CSRF token: a keyed hash of its 256-bit random id."""
+    mac = hmac.new(session_id.encode(), b"wwc csrf token", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 class Session(Frozen):
@@ -38,7 +49,8 @@ class Sessions:
         self._idle = idle
 
     async def open(self, account_id: str, replacing: str | None = None) -> OpenedSession:
-        session_id, csrf = new_secret(), new_secret()
+        session_id = new_secret()
+        csrf = csrf_token_for(session_id)
         async with self._pool.acquire() as conn, conn.transaction():
             if replacing:
                 await conn.execute("DELETE FROM wwc_sessions WHERE id_hash = $1",

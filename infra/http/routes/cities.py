@@ -14,6 +14,7 @@ from domain.accounts import Role
 from domain.answers import Answers
 from domain.city import city_key, city_stream
 from domain.lifecycle import Application
+from domain.preview import Preview, preview
 from domain.report import Report
 from domain.views import CityView
 from infra.application.as_of import city_as_of
@@ -124,6 +125,19 @@ async def save_draft(request: Request, response: Response, key: str, body: Answe
                                                              expected_version=expected))
     response.headers["ETag"] = etag(view)
     return view
+
+
+@route(router, "POST", "/api/cities/{key}/assessment/preview", Rule.CITY_EDITOR,
+       response_model=Preview, summary="Preview the tier of these answers")
+async def preview_assessment(request: Request, key: str, body: Answers) -> Preview:
+    """Scores the given answers with the program's scorer and records nothing: the tier
+    they would earn, the smallest set of criteria that would reach the next tier, and
+    the evidence still missing before the assessment can be submitted."""
+    view = admitted_city(request)
+    catalog = services(request).program.catalog
+    if view.standard_id is None or view.standard_id not in catalog:
+        raise NotFound(f"city {key!r} has no standard to score against")
+    return preview(catalog[view.standard_id], body)
 
 
 @route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,

@@ -1,0 +1,165 @@
+// The self-assessment page: every change is kept in this browser at once, saved to the
+// server as one draft per pause (not per keystroke), and scored by the domain's scorer
+// for the live tier preview. Nothing typed is lost: a lost connection, an expired session
+// or another editor's change leaves the answers in the page (and in localStorage) and says
+// so; they are saved once the server takes them again.
+"use strict";
+
+const SAVE_AFTER_MS = 1200;   // a pause this long ends a burst of typing: one draft saved
+const PREVIEW_AFTER_MS = 250;
+const RETRY_AFTER_MS = 5000;
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-assessment]");
+  if (!form) return;
+  const { callApi, showAlert, problemText } = window.wwc;
+  const key = form.dataset.city;
+  const storageKey = `wwc-draft:${key}:${form.dataset.application}`;
+  const editable = form.dataset.editable === "yes";
+  const state = form.querySelector("[data-save-state]");
+  const preview = document.querySelector("[data-preview]");
+  let etag = form.dataset.etag;
+  let savedJson = JSON.stringify(collect());
+  let saveTimer = null, previewTimer = null, saving = false, blocked = false;
+
+  function collect() {
+    const criteria = {};
+    form.querySelectorAll("[data-criterion]").forEach((box) => {
+      const evidence = box.querySelector("[data-evidence]").value.split("\n")
+        .map((s) => s.trim()).filter(Boolean);
+      const met = box.querySelector("[data-met]");
+      const items = [...box.querySelectorAll("[data-item]")];
+      const answer = { evidence };
+      if (met) answer.met = met.checked;
+      else answer.items = items.filter((i) => i.checked).map((i) => i.dataset.item);
+      if (answer.met || (answer.items && answer.items.length) || evidence.length)
+        criteria[box.dataset.criterion] = answer;
+    });
+    const outcomes = {};
+    form.querySelectorAll("[data-outcome]").forEach((o) => { if (o.checked) outcomes[o.dataset.outcome] = true; });
+    return { criteria, outcomes };
+  }
+
+  function apply(answers) {
+    form.querySelectorAll("[data-criterion]").forEach((box) => {
+      const answer = answers.criteria[box.dataset.criterion] || {};
+      const met = box.querySelector("[data-met]");
+      if (met) met.checked = !!answer.met;
+      box.querySelectorAll("[data-item]").forEach((i) => { i.checked = (answer.items || []).includes(i.dataset.item); });
+      box.querySelector("[data-evidence]").value = (answer.evidence || []).join("\n");
+    });
+    form.querySelectorAll("[data-outcome]").forEach((o) => { o.checked = !!(answers.outcomes || {})[o.dataset.outcome]; });
+  }
+
+  function say(message, kind) {
+    state.textContent = message;
+    state.dataset.kind = kind;
+  }
+
+  async function save() {
+    saveTimer = null;
+    const answers = collect();
+    const json = JSON.stringify(answers);
+    if (json === savedJson) { say(form.dataset.msgSaved, "saved"); localStorage.removeItem(storageKey); return; }
+    if (saving) { schedule(SAVE_AFTER_MS); return; }
+    saving = true;
+    say(form.dataset.msgSaving, "saving");
+    const result = await callApi("PUT", `/api/cities/${key}/assessment`, answers, { "If-Match": etag });
+    saving = false;
+    if (result.ok) {
+      etag = result.response.headers.get("ETag") || etag;
+      savedJson = json;
+      blocked = false;
+      if (JSON.stringify(collect()) === json) { localStorage.removeItem(storageKey); say(form.dataset.msgSaved, "saved"); }
+      else schedule(SAVE_AFTER_MS);
+      return;
+    }
+    // Not saved: the answers stay in the page and in localStorage; say why, retry later.
+    if (result.status === 0 || result.status === 503) { say(form.dataset.msgOffline, "offline"); schedule(RETRY_AFTER_MS); }
+    else if (result.status === 401 || result.status === 403) { say(form.dataset.msgExpired, "expired"); schedule(RETRY_AFTER_MS); }
+    else if (result.status === 409 && result.body && result.body.code === "stale_version") { blocked = true; say(form.dataset.msgStale, "stale"); }
+    else { say(problemText(result), "refused"); }
+  }
+
+  function schedule(ms) {
+    if (blocked || !editable) return;
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(save, ms);
+  }
+
+  async function refreshPreview() {
+    const result = await callApi("POST", `/api/cities/${key}/assessment/preview`, collect(), {}, { once: false });
+    if (!result.ok) return; // the preview is a help, not a step: a failure shows nothing new
+    render(result.body);
+  }
+
+  function labelOf(code) {
+    const box = form.querySelector(`[data-criterion="${code}"]`);
+    return box ? `${code} ${box.dataset.label}` : code;
+  }
+
+  function render(p) {
+    const score = p.score;
+    const parts = [];
+    parts.push(`<p class="preview-tier"><span class="tier tier-${score.tier}" data-preview-tier="${score.tier}">${escapeHtml(tierName(score.tier))}</span> <span data-preview-points>${score.points} / ${score.total}</span> (${Math.round(score.points * 1000 / score.total) / 10} %)</p>`);
+    if (p.next_tier) {
+      parts.push(`<p>${escapeHtml(form.dataset.msgNext.replace("%(tier)s", tierName(p.next_tier.tier)))}</p><ul data-next-tier>`);
+      for (const code of p.next_tier.criteria) parts.push(`<li>${escapeHtml(labelOf(code))}</li>`);
+      parts.push("</ul>");
+      if (p.next_tier.gates.length) parts.push(`<p>${escapeHtml(form.dataset.msgGates)} ${escapeHtml(p.next_tier.gates.join(", "))}</p>`);
+    } else {
+      parts.push(`<p>${escapeHtml(form.dataset.msgTop)}</p>`);
+    }
+    if (p.missing_evidence.length) {
+      parts.push(`<p>${escapeHtml(form.dataset.msgMissing)}</p><ul data-missing>`);
+      for (const m of p.missing_evidence) parts.push(`<li>${escapeHtml(labelOf(m.code))}: ${escapeHtml(m.needed.join(", "))}</li>`);
+      parts.push("</ul>");
+    } else {
+      parts.push(`<p data-ready>${escapeHtml(form.dataset.msgReady)}</p>`);
+    }
+    preview.innerHTML = parts.join("");
+  }
+
+  function tierName(tier) {
+    return (document.querySelector(`[data-tier-name="${tier}"]`) || {}).textContent || tier;
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  function changed() {
+    showAlert(form, "");  // a refusal shown before no longer applies to changed answers
+    const json = JSON.stringify(collect());
+    if (json !== savedJson) { localStorage.setItem(storageKey, json); say(form.dataset.msgUnsaved, "unsaved"); }
+    schedule(SAVE_AFTER_MS);
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, PREVIEW_AFTER_MS);
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  window.addEventListener("beforeunload", (event) => {
+    if (editable && JSON.stringify(collect()) !== savedJson) { event.preventDefault(); event.returnValue = ""; }
+  });
+  window.addEventListener("online", () => schedule(0));
+
+  const submit = form.querySelector("[data-submit-assessment]");
+  if (submit) submit.addEventListener("click", async () => {
+    showAlert(form, "");
+    clearTimeout(saveTimer);
+    const result = await callApi("POST", `/api/cities/${key}/assessment/submit`, { answers: collect() });
+    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    localStorage.removeItem(storageKey);
+    savedJson = JSON.stringify(collect());
+    window.location.assign(`/portal/cities/${key}`);
+  });
+
+  // Answers typed here before and never saved (a closed tab, a lost connection): restore.
+  const kept = localStorage.getItem(storageKey);
+  if (editable && kept && kept !== savedJson) {
+    try { apply(JSON.parse(kept)); say(form.dataset.msgRestored, "unsaved"); schedule(SAVE_AFTER_MS); }
+    catch (error) { localStorage.removeItem(storageKey); }
+  }
+  refreshPreview();
+});

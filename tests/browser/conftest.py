@@ -1,0 +1,102 @@
+"""The portal in a real browser: Playwright driving Debian's Chromium (/usr/bin/chromium;
+`make test` installs it) against `wwc up` on the embedded stack. Every page a test opens
+is scanned by axe-core and photographed under the run's artifacts."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService
+from tests.e2e.conftest import REPO, clean_env, wwc_up
+
+CHROMIUM = os.environ.get("WWC_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("WWC_TEST_ARTIFACTS", REPO / ".artifacts")) / "screenshots"
+# Without these flags Chromium reaches out to Google's hosts at start and on its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does)")
+    with sync_playwright() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
+    data_dir = tmp_path_factory.mktemp("wwc-portal")
+    env = clean_env(data_dir, WWC_ADMIN_EMAIL=ADMIN_EMAIL, WWC_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    log = data_dir / "up.log"
+    with wwc_up(env, log):
+        yield ApiService(url=f"http://{env['WWC_HTTP_ADDRESS']}", env=env, log=log)
+
+
+@dataclass
+class Visits:
+    """What the tests saw: every page scanned by axe, and its violations."""
+
+    axe: Axe = field(default_factory=Axe)
+    scanned: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def check(self, page: Page, name: str) -> None:
+        """Scan the page as it stands, and keep a screenshot named `name`."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-top.png"))  # what a visitor sees first
+        results: dict[str, Any] = self.axe.run(page).response
+        self.scanned.append(name)
+        for violation in results["violations"]:
+            if violation.get("impact") in SERIOUS:
+                nodes = "; ".join(n["target"][0] if isinstance(n["target"][0], str)
+                                  else str(n["target"]) for n in violation["nodes"][:3])
+                self.violations.append(f"{name}: {violation['id']} ({violation['impact']}): "
+                                       f"{violation['help']} at {nodes}")
+
+
+@pytest.fixture(scope="module")
+def visits() -> Visits:
+    return Visits()
+
+
+def new_context(browser: Browser, portal: ApiService, **options: Any) -> BrowserContext:
+    context = browser.new_context(base_url=portal.url, viewport={"width": 1280, "height": 900},
+                                  **options)
+    context.set_default_timeout(30_000)
+    return context
+
+
+def sign_in(page: Page, email: str, password: str, *, keyboard: bool = False) -> None:
+    page.goto("/sign-in")
+    if keyboard:  # Tab from the top of the page, as someone without a mouse would
+        page.locator("#email").focus()
+        page.keyboard.type(email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(password)
+        page.keyboard.press("Enter")
+    else:
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("form[data-sign-in] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/portal.*"))
