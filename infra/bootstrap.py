@@ -1,4 +1,5 @@
-"""The first administrator of an empty program, so the front door can be opened at all."""
+"""The first administrator of an empty program, so the front door can be opened at all,
+and the demo's accounts, one per role."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncpg
 from domain.accounts import CreateAccount, Role
 from infra.config import Settings
 from infra.identity.directory import AccountDirectory
+from infra.identity.secrets import new_secret
 from workflows.actors import SERVER_OPERATOR
 
 
@@ -25,3 +27,24 @@ async def ensure_first_admin(pool: asyncpg.Pool[Any], settings: Settings,
         CreateAccount(email=settings.admin_email, display_name="Administrator",
                       role=Role.ADMIN), settings.admin_password, SERVER_OPERATOR, today)
     return account.email, made_up
+
+
+async def create_demo_accounts(pool: asyncpg.Pool[Any], settings: Settings, today: date,
+                               city: str | None) -> tuple[str, list[tuple[str, Role]]]:
+    """An account per role for the portal after `wwc demo`, all with one made-up password
+    (printed to the operator's terminal only): the administrator, an operator, a reviewer
+    and, for the demo's `city`, a city editor."""
+    directory = AccountDirectory(pool)
+    password = new_secret()[:20]
+    wanted: list[tuple[str, str, Role, tuple[str, ...]]] = [
+        (settings.admin_email, "Administrator", Role.ADMIN, ()),
+        ("operator@demo.wwc.local", "Demo operator", Role.OPERATOR, ()),
+        ("reviewer@demo.wwc.local", "Demo reviewer", Role.REVIEWER, ())]
+    if city:
+        wanted.append(("editor@demo.wwc.local", "Demo city editor", Role.CITY_EDITOR, (city,)))
+    created = []
+    for email, name, role, cities in wanted:
+        await directory.create(CreateAccount(email=email, display_name=name, role=role,
+                                             cities=cities), password, SERVER_OPERATOR, today)
+        created.append((email, role))
+    return password, created

@@ -14,10 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from domain.accounts import Role
 from domain.rules import ProgramRules
 from domain.standard import Standard
 from infra import queries
 from infra.application import ProgramService
+from infra.bootstrap import create_demo_accounts
 from infra.cli.progress import progress_bar
 from infra.cli.reading import print_registry
 from infra.clockfile import save_clock
@@ -115,8 +117,23 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
                 cohorts = await queries.cohorts(pool)
                 counts = await queries.counts_by_tier(pool)
                 events = await pool.fetchval("SELECT count(*) FROM wwc_events")
+                example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
+                               None)
+                password, accounts = await create_demo_accounts(
+                    pool, stack.settings, program.program_today(), example)
         _summary(console, end, rows, cohorts, counts, int(events), run.problems,
                  time.monotonic() - started)
+        _portal(console, stack.settings.http_address, password, accounts, example)
+
+
+def _portal(console: Console, address: str, password: str,
+            accounts: list[tuple[str, Role]], city: str | None) -> None:
+    console.print(f"\nThe portal: run `wwc up`, open http://{address}/ and sign in at "
+                  f"http://{address}/sign-in with one of these demo accounts, password "
+                  f"[bold]{password}[/bold] (shown this once):")
+    for email, role in accounts:
+        bound = f" (for {city})" if role is Role.CITY_EDITOR and city else ""
+        console.print(f"  {role.value.replace('_', ' '):<12} {email}{bound}")
 
 
 def _summary(console: Console, end: date, rows: list[dict[str, object]],
@@ -138,8 +155,8 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
         console.print(f"[yellow]refused:[/yellow] {problem}")
     example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
                    str(rows[0]["city_key"]) if rows else "CITY")
-    console.print("\nInspect it: `wwc up` (serves this data, prints the Temporal UI and API "
-                  "addresses and, the first time, the administrator's one-time password; "
-                  f"the API's docs are at /docs), then e.g.\n  wwc history {example}"
+    console.print("\nInspect it: `wwc up` (serves this data and prints the Temporal UI, "
+                  "portal and API addresses; the API's docs are at /docs), then e.g."
+                  f"\n  wwc history {example}"
                   f"\n  wwc report {example}"
                   "\n  wwc list --tier gold\n  wwc verify")

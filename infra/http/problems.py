@@ -59,7 +59,8 @@ API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/d
 async def answer(request: Request, status: int, detail: str, *, code: str | None = None,
                  kind: str | None = None, headers: dict[str, str] | None = None) -> Response:
     """The error as problem+json, or as the portal's error page for a page request."""
-    render: PageErrors | None = getattr(request.app.state, "page_errors", None)
+    app = request.scope.get("app")
+    render: PageErrors | None = getattr(app.state, "page_errors", None) if app else None
     if render is not None and not request.url.path.startswith(API_PREFIXES):
         page = render(request, Problem(title=_TITLES.get(status, "Error"), status=status,
                                        detail=detail, code=code, kind=kind), headers)

@@ -235,6 +235,7 @@ def test_the_demo_replays_a_small_scenario(wwc: RunWwc, tmp_path: Path) -> None:
         "title": "Small test scenario", "start": "2023-01-02", "end": "2024-07-01",
         # Generous margins: the test is about what happens, not how fast.
         "days_per_second": 40, "lead_days": 200,
+        "places": {"Recife": [-8.05, -34.88]},
         "cohorts": [
             {"id": "2023-09", "announce_on": "2023-09-01", "standard": "wwc-2022",
              "cities": [
@@ -262,6 +263,11 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     assert "Small test scenario" in result.stdout
     assert "As of 2024-07-01: certified platinum 1, gold 1, silver 0" in result.stdout
     assert "refused" not in result.stdout
+    # It ends by telling how to open the portal, with an account per role.
+    for account in ("admin@wwc.local", "operator@demo.wwc.local", "reviewer@demo.wwc.local",
+                    "editor@demo.wwc.local (for"):
+        assert account in result.stdout
+    assert "/sign-in" in result.stdout
     # Afterwards the data is there to inspect (the embedded PostgreSQL starts on demand).
     rows = json.loads(wwc("list", "--json", env=env).stdout)
     tiers = {row["city_key"]: (row["tier"], row["last_outcome"]) for row in rows}
