@@ -6,7 +6,7 @@ Nothing here does I/O: workflows may import these models (they build `NewEvent`s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalog import StandardCatalog
 from domain.model import Frozen
+from domain.notices import Notice
 from domain.tiers import Tier
 
 
@@ -76,6 +77,31 @@ class AwaitingAnnouncement(Protocol):
     """The certified decisions not yet announced, by city name."""
 
     async def cities(self) -> list[CityRef]: ...
+
+
+class MailRequest(Frozen):
+    """The messages one event causes. `cause` names the event (`<stream>@<version>`):
+    each message's id derives from it, so a retried activity finds what it already sent."""
+
+    city_key: str
+    cause: str
+    notices: tuple[Notice, ...]
+    reviewer: str | None = None
+
+
+class MailResult(Frozen):
+    sent: int  # delivered by this attempt
+    already_sent: int  # found delivered by an earlier attempt
+    held: int = 0  # recorded, but no mail server is configured to send them
+
+
+class Postbox(Protocol):
+    """Where the program's messages go: recipients found, rendered in each one's language,
+    recorded in the outbox, sent once (`infra.mail`)."""
+
+    async def deliver(self, request: MailRequest,
+                      progress: Callable[[], None] = ...) -> MailResult:
+        """`progress` is called after each message (the activity's heartbeat)."""
 
 
 class StandardsSource(Protocol):

@@ -132,6 +132,12 @@ class Decide(Command):
     activity) and then records them as `RecordDecision`."""
 
 
+class ReachDeadline(Command):
+    """The program's timer: a deadline of the open application has come."""
+
+    key: Annotated[str, StringConstraints(max_length=120)]
+
+
 class RecordDecision(Command):
     """The reviewed answers scored by the domain scorer (in an activity)."""
 
@@ -164,7 +170,7 @@ class Withdraw(Command):
 CityCommand = (JoinNetwork | SaveAssessment | SubmitAssessment | AssignReviewer
                | RecordCriterionReview | RecordReviews | RequestClarification
                | AnswerClarification | CompleteReview | Decide | RecordDecision | Announce
-               | SendRenewalReminder | Expire | Reapply | Withdraw)
+               | SendRenewalReminder | Expire | Reapply | Withdraw | ReachDeadline)
 
 
 # --- a cohort's commands -----------------------------------------------------------------

@@ -88,6 +88,17 @@ class ReviewCompleted(Event):
     outcomes: dict[str, bool]
 
 
+class DeadlineReached(Event):
+    """A deadline of the open application came (domain/deadlines.py): a reminder before
+    an answer or a review is due, the due date itself, or a nudge on an idle draft."""
+
+    TYPE = "application.deadline_reached"
+    key: str  # "clarification:2:reminder", "review:2026-01-05:due", "draft:2026-01-05:nudge"
+    kind: str  # clarification | review | draft
+    step: str  # reminder | due | nudge
+    due_on: date
+
+
 class CertificationDecided(Event):
     TYPE = "certification.decided"
     standard_id: str
@@ -184,7 +195,7 @@ CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
              | AssessmentSubmitted | ReviewerAssigned | CriterionReviewed
              | ClarificationRequested | ClarificationAnswered | ReviewCompleted
              | CertificationDecided | CertificationAnnounced | RenewalReminderSent
-             | CertificationHeldPendingRenewal | CertificationLapsed)
+             | CertificationHeldPendingRenewal | CertificationLapsed | DeadlineReached)
 CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
 AccountEvent = AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
 

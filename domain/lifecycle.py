@@ -118,6 +118,12 @@ class Application(Frozen):
     clarifications: tuple[Clarification, ...] = ()
     outcomes: dict[str, bool] | None = None
     decision: Decision | None = None
+    # For the deadlines (domain/deadlines.py): when the reviewer was assigned, when the
+    # draft was last saved, when the review was completed, and the deadlines recorded.
+    reviewer_assigned_on: date | None = None
+    draft_touched_on: date | None = None
+    completed_on: date | None = None
+    deadlines_reached: tuple[str, ...] = ()
 
     def open_clarifications(self) -> list[Clarification]:
         return [q for q in self.clarifications if q.answer is None]
@@ -255,8 +261,27 @@ def decide(
         case commands.RecordDecision():
             app, _ = _open_application(state, standards)
             return _record_decision(state, app, command, now)
+        case commands.ReachDeadline():
+            _require_application(state)
+            return _reach_deadline(state, command, now, rules)
         case _:
             assert_never(command)
+
+
+def _reach_deadline(state: CityState, command: commands.ReachDeadline, now: date,
+                    rules: ProgramRules) -> list[events.CityEvent]:
+    # Deadlines are computed over the state this module defines, hence the late import.
+    from domain.deadlines import find_pending
+
+    found = find_pending(state.application, rules, command.key)
+    if found is None:
+        raise TransitionRefused(f"no deadline {command.key} is pending (answered, reviewed "
+                                "or already reached)", code="no_deadline")
+    if found.fires_on > now:
+        raise TransitionRefused(f"the deadline {command.key} comes on {found.fires_on}",
+                                code="not_due")
+    return [events.DeadlineReached(key=found.key, kind=found.kind, step=found.step,
+                                   due_on=found.due_on, on=now)]
 
 
 def _open_application(state: CityState,
@@ -577,6 +602,10 @@ def _apply(state: CityState, event: events.CityEvent) -> CityState:
                 "application": app.model_copy(update={
                     "stage": Stage.DECIDED, "decision": decision}) if event.tier.certified
                 else None})
+        case events.DeadlineReached():
+            app = _application(state, event)
+            return state.model_copy(update={"application": app.model_copy(update={
+                "deadlines_reached": (*app.deadlines_reached, event.key)})})
         case (events.AssessmentSaved() | events.AssessmentSubmitted()
               | events.ReviewerAssigned() | events.CriterionReviewed()
               | events.ClarificationRequested() | events.ClarificationAnswered()
@@ -596,11 +625,13 @@ def _application_after(app: Application, event: events.CityEvent) -> Application
     """What an event records on the open application, its stage aside."""
     match event:
         case events.AssessmentSaved():
-            return app.model_copy(update={"answers": event.answers})
+            return app.model_copy(update={"answers": event.answers,
+                                          "draft_touched_on": event.on})
         case events.AssessmentSubmitted():
             return app.model_copy(update={"answers": event.answers, "submitted_on": event.on})
         case events.ReviewerAssigned():
-            return app.model_copy(update={"reviewer": event.reviewer})
+            return app.model_copy(update={"reviewer": event.reviewer,
+                                          "reviewer_assigned_on": event.on})
         case events.CriterionReviewed():
             return app.model_copy(update={"reviews": {**app.reviews, event.code: event.answer}})
         case events.ClarificationRequested():
@@ -614,7 +645,8 @@ def _application_after(app: Application, event: events.CityEvent) -> Application
                 if q.id == event.clarification_id else q
                 for q in app.clarifications)})
         case events.ReviewCompleted():
-            return app.model_copy(update={"outcomes": event.outcomes})
+            return app.model_copy(update={"outcomes": event.outcomes,
+                                          "completed_on": event.on})
     raise ValueError(f"event {event.TYPE} does not change an application")
 
 

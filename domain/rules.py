@@ -25,6 +25,15 @@ class ProgramRules(Frozen):
     # established since, so the default is no wait.
     not_certified_reapply_wait_days: int = Field(default=0, ge=0)
     eligibility: tuple[EligibilityPeriod, ...] = DEFAULT_ELIGIBILITY
+    # Deadlines (domain/deadlines.py), in days. A clarification is due this long after it
+    # is asked, with a reminder to the city this long before; a review is due this long
+    # after its reviewer is assigned, with a reminder to the reviewer this long before,
+    # then escalation to the operators; a draft untouched this long gets a nudge.
+    clarification_due_days: int = Field(default=30, ge=1)
+    clarification_reminder_days: int = Field(default=7, ge=0)
+    review_due_days: int = Field(default=45, ge=1)
+    review_reminder_days: int = Field(default=7, ge=0)
+    draft_nudge_days: int = Field(default=60, ge=1)
 
     @field_validator("reminder_lead_days")
     @classmethod

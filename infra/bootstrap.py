@@ -30,18 +30,19 @@ async def ensure_first_admin(pool: asyncpg.Pool[Any], settings: Settings,
 
 
 async def create_demo_accounts(pool: asyncpg.Pool[Any], settings: Settings, today: date,
-                               city: str | None) -> tuple[str, list[tuple[str, Role]]]:
-    """An account per role for the portal after `wwc demo`, all with one made-up password
-    (printed to the operator's terminal only): the administrator, an operator, a reviewer
-    and, for the demo's `city`, a city editor."""
+                               cities: tuple[str, ...]) -> tuple[str, list[tuple[str, Role]]]:
+    """An account per role for `wwc demo` and the portal after it, all with one made-up
+    password (printed to the operator's terminal only): the administrator, an operator,
+    the reviewer of every application and a city editor for the demo's `cities` (so
+    their mail has someone to go to)."""
     directory = AccountDirectory(pool)
     password = new_secret()[:20]
     wanted: list[tuple[str, str, Role, tuple[str, ...]]] = [
         (settings.admin_email, "Administrator", Role.ADMIN, ()),
         ("operator@demo.wwc.local", "Demo operator", Role.OPERATOR, ()),
         ("reviewer@demo.wwc.local", "Demo reviewer", Role.REVIEWER, ())]
-    if city:
-        wanted.append(("editor@demo.wwc.local", "Demo city editor", Role.CITY_EDITOR, (city,)))
+    if cities:
+        wanted.append(("editor@demo.wwc.local", "Demo city editor", Role.CITY_EDITOR, cities))
     created = []
     for email, name, role, cities in wanted:
         await directory.create(CreateAccount(email=email, display_name=name, role=role,

@@ -31,6 +31,11 @@ ENV_VARS: dict[str, str] = {
     "WWC_TEMPORAL_UI_URL": "Base URL of the Temporal UI, for the portal's links to a city's "
                            "workflow (`wwc up` sets it to the dev server's UI).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
+    "WWC_SMTP_URL": "Mail server: smtp://HOST:PORT, smtp+starttls://USER:PASSWORD@HOST:587 or "
+                    "smtps://...; unset = `wwc up`'s local mail catcher (others hold mail).",
+    "WWC_MAIL_FROM": "Sender address of the program's mail (default certification@wwc.local).",
+    "WWC_PORTAL_URL": "The portal's public address, for links in mail (default "
+                      "http://WWC_HTTP_ADDRESS).",
     "WWC_ADMIN_EMAIL": "The first administrator's e-mail (default admin@wwc.local).",
     "WWC_ADMIN_PASSWORD": "The first administrator's password; unset = a one-time one.",
     "WWC_TEST_DATABASE_URL": "Tests only: a server to create throwaway databases on.",
@@ -57,6 +62,10 @@ class Settings(BaseModel):
     temporal_metrics_address: str | None = None
     secure_cookies: bool = False
     temporal_ui_url: str | None = None
+    # Never logged or printed: it may carry the mail server's password.
+    smtp_url: str | None = Field(default=None, repr=False)
+    mail_from: str = "WWC certification <certification@wwc.local>"
+    portal_url: str | None = None
     admin_email: str = "admin@wwc.local"
     # Never logged or printed (it is given, so it is known); see infra/bootstrap.py.
     admin_password: str | None = Field(default=None, repr=False)
@@ -71,6 +80,10 @@ class Settings(BaseModel):
             if (value := env.get(name)) not in (None, ""):
                 values[name.removeprefix("WWC_").lower()] = value
         return cls.model_validate(values)
+
+    @property
+    def effective_portal_url(self) -> str:
+        return self.portal_url or f"http://{self.http_address}"
 
     @property
     def effective_standards_dir(self) -> Path:

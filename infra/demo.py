@@ -41,8 +41,12 @@ from infra.errors import CommandRefused, InvalidInput
 from infra.files import load_document
 from infra.standards import load_catalog, load_standard_file
 
-REVIEWER = "Results for America review team"
+REVIEWER = "reviewer@demo.wwc.local"  # the demo's reviewer account (infra/bootstrap.py)
 CONCURRENT_ASSESSMENTS = 16
+# One application per cohort (where the record leaves room) waits on a clarification this
+# many program days, so the demo shows the deadlines firing: the city's reminder, the
+# overdue flag to the operators, the reviewer's reminder (rules: 23, 30 and 38 days).
+SLOW_REVIEW_DAYS = 40
 
 
 class ScenarioCity(BaseModel):
@@ -142,6 +146,7 @@ class DemoRun:
     end: date
     joined: set[str] = field(default_factory=set)
     prepared: set[tuple[str, str]] = field(default_factory=set)
+    slow: set[tuple[str, str]] = field(default_factory=set)  # (cohort, city) with a question
     problems: list[str] = field(default_factory=list)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
@@ -155,6 +160,7 @@ class DemoRun:
         last_award: dict[str, date] = {}
         for cohort in sorted(self.scenario.cohorts, key=lambda k: k.announce_on):
             lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
+            slow_taken = False
             found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
                                 partial(self.program.create_cohort, commands.CreateCohort(
                                     cohort_id=cohort.id, announce_on=cohort.announce_on))))
@@ -165,6 +171,13 @@ class DemoRun:
                 opens = max(lead, self.scenario.start, after + timedelta(days=1), eligible)
                 decides = opens if previous is None else max(opens,
                                                              previous + timedelta(days=1))
+                answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
+                if not slow_taken and answers_on + timedelta(days=2) < cohort.announce_on:
+                    slow_taken = True
+                    self.slow.add((cohort.id, key))
+                    found.append(Action(answers_on, 1, city.name,
+                                        partial(self.finish_review, cohort, city)))
+                    decides = max(decides, answers_on + timedelta(days=1))
                 found.append(Action(opens, 1, city.name, partial(self.prepare, cohort, city)))
                 found.append(Action(decides, 2, city.name, partial(self.decide, cohort, city)))
                 last_award[key] = cohort.announce_on
@@ -190,15 +203,36 @@ class DemoRun:
                                                   location=self._location(city.name)))
                 self.joined.add(key)
             answers = synthetic_answers(standard, city.tier, self.program.rules)
+            slow = (cohort.id, key) in self.slow
+            last: commands.CityCommand = commands.CompleteReview()
+            if slow:
+                last = commands.RequestClarification(
+                    criterion=next(iter(answers.criteria)),
+                    question="Demo: where is this documented? (answered late on purpose)")
             for command in (
                     commands.SubmitAssessment(answers=answers),
                     commands.AssignReviewer(reviewer=REVIEWER),
                     commands.RecordReviews(reviews=tuple(
                         commands.RecordCriterionReview(code=code, met=True)
                         for code in answers.criteria)),
-                    commands.CompleteReview()):
+                    last):
                 await self.program.send(key, command)
             self.prepared.add((cohort.id, key))
+        except CommandRefused as refused:
+            self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
+
+    async def finish_review(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
+        """The late answer to the demo's clarification, then the review's completion."""
+        key = city_key(city.country, city.name)
+        if (cohort.id, key) not in self.prepared:
+            return
+        try:
+            view = await self.program.view(key)
+            for number in view.open_clarifications:
+                await self.program.send(key, commands.AnswerClarification(
+                    clarification_id=number, answer="Here, at last.",
+                    evidence=("https://evidence.example/late-answer",)))
+            await self.program.send(key, commands.CompleteReview())
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
 

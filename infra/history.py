@@ -42,4 +42,6 @@ def summarize(recorded: RecordedEvent) -> str:
             return f"tier {event.tier}, expires_on {event.expires_on}"
         case events.CertificationHeldPendingRenewal():
             return f"expires_on {event.expires_on}"
+        case events.DeadlineReached():
+            return f"{event.kind} {event.step} (due {event.due_on})"
     return ""

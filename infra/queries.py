@@ -183,8 +183,12 @@ async def awaiting_announcement(pool: asyncpg.Pool[Any]) -> list[RegistryRow]:
     return [dict(r) for r in rows]
 
 
-async def stage_since(pool: asyncpg.Pool[Any], city_key: str) -> date | None:
-    """Since when the city's open application has been in its stage."""
-    found: date | None = await pool.fetchval(
-        "SELECT stage_since FROM wwc_pipeline WHERE city_key = $1", city_key)
-    return found
+async def outbox(pool: asyncpg.Pool[Any], *, to: str | None = None,
+                 limit: int = 200) -> list[dict[str, Any]]:
+    """The program's outgoing mail, newest first (no body: subject, status, attempts)."""
+    rows = await pool.fetch(
+        """SELECT message_id, created_at, sent_at, recipient, language, city_key, kind,
+                  subject, status, attempts, last_error
+             FROM wwc_outbox WHERE $1::text IS NULL OR recipient = lower($1)
+            ORDER BY created_at DESC, message_id LIMIT $2""", to, limit)
+    return [dict(r) for r in rows]

@@ -27,14 +27,17 @@ from activities.announce import AnnouncementActivities
 from activities.append import AppendActivities
 from activities.catalog import CatalogActivities
 from activities.contracts import AppendRequest, AppendResponse
+from activities.mail import MailActivities
 from activities.notify import send_notification
-from activities.ports import AwaitingAnnouncement, EventAppender, StandardsSource
+from activities.ports import AwaitingAnnouncement, EventAppender, Postbox, StandardsSource
 from activities.scoring import score_application
 from infra import metrics
 from infra.actor_headers import WorkerActorInterceptor
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
+from infra.mail.postbox import LoggingPostbox, PostgresPostbox
+from infra.mail.smtp import SmtpServer
 from infra.service_database import open_pool
 from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client, namespace
@@ -78,18 +81,21 @@ class _ActivityLogContext(ActivityInboundInterceptor):
 
 def build_worker(client: Client, *, task_queue: str, store: EventAppender,
                  awaiting: AwaitingAnnouncement, standards: StandardsSource,
+                 postbox: Postbox | None = None,
                  max_concurrent_activities: int = 10) -> Worker:
     """Both workflows and every activity over the given adapters. With a database behind
     them, keep `max_concurrent_activities` at or below the pool's size."""
     appends = AppendActivities(store)
     catalog = CatalogActivities(standards)
     announcements = AnnouncementActivities(awaiting)
+    mail = MailActivities(postbox or LoggingPostbox())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=[appends.append_events, score_application, send_notification,
-                    catalog.load_standards, announcements.awaiting_announcement],
+                    catalog.load_standards, announcements.awaiting_announcement,
+                    mail.send_mail],
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext(), WorkerActorInterceptor()],
@@ -108,6 +114,9 @@ async def running_worker(settings: Settings, client: Client | None = None,
             client, task_queue=task_queue or settings.task_queue,
             store=PostgresEventStore(pool), awaiting=ReadModelAwaitingAnnouncement(pool),
             standards=StandardsFolder(settings.effective_standards_dir),
+            postbox=PostgresPostbox(
+                pool, server=SmtpServer.from_url(settings.smtp_url) if settings.smtp_url
+                else None, sender=settings.mail_from, portal_url=settings.effective_portal_url),
             # Never more activities at once than connections to run them on.
             max_concurrent_activities=settings.db_pool_size)
         async with worker:

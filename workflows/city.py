@@ -13,18 +13,22 @@ in continue-as-new carrying only the state the next cycle needs.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         LOAD_STANDARDS,
         SCORE_APPLICATION,
+        SEND_MAIL,
         SEND_NOTIFICATION,
         LoadStandardsRequest,
         LoadStandardsResponse,
+        MailRequest,
+        MailResult,
         Notification,
         ScoreRequest,
     )
@@ -32,9 +36,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.catalog import StandardCatalog
     from domain.city import city_stream
     from domain.clock import ProgramClock
+    from domain.deadlines import pending
     from domain.errors import DomainError
     from domain.lifecycle import Application, CityState, decide, ensure_decidable, evolve
     from domain.model import Frozen
+    from domain.notices import notices_for
     from domain.report import Report
     from domain.rules import ProgramRules
     from domain.standard import Standard
@@ -73,6 +79,13 @@ _NOTICES: dict[type[events.Event], tuple[str, str]] = {
         "lapsed", "Your certification expired on {expires_on} and has lapsed."),
 }
 _DECIDE = commands.Decide()
+# A message that cannot be delivered is retried with backoff until it is (the outbox shows
+# each attempt); it never blocks the command that caused it.
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0,
+                         maximum_interval=timedelta(hours=1), maximum_attempts=0)
+MAIL_TIMEOUT = timedelta(minutes=5)
+MAIL_HEARTBEAT = timedelta(seconds=10)  # one message at a time: each well within it
+TimerCommand = commands.SendRenewalReminder | commands.Expire | commands.ReachDeadline
 # The program's own actors: its timers, and a cohort announcing its cities.
 _PROGRAM_TIMER = RequestContext(actor_id="program-timer", actor_role="program")
 _COHORT = RequestContext(actor_id="cohort", actor_role="program")
@@ -94,6 +107,9 @@ class CityWorkflow:
         self.actors = ActorsByUpdate()  # filled by the worker's interceptor, per update
         self.timer = ProgramTimer(input.clock)
         self.search = search.CitySearchAttributes()
+        # E-mail and deadlines came later: histories recorded before replay without them.
+        self.mail = workflow.patched("mail-and-deadlines")
+        self.mail_in_flight: list[workflow.ActivityHandle[MailResult]] = []
 
     # --- the main loop: durable timers and cycle boundaries ------------------------------
 
@@ -121,7 +137,7 @@ class CityWorkflow:
                 # Let every accepted update finish before the history is cut, with no await
                 # between this wait and continue-as-new: an update accepted meanwhile would
                 # otherwise fail with "workflow completed before the update completed".
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._quiesce()
                 workflow.continue_as_new(CityInput(
                     city_key=self.key, clock=self.timer.clock, rules=self.rules,
                     standards=self._standards_to_carry(fresh.standards), state=self.state))
@@ -136,17 +152,20 @@ class CityWorkflow:
         kept = [s for s in fresh if pinned is None or s.id != pinned.id]
         return (*kept, pinned) if pinned else tuple(kept)
 
-    def _due_timers(self) -> list[tuple[date, commands.SendRenewalReminder | commands.Expire]]:
-        """Reminders and expiry the decider would accept once their date comes."""
+    def _due_timers(self) -> list[tuple[date, TimerCommand]]:
+        """Reminders, expiry and the application's deadlines the decider would accept once
+        their date comes, soonest first."""
+        due: list[tuple[date, TimerCommand]] = []
+        if self.mail:
+            due += [(d.fires_on, commands.ReachDeadline(key=d.key))
+                    for d in pending(self.state.application, self.rules)]
         cert = self.state.certification
-        if cert is None or cert.held_pending_renewal or self.state.withdrawn:
-            return []
-        due: list[tuple[date, commands.SendRenewalReminder | commands.Expire]] = [
-            (cert.expires_on, commands.Expire())]
-        if self.state.application is None:
-            due += [(on, commands.SendRenewalReminder(lead_days=days))
-                    for days, on in self.rules.reminder_dates(cert.expires_on)
-                    if days not in cert.reminders_sent]
+        if cert is not None and not cert.held_pending_renewal and not self.state.withdrawn:
+            due.append((cert.expires_on, commands.Expire()))
+            if self.state.application is None:
+                due += [(on, commands.SendRenewalReminder(lead_days=days))
+                        for days, on in self.rules.reminder_dates(cert.expires_on)
+                        if days not in cert.reminders_sent]
         return sorted(due, key=lambda item: item[0])
 
     async def _fire_due_timers(self) -> None:
@@ -154,14 +173,18 @@ class CityWorkflow:
             if on > self.today():
                 return
             try:
-                # Decided as of its due date: a timer may fire a little after it.
+                # A renewal reminder or an expiry is decided as of its date (a timer may fire
+                # a little after it); a deadline as of today, since commands may have been
+                # recorded meanwhile and a city's dates never run backwards.
                 recorded = await self._apply(
-                    command, context=_PROGRAM_TIMER, on=on,
+                    command, context=_PROGRAM_TIMER,
+                    on=None if isinstance(command, commands.ReachDeadline) else on,
                     correlation=f"timer:{type(command).__name__}:{on}")
             except ApplicationError:
                 continue  # refused now (e.g. the city reapplied meanwhile): nothing to do
-            for event in recorded:
-                await self._notify(event)
+            if not self.mail:  # the log-line notices of histories from before e-mail
+                for event in recorded:
+                    await self._notify(event)
 
     async def _notify(self, event: events.Event) -> None:
         notice = _NOTICES.get(type(event))
@@ -173,6 +196,34 @@ class CityWorkflow:
             Notification(city_key=self.key, kind=kind, on=event.on,
                          message=message.format(**event.model_dump())),
             start_to_close_timeout=ACTIVITY_TIMEOUT, summary=f"notify the city: {kind}")
+
+    def _send_mail(self, caused: list[events.CityEvent], *, first_version: int) -> None:
+        """Start the messages each event causes; they go on while the workflow does."""
+        for offset, event in enumerate(caused):
+            notices = notices_for(event, self.state, self.rules.clarification_due_days,
+                                  self.rules.review_due_days)
+            if not notices:
+                continue
+            app = self.state.application
+            self.mail_in_flight.append(workflow.start_activity(
+                SEND_MAIL,
+                MailRequest(city_key=self.key, cause=f"{self.stream}@{first_version + offset}",
+                            notices=notices, reviewer=app.reviewer if app else None),
+                result_type=MailResult, start_to_close_timeout=MAIL_TIMEOUT,
+                heartbeat_timeout=MAIL_HEARTBEAT, retry_policy=MAIL_RETRY,
+                summary=f"mail: {', '.join(n.kind for n in notices)}"))
+
+    async def _quiesce(self) -> None:
+        """Every accepted update finished and every message started in this run delivered
+        (continue-as-new would drop them), with no await between the last check and the
+        caller's continue-as-new."""
+        while True:
+            if self.mail_in_flight:
+                await asyncio.gather(*self.mail_in_flight, return_exceptions=True)
+                self.mail_in_flight = [h for h in self.mail_in_flight if not h.done()]
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self.mail_in_flight:
+                return
 
     # --- applying a command --------------------------------------------------------------
 
@@ -201,6 +252,8 @@ class CityWorkflow:
                             correlation=correlation, causation=type(command).__name__)
         for event in caused:
             self.state = evolve(self.state, event)
+        if self.mail:
+            self._send_mail(caused, first_version=self.state.version - len(caused) + 1)
         self.search.update(self.state)
         self.timer.poke()  # what is due may have changed
         if any(isinstance(ev, _CYCLE_ENDS) or (isinstance(ev, events.CertificationDecided)
@@ -384,12 +437,14 @@ class CityWorkflow:
         self._validate(command)
 
 
-def _timer_summary(due: tuple[date, commands.SendRenewalReminder | commands.Expire]) -> str:
+def _timer_summary(due: tuple[date, TimerCommand]) -> str:
     """What the Temporal UI shows for the pending timer, e.g. 'renewal reminder, 180 days
     before expiry, due 2026-12-23'."""
     on, command = due
     if isinstance(command, commands.SendRenewalReminder):
         return f"renewal reminder, {command.lead_days} days before expiry, due {on}"
+    if isinstance(command, commands.ReachDeadline):
+        return f"deadline {command.key}, due {on}"
     return f"certification expiry, due {on}"
 
 

@@ -11,6 +11,7 @@ import typer
 from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.demo import demo_command
+from infra.cli.mail import outbox_command
 from infra.cli.maintenance import (
     audit_command,
     backup_command,
@@ -69,6 +70,7 @@ app.add_typer(tokens_app, name="tokens")
 app.command("score")(score_command)
 app.command("verify")(verify_command)
 app.command("audit")(audit_command)
+app.command("outbox")(outbox_command)
 app.command("recover")(recover_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)

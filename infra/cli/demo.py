@@ -8,13 +8,14 @@ import time
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from domain.accounts import Role
+from domain.city import city_key
 from domain.rules import ProgramRules
 from domain.standard import Standard
 from infra import queries
@@ -35,6 +36,7 @@ from infra.demo import (
 )
 from infra.errors import Refused
 from infra.logs import configure_logging
+from infra.mail.catcher import MailCatcher
 from infra.projections import projector
 from infra.service_database import open_pool
 from infra.stack import embedded_stack, running_up
@@ -77,7 +79,7 @@ def demo_command(
 def reset_data_dir(data_dir: Path, console: Console) -> None:
     stop_dev_server(data_dir)
     stop_embedded_server(data_dir / "postgres")
-    for name in ("postgres", "standards"):
+    for name in ("postgres", "standards", "mail"):
         shutil.rmtree(data_dir / name, ignore_errors=True)
     for pattern in ("temporal.db*", "clock.json", "temporal.json"):
         for file in data_dir.glob(pattern):
@@ -87,6 +89,14 @@ def reset_data_dir(data_dir: Path, console: Console) -> None:
 
 async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path: Path,
                 console: Console) -> None:
+    # The demo's mail goes to a local catcher, as `wwc up`'s does (DATA_DIR/mail).
+    with MailCatcher(settings.data_dir / "mail") as catcher:
+        await _play_on(settings.model_copy(update={"smtp_url": catcher.url}), plan, extra,
+                       path, console)
+
+
+async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], path: Path,
+                   console: Console) -> None:
     started = time.monotonic()
     async with embedded_stack(settings) as stack:
         install_standards(settings.data_dir, path, plan)
@@ -98,6 +108,13 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
         program = ProgramService(client, stack.settings.task_queue,
                                  catalog=scenario_catalog(extra), clock=clock, rules=rules)
         run = DemoRun(program, plan, end)
+        # The accounts first: each city's mail (reminders, decisions, deadlines) has
+        # someone to go to, in the demo's mail catcher.
+        cities = tuple(sorted({city_key(c.country, c.name) for k in plan.cohorts
+                               for c in k.cities}))
+        async with open_pool(stack.settings) as pool:
+            password, accounts = await create_demo_accounts(pool, stack.settings, plan.start,
+                                                            cities)
         console.print(f"[bold]{plan.title}[/bold]: {plan.start} to {end}, "
                       f"{sum(len(k.cities) for k in plan.cohorts)} assessments in "
                       f"{len(plan.cohorts)} cohorts, {plan.days_per_second:g} program days a "
@@ -117,22 +134,34 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
                 cohorts = await queries.cohorts(pool)
                 counts = await queries.counts_by_tier(pool)
                 events = await pool.fetchval("SELECT count(*) FROM wwc_events")
-                example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
-                               None)
-                password, accounts = await create_demo_accounts(
-                    pool, stack.settings, program.program_today(), example)
+                mail = await pool.fetch(
+                    "SELECT kind, count(*) AS n FROM wwc_outbox GROUP BY kind ORDER BY kind")
+                deadlines = await pool.fetch(
+                    "SELECT data->>'kind' || ' ' || (data->>'step') AS what, count(*) AS n "
+                    "FROM wwc_events WHERE event_type = 'application.deadline_reached' "
+                    "GROUP BY 1 ORDER BY 1")
         _summary(console, end, rows, cohorts, counts, int(events), run.problems,
                  time.monotonic() - started)
-        _portal(console, stack.settings.http_address, password, accounts, example)
+        _mail(console, settings.data_dir / "mail", mail, deadlines)
+        _portal(console, stack.settings.http_address, password, accounts, len(cities))
+
+
+def _mail(console: Console, folder: Path, mail: list[Any], deadlines: list[Any]) -> None:
+    fired = ", ".join(f"{r['what']} {r['n']}" for r in deadlines) or "none"
+    console.print(f"Deadlines fired along the way: {fired}.")
+    table = Table("Message", "Sent", title=f"Mail (each message once, kept in {folder})")
+    for row in mail:
+        table.add_row(str(row["kind"]), str(row["n"]))
+    console.print(table)
 
 
 def _portal(console: Console, address: str, password: str,
-            accounts: list[tuple[str, Role]], city: str | None) -> None:
+            accounts: list[tuple[str, Role]], cities: int) -> None:
     console.print(f"\nThe portal: run `wwc up`, open http://{address}/ and sign in at "
                   f"http://{address}/sign-in with one of these demo accounts, password "
                   f"[bold]{password}[/bold] (shown this once):")
     for email, role in accounts:
-        bound = f" (for {city})" if role is Role.CITY_EDITOR and city else ""
+        bound = f" (for all {cities} cities)" if role is Role.CITY_EDITOR else ""
         console.print(f"  {role.value.replace('_', ' '):<12} {email}{bound}")
 
 

@@ -12,6 +12,7 @@ from infra.clockfile import program_today
 from infra.config import Settings
 from infra.http.server import running_api
 from infra.logs import configure_logging
+from infra.mail.catcher import MailCatcher
 from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
 from infra.temporal_env import connect_client
@@ -36,6 +37,19 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Without a mail server of its own, the embedded stack catches the program's mail.
+    catcher = None if settings.smtp_url else MailCatcher(settings.data_dir / "mail").start()
+    if catcher is not None:
+        settings = settings.model_copy(update={"smtp_url": catcher.url})
+    try:
+        await _serve_stack(settings, stop, catcher)
+    finally:
+        if catcher is not None:
+            catcher.stop()
+
+
+async def _serve_stack(settings: Settings, stop: asyncio.Event,
+                       catcher: MailCatcher | None) -> None:
     async with embedded_stack(settings) as stack:
         client = await connect_client(stack.settings,
                                       stack.dev_server.address if stack.dev_server else None)
@@ -54,6 +68,9 @@ async def _serve(settings: Settings) -> None:
                 typer.echo(f"  {line}")
             typer.echo(f"  Portal:       {url}/  (sign in at {url}/sign-in)")
             typer.echo(f"  API:          {url}  (interactive docs: {url}/docs)")
+            if catcher is not None:
+                typer.echo(f"  Mail:         {catcher.url}, kept in {catcher.folder}  "
+                           "(see `wwc outbox`)")
             if admin is not None:
                 email, password = admin
                 typer.echo(f"  First admin:  {email}" + (

@@ -19,4 +19,7 @@ TITLES = (N_("Bad request"), N_("Sign-in required"), N_("Forbidden"), N_("Not fo
           N_("Refused"), N_("Invalid input"), N_("Too many requests"), N_("Internal error"),
           N_("Service unavailable"), N_("Request too large"), N_("Precondition required"),
           N_("Method not allowed"))
+WAITS = (N_("assessment"), N_("clarification"), N_("assignment"), N_("review"),
+         N_("decision"), N_("announcement"))
 ELIGIBILITY = (N_("U.S. cities only"), N_("cities of North, Central and South America"))
+MAIL_STATUSES = (N_("pending"), N_("sent"), N_("held"))

@@ -195,7 +195,12 @@ def test_review_clarification_decision_and_announcement(
     cpage = city.new_page()
     sign_in(cpage, EDITOR, PASSWORD)
     cpage.goto(f"/portal/cities/{KEY}")
-    expect(cpage.locator("[data-waiting]")).to_have_attribute("data-waiting", "city")
+    # Two waits now: the city's answer (due in 30 days) and the review (due in 45).
+    expect(cpage.locator('[data-wait="clarification"]')).to_have_attribute("data-waiting",
+                                                                          "city")
+    expect(cpage.locator('[data-wait="clarification"]')).to_contain_text("Vence")
+    expect(cpage.locator('[data-wait="review"]')).to_have_attribute("data-waiting",
+                                                                   "reviewer")
     visits.check(cpage, "city-clarification")
     cpage.fill("textarea[name=answer]", "The data governance board; minutes are online.")
     cpage.fill("textarea[name=evidence]", "https://recife.example/board/minutes")

@@ -68,6 +68,7 @@ POLICY = {
     ("GET", "/portal/cities/{key}/review"): "assigned_reviewer",
     ("GET", "/portal/pipeline"): "operator",
     ("GET", "/portal/cohorts"): "operator",
+    ("GET", "/portal/outbox"): "operator",
     ("GET", "/portal/accounts"): "admin",
 }
 

@@ -31,7 +31,8 @@ def test_every_update_takes_the_command_its_table_names(
 
 def test_operator_commands_of_a_city_all_have_an_update() -> None:
     # The program's own commands are given by the workflow itself, never by a client.
-    internal = {commands.RecordDecision, commands.SendRenewalReminder, commands.Expire}
+    internal = {commands.RecordDecision, commands.SendRenewalReminder, commands.Expire,
+                commands.ReachDeadline}
     assert set(get_args(commands.CityCommand)) - internal == set(CITY_UPDATES)
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.accounts import Role
 from domain.city import city_stream
+from domain.deadlines import waits
 from domain.eligibility import period_on
 from domain.lifecycle import Stage
 from infra import queries
@@ -21,10 +22,6 @@ from infra.portal.render import page, portal
 
 router = APIRouter()
 
-# Whom each stage of an application waits on: the city, or the program's people.
-WAITING_ON = {Stage.ASSESSING: "city", Stage.SUBMITTED: "program",
-              Stage.UNDER_REVIEW: "program", Stage.AWAITING_CLARIFICATION: "city",
-              Stage.REVIEW_COMPLETE: "program", Stage.DECIDED: "program"}
 
 
 @page(router, "/portal", Rule.SIGNED_IN)
@@ -63,7 +60,6 @@ async def dashboard(request: Request, key: str) -> HTMLResponse:
     application = await found.program.application(key)
     report = await found.program.report(key)
     stage = Stage(view.stage) if view.stage else None
-    since = await queries.stage_since(found.pool, key) if stage else None
     history = await found.store.read_stream(city_stream(key))
     timeline = [{"version": r.stream_version, "type": r.event_type,
                  "on": r.data.get("on"), "summary": summarize(r),
@@ -72,7 +68,7 @@ async def dashboard(request: Request, key: str) -> HTMLResponse:
     standard = found.program.catalog.get(view.standard_id) if view.standard_id else None
     return await portal(request).render(
         request, "portal/city.html", view=view, application=application, report=report,
-        stage=stage, since=since, waiting_on=WAITING_ON.get(stage) if stage else None,
+        stage=stage, waits=waits(application, found.program.rules),
         timeline=timeline, standard=standard,
         editor=_is_editor(account.role, key, account.cities),
         staff=account.role.runs_the_program,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from domain.accounts import Role
@@ -57,6 +58,16 @@ async def cohort_builder(request: Request) -> HTMLResponse:
         upcoming=[c for c in cohorts if c["announced_on"] is None],
         announced=[c for c in reversed(cohorts) if c["announced_on"] is not None][:10],
         today=found.program.program_today())
+
+
+@page(router, "/portal/outbox", Rule.OPERATOR)
+async def outbox_page(request: Request, to: Annotated[str | None, Query(max_length=254)]
+                      = None) -> HTMLResponse:
+    """The program's outgoing mail, newest first: to whom, which message, its status."""
+    found = services(request)
+    return await portal(request).render(
+        request, "portal/outbox.html", rows=await queries.outbox(found.pool, to=to or None),
+        to=to or "")
 
 
 @page(router, "/portal/accounts", Rule.ADMIN)

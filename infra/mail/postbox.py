@@ -1,0 +1,133 @@
+"""The postbox behind the mail activity: who receives each message (accounts from the
+accounts read model, in their language), the outbox row it is recorded in first, and its
+delivery over SMTP.
+
+Exactly-once as far as SMTP allows: a message's id derives from the event that caused it
+and its recipient, the outbox keeps one row per id, and a retried activity sends only the
+rows not yet `sent`. The one window left is a crash after the server's final OK and
+before the row is marked: the retry then sends the same message again with the same
+Message-ID header, which receivers (our catcher included) treat as one message."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import asyncpg
+import structlog
+
+from activities.ports import MailRequest, MailResult
+from domain.notices import Audience, Notice
+from infra.mail.smtp import SmtpServer
+from infra.mail.templates import render
+
+log = structlog.get_logger("wwc.mail")
+
+
+class PostgresPostbox:
+    def __init__(self, pool: asyncpg.Pool[Any], *, server: SmtpServer | None, sender: str,
+                 portal_url: str) -> None:
+        self._pool = pool
+        self._server = server
+        self._sender = sender
+        self._portal_url = portal_url.rstrip("/")
+
+    async def deliver(self, request: MailRequest,
+                      progress: Callable[[], None] = lambda: None) -> MailResult:
+        await self._record(request)
+        rows = await self._pool.fetch(
+            "SELECT * FROM wwc_outbox WHERE cause = $1 ORDER BY message_id", request.cause)
+        sent = already = held = 0
+        for row in rows:
+            if row["status"] == "sent":
+                already += 1
+                continue
+            if self._server is None:  # recorded, and kept until a server is configured
+                await self._pool.execute(
+                    "UPDATE wwc_outbox SET status = 'held', last_error = $2 "
+                    "WHERE message_id = $1", row["message_id"], "no WWC_SMTP_URL configured")
+                held += 1
+                continue
+            try:
+                await self._server.send(self._message(row))
+            except Exception as error:
+                await self._pool.execute(
+                    "UPDATE wwc_outbox SET attempts = attempts + 1, last_error = $2 "
+                    "WHERE message_id = $1", row["message_id"],
+                    f"{type(error).__name__}: {error}"[:500])
+                log.warning("mail not delivered; it will be retried",
+                            message_id=row["message_id"], server=self._server.where,
+                            error=type(error).__name__)
+                raise
+            await self._pool.execute(
+                "UPDATE wwc_outbox SET status = 'sent', attempts = attempts + 1, "
+                "sent_at = now(), last_error = NULL WHERE message_id = $1", row["message_id"])
+            sent += 1
+            progress()
+        return MailResult(sent=sent, already_sent=already, held=held)
+
+    async def _record(self, request: MailRequest) -> None:
+        """One outbox row per message and recipient (none twice: the id is stable)."""
+        link = f"{self._portal_url}/portal/cities/{request.city_key}"
+        for notice in request.notices:
+            for email, language in await self._recipients(notice, request):
+                message = render(notice.kind, language, notice.facts, link=link)
+                await self._pool.execute(
+                    """INSERT INTO wwc_outbox (message_id, cause, city_key, kind, recipient,
+                           language, subject, body_text, body_html)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                       ON CONFLICT (message_id) DO NOTHING""",
+                    message_id(request.cause, notice.kind, email), request.cause,
+                    request.city_key, notice.kind, email, language, message.subject,
+                    message.text, message.html)
+
+    async def _recipients(self, notice: Notice,
+                          request: MailRequest) -> list[tuple[str, str]]:
+        if notice.audience is Audience.EDITORS:
+            rows = await self._pool.fetch(
+                "SELECT email, language FROM wwc_accounts WHERE role = 'city_editor' "
+                "AND NOT disabled AND $1 = ANY(cities) ORDER BY email", request.city_key)
+        elif notice.audience is Audience.REVIEWER:
+            rows = await self._pool.fetch(
+                "SELECT email, language FROM wwc_accounts WHERE email = $1 AND NOT disabled",
+                request.reviewer or "")
+        else:
+            rows = await self._pool.fetch(
+                "SELECT email, language FROM wwc_accounts WHERE role IN ('operator', 'admin') "
+                "AND NOT disabled ORDER BY email")
+        return [(r["email"], r["language"]) for r in rows]
+
+    def _message(self, row: asyncpg.Record) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = row["recipient"]
+        message["Subject"] = row["subject"]
+        message["Date"] = formatdate(localtime=False)
+        # Stable across retries: the same message is recognised as one by its receiver.
+        message["Message-ID"] = f"<{row['message_id']}@wwc.local>"
+        message["X-WWC-Kind"] = row["kind"]
+        message["X-WWC-City"] = row["city_key"]
+        message.set_content(row["body_text"])
+        message.add_alternative(row["body_html"], subtype="html")
+        # After the parts exist: making them moves every Content-* header into the first.
+        message["Content-Language"] = row["language"]
+        return message
+
+
+def message_id(cause: str, kind: str, recipient: str) -> str:
+    return hashlib.sha256(f"{cause}|{kind}|{recipient}".encode()).hexdigest()[:32]
+
+
+class LoggingPostbox:
+    """For workflow tests and workers without a database: each message a log line."""
+
+    async def deliver(self, request: MailRequest,
+                      progress: Callable[[], None] = lambda: None) -> MailResult:
+        for notice in request.notices:
+            log.info("mail", city_key=request.city_key, cause=request.cause,
+                     kind=notice.kind, audience=notice.audience.value)
+        return MailResult(sent=0, already_sent=0, held=len(request.notices))
+

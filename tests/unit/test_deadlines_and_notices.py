@@ -1,0 +1,154 @@
+"""Deadlines and messages, pure: when each deadline fires, that it stops when the awaited
+answer arrives, who hears of which event, and that every message exists in every
+language with the facts it needs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain import commands as c
+from domain import events as e
+from domain.deadlines import deadlines, pending, waits
+from domain.errors import TransitionRefused
+from domain.lifecycle import CityState, decide, evolve
+from domain.notices import KINDS, Audience, notices_for
+from domain.rules import ProgramRules
+from infra.mail.templates import LANGUAGES, render, templates
+from infra.standards import load_catalog
+from tests.factories import WWC_2022, answers
+
+CATALOG = load_catalog()
+RULES = ProgramRules()
+DAY = date(2025, 3, 3)
+JOIN = c.JoinNetwork(name="Recife", country="BR", population=1_488_920)
+
+
+def run(state: CityState, command: c.CityCommand, on: date) -> CityState:
+    for event in decide(state, command, on, standards=CATALOG, rules=RULES):
+        state = evolve(state, event)
+    return state
+
+
+def under_review(on: date = DAY) -> CityState:
+    state = run(CityState(), JOIN, on)
+    state = run(state, c.SubmitAssessment(answers=answers(WWC_2022, 31)), on)
+    return run(state, c.AssignReviewer(reviewer="r@x.test"), on)
+
+
+def test_a_draft_is_nudged_after_its_idle_days_and_again_after_each_save() -> None:
+    state = run(CityState(), JOIN, DAY)
+    [nudge] = pending(state.application, RULES)
+    assert (nudge.kind, nudge.fires_on) == ("draft", DAY + timedelta(days=60))
+    later = DAY + timedelta(days=20)
+    state = run(state, c.SaveAssessment(answers=answers(WWC_2022, 3)), later)
+    [nudge] = pending(state.application, RULES)
+    assert nudge.fires_on == later + timedelta(days=60)
+
+
+def test_a_clarification_is_reminded_then_due_and_stops_when_answered() -> None:
+    state = run(under_review(), c.RequestClarification(criterion="DM1", question="Who?"), DAY)
+    found = {d.key: d for d in pending(state.application, RULES)}
+    assert found["clarification:1:reminder"].fires_on == DAY + timedelta(days=23)
+    assert found["clarification:1:due"].fires_on == DAY + timedelta(days=30)
+    assert found[f"review:{DAY}:due"].fires_on == DAY + timedelta(days=45)
+    # Not before its date: the decider refuses it, and nothing is recorded.
+    with pytest.raises(TransitionRefused, match="comes on"):
+        decide(state, c.ReachDeadline(key="clarification:1:reminder"), DAY, standards=CATALOG,
+               rules=RULES)
+    state = run(state, c.ReachDeadline(key="clarification:1:reminder"),
+                DAY + timedelta(days=23))
+    assert "clarification:1:reminder" not in {d.key for d in pending(state.application, RULES)}
+    state = run(state, c.AnswerClarification(clarification_id=1, answer="The board",
+                                             evidence=("https://x.test/a",)),
+                DAY + timedelta(days=25))
+    assert not [d for d in pending(state.application, RULES) if d.kind == "clarification"]
+    with pytest.raises(TransitionRefused, match="no deadline"):
+        decide(state, c.ReachDeadline(key="clarification:1:due"), DAY + timedelta(days=30),
+               standards=CATALOG, rules=RULES)
+
+
+def test_the_review_deadlines_end_with_the_review() -> None:
+    state = under_review()
+    claimed = state.application.answers.criteria if state.application else {}
+    state = run(state, c.RecordReviews(reviews=tuple(
+        c.RecordCriterionReview(code=code, met=True) for code in claimed)), DAY)
+    state = run(state, c.CompleteReview(), DAY + timedelta(days=3))
+    assert pending(state.application, RULES) == []
+    assert [w.kind for w in waits(state.application, RULES)] == ["decision"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 90), st.integers(0, 30), st.integers(1, 90), st.integers(0, 30))
+def test_reminders_come_before_their_due_dates(clar: int, clar_before: int, review: int,
+                                               review_before: int) -> None:
+    rules = ProgramRules(clarification_due_days=clar, clarification_reminder_days=clar_before,
+                         review_due_days=review, review_reminder_days=review_before)
+    state = under_review()
+    for event in decide(state, c.RequestClarification(criterion="DM1", question="Q"), DAY,
+                        standards=CATALOG, rules=rules):
+        state = evolve(state, event)
+    found = deadlines(state.application, rules)
+    assert found == sorted(found, key=lambda d: (d.fires_on, d.key))
+    for deadline in found:
+        assert deadline.fires_on <= deadline.due_on
+        assert deadline.since <= deadline.fires_on or deadline.step == "reminder"
+    assert len({d.key for d in found}) == len(found)
+
+
+def test_who_hears_what() -> None:
+    state = under_review()
+    heard = {}
+    for event in (e.AssessmentSubmitted(answers=answers(WWC_2022, 3), on=DAY),
+                  e.ReviewerAssigned(reviewer="r@x.test", on=DAY),
+                  e.ClarificationRequested(clarification_id=1, criterion="DM1",
+                                           question="Q", on=DAY),
+                  e.ClarificationAnswered(clarification_id=1, answer="A", evidence=(),
+                                          on=DAY),
+                  e.CriterionReviewed(code="DM1", answer=answers(WWC_2022, 1).criteria["DM1"],
+                                      on=DAY)):
+        heard[type(event)] = [(n.kind, n.audience)
+                              for n in notices_for(event, state, 30, 45)]
+    assert heard[e.AssessmentSubmitted] == [("submission_received", Audience.EDITORS)]
+    assert heard[e.ReviewerAssigned] == [("review_assigned", Audience.REVIEWER)]
+    assert heard[e.ClarificationRequested] == [("clarification_asked", Audience.EDITORS)]
+    assert heard[e.ClarificationAnswered] == [("city_answered", Audience.REVIEWER)]
+    assert heard[e.CriterionReviewed] == []  # not every event is news
+    asked = notices_for(e.ClarificationRequested(clarification_id=1, criterion="DM1",
+                                                 question="Q", on=DAY), state, 30, 45)
+    assert asked[0].facts["due_on"] == (DAY + timedelta(days=30)).isoformat()
+    overdue = notices_for(e.DeadlineReached(key=f"review:{DAY}:due", kind="review",
+                                            step="due", due_on=DAY, on=DAY), state, 30, 45)
+    assert [(n.kind, n.audience) for n in overdue] == [("review_escalated",
+                                                        Audience.OPERATORS)]
+    assert overdue[0].facts["reviewer"] == "r@x.test"
+
+
+def test_every_message_exists_in_every_language_with_the_same_facts() -> None:
+    for language in LANGUAGES:
+        assert set(templates(language)) == set(KINDS), language
+    for kind in KINDS:
+        names = {lang: sorted(set(re.findall(r"{{ (\w+) }}", templates(lang)[kind]["subject"]
+                                            + templates(lang)[kind]["body"])))
+                 for lang in LANGUAGES}
+        assert names["es"] == names["en"] == names["pt"], kind
+
+
+def test_a_message_renders_its_dates_in_the_readers_language() -> None:
+    facts = {"city": "Recife", "on": "2025-03-03", "criterion": "DM1", "question": "Q?",
+             "due_on": "2025-04-02"}
+    es = render("clarification_asked", "es", facts, link="http://p.test/x")
+    pt = render("clarification_asked", "pt", facts, link="http://p.test/x")
+    en = render("clarification_asked", "xx", facts, link="http://p.test/x")  # unknown: en
+    assert "2 de abril de 2025" in es.subject
+    assert "2 de abril de 2025" in pt.subject
+    assert "April 2, 2025" in en.subject
+    assert "http://p.test/x" in es.text
+    assert '<a href="http://p.test/x">' in es.html
+    assert "<script" not in render("city_answered", "en", {**facts, "answer": "<script>",
+                                                           "clarification": "1"},
+                                   link="http://p.test/x").html
