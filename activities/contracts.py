@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from activities.ports import CityRef, MailRequest, MailResult, NewEvent
+from activities.ports import CityRef, DigestRequest, MailRequest, MailResult, NewEvent
 from domain.answers import Answers
 from domain.model import Frozen
 from domain.standard import Standard
@@ -15,9 +15,11 @@ APPEND_EVENTS = "append_events"
 SCORE_APPLICATION = "score_application"
 SEND_NOTIFICATION = "send_notification"
 SEND_MAIL = "send_mail"
+SEND_DIGEST = "send_digest"
 LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
-__all__ = ["MailRequest", "MailResult"]  # the mail activity's models live with its port
+# The mail activities' models live with their port; named here beside the other contracts.
+__all__ = ["DigestRequest", "MailRequest", "MailResult"]
 
 
 class AppendRequest(Frozen):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from activities.contracts import SEND_MAIL
-from activities.ports import MailRequest, MailResult, Postbox
+from activities.contracts import SEND_DIGEST, SEND_MAIL
+from activities.ports import DigestRequest, MailRequest, MailResult, Postbox
 
 log = structlog.get_logger("wwc.mail")
 
@@ -27,4 +27,11 @@ class MailActivities:
         log.info("mail delivered", city_key=request.city_key, cause=request.cause,
                  kinds=[n.kind for n in request.notices], sent=result.sent,
                  already_sent=result.already_sent, held=result.held)
+        return result
+
+    @activity.defn(name=SEND_DIGEST)
+    async def send_digest(self, request: DigestRequest) -> MailResult:
+        result = await self._postbox.deliver_digest(request, activity.heartbeat)
+        log.info("digest delivered", week_ending=request.week_ending.isoformat(),
+                 sent=result.sent, already_sent=result.already_sent, held=result.held)
         return result

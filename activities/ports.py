@@ -7,6 +7,7 @@ Nothing here does I/O: workflows may import these models (they build `NewEvent`s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.catalog import StandardCatalog
 from domain.model import Frozen
 from domain.notices import Notice
+from domain.rules import ProgramRules
 from domain.tiers import Tier
 
 
@@ -95,6 +97,14 @@ class MailResult(Frozen):
     held: int = 0  # recorded, but no mail server is configured to send them
 
 
+class DigestRequest(Frozen):
+    """The operators' weekly digest for the week ending `week_ending` (its message ids
+    derive from the week, so a retry sends nothing twice)."""
+
+    week_ending: date
+    rules: ProgramRules = ProgramRules()
+
+
 class Postbox(Protocol):
     """Where the program's messages go: recipients found, rendered in each one's language,
     recorded in the outbox, sent once (`infra.mail`)."""
@@ -102,6 +112,9 @@ class Postbox(Protocol):
     async def deliver(self, request: MailRequest,
                       progress: Callable[[], None] = ...) -> MailResult:
         """`progress` is called after each message (the activity's heartbeat)."""
+
+    async def deliver_digest(self, request: DigestRequest,
+                             progress: Callable[[], None] = ...) -> MailResult: ...
 
 
 class StandardsSource(Protocol):

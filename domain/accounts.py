@@ -76,7 +76,13 @@ class RevokeToken(AccountCommand):
     token_id: str
 
 
-AnyAccountCommand = CreateAccount | DisableAccount | IssueToken | RevokeToken
+class SetDigest(AccountCommand):
+    """Turn the weekly digest on or off for this account."""
+
+    enabled: bool
+
+
+AnyAccountCommand = CreateAccount | DisableAccount | IssueToken | RevokeToken | SetDigest
 
 
 # --- state -------------------------------------------------------------------------------
@@ -98,6 +104,7 @@ class AccountState(Frozen):
     affiliations: tuple[str, ...] = ()
     language: str = "en"
     disabled: bool = False
+    digest: bool = True
     tokens: tuple[Token, ...] = Field(default=())
 
 
@@ -131,6 +138,11 @@ def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
                 raise TransitionRefused(f"token {command.token_id} exists", code="exists")
             return [events.ApiTokenIssued(token_id=command.token_id, name=command.name,
                                           expires_on=command.expires_on, on=now)]
+        case SetDigest():
+            _require_active(state)
+            if state.digest == command.enabled:
+                return []  # already so: nothing to record
+            return [events.DigestPreferenceSet(enabled=command.enabled, on=now)]
         case RevokeToken():
             if state.account_id is None:
                 raise TransitionRefused("no such account", code="not_found")
@@ -164,6 +176,8 @@ def evolve(state: AccountState, event: events.AccountEvent) -> AccountState:
         case events.ApiTokenIssued():
             update = {"tokens": (*state.tokens, Token(token_id=event.token_id, name=event.name,
                                                        expires_on=event.expires_on))}
+        case events.DigestPreferenceSet():
+            update = {"digest": event.enabled}
         case events.ApiTokenRevoked():
             update = {"tokens": tuple(t.model_copy(update={"revoked": True})
                                       if t.token_id == event.token_id else t

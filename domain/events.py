@@ -177,6 +177,14 @@ class AccountDisabled(Event):
     reason: str
 
 
+class DigestPreferenceSet(Event):
+    """Whether the account receives the operators' weekly digest (operational mail always
+    goes)."""
+
+    TYPE = "account.digest_set"
+    enabled: bool
+
+
 class ApiTokenIssued(Event):
     TYPE = "account.token_issued"
     token_id: str
@@ -197,7 +205,8 @@ CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
              | CertificationDecided | CertificationAnnounced | RenewalReminderSent
              | CertificationHeldPendingRenewal | CertificationLapsed | DeadlineReached)
 CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
-AccountEvent = AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
+AccountEvent = (AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
+                | DigestPreferenceSet)
 
 CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
 COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)

@@ -43,6 +43,9 @@ KINDS: dict[str, Audience] = {
     "review_reminder": Audience.REVIEWER,
     "review_escalated": Audience.OPERATORS,
 }
+# Not caused by a city's event: the operators' weekly digest (workflows/digest.py).
+DIGEST_KIND = "weekly_digest"
+MESSAGE_KINDS = frozenset({*KINDS, DIGEST_KIND})
 _DEADLINES = {("clarification", "reminder"): "clarification_reminder",
               ("clarification", "due"): "clarification_overdue",
               ("review", "reminder"): "review_reminder",

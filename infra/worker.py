@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -31,9 +32,12 @@ from activities.mail import MailActivities
 from activities.notify import send_notification
 from activities.ports import AwaitingAnnouncement, EventAppender, Postbox, StandardsSource
 from activities.scoring import score_application
+from domain.clock import ProgramClock
+from domain.rules import ProgramRules
 from infra import metrics
 from infra.actor_headers import WorkerActorInterceptor
 from infra.announcements import ReadModelAwaitingAnnouncement
+from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
 from infra.mail.postbox import LoggingPostbox, PostgresPostbox
@@ -43,8 +47,9 @@ from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client, namespace
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
+from workflows.digest import DIGEST_WORKFLOW_ID, DigestInput, DigestWorkflow
 
-WORKFLOWS: Sequence[type] = (CityWorkflow, CohortWorkflow)
+WORKFLOWS: Sequence[type] = (CityWorkflow, CohortWorkflow, DigestWorkflow)
 log = structlog.get_logger("wwc.worker")
 
 
@@ -95,12 +100,22 @@ def build_worker(client: Client, *, task_queue: str, store: EventAppender,
         workflows=list(WORKFLOWS),
         activities=[appends.append_events, score_application, send_notification,
                     catalog.load_standards, announcements.awaiting_announcement,
-                    mail.send_mail],
+                    mail.send_mail, mail.send_digest],
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext(), WorkerActorInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
+
+
+async def ensure_digest(client: Client, task_queue: str, clock: ProgramClock,
+                        rules: ProgramRules | None = None) -> None:
+    """The operators' weekly digest workflow, started once per program (a running one is
+    left as it is)."""
+    await client.start_workflow(
+        DigestWorkflow.run, DigestInput(clock=clock, rules=rules or ProgramRules()),
+        id=DIGEST_WORKFLOW_ID, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
 
 
 @asynccontextmanager
@@ -132,6 +147,7 @@ async def serve(settings: Settings) -> None:
     if settings.metrics_address:
         metrics.serve_metrics(settings.metrics_address)
     async with running_worker(settings) as worker:
+        await ensure_digest(worker.client, worker.task_queue, load_clock(settings.data_dir))
         log.info("worker started", task_queue=worker.task_queue, namespace=namespace(settings))
         await stop.wait()
         log.info("worker stopping", task_queue=worker.task_queue)

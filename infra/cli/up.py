@@ -8,7 +8,7 @@ import signal
 import typer
 
 from infra.bootstrap import ensure_first_admin
-from infra.clockfile import program_today
+from infra.clockfile import load_clock, program_today
 from infra.config import Settings
 from infra.http.server import running_api
 from infra.logs import configure_logging
@@ -16,7 +16,7 @@ from infra.mail.catcher import MailCatcher
 from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
 from infra.temporal_env import connect_client
-from infra.worker import running_worker
+from infra.worker import ensure_digest, running_worker
 
 
 def up_command() -> None:
@@ -61,8 +61,9 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
         if stack.dev_server is not None and not api_settings.temporal_ui_url:
             api_settings = api_settings.model_copy(
                 update={"temporal_ui_url": stack.dev_server.ui_url})
-        async with running_worker(stack.settings, client), \
+        async with running_worker(stack.settings, client) as worker, \
                 running_api(api_settings, client) as url:
+            await ensure_digest(client, worker.task_queue, load_clock(stack.settings.data_dir))
             typer.echo("wwc is up:")
             for line in stack.describe():
                 typer.echo(f"  {line}")

@@ -42,6 +42,11 @@ class Me(Body):
     cities: tuple[str, ...]
     affiliations: tuple[str, ...]
     language: str
+    digest: bool = True  # receives the operators' weekly digest
+
+
+class DigestPreference(Body):
+    enabled: bool
 
 
 class SignedIn(Body):

@@ -36,6 +36,7 @@ class Account(Frozen):
     affiliations: tuple[str, ...] = ()
     language: str = "en"
     disabled: bool = False
+    digest: bool = True  # receives the operators' weekly digest
 
     def context(self, correlation_id: str = "") -> RequestContext:
         return RequestContext(actor_id=self.account_id, actor_role=self.role.value,
@@ -56,7 +57,8 @@ def _account(row: Any) -> Account:
     return Account(account_id=row["account_id"], email=row["email"],
                    display_name=row["display_name"], role=accounts.Role(row["role"]),
                    cities=tuple(row["cities"]), affiliations=tuple(row["affiliations"]),
-                   language=row["language"], disabled=row["disabled"])
+                   language=row["language"], disabled=row["disabled"],
+                   digest=row.get("digest", True))
 
 
 class AccountDirectory:
@@ -117,6 +119,10 @@ class AccountDirectory:
         await self._decide(account_id, accounts.DisableAccount(reason=reason), context, today)
         # Signed out everywhere, at once.
         await self._pool.execute("DELETE FROM wwc_sessions WHERE account_id = $1", account_id)
+
+    async def set_digest(self, account_id: str, enabled: bool, context: RequestContext,
+                         today: date) -> None:
+        await self._decide(account_id, accounts.SetDigest(enabled=enabled), context, today)
 
     async def issue_token(self, account_id: str, name: str, days: int,
                           context: RequestContext, today: date) -> tuple[TokenInfo, str]:

@@ -19,10 +19,11 @@ from typing import Any
 import asyncpg
 import structlog
 
-from activities.ports import MailRequest, MailResult
+from activities.ports import DigestRequest, MailRequest, MailResult
 from domain.notices import Audience, Notice
+from infra.mail.digest import digest_facts
 from infra.mail.smtp import SmtpServer
-from infra.mail.templates import render
+from infra.mail.templates import Rendered, render
 
 log = structlog.get_logger("wwc.mail")
 
@@ -38,8 +39,26 @@ class PostgresPostbox:
     async def deliver(self, request: MailRequest,
                       progress: Callable[[], None] = lambda: None) -> MailResult:
         await self._record(request)
+        return await self._send(request.cause, progress)
+
+    async def deliver_digest(self, request: DigestRequest,
+                             progress: Callable[[], None] = lambda: None) -> MailResult:
+        cause = f"digest/{request.week_ending}"
+        facts = await digest_facts(self._pool, request)
+        recipients = await self._pool.fetch(
+            "SELECT email, language FROM wwc_accounts WHERE role IN ('operator', 'admin') "
+            "AND NOT disabled AND digest ORDER BY email")
+        for row in recipients:
+            message = render("weekly_digest", row["language"], facts,
+                             link=f"{self._portal_url}/portal/pipeline")
+            await self._insert(message_id(cause, "weekly_digest", row["email"]), cause,
+                               "program", "weekly_digest", row["email"], row["language"],
+                               message)
+        return await self._send(cause, progress)
+
+    async def _send(self, cause: str, progress: Callable[[], None]) -> MailResult:
         rows = await self._pool.fetch(
-            "SELECT * FROM wwc_outbox WHERE cause = $1 ORDER BY message_id", request.cause)
+            "SELECT * FROM wwc_outbox WHERE cause = $1 ORDER BY message_id", cause)
         sent = already = held = 0
         for row in rows:
             if row["status"] == "sent":
@@ -75,14 +94,19 @@ class PostgresPostbox:
         for notice in request.notices:
             for email, language in await self._recipients(notice, request):
                 message = render(notice.kind, language, notice.facts, link=link)
-                await self._pool.execute(
-                    """INSERT INTO wwc_outbox (message_id, cause, city_key, kind, recipient,
-                           language, subject, body_text, body_html)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                       ON CONFLICT (message_id) DO NOTHING""",
-                    message_id(request.cause, notice.kind, email), request.cause,
-                    request.city_key, notice.kind, email, language, message.subject,
-                    message.text, message.html)
+                await self._insert(message_id(request.cause, notice.kind, email),
+                                   request.cause, request.city_key, notice.kind, email,
+                                   language, message)
+
+    async def _insert(self, message_id: str, cause: str, city_key: str, kind: str,
+                      recipient: str, language: str, message: Rendered) -> None:
+        await self._pool.execute(
+            """INSERT INTO wwc_outbox (message_id, cause, city_key, kind, recipient,
+                   language, subject, body_text, body_html)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (message_id) DO NOTHING""",
+            message_id, cause, city_key, kind, recipient, language, message.subject,
+            message.text, message.html)
 
     async def _recipients(self, notice: Notice,
                           request: MailRequest) -> list[tuple[str, str]]:
@@ -123,6 +147,11 @@ def message_id(cause: str, kind: str, recipient: str) -> str:
 
 class LoggingPostbox:
     """For workflow tests and workers without a database: each message a log line."""
+
+    async def deliver_digest(self, request: DigestRequest,
+                             progress: Callable[[], None] = lambda: None) -> MailResult:
+        log.info("digest", week_ending=request.week_ending.isoformat())
+        return MailResult(sent=0, already_sent=0, held=1)
 
     async def deliver(self, request: MailRequest,
                       progress: Callable[[], None] = lambda: None) -> MailResult:

@@ -39,6 +39,9 @@ class AccountProjection:
                     "issued_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_id) DO NOTHING",
                     data["token_id"], account_id, data["name"], day(data["expires_on"]),
                     day(data["on"]))
+            elif event.event_type == events.DigestPreferenceSet.TYPE:
+                await conn.execute("UPDATE wwc_accounts SET digest = $2 WHERE account_id = $1",
+                                   account_id, data["enabled"])
             elif event.event_type == events.ApiTokenRevoked.TYPE:
                 await conn.execute("UPDATE wwc_api_tokens SET revoked = true "
                                    "WHERE token_id = $1", data["token_id"])

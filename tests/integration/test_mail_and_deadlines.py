@@ -33,11 +33,13 @@ from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.mail.postbox import PostgresPostbox
 from infra.mail.smtp import SmtpServer
+from infra.projections import projector
 from infra.standards import StandardsFolder, load_catalog
 from infra.worker import build_worker
 from tests.factories import answers
 from tests.temporal import TrackedProgram, eventually, program_clock, terminate
 from workflows.actors import SERVER_OPERATOR
+from workflows.digest import DigestInput, DigestWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -236,3 +238,28 @@ async def test_a_failing_mail_server_is_retried_and_recorded(
                 assert len(stored_messages(back.folder)) == 1
         finally:
             await terminate(temporal_env.client, ops.touched)
+
+
+@pytest.mark.parametrize("mailroom", [FAST], indirect=True)
+async def test_the_weekly_digest_goes_to_the_operators_who_want_it(
+        mailroom: Mailroom, temporal_env: WorkflowEnvironment) -> None:
+    directory = AccountDirectory(mailroom.pool)
+    quiet, _ = await directory.create(
+        CreateAccount(email="quiet@program.test", display_name="Q", role=Role.OPERATOR),
+        PASSWORD, SERVER_OPERATOR, START)
+    await directory.set_digest(quiet.account_id, False, SERVER_OPERATOR, START)
+    ops = mailroom.ops
+    await ops.join(JOIN)
+    await projector(mailroom.pool).catch_up_all()  # the digest reads the read models
+    handle = await temporal_env.client.start_workflow(
+        DigestWorkflow.run, DigestInput(clock=ops.clock, rules=FAST),
+        id=f"program/digest-{uuid.uuid4().hex[:6]}", task_queue=ops.task_queue)
+    try:
+        digest = await mailroom.wait_for(OPERATOR, "weekly_digest", within=60)
+        text = digest.get_body(("plain",))
+        assert text is not None
+        assert "Recife" in text.get_content()  # joined that week
+        assert "joined" in str(digest["Subject"])
+        assert mailroom.kinds("quiet@program.test") == []  # turned it off
+    finally:
+        await handle.terminate("test finished")

@@ -16,7 +16,7 @@ from domain import events as e
 from domain.deadlines import deadlines, pending, waits
 from domain.errors import TransitionRefused
 from domain.lifecycle import CityState, decide, evolve
-from domain.notices import KINDS, Audience, notices_for
+from domain.notices import MESSAGE_KINDS, Audience, notices_for
 from domain.rules import ProgramRules
 from infra.mail.templates import LANGUAGES, render, templates
 from infra.standards import load_catalog
@@ -130,8 +130,8 @@ def test_who_hears_what() -> None:
 
 def test_every_message_exists_in_every_language_with_the_same_facts() -> None:
     for language in LANGUAGES:
-        assert set(templates(language)) == set(KINDS), language
-    for kind in KINDS:
+        assert set(templates(language)) == MESSAGE_KINDS, language
+    for kind in MESSAGE_KINDS:
         names = {lang: sorted(set(re.findall(r"{{ (\w+) }}", templates(lang)[kind]["subject"]
                                             + templates(lang)[kind]["body"])))
                  for lang in LANGUAGES}

@@ -25,6 +25,7 @@ POLICY = {
     ("DELETE", "/api/session"): "signed_in",
     ("PUT", "/api/me/password"): "signed_in",
     ("GET", "/api/me"): "signed_in",
+    ("PUT", "/api/me/digest"): "signed_in",
     ("POST", "/api/cities"): "signed_in",
     ("GET", "/api/cities"): "operator",
     ("GET", "/api/cities/{key}"): "city",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from infra.http.access import Denied, Rule
-from infra.http.models import Me, PasswordChange, SignedIn, SignIn
+from infra.http.models import DigestPreference, Me, PasswordChange, SignedIn, SignIn
 from infra.http.routing import SESSION_COOKIE, caller_of, route
 from infra.http.services import services
 from infra.identity.directory import Account
@@ -23,7 +23,8 @@ WRONG = "wrong e-mail or password"
 def me(account: Account) -> Me:
     return Me(account_id=account.account_id, email=account.email,
               display_name=account.display_name, role=account.role, cities=account.cities,
-              affiliations=account.affiliations, language=account.language)
+              affiliations=account.affiliations, language=account.language,
+              digest=account.digest)
 
 
 @route(router, "POST", "/api/session", Rule.PUBLIC, response_model=SignedIn,
@@ -73,6 +74,21 @@ async def change_password(request: Request, body: PasswordChange) -> Response:
                              "$2", account.account_id,
                              digest(request.cookies.get(SESSION_COOKIE, "")))
     return Response(status_code=204)
+
+
+@route(router, "PUT", "/api/me/digest", Rule.SIGNED_IN, response_model=Me,
+       summary="Turn my weekly digest on or off")
+async def set_digest(request: Request, body: DigestPreference) -> Me:
+    """The operators' weekly digest can be turned off; operational mail (deadlines,
+    decisions) always goes."""
+    found = services(request)
+    caller = caller_of(request)
+    account = caller.signed_in
+    await found.directory.set_digest(account.account_id, body.enabled, caller.context(),
+                                     found.program.program_today())
+    changed = await found.directory.get(account.account_id)
+    assert changed is not None
+    return me(changed)
 
 
 @route(router, "GET", "/api/me", Rule.SIGNED_IN, response_model=Me, summary="Who am I")
