@@ -6,8 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from infra import queries
 from infra.cli.common import async_command
@@ -33,13 +31,12 @@ async def outbox_command(
             typer.echo(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v)
                                    for k, v in row.items()}))
         return
-    table = Table("Created", "To", "Lang", "Message", "Subject", "Status", "Tries",
-                  title=f"Outbox ({len(rows)} newest)")
+    # One line per message (it reads in any terminal width and greps well).
     for row in rows:
-        status = row["status"] + (f" ({row['last_error']})" if row["last_error"] else "")
-        table.add_row(f"{row['created_at']:%Y-%m-%d %H:%M}", row["recipient"],
-                      row["language"], row["kind"], row["subject"], status,
-                      str(row["attempts"]))
-    Console().print(table)
+        status = f"{row['status']} ({row['attempts']} tr{'y' if row['attempts'] == 1 else 'ies'})"
+        if row["last_error"]:
+            status += f", last error: {row['last_error']}"
+        typer.echo(f"{row['created_at']:%Y-%m-%d %H:%M}  {row['kind']:<22} "
+                   f"{row['recipient']} [{row['language']}]  {row['subject']}  -- {status}")
     if not rows:
         typer.echo("no mail yet" + (f" to {to}" if to else ""))

@@ -15,6 +15,7 @@ The tests of this module run in order: each takes the program where the last lef
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -228,6 +229,10 @@ def test_review_clarification_decision_and_announcement(
     page.goto("/portal/cohorts")
     expect(page.locator("main")).to_contain_text(CITY)
     page.fill("#co-id", "portal-cohort")
+    # Dated tomorrow, so that it waits for "announce now" (one dated today announces itself
+    # at once, racing the click).
+    today = date.fromisoformat(page.get_attribute("#co-date", "min") or "")
+    page.fill("#co-date", (today + timedelta(days=1)).isoformat())
     with page.expect_navigation():
         page.click("form[data-api] button[type=submit] >> nth=0")
     with page.expect_navigation():

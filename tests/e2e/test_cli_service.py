@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,6 +277,17 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     history = wwc("history", "br-recife", "--json", env=env)
     kinds = [event["type"] for event in json.loads(history.stdout)]
     assert kinds.count("certification.announced") == 2
+    # The city's mail went to the demo's editor through the demo's mail catcher, once each.
+    assert "Mail (each message once" in result.stdout
+    outbox = wwc("outbox", "--json", "--to", "editor@demo.wwc.local", "--limit", "500",
+                 env=env)
+    assert outbox.returncode == 0, outbox.stderr
+    sent = [json.loads(line) for line in outbox.stdout.splitlines()]
+    assert {m["status"] for m in sent} == {"sent"}
+    mailed = Counter(m["kind"] for m in sent)
+    assert mailed["announcement"] == 3  # Boise once, Recife twice
+    assert mailed["decision"] == 4  # and Tiny Test's report
+    assert len({m["message_id"] for m in sent}) == len(sent)
 
 
 def test_the_audit_names_a_read_model_that_disagrees(
