@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,13 @@ from infra.worker import build_worker
 from workflows.actors import SERVER_OPERATOR, RequestContext
 
 T = TypeVar("T")
+WWC = str(Path(sys.executable).parent / "wwc")
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`wwc worker` as a process of its own (the crash tests kill it)."""
+    return subprocess.Popen([WWC, "worker"], env=env, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")

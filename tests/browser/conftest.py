@@ -15,8 +15,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService
-from tests.e2e.conftest import REPO, clean_env, wwc_up
+from tests.e2e.api_service import ApiService, serving
+from tests.e2e.conftest import REPO
 
 CHROMIUM = os.environ.get("WWC_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("WWC_TEST_ARTIFACTS", REPO / ".artifacts")) / "screenshots"
@@ -47,11 +47,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
-    data_dir = tmp_path_factory.mktemp("wwc-portal")
-    env = clean_env(data_dir, WWC_ADMIN_EMAIL=ADMIN_EMAIL, WWC_ADMIN_PASSWORD=ADMIN_PASSWORD)
-    log = data_dir / "up.log"
-    with wwc_up(env, log):
-        yield ApiService(url=f"http://{env['WWC_HTTP_ADDRESS']}", env=env, log=log)
+    with serving(tmp_path_factory.mktemp("wwc-portal")) as service:
+        yield service
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,16 @@ class Person:
         return self.send("POST", path, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
-    data_dir = tmp_path_factory.mktemp("wwc-api")
+@contextmanager
+def serving(data_dir: Path) -> Iterator[ApiService]:
+    """`wwc up` on its own data directory and port, with a known first administrator."""
     env = clean_env(data_dir, WWC_ADMIN_EMAIL=ADMIN_EMAIL, WWC_ADMIN_PASSWORD=ADMIN_PASSWORD)
     log = data_dir / "up.log"
     with wwc_up(env, log):
         yield ApiService(url=f"http://{env['WWC_HTTP_ADDRESS']}", env=env, log=log)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
+    with serving(tmp_path_factory.mktemp("wwc-api")) as service:
+        yield service

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import date
@@ -24,17 +22,12 @@ from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.standards import load_catalog
 from tests.factories import WWC_2022, answers
-from tests.temporal import TrackedProgram, eventually, program_clock, terminate
+from tests.temporal import TrackedProgram, eventually, program_clock, start_worker, terminate
 from workflows.actors import SERVER_OPERATOR
 
-WWC = str(Path(sys.executable).parent / "wwc")
 EDITORS = [f"editor{n}@recife.test" for n in range(6)]
 KEY = city_key("BR", "Recife")
 
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([WWC, "worker"], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 async def test_a_worker_killed_mid_send_sends_no_message_twice(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import date, timedelta
@@ -25,15 +23,10 @@ from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.standards import load_catalog
 from tests.integration.test_city_lifecycle import assess
-from tests.temporal import TrackedProgram, eventually, program_clock, terminate
+from tests.temporal import TrackedProgram, eventually, program_clock, start_worker, terminate
 
-WWC = str(Path(sys.executable).parent / "wwc")
 CITIES = ["Mesa, AZ", "Norfolk, VA", "San Jose, CA", "Boulder, CO", "Charlotte, NC"]
 
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([WWC, "worker"], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 async def test_a_killed_worker_loses_and_duplicates_nothing(
