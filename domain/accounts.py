@@ -40,7 +40,9 @@ class Role(StrEnum):
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 CityKey = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z0-9-]{1,120}$")]
-Language = Annotated[str, StringConstraints(pattern=r"^(en|es|pt)$")]
+# The program's languages (the portal's pages, the mail, the criteria labels).
+LANGUAGES = ("en", "es", "pt")
+Language = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(LANGUAGES)})$")]
 
 
 # --- commands ----------------------------------------------------------------------------

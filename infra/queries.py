@@ -154,8 +154,10 @@ async def public_places(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
 async def certificate(pool: asyncpg.Pool[Any], city_key: str,
                       awarded_on: date) -> dict[str, Any] | None:
     """One announced certification of a city certified now, with the event that decided
-    it (its position and hash in the city's chain); None for anything not public."""
-    if await public_city(pool, city_key) is None:
+    it (its position and hash in the city's chain) and the city's public page (`city`);
+    None for anything not public."""
+    city = await public_city(pool, city_key)
+    if city is None:
         return None  # a lapsed or withdrawn city has no public page, nor certificates
     period = await pool.fetchrow(
         "SELECT * FROM wwc_certification_periods WHERE city_key = $1 AND awarded_on = $2",
@@ -173,14 +175,7 @@ async def certificate(pool: asyncpg.Pool[Any], city_key: str,
                             ORDER BY d.stream_version DESC LIMIT 1) d ON true
             WHERE a.stream_id = $1 AND a.event_type = $4 AND a.data->>'on' = $2""",
         stream, awarded_on.isoformat(), "certification.decided", "certification.announced")
-    return {**dict(period), "decided": dict(decided) if decided else None}
-
-
-async def awaiting_announcement(pool: asyncpg.Pool[Any]) -> list[RegistryRow]:
-    """Cities with a certified decision that no cohort has announced yet."""
-    rows = await pool.fetch(
-        "SELECT * FROM wwc_registry WHERE status = 'awaiting_announcement' ORDER BY name")
-    return [dict(r) for r in rows]
+    return {**dict(period), "decided": dict(decided) if decided else None, "city": city}
 
 
 async def outbox(pool: asyncpg.Pool[Any], *, to: str | None = None,

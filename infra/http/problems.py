@@ -52,7 +52,7 @@ def problem(status: int, detail: str, *, code: str | None = None, kind: str | No
 
 
 # A page (not the API) may answer its errors in HTML: the portal installs the renderer.
-PageErrors = Callable[[Request, Problem, dict[str, str] | None], Awaitable[Response] | None]
+PageErrors = Callable[[Request, Problem, dict[str, str] | None], Awaitable[Response]]
 API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 
@@ -62,10 +62,9 @@ async def answer(request: Request, status: int, detail: str, *, code: str | None
     app = request.scope.get("app")
     render: PageErrors | None = getattr(app.state, "page_errors", None) if app else None
     if render is not None and not request.url.path.startswith(API_PREFIXES):
-        page = render(request, Problem(title=_TITLES.get(status, "Error"), status=status,
-                                       detail=detail, code=code, kind=kind), headers)
-        if page is not None:
-            return await page
+        return await render(request, Problem(title=_TITLES.get(status, "Error"),
+                                             status=status, detail=detail, code=code,
+                                             kind=kind), headers)
     return problem(status, detail, code=code, kind=kind, headers=headers)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from infra.net import free_port
 
 RECEIVED_LOG = "received.jsonl"
 
@@ -68,7 +69,7 @@ class MailCatcher:
     def start(self) -> MailCatcher:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._controller = Controller(_Keep(self.folder, self.rcpt_delay), hostname=self.host,
-                                      port=self.port or _free_port(self.host))
+                                      port=self.port or free_port(self.host))
         self._controller.start()
         self.port = self._controller.port
         return self
@@ -99,8 +100,3 @@ def receptions(folder: Path) -> list[dict[str, Any]]:
         return []
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
 
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])

@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 
 from activities.ports import DigestRequest, MailRequest, MailResult
-from domain.notices import Audience, Notice
+from domain.notices import DIGEST_KIND, Audience, Notice
 from infra.mail.digest import digest_facts
 from infra.mail.smtp import SmtpServer
 from infra.mail.templates import Rendered, render
@@ -45,15 +45,11 @@ class PostgresPostbox:
                              progress: Callable[[], None] = lambda: None) -> MailResult:
         cause = f"digest/{request.week_ending}"
         facts = await digest_facts(self._pool, request)
-        recipients = await self._pool.fetch(
-            "SELECT email, language FROM wwc_accounts WHERE role IN ('operator', 'admin') "
-            "AND NOT disabled AND digest ORDER BY email")
-        for row in recipients:
-            message = render("weekly_digest", row["language"], facts,
+        for email, language in await self._operators(digest_only=True):
+            message = render(DIGEST_KIND, language, facts,
                              link=f"{self._portal_url}/portal/pipeline")
-            await self._insert(message_id(cause, "weekly_digest", row["email"]), cause,
-                               "program", "weekly_digest", row["email"], row["language"],
-                               message)
+            await self._insert(message_id(cause, DIGEST_KIND, email), cause, "program",
+                               DIGEST_KIND, email, language, message)
         return await self._send(cause, progress)
 
     async def _send(self, cause: str, progress: Callable[[], None]) -> MailResult:
@@ -119,9 +115,14 @@ class PostgresPostbox:
                 "SELECT email, language FROM wwc_accounts WHERE email = $1 AND NOT disabled",
                 request.reviewer or "")
         else:
-            rows = await self._pool.fetch(
-                "SELECT email, language FROM wwc_accounts WHERE role IN ('operator', 'admin') "
-                "AND NOT disabled ORDER BY email")
+            return await self._operators(digest_only=False)
+        return [(r["email"], r["language"]) for r in rows]
+
+    async def _operators(self, *, digest_only: bool) -> list[tuple[str, str]]:
+        """The program's operators and admins (`digest_only`: those who keep the digest)."""
+        rows = await self._pool.fetch(
+            "SELECT email, language FROM wwc_accounts WHERE role IN ('operator', 'admin') "
+            "AND NOT disabled AND (digest OR NOT $1) ORDER BY email", digest_only)
         return [(r["email"], r["language"]) for r in rows]
 
     def _message(self, row: asyncpg.Record) -> EmailMessage:

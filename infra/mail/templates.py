@@ -15,7 +15,8 @@ import jinja2
 import yaml
 from babel import Locale, dates
 
-LANGUAGES = ("en", "es", "pt")
+from domain.accounts import LANGUAGES
+
 _ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
                           keep_trailing_newline=False)
 

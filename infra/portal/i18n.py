@@ -18,7 +18,8 @@ from babel import Locale, dates, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("en", "es", "pt")
+from domain.accounts import LANGUAGES
+
 DEFAULT = "en"
 LANGUAGE_COOKIE = "wwc_lang"
 NAMES = {"en": "English", "es": "Español", "pt": "Português"}

@@ -16,11 +16,12 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from domain.accounts import LANGUAGES
 from infra.http.access import Rule
 from infra.http.problems import Problem
 from infra.http.routing import SESSION_COOKIE, Caller, identify, route
 from infra.identity.sessions import csrf_token_for
-from infra.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, NAMES, Catalogs, Language
+from infra.portal.i18n import LANGUAGE_COOKIE, NAMES, Catalogs, Language
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -10,11 +10,12 @@ from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.accounts import LANGUAGES
 from domain.answers import Answers, CriterionAnswer
 from domain.preview import preview
 from domain.scoring import score
 from infra.identity.sessions import csrf_token_for
-from infra.portal.i18n import LANGUAGES, Catalogs
+from infra.portal.i18n import Catalogs
 from infra.portal.map import markers, outlines
 from infra.standards import load_catalog
 

@@ -19,6 +19,7 @@ from domain.report import Report
 from domain.views import CityView
 from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
+from infra.eventstore.postgres import PostgresEventStore
 from infra.history import summarize
 from infra.http.access import Denied, Rule
 from infra.http.models import (
@@ -173,7 +174,13 @@ async def report(request: Request, key: str) -> Report:
 async def history(request: Request, key: str) -> list[HistoryEntry]:
     """Every event of the city with the account (and role) that caused it and the
     request's correlation id."""
-    stored = await services(request).store.read_stream(city_stream(key))
+    return await timeline(services(request).store, key)
+
+
+async def timeline(store: PostgresEventStore, key: str) -> list[HistoryEntry]:
+    """The city's events, oldest first, each with who caused it (the API's history and
+    the portal's timeline)."""
+    stored = await store.read_stream(city_stream(key))
     return [HistoryEntry(version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
                          summary=summarize(r), actor=str(r.metadata.get("actor", "")),

@@ -13,8 +13,8 @@ from domain.deadlines import waits
 from domain.eligibility import period_on
 from domain.lifecycle import Stage
 from infra import queries
-from infra.history import summarize
-from infra.http.access import Rule
+from infra.http.access import Rule, may_see_city
+from infra.http.routes.cities import timeline
 from infra.http.routing import caller_of
 from infra.http.routing import city_view as admitted_city
 from infra.http.services import services
@@ -60,17 +60,12 @@ async def dashboard(request: Request, key: str) -> HTMLResponse:
     application = await found.program.application(key)
     report = await found.program.report(key)
     stage = Stage(view.stage) if view.stage else None
-    history = await found.store.read_stream(city_stream(key))
-    timeline = [{"version": r.stream_version, "type": r.event_type,
-                 "on": r.data.get("on"), "summary": summarize(r),
-                 "actor": r.metadata.get("actor", ""),
-                 "role": r.metadata.get("actor_role", "")} for r in reversed(history)]
     standard = found.program.catalog.get(view.standard_id) if view.standard_id else None
     return await portal(request).render(
         request, "portal/city.html", view=view, application=application, report=report,
         stage=stage, waits=waits(application, found.program.rules),
-        timeline=timeline, standard=standard,
-        editor=_is_editor(account.role, key, account.cities),
+        timeline=list(reversed(await timeline(found.store, key))), standard=standard,
+        editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
         staff=account.role.runs_the_program,
         temporal_link=_temporal_link(request, key) if account.role.runs_the_program else None,
         today=found.program.program_today())
@@ -89,10 +84,6 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=f'W/"v{view.version}"',
         editable=application is not None and application.stage is Stage.ASSESSING)
-
-
-def _is_editor(role: Role, key: str, cities: tuple[str, ...]) -> bool:
-    return role.runs_the_program or (role is Role.CITY_EDITOR and key in cities)
 
 
 def _temporal_link(request: Request, key: str) -> str | None:

@@ -35,10 +35,14 @@ async def registry_page(
     found = services(request)
     # An empty filter field in the form means "any".
     tier, country, standard, cohort = (v or None for v in (tier, country, standard, cohort))
+    # Read once: the filters' choices come from every certified city, the rows from those
+    # the filters keep.
     everyone = await queries.public_registry(found.pool, limit=10_000)
-    rows = await queries.public_registry(
-        found.pool, tier=tier if tier in TIERS else None, country=country,
-        standard=standard, cohort=cohort, limit=10_000)
+    wanted = {"tier": tier if tier in TIERS else None,
+              "country": country.upper() if country else None,
+              "standard_id": standard, "cohort_id": cohort}
+    rows = [r for r in everyone
+            if all(value is None or r[column] == value for column, value in wanted.items())]
     shown = {r["city_key"] for r in rows}
     places = [p for p in await queries.public_places(found.pool) if p["city_key"] in shown]
     return await portal(request).render(
@@ -87,11 +91,10 @@ async def certificate_page(request: Request, key: str, awarded_on: date) -> HTML
     certificate = await queries.certificate(found.pool, key, awarded_on)
     if certificate is None:
         raise not_found(key)
-    city = await queries.public_city(found.pool, key)
     async with found.pool.acquire() as conn:
         chain = await verify_chains(conn, stream_id=city_stream(key))
     return await portal(request).render(
-        request, "public/certificate.html", certificate=certificate, city=city,
+        request, "public/certificate.html", certificate=certificate, city=certificate["city"],
         chain=chain, today=found.program.program_today())
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from domain.accounts import Role
 from domain.lifecycle import Stage
 from infra import queries
+from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.http.access import Rule
 from infra.http.services import services
 from infra.portal.render import page, portal
@@ -54,7 +55,9 @@ async def cohort_builder(request: Request) -> HTMLResponse:
     await found.fresh.current("registry", "cohorts")
     cohorts = await queries.cohorts(found.pool)
     return await portal(request).render(
-        request, "portal/cohorts.html", waiting=await queries.awaiting_announcement(found.pool),
+        request, "portal/cohorts.html",
+        # What the cohort itself will announce: the same port its workflow reads.
+        waiting=await ReadModelAwaitingAnnouncement(found.pool).cities(),
         upcoming=[c for c in cohorts if c["announced_on"] is None],
         announced=[c for c in reversed(cohorts) if c["announced_on"] is not None][:10],
         today=found.program.program_today())

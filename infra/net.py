@@ -1,0 +1,12 @@
+"""Local network helpers for the embedded stack."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for a server about to start on it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
