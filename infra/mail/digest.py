@@ -18,8 +18,11 @@ EXPIRING_WITHIN = timedelta(days=90)
 
 async def digest_facts(pool: asyncpg.Pool[Any], request: DigestRequest) -> dict[str, str]:
     end = request.week_ending
+    # The digest goes out at the start of its Monday: the week is the seven days before
+    # it, that Monday's own joins belong to the next digest. (With (end-7, end] a join made
+    # on a Monday, after that morning's digest, fell in no digest at all.)
     joins = await pool.fetch(
-        "SELECT name FROM wwc_registry WHERE joined_on > $1 AND joined_on <= $2 "
+        "SELECT name FROM wwc_registry WHERE joined_on >= $1 AND joined_on < $2 "
         "ORDER BY name", end - timedelta(days=7), end)
     overdue = []
     for row in await pool.fetch("SELECT city_key, state FROM wwc_city_views "

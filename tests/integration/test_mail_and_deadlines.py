@@ -21,6 +21,7 @@ import pytest
 from babel.dates import format_date
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ports import DigestRequest
 from domain import commands as c
 from domain import events as e
 from domain.accounts import CreateAccount, Role
@@ -31,15 +32,22 @@ from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
+from infra.mail.digest import digest_facts
 from infra.mail.postbox import PostgresPostbox
 from infra.mail.smtp import SmtpServer
 from infra.projections import projector
 from infra.standards import StandardsFolder, load_catalog
 from infra.worker import build_worker
 from tests.factories import answers
-from tests.temporal import TrackedProgram, eventually, program_clock, terminate
+from tests.temporal import (
+    Service,
+    TrackedProgram,
+    eventually,
+    program_clock,
+    terminate,
+)
 from workflows.actors import SERVER_OPERATOR
-from workflows.digest import DigestInput, DigestWorkflow
+from workflows.digest import DigestInput, DigestWorkflow, next_monday
 
 pytestmark = pytest.mark.integration
 
@@ -251,8 +259,13 @@ async def test_the_weekly_digest_goes_to_the_operators_who_want_it(
     ops = mailroom.ops
     await ops.join(JOIN)
     await projector(mailroom.pool).catch_up_all()  # the digest reads the read models
+    # The digest of the week the join fell in (on this fast clock a week is a second, so
+    # "the next Monday" when the workflow starts may already be a week later).
+    joined_on = await mailroom.pool.fetchval(
+        "SELECT joined_on FROM wwc_registry WHERE city_key = $1", KEY)
     handle = await temporal_env.client.start_workflow(
-        DigestWorkflow.run, DigestInput(clock=ops.clock, rules=FAST),
+        DigestWorkflow.run, DigestInput(clock=ops.clock, rules=FAST,
+                                        next_on=next_monday(joined_on)),
         id=f"program/digest-{uuid.uuid4().hex[:6]}", task_queue=ops.task_queue)
     try:
         digest = await mailroom.wait_for(OPERATOR, "weekly_digest", within=60)
@@ -263,3 +276,18 @@ async def test_the_weekly_digest_goes_to_the_operators_who_want_it(
         assert mailroom.kinds("quiet@program.test") == []  # turned it off
     finally:
         await handle.terminate("test finished")
+
+
+async def test_a_join_on_a_monday_is_in_the_next_mondays_digest(service: Service) -> None:
+    # The digest goes out at the start of its Monday: a city that joins later that Monday
+    # belongs to the following week's digest (it once fell in none). A program day of ten
+    # minutes keeps the join on START, a Monday.
+    assert START.weekday() == 0
+    ops = service.operations(program_clock(START, ms_per_day=600_000))
+    await ops.join(JOIN)
+    await projector(service.pool).catch_up_all()
+    that_morning = await digest_facts(service.pool, DigestRequest(week_ending=START))
+    next_week = await digest_facts(service.pool, DigestRequest(
+        week_ending=START + timedelta(days=7)))
+    assert that_morning["joins_count"] == "0"
+    assert (next_week["joins_count"], next_week["joins"]) == ("1", "- Recife")
