@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from infra.db import connect, ensure_database, with_database
+
 # Any constant works; it only has to be the same for every migrator.
 _LOCK_KEY = 0x77776301
 
@@ -68,3 +70,16 @@ async def migrate(conn: asyncpg.Connection[Any]) -> list[Migration]:
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+async def migrated_database(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server at `admin_url`, created when missing and
+    migrated (a benchmark's or a fault test's own database)."""
+    await ensure_database(admin_url, name)
+    url = with_database(admin_url, name)
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return url

@@ -24,8 +24,9 @@ from infra import queries
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.standards import StandardsFolder
-from workflows.city import CityInput, CityWorkflow
-from workflows.cohort import CohortInput, CohortWorkflow
+from workflows.city import CityWorkflow
+from workflows.cohort import CohortWorkflow
+from workflows.messages import CityInput, CohortInput
 
 
 class Recovered(Frozen):

@@ -39,27 +39,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import pending
     from domain.errors import DomainError
     from domain.lifecycle import Application, CityState, decide, ensure_decidable, evolve
-    from domain.model import Frozen
     from domain.notices import notices_for
     from domain.report import Report
-    from domain.rules import ProgramRules
     from domain.standard import Standard
     from domain.views import CityView, city_view
     from workflows import search
     from workflows.actors import ActorsByUpdate, RequestContext
-    from workflows.messages import CohortAnnouncement, CohortReply
-    from workflows.persist import ACTIVITY_TIMEOUT, append_events
+    from workflows.messages import CityInput, CohortAnnouncement, CohortReply
+    from workflows.persist import ACTIVITY_TIMEOUT, append_events, execute_short_activity
     from workflows.timer import ProgramTimer
     from workflows.updates import city_update
-
-
-class CityInput(Frozen):
-    city_key: str
-    clock: ProgramClock
-    rules: ProgramRules = ProgramRules()
-    standards: tuple[Standard, ...]
-    # Carried over continue-as-new; None for a new city.
-    state: CityState | None = None
 
 
 def refused(error: DomainError) -> ApplicationError:
@@ -130,9 +119,9 @@ class CityWorkflow:
                                   summary=_timer_summary(next_due) if next_due else None)
             await self._fire_due_timers()
             if self.cycle_ended or workflow.info().is_continue_as_new_suggested():
-                fresh = await workflow.execute_activity(
+                fresh = await execute_short_activity(
                     LOAD_STANDARDS, LoadStandardsRequest(),
-                    result_type=LoadStandardsResponse, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    result_type=LoadStandardsResponse,
                     summary="load standards for the next cycle")
                 # Let every accepted update finish before the history is cut, with no await
                 # between this wait and continue-as-new: an update accepted meanwhile would
@@ -421,12 +410,12 @@ class CityWorkflow:
                 app = ensure_decidable(self.state)
             except DomainError as error:
                 raise refused(error) from None
-            report = await workflow.execute_activity(
+            report = await execute_short_activity(
                 SCORE_APPLICATION,
                 ScoreRequest(standard=self.catalog[app.standard_id],
                              answers=app.reviewed_answers(),
                              honor_roll_percent=self.rules.honor_roll_percent),
-                result_type=Report, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                result_type=Report,
                 summary=f"score application {app.number} under {app.standard_id}")
             await self._apply_locked(commands.RecordDecision(report=report), context=context,
                                      correlation="update:decide")

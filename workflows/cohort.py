@@ -22,11 +22,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.city import city_stream, cohort_stream
     from domain.clock import ProgramClock
     from domain.errors import DomainError
-    from domain.model import Frozen
     from workflows import search
     from workflows.actors import RequestContext
-    from workflows.messages import CohortAnnouncement, CohortReply
-    from workflows.persist import ACTIVITY_TIMEOUT, append_events
+    from workflows.messages import CohortAnnouncement, CohortInput, CohortReply, CohortResult
+    from workflows.persist import append_events, execute_short_activity
     from workflows.timer import ProgramTimer
     from workflows.updates import cohort_update
 
@@ -34,25 +33,6 @@ SIGNAL_CITIES_AT_ONCE = "signal-cities-at-once"
 # How long the cohort waits for its cities' replies before announcing without the silent
 # ones (a city workflow that was terminated never answers).
 REPLY_TIMEOUT = timedelta(minutes=5)
-
-
-class CohortInput(Frozen):
-    cohort_id: str
-    announce_on: date
-    clock: ProgramClock
-    # The program date the operator asked on (the cohort is created as of it, so a request
-    # made just before midnight does not turn into "a date already past" in the workflow).
-    requested_on: date | None = None
-    # Recovery from the event log (`wwc recover`): the cohort as its stream folds; nothing
-    # is recorded again, an announced cohort just answers.
-    state: cohorts.CohortState | None = None
-
-
-class CohortResult(Frozen):
-    cohort_id: str
-    announced_on: date | None
-    cities: tuple[cohorts.CohortCity, ...]
-    skipped: tuple[str, ...] = ()
 
 
 _ANNOUNCE_NOW = commands.AnnounceCohort()
@@ -108,9 +88,9 @@ class CohortWorkflow:
                                    non_retryable=True) from None
 
     async def _announce(self, day: date) -> None:
-        awaiting = await workflow.execute_activity(
+        awaiting = await execute_short_activity(
             AWAITING_ANNOUNCEMENT, AwaitingAnnouncementRequest(cohort_id=self.input.cohort_id),
-            result_type=AwaitingAnnouncementResponse, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            result_type=AwaitingAnnouncementResponse,
             summary="find the certified decisions awaiting announcement")
         request = CohortAnnouncement(cohort_id=self.input.cohort_id, announced_on=day,
                                      reply_to=workflow.info().workflow_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -16,6 +17,30 @@ with workflow.unsafe.imports_passed_through():
     from activities.ports import NewEvent
     from domain import events
     from workflows.actors import RequestContext
+
+T = TypeVar("T")
+# Appends, scoring, the catalog and the cohort's query run as local activities: in the
+# worker that runs the workflow task, with no round trip through the server's activity
+# queue, so a command completes in one workflow task instead of two with an activity task
+# between them. They are short and idempotent (an append retried after a crash finds its
+# events by id), which is what local activities are for. Mail stays a regular activity: it
+# retries for hours and heartbeats. Runs recorded before replay as they ran.
+LOCAL_ACTIVITIES = "local-activities"
+
+
+async def execute_short_activity(name: str, arg: Any, *, result_type: type[T], summary: str,
+                                 retry_policy: RetryPolicy | None = None) -> T:
+    """A short database call or computation: locally in this worker (see above)."""
+    if workflow.patched(LOCAL_ACTIVITIES):
+        result: T = await workflow.execute_local_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=retry_policy, summary=summary)
+    else:
+        result = await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=retry_policy, summary=summary)
+    return result
+
 
 # Event ids are uuid5(namespace, "<stream>:<version>"), never drawn from the run id.
 EVENT_ID_NAMESPACE = uuid.UUID("5b0f1c2e-8f43-4a53-9a7e-0c5d2b8e9a10")
@@ -50,11 +75,10 @@ async def append_events(stream: str, expected_version: int, batch: Sequence[even
                 "causation_id": causation, "workflow_id": info.workflow_id,
                 "run_id": info.run_id}
     kinds = ", ".join(dict.fromkeys(event.TYPE for event in batch))
-    await workflow.execute_activity(
+    await execute_short_activity(
         APPEND_EVENTS,
         AppendRequest(stream_id=stream, expected_version=expected_version,
                       events=new_events(stream, expected_version, batch, metadata)),
-        result_type=AppendResponse, start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=APPEND_RETRY,
+        result_type=AppendResponse, retry_policy=APPEND_RETRY,
         summary=f"append {len(batch)} event{'s' if len(batch) != 1 else ''} at "
                 f"v{expected_version + 1}: {kinds}")

@@ -37,8 +37,9 @@ from infra import metrics
 from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
 from workflows.actors import SERVER_OPERATOR, RequestContext
-from workflows.city import CityInput, CityWorkflow
-from workflows.cohort import CohortInput, CohortResult, CohortWorkflow
+from workflows.city import CityWorkflow
+from workflows.cohort import CohortWorkflow
+from workflows.messages import CityInput, CohortInput, CohortResult
 from workflows.updates import city_update, cohort_update
 
 T = TypeVar("T")

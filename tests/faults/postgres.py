@@ -15,14 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from infra.db import (
-    connect,
-    create_pool,
-    embedded_server_url,
-    stop_embedded_server,
-    with_database,
-)
-from infra.migrate import migrate
+from infra.db import create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.migrate import migrated_database
 from tests.faults.harness import postgres_processes, postmaster_pid
 
 
@@ -66,13 +60,7 @@ async def private_postgres(folder: Path) -> AsyncIterator[PrivatePostgres]:
     pgdata = folder / "pg"
     admin = await asyncio.to_thread(embedded_server_url, pgdata)
     try:
-        conn = await asyncpg.connect(admin)
-        await conn.execute('CREATE DATABASE "faults"')
-        await conn.close()
-        url = with_database(admin, "faults")
-        setup = await connect(url)
-        await migrate(setup)
-        await setup.close()
+        url = await migrated_database(admin, "faults")
         pool = await create_pool(url, size=20)
         try:
             yield PrivatePostgres(pgdata, url, pool)

@@ -25,7 +25,8 @@ from infra.standards import load_catalog
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import Service, program_clock
-from workflows.city import CityInput, CityWorkflow
+from workflows.city import CityWorkflow
+from workflows.messages import CityInput
 
 Act = Callable[[ProgramService], Awaitable[object]]
 
