@@ -48,6 +48,6 @@ def build_app(services: HttpServices) -> FastAPI:
     # Outermost first: the access log sees every answer, the limit comes before parsing.
     app.add_middleware(Idempotency, pool_of=lambda: app.state.services.pool)
     app.add_middleware(BodyLimit)
-    app.add_middleware(PublicCache, generation=services.generation)
+    app.add_middleware(PublicCache, generations=services.generations)
     app.add_middleware(AccessLog)
     return app

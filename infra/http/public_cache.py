@@ -2,13 +2,14 @@
 
 The public registry, a certified city's page and the cohorts are the same for every
 caller and change only when an announcement, a lapse or a withdrawal is projected. Each
-answer is kept with the read models' generation it was computed at; any catch-up that
-applies an event to those read models starts a new generation, so nothing stale is ever
-served (the freshness is the read models', nothing lost to caching)."""
+answer is kept with the read models' generation it was computed at; a read model whose
+checkpoint moves starts a new generation, so nothing stale is ever served (the freshness
+is the read models', nothing lost to caching)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,15 +21,28 @@ PUBLIC_READ_MODELS = frozenset({"periods", "registry", "cohorts"})
 MAX_ENTRIES = 2_000
 
 
-class Generation:
-    """Bumped whenever a catch-up applies events to a read model the public sees."""
+class Generations:
+    """A number per read model that changes whenever its checkpoint moves, whoever moved
+    it: this server's catch-ups (after a write, and its background loop), or another
+    process's (the worker's announcement query, the CLI, another server), which this
+    server's loop sees as a checkpoint it did not move. (Counting only the events this
+    server applied missed those: an answer kept before another process caught a read
+    model up was served until the next change.)"""
 
     def __init__(self) -> None:
-        self.value = 0
+        self._positions: dict[str, int] = {}
+        self._changes: dict[str, int] = {}
 
-    def saw(self, counts: dict[str, int]) -> None:
-        if any(counts.get(name, 0) for name in PUBLIC_READ_MODELS):
-            self.value += 1
+    def saw(self, positions: Mapping[str, int]) -> None:
+        """The checkpoint positions just read (after the catch-up that moved them)."""
+        for name, position in positions.items():
+            if self._positions.get(name) != position:
+                self._positions[name] = position
+                self._changes[name] = self._changes.get(name, 0) + 1
+
+    def of(self, names: Iterable[str]) -> int:
+        """Changes whenever any of `names` changes (a sum of counters that only grow)."""
+        return sum(self._changes.get(name, 0) for name in names)
 
 
 @dataclass(frozen=True)
@@ -40,9 +54,9 @@ class _Answer:
 
 
 class PublicCache:
-    def __init__(self, app: ASGIApp, generation: Generation) -> None:
+    def __init__(self, app: ASGIApp, generations: Generations) -> None:
         self.app = app
-        self._generation = generation
+        self._generations = generations
         self._answers: OrderedDict[tuple[str, bytes], _Answer] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,7 +65,7 @@ class PublicCache:
             await self.app(scope, receive, send)
             return
         key = (scope["path"], scope.get("query_string", b""))
-        now = self._generation.value
+        now = self._generations.of(PUBLIC_READ_MODELS)
         kept = self._answers.get(key)
         if kept is not None and kept.generation == now:
             self._answers.move_to_end(key)

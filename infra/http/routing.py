@@ -17,7 +17,6 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from domain.views import CityView
-from infra import queries
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
 from infra.http.problems import PROBLEM_RESPONSES
 from infra.http.services import services
@@ -69,8 +68,8 @@ async def identify(request: Request) -> Caller:
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
-        account = (await found.directory.check_token(token.strip(),
-                                                     found.program.program_today())
+        account = (await found.kept.token_account(token.strip(),
+                                                  found.program.program_today())
                    if scheme.lower() == "bearer" else None)
         if account is None:
             raise Denied(401, "the API token is not valid (unknown, expired or revoked)")
@@ -111,12 +110,13 @@ def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
 
 
 async def _city_for(request: Request, caller: Caller, rule: Rule, key: str) -> CityView:
-    """The city's view from its read model (no workflow query per request): every write
-    through the API brings it up to date before answering (`after_write`), the server's
-    background loop follows the program's own writers (timers, cohorts, the CLI)."""
+    """The city's view from its read model (no workflow query per request), kept while
+    the read model stands (`kept.py`): every write through the API brings it up to date
+    before answering (`after_write`), the server's background loop follows the program's
+    own writers (timers, cohorts, the CLI)."""
     account = caller.signed_in
     found = services(request)
-    view = await queries.city_view(found.pool, key, found.program.program_today())
+    view = await found.kept.city_view(key, found.program.program_today())
     if view is None or not may_see_city(account, rule, key, view):
         raise not_found(key)
     return view

@@ -48,7 +48,9 @@ async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServi
     follows the program's other writers (timers, cohorts, the CLI, other servers)."""
     while True:
         try:
-            services.generation.saw(await projector(pool).catch_up_all())
+            read_models = projector(pool)
+            await read_models.catch_up_all()
+            services.generations.saw(await read_models.positions())
         except Exception as error:  # a restarting database: say so, try again shortly
             log.warning("read models not caught up", error=type(error).__name__)
         await asyncio.sleep(CATCH_UP_EVERY)

@@ -11,7 +11,8 @@ from fastapi import Request
 from infra.application import ProgramService
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
-from infra.http.public_cache import Generation
+from infra.http.kept import KeptLookups
+from infra.http.public_cache import Generations
 from infra.identity.directory import AccountDirectory
 from infra.identity.sessions import Sessions
 from infra.identity.throttle import SignInThrottle
@@ -29,7 +30,8 @@ class HttpServices:
     throttle: SignInThrottle
     store: PostgresEventStore
     fresh: FreshReadModels  # read models up to date for a read, shared by concurrent reads
-    generation: Generation  # of the read models the public sees (their answers are kept)
+    generations: Generations  # of the read models (answers and look-ups kept until they move)
+    kept: KeptLookups  # token owners and city views, kept while their read models stand
     # Behind https (a proxy that terminates TLS): session cookies are then Secure.
     secure_cookies: bool = False
 
@@ -40,11 +42,13 @@ class HttpServices:
     @classmethod
     def build(cls, program: ProgramService, pool: asyncpg.Pool[Any], settings: Settings,
               *, secure_cookies: bool = False) -> HttpServices:
-        generation = Generation()
-        return cls(program=program, pool=pool, settings=settings, generation=generation,
-                   directory=AccountDirectory(pool), sessions=Sessions(pool),
+        generations = Generations()
+        directory = AccountDirectory(pool)
+        return cls(program=program, pool=pool, settings=settings, generations=generations,
+                   kept=KeptLookups(pool, directory, generations),
+                   directory=directory, sessions=Sessions(pool),
                    throttle=SignInThrottle(pool), store=PostgresEventStore(pool),
-                   fresh=FreshReadModels(projector(pool), generation.saw),
+                   fresh=FreshReadModels(projector(pool), generations.saw),
                    secure_cookies=secure_cookies)
 
 

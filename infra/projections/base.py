@@ -140,6 +140,13 @@ class Projector:
             if progress is not None:
                 progress(len(page))
 
+    async def positions(self) -> dict[str, int]:
+        """Every projection's checkpoint position (0 before its first event), in one query."""
+        rows = await self._pool.fetch(
+            "SELECT name, position FROM wwc_projection_checkpoints")
+        found = {row["name"]: row["position"] for row in rows}
+        return {name: found.get(name, 0) for name in self.projections}
+
     async def catch_up_all(self) -> dict[str, int]:
         return {name: await self.catch_up(name) for name in self.projections}
 

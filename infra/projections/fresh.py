@@ -25,11 +25,11 @@ class _Runs:
 
 class FreshReadModels:
     def __init__(self, projector: Projector,
-                 applied: Callable[[dict[str, int]], None] | None = None) -> None:
+                 moved: Callable[[dict[str, int]], None] | None = None) -> None:
         self._projector = projector
         self._runs: dict[str, _Runs] = {}
-        # Told how many events each run read, e.g. to retire cached answers.
-        self._applied = applied or (lambda counts: None)
+        # Told the checkpoint after each run, e.g. to retire kept answers.
+        self._moved = moved or (lambda positions: None)
 
     async def current(self, *names: str) -> None:
         """Return once each named read model holds every event recorded before the call."""
@@ -51,7 +51,10 @@ class FreshReadModels:
         try:
             while runs.served < runs.asked:
                 covered = runs.asked  # everyone who arrived before this run starts
-                self._applied({name: await self._projector.catch_up(name)})
+                await self._projector.catch_up(name)
+                # The checkpoint, not the count applied here: another process may have
+                # applied this caller's events already.
+                self._moved({name: (await self._projector.checkpoint(name)).position})
                 async with runs.done:
                     runs.served = covered
                     runs.done.notify_all()

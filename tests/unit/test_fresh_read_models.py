@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+from infra.eventstore.model import LogCursor
 from infra.projections.base import Projector
 from infra.projections.fresh import FreshReadModels
 
@@ -17,7 +18,13 @@ class CountingProjector:
     async def catch_up(self, name: str, progress: Any = None) -> int:
         self.runs.append(self.log)
         await asyncio.sleep(0.01)
+        self.applied_up_to = self.log
         return 0
+
+    async def checkpoint(self, name: str) -> LogCursor:
+        return LogCursor(0, self.applied_up_to)
+
+    applied_up_to = 0
 
 
 async def test_many_concurrent_readers_share_a_run_or_two() -> None:
@@ -39,3 +46,14 @@ async def test_a_reader_gets_a_run_that_started_after_its_write() -> None:
     await first
 
     assert counting.runs == [0, 1]
+
+
+async def test_each_run_reports_the_checkpoint_it_reached() -> None:
+    # What retires kept answers: the checkpoint, even when this process applied nothing
+    # (another process caught the read model up first).
+    counting = CountingProjector()
+    seen: list[dict[str, int]] = []
+    fresh = FreshReadModels(cast(Projector, counting), seen.append)
+    counting.log = 7
+    await fresh.current("registry")
+    assert seen == [{"registry": 7}]

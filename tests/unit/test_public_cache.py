@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope, Send
 
-from infra.http.public_cache import Generation, PublicCache
+from infra.http.public_cache import Generations, PublicCache
 
 
 class CountingApp:
@@ -33,20 +33,33 @@ async def get(cache: PublicCache, path: str, headers: list[tuple[bytes, bytes]] 
 
 
 async def test_an_answer_is_kept_until_a_public_read_model_changes() -> None:
-    app, generation = CountingApp(), Generation()
-    cache = PublicCache(app, generation)
+    app, generations = CountingApp(), Generations()
+    generations.saw({"periods": 10, "registry": 10, "pipeline": 10})
+    cache = PublicCache(app, generations)
     assert await get(cache, "/api/registry") == b"answer 1"
+    generations.saw({"periods": 10, "registry": 10})  # read again, nothing moved
     assert await get(cache, "/api/registry") == b"answer 1"
-    generation.saw({"pipeline": 3})  # not a read model the public sees
+    generations.saw({"pipeline": 13})  # not a read model the public sees
     assert await get(cache, "/api/registry") == b"answer 1"
-    generation.saw({"periods": 1})  # an announcement was projected
+    generations.saw({"periods": 11})  # an announcement was projected
     assert await get(cache, "/api/registry") == b"answer 2"
     assert app.calls == 2
 
 
+async def test_a_checkpoint_another_process_moved_retires_the_answer() -> None:
+    # The worker or the CLI caught the registry up: this server applied nothing itself
+    # and only sees the checkpoint further on.
+    app, generations = CountingApp(), Generations()
+    generations.saw({"registry": 40})
+    cache = PublicCache(app, generations)
+    assert await get(cache, "/api/registry") == b"answer 1"
+    generations.saw({"registry": 52})
+    assert await get(cache, "/api/registry") == b"answer 2"
+
+
 async def test_only_public_reads_are_kept() -> None:
     app = CountingApp()
-    cache = PublicCache(app, Generation())
+    cache = PublicCache(app, Generations())
     for _ in range(2):
         await get(cache, "/api/cities/us-a-xx")
         await get(cache, "/api/registry", method="POST")

@@ -31,7 +31,7 @@ from infra.http.routes.identity import me
 from infra.http.routes.public import decode_cursor, encode_cursor
 from infra.http.routing import caller_of, route
 from infra.http.services import services
-from workflows.cohort import CohortResult
+from workflows.messages import CohortResult
 
 router = APIRouter()
 
@@ -177,6 +177,7 @@ async def disable_account(request: Request, account_id: str, body: Reason) -> Re
         raise NotFound(f"no account {account_id!r}")
     await found.directory.disable(account_id, body.reason, caller_of(request).context(),
                                   found.program.program_today())
+    await found.after_write("accounts")  # its tokens stop working at once
     return Response(status_code=204)
 
 
@@ -212,4 +213,5 @@ async def revoke_token(request: Request, token_id: str) -> Response:
     found = services(request)
     await found.directory.revoke_token(token_id, caller_of(request).context(),
                                        found.program.program_today())
+    await found.after_write("accounts")
     return Response(status_code=204)
