@@ -31,6 +31,7 @@ from temporalio.envconfig import ClientConfigProfile
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
 from infra.net import free_port
+from infra.tracing import configure_tracing, temporal_interceptors
 from workflows.search import ALL_KEYS
 
 _SA_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int",
@@ -200,6 +201,8 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
         from infra.metrics import temporal_runtime
 
         config["runtime"] = temporal_runtime(settings.temporal_metrics_address)
+    if configure_tracing():
+        config["interceptors"] = temporal_interceptors()
     deadline = time.monotonic() + patience
     while True:
         try:

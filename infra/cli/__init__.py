@@ -26,6 +26,7 @@ from infra.cli.serve import serve_command
 from infra.cli.up import up_command
 from infra.cli.worker import worker_command
 from infra.errors import ErrorKind, classify, describe
+from infra.tracing import flush_tracing
 
 app = typer.Typer(
     name="wwc",
@@ -88,6 +89,7 @@ def main() -> None:
     finished). Every command stops what it started before returning, so nothing that
     finalization would do is lost."""
     code = _run()
+    flush_tracing()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

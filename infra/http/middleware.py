@@ -14,7 +14,7 @@ import asyncpg
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra import metrics
+from infra import metrics, tracing
 from infra.http.capture import Captured
 from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE
 
@@ -66,12 +66,20 @@ class AccessLog:
                                       (REQUEST_ID_HEADER.encode(), rid.encode())]
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            route = scope.get("route")
-            metrics.HTTP_REQUESTS.labels(getattr(route, "path", "unmatched"), scope["method"],
-                                         str(status)).observe(time.perf_counter() - started)
+        headers = {key.decode("latin-1"): value.decode("latin-1")
+                   for key, value in scope.get("headers", [])}
+        with tracing.request_span(scope["method"], scope["path"], headers) as span:
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                metrics.HTTP_REQUESTS.labels(template, scope["method"], str(status)).observe(
+                    time.perf_counter() - started)
+                if span is not None:  # named by its route, not by a city's key
+                    span.update_name(f"{scope['method']} {template}")
+                    span.set_attribute("http.response.status_code", status)
+                    span.set_attribute("wwc.request_id", rid)
             client = scope.get("client")
             log.info("request", method=scope["method"], path=scope["path"], status=status,
                      ms=round((time.perf_counter() - started) * 1000, 1), request_id=rid,
