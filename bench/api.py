@@ -225,9 +225,18 @@ def main(args: argparse.Namespace) -> None:
     server = subprocess.Popen([WWC, "up"], env=env, stdout=log.open("w"),
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     bare_server = None
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/readyz", server, log)
+        # Workers of their own beside `wwc up` (whose worker shares a process with the
+        # API), started before the cities so their workflows spread over all of them.
+        workers = [subprocess.Popen([WWC, "worker"], env=env, stdin=subprocess.DEVNULL,
+                                    stdout=(data_dir / f"worker{n}.log").open("w"),
+                                    stderr=subprocess.STDOUT)
+                   for n in range(args.workers)]
+        if workers:
+            time.sleep(3)  # polling before the first city joins
         print(f"setting up {args.certified} certified cities and {args.clients} drafts "
               "through the API", flush=True)
         state = setup(base, args.certified, args.clients)
@@ -238,6 +247,9 @@ def main(args: argparse.Namespace) -> None:
         wait_for(f"{bare}/bare", bare_server, log)
         results = asyncio.run(measure(base, bare, state, args.clients, args.seconds))
     finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+            worker.wait(timeout=60)
         if bare_server is not None:
             bare_server.terminate()
             bare_server.wait(timeout=30)
@@ -260,6 +272,9 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="`wwc worker` processes to run beside `wwc up` (default 0: the "
+                             "embedded stack as a newcomer runs it)")
     parser.add_argument("--certified", type=int, default=20,
                         help="certified cities in the registry (default 20)")
     main(parser.parse_args())
