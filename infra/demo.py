@@ -47,6 +47,9 @@ CONCURRENT_ASSESSMENTS = 16
 # many program days, so the demo shows the deadlines firing: the city's reminder, the
 # overdue flag to the operators, the reviewer's reminder (rules: 23, 30 and 38 days).
 SLOW_REVIEW_DAYS = 40
+# The slow application is decided at least this many program days before its cohort (a few
+# commands on a busy machine take a few program days at the demo's speed).
+COHORT_MARGIN_DAYS = 10
 
 
 class ScenarioCity(BaseModel):
@@ -227,10 +230,19 @@ class DemoRun:
         if (cohort.id, key) not in self.prepared:
             return
         try:
-            view = await self.program.view(key)
-            for number in view.open_clarifications:
+            app = await self.program.application(key)
+            questions = app.open_clarifications() if app else []
+            if questions:
+                # SLOW_REVIEW_DAYS after the question as it was asked: on a busy machine the
+                # city's preparation may have queued for weeks of program time, and an answer
+                # planned from the day it opened came before any deadline. Never so late
+                # that the city misses its cohort.
+                await self.wait_until(min(
+                    questions[0].asked_on + timedelta(days=SLOW_REVIEW_DAYS),
+                    cohort.announce_on - timedelta(days=COHORT_MARGIN_DAYS)))
+            for question in questions:
                 await self.program.send(key, commands.AnswerClarification(
-                    clarification_id=number, answer="Here, at last.",
+                    clarification_id=question.id, answer="Here, at last.",
                     evidence=("https://evidence.example/late-answer",)))
             await self.program.send(key, commands.CompleteReview())
         except CommandRefused as refused:

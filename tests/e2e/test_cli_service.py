@@ -264,6 +264,11 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     assert "Small test scenario" in result.stdout
     assert "As of 2024-07-01: certified platinum 1, gold 1, silver 0" in result.stdout
     assert "refused" not in result.stdout
+    # One application per cohort waits on a clarification, so its deadlines fire: the
+    # city's reminder and the operators' overdue flag.
+    fired = result.stdout.split("Deadlines fired along the way:")[1].split(".")[0]
+    assert "clarification reminder 2" in fired, fired
+    assert "clarification due 2" in fired, fired
     # It ends by telling how to open the portal, with an account per role.
     for account in ("admin@wwc.local", "operator@demo.wwc.local", "reviewer@demo.wwc.local",
                     "editor@demo.wwc.local (for"):
