@@ -107,6 +107,9 @@ def test_a_city_joins_and_fills_its_assessment_over_two_sessions(
     page.click("form[data-api] button[type=submit]")
     page.wait_for_url(f"**/portal/cities/{KEY}")
     expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "city")
+    # Since when, until when, and what: three sentences with a space between each (the
+    # templates' stripped newlines once ran them together, "2026.Vence").
+    expect(page.locator("[data-waiting]")).to_have_text(re.compile(r"\. \S.*\. \("))
     visits.check(page, "city-dashboard-assessing")
 
     page.goto(f"/portal/cities/{KEY}/assessment")
