@@ -30,16 +30,14 @@ from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.city import city_stream
 from infra.db import (
-    connect,
     create_pool,
     embedded_server_url,
     keep_session,
     stop_embedded_server,
-    with_database,
 )
 from infra.eventstore.model import START
 from infra.eventstore.postgres import PostgresEventStore, fetch_log_page
-from infra.migrate import migrate
+from infra.migrate import migrated_database
 from infra.projections import projector
 from infra.standards import load_catalog
 from workflows.persist import new_events
@@ -283,14 +281,8 @@ async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wwc-bench-"))
     admin = external or embedded_server_url(tmp / "pg")
     name = f"wwc_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = with_database(admin, name)
+    url = await migrated_database(admin, name)
     try:
-        setup = await connect(url)
-        await migrate(setup)
-        await setup.close()
         pool = await create_pool(url, size=20)
         cities = args.events // EVENTS_PER_CITY
         print(f"filling a log of {cities * EVENTS_PER_CITY:,} events "

@@ -72,14 +72,19 @@ async def migrate(conn: asyncpg.Connection[Any]) -> list[Migration]:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
 
 
-async def migrated_database(admin_url: str, name: str) -> str:
-    """The URL of database `name` on the server at `admin_url`, created when missing and
-    migrated (a benchmark's or a fault test's own database)."""
-    await ensure_database(admin_url, name)
-    url = with_database(admin_url, name)
+async def migrate_url(url: str) -> None:
+    """Apply what is missing to the database at `url`, on a connection of its own."""
     conn = await connect(url)
     try:
         await migrate(conn)
     finally:
         await conn.close()
+
+
+async def migrated_database(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server at `admin_url`, created when missing and
+    migrated (a benchmark's or a fault test's own database)."""
+    await ensure_database(admin_url, name)
+    url = with_database(admin_url, name)
+    await migrate_url(url)
     return url

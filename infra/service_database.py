@@ -13,14 +13,13 @@ import asyncpg
 from infra.config import Settings
 from infra.db import (
     EMBEDDED_DATABASE,
-    connect,
     create_pool,
     embedded_server_url,
     ensure_database,
     with_database,
 )
 from infra.errors import Unavailable
-from infra.migrate import migrate
+from infra.migrate import migrate_url
 
 
 def redact(url: str) -> str:
@@ -55,11 +54,7 @@ async def open_pool(settings: Settings, *, run_migrations: bool = True,
     url = await database_url(settings)
     try:
         if run_migrations:
-            conn = await connect(url)
-            try:
-                await migrate(conn)
-            finally:
-                await conn.close()
+            await migrate_url(url)
         pool = await create_pool(url, size=size or settings.db_pool_size)
     except _UNREACHABLE as error:
         raise Unavailable(f"cannot reach PostgreSQL at {redact(url)}: {error}") from None

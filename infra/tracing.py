@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -93,14 +93,17 @@ def temporal_interceptors() -> list[Any]:
 
 
 @contextmanager
-def request_span(method: str, path: str, headers: Mapping[str, str]) -> Iterator[Any]:
-    """The span of one HTTP request, current while the request is handled, continuing the
-    caller's trace when it sends `traceparent`. A no-op span while tracing is off."""
+def request_span(method: str, path: str,
+                 headers: Iterable[tuple[bytes, bytes]]) -> Iterator[Any]:
+    """The span of one HTTP request (its ASGI headers), current while the request is
+    handled, continuing the caller's trace when it sends `traceparent`. None while tracing
+    is off, and then the headers are not even read: this is on every request's path."""
     if _provider is None:
         yield None
         return
+    carrier = {key.decode("latin-1"): value.decode("latin-1") for key, value in headers}
     with _tracer.start_as_current_span(
-            f"{method} {path}", context=propagate.extract(dict(headers)),
+            f"{method} {path}", context=propagate.extract(carrier),
             kind=trace.SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": path}) as span:
         yield span

@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from infra.db import connect, create_pool, embedded_server_url, stop_embedded_server, with_database
-from infra.migrate import migrate
+from infra.db import create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.migrate import migrate_url
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +32,7 @@ async def pg_template(pg_admin_url: str) -> AsyncIterator[str]:
     name = f"wwc_template_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(pg_admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await connect(with_database(pg_admin_url, name))
-    await migrate(conn)
-    await conn.close()
+    await migrate_url(with_database(pg_admin_url, name))
     yield name
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()

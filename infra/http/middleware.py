@@ -66,9 +66,8 @@ class AccessLog:
                                       (REQUEST_ID_HEADER.encode(), rid.encode())]
             await send(message)
 
-        headers = {key.decode("latin-1"): value.decode("latin-1")
-                   for key, value in scope.get("headers", [])}
-        with tracing.request_span(scope["method"], scope["path"], headers) as span:
+        with tracing.request_span(scope["method"], scope["path"],
+                                  scope.get("headers", [])) as span:
             try:
                 await self.app(scope, receive, sending)
             finally:

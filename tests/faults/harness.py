@@ -11,12 +11,10 @@ unavailable and completes once on its retry."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -135,27 +133,3 @@ async def assert_nothing_lost_or_doubled(program: ProgramService, pool: asyncpg.
     async with pool.acquire() as conn:
         assert (await verify_chains(conn)).first_break is None
     assert await Auditor(program, pool).run() == []
-
-
-# --- PostgreSQL's processes, for freezing and stopping it -------------------------------
-
-def postmaster_pid(pgdata: Path) -> int:
-    return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-
-
-def postgres_processes(pgdata: Path) -> list[int]:
-    """The postmaster and every process it forked (backends, checkpointer, WAL writer...):
-    freezing the postmaster alone would leave the open connections' backends answering."""
-    postmaster = postmaster_pid(pgdata)
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
-        if int(stat.rpartition(")")[2].split()[1]) == postmaster:
-            children.append(int(entry))
-    return [postmaster, *children]

@@ -17,7 +17,28 @@ import asyncpg
 
 from infra.db import create_pool, embedded_server_url, stop_embedded_server, with_database
 from infra.migrate import migrated_database
-from tests.faults.harness import postgres_processes, postmaster_pid
+
+
+def postmaster_pid(pgdata: Path) -> int:
+    return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+
+
+def postgres_processes(pgdata: Path) -> list[int]:
+    """The postmaster and every process it forked (backends, checkpointer, WAL writer...):
+    freezing the postmaster alone would leave the open connections' backends answering."""
+    postmaster = postmaster_pid(pgdata)
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+        if int(stat.rpartition(")")[2].split()[1]) == postmaster:
+            children.append(int(entry))
+    return [postmaster, *children]
 
 
 @dataclass
