@@ -86,6 +86,10 @@ def flush_tracing() -> None:
         _provider.force_flush()
 
 
+def tracing_on() -> bool:
+    return _provider is not None
+
+
 def temporal_interceptors() -> list[Any]:
     """The Temporal client's interceptors for tracing (a worker made from the client takes
     them too): none while tracing is off."""

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from domain.views import CityView
 from infra import queries
@@ -27,6 +29,22 @@ from infra.identity.secrets import digest
 K = TypeVar("K")
 V = TypeVar("V")
 MAX_ENTRIES = 10_000
+# What FastAPI serializes a `response_model=CityView` answer with, so a kept answer is
+# byte for byte the one FastAPI would have made.
+_CITY_VIEW = TypeAdapter(CityView)
+
+
+class KeptView:
+    """A city's view, and its JSON made once while the view stands (a city's status is
+    the view itself: answering it from kept bytes skips FastAPI's validation and
+    serialization of the same view on every request)."""
+
+    def __init__(self, view: CityView) -> None:
+        self.view = view
+
+    @cached_property
+    def json(self) -> bytes:
+        return _CITY_VIEW.dump_json(self.view)
 
 
 class _Kept(Generic[K, V]):
@@ -60,13 +78,17 @@ class KeptLookups:
                  generations: Generations) -> None:
         self._pool = pool
         self._directory = directory
-        self._views: _Kept[tuple[str, date], CityView] = _Kept(generations, "city_views")
+        self._views: _Kept[tuple[str, date], KeptView] = _Kept(generations, "city_views")
         self._tokens: _Kept[tuple[bytes, date], Account] = _Kept(generations, "accounts")
 
-    async def city_view(self, key: str, today: date) -> CityView | None:
+    async def city_view(self, key: str, today: date) -> KeptView | None:
         """The city's view dated `today` (its days-in-stage and due dates depend on it)."""
-        return await self._views.get((key, today),
-                                     lambda: queries.city_view(self._pool, key, today))
+
+        async def read() -> KeptView | None:
+            view = await queries.city_view(self._pool, key, today)
+            return KeptView(view) if view is not None else None
+
+        return await self._views.get((key, today), read)
 
     async def token_account(self, token: str, today: date) -> Account | None:
         """The account an API token acts for, if the token is valid today (an expiry date

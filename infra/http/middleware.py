@@ -4,10 +4,12 @@ BaseHTTPMiddleware), so streaming and background tasks behave."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
 import re
 import time
-import uuid
+from contextlib import nullcontext
 from typing import Any
 
 import asyncpg
@@ -22,6 +24,29 @@ log = structlog.get_logger("wwc.http.access")
 MAX_BODY_BYTES = 1_000_000
 # A caller's X-Request-ID is kept when it is this plain; anything else gets one of ours.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Ours: this process's random prefix and a counter, unique across processes and restarts
+# like a uuid4 but without a system call and an object per request.
+_PROCESS_PREFIX = os.urandom(6).hex()
+_SEQUENCE = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_SEQUENCE):010x}"
+
+
+_NO_SPAN = nullcontext()
+_TIMERS: dict[tuple[str, str, int], Any] = {}
+
+
+def _timer(template: str, method: str, status: int) -> Any:
+    """The request-time histogram's child for a route, method and status, looked up
+    once (the client's `labels()` takes a lock and builds a key on every call). Route
+    templates, not paths, so the table stays as small as the route table."""
+    found = _TIMERS.get((template, method, status))
+    if found is None:
+        found = _TIMERS[(template, method, status)] = metrics.HTTP_REQUESTS.labels(
+            template, method, str(status))
+    return found
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -53,7 +78,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         given = _header(scope, REQUEST_ID_HEADER.lower().encode())
-        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        rid = given if _REQUEST_ID.match(given) else new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
@@ -66,15 +91,14 @@ class AccessLog:
                                       (REQUEST_ID_HEADER.encode(), rid.encode())]
             await send(message)
 
-        with tracing.request_span(scope["method"], scope["path"],
-                                  scope.get("headers", [])) as span:
+        with (tracing.request_span(scope["method"], scope["path"], scope.get("headers", []))
+              if tracing.tracing_on() else _NO_SPAN) as span:
             try:
                 await self.app(scope, receive, sending)
             finally:
                 route = scope.get("route")
                 template = getattr(route, "path", "unmatched")
-                metrics.HTTP_REQUESTS.labels(template, scope["method"], str(status)).observe(
-                    time.perf_counter() - started)
+                _timer(template, scope["method"], status).observe(time.perf_counter() - started)
                 if span is not None:  # named by its route, not by a city's key
                     span.update_name(f"{scope['method']} {template}")
                     span.set_attribute("http.response.status_code", status)
@@ -102,38 +126,53 @@ class BodyLimit:
             await _send_problem(send, 400, "Bad request",
                                 "the path or query holds a NUL character")
             return
-        declared = _header(scope, b"content-length")
-        if declared.isdigit() and int(declared) > self.limit:
+        declared = chunked = None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _send_problem(send, 413, "Request too large",
                                 f"the body may have at most {self.limit:,} bytes")
             return
+        if chunked is None:
+            # Without chunked encoding the HTTP parser delivers at most the declared
+            # length (none: no body), so only a chunked body needs counting as it comes.
+            await self.app(scope, receive, send)
+            return
         seen = 0
+        started = over = False
 
         async def receiving() -> Message:
-            nonlocal seen
+            # Past the limit the 413 is sent at once and the app is told the client left:
+            # an exception here would reach FastAPI's body reader, which answers any error
+            # while reading as 400 (a streamed body too large was answered 400 so).
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                over = True
+                if not started:
+                    await _send_problem(send, 413, "Request too large",
+                                        f"the body may have at most {self.limit:,} bytes")
+                return {"type": "http.disconnect"}
             return message
-
-        started = False
 
         async def sending(message: Message) -> None:
             nonlocal started
+            if over:  # the 413 is the answer; what the app makes of the disconnect is not
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, receiving, sending)
-        except _TooLarge:
-            if not started:
-                await _send_problem(send, 413, "Request too large",
-                                    f"the body may have at most {self.limit:,} bytes")
-
-
-class _TooLarge(Exception):
-    pass
+        except Exception:
+            if not over:
+                raise
 
 
 class Idempotency:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from domain.views import CityView
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
+from infra.http.kept import KeptView
 from infra.http.problems import PROBLEM_RESPONSES
 from infra.http.services import services
 from infra.identity.directory import Account
@@ -57,8 +59,9 @@ def request_id(request: Request) -> str:
     return found
 
 
-async def identify(request: Request) -> Caller:
-    """The caller: an API token (Authorization: Bearer), a session cookie, or nobody."""
+async def identify(request: Request, today: date | None = None) -> Caller:
+    """The caller: an API token (Authorization: Bearer), a session cookie, or nobody.
+    `today` is the program's date, when the caller already has it."""
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
@@ -68,8 +71,8 @@ async def identify(request: Request) -> Caller:
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
-        account = (await found.kept.token_account(token.strip(),
-                                                  found.program.program_today())
+        account = (await found.kept.token_account(
+            token.strip(), today or found.program.program_today())
                    if scheme.lower() == "bearer" else None)
         if account is None:
             raise Denied(401, "the API token is not valid (unknown, expired or revoked)")
@@ -85,7 +88,8 @@ async def identify(request: Request) -> Caller:
 
 def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
     async def check(request: Request) -> Caller:
-        caller = await identify(request)
+        today = services(request).program.program_today()  # once: a token's and a view's
+        caller = await identify(request, today)
         key = request.path_params.get("key")
         try:
             check_role(caller.account, rule)
@@ -103,29 +107,53 @@ def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
                 raise Denied(403, f"missing or wrong CSRF token (send the {CSRF_HEADER} "
                                   "header given at sign-in)")
         if rule.is_city_rule:
-            request.state.city_view = await _city_for(request, caller, rule, str(key))
+            request.state.city = await _city_for(request, caller, rule, str(key), today)
         return caller
 
     return check
 
 
-async def _city_for(request: Request, caller: Caller, rule: Rule, key: str) -> CityView:
+async def _city_for(request: Request, caller: Caller, rule: Rule, key: str,
+                    today: date) -> KeptView:
     """The city's view from its read model (no workflow query per request), kept while
     the read model stands (`kept.py`): every write through the API brings it up to date
     before answering (`after_write`), the server's background loop follows the program's
     own writers (timers, cohorts, the CLI)."""
     account = caller.signed_in
     found = services(request)
-    view = await found.kept.city_view(key, found.program.program_today())
-    if view is None or not may_see_city(account, rule, key, view):
+    kept = await found.kept.city_view(key, today)
+    if kept is None or not may_see_city(account, rule, key, kept.view):
         raise not_found(key)
-    return view
+    return kept
 
 
 def city_view(request: Request) -> CityView:
     """The city a city rule admitted the caller to (looked up once, by the guard)."""
-    view: CityView = request.state.city_view
-    return view
+    kept: KeptView = request.state.city
+    return kept.view
+
+
+def city_json(request: Request) -> bytes:
+    """That city's view as JSON, made once while the view stands."""
+    kept: KeptView = request.state.city
+    return kept.json
+
+
+class GuardedRoute(APIRoute):
+    """A route behind its access rule (`x-wwc-access`): the guard runs before FastAPI
+    reads the route's parameters or body, so a caller who may not call it learns nothing
+    of what it takes. (As a FastAPI dependency the guard cost as much again as the rest of
+    a cheap read: FastAPI 0.165 solves each dependency's parameters anew per request.)"""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        check = guard(Rule((self.openapi_extra or {})[ACCESS_KEY]))
+
+        async def guarded(request: Request) -> Response:
+            await check(request)
+            return await handle(request)
+
+        return guarded
 
 
 def route(router: APIRouter, method: str, path: str, rule: Rule, *,
@@ -138,7 +166,7 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
         router.add_api_route(
             path, handler, methods=[method], status_code=status_code,
             include_in_schema=include_in_schema, **extra,
-            dependencies=[Depends(guard(rule))], openapi_extra={ACCESS_KEY: rule.value},
+            route_class_override=GuardedRoute, openapi_extra={ACCESS_KEY: rule.value},
             summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
             response_model=response_model, description=(handler.__doc__ or "") +
             f"\n\nWho may call it: **{rule.value.replace('_', ' ')}**.")

@@ -3,6 +3,7 @@ gives its people: the city's editor, a reviewer, an operator; and what each may 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -269,6 +270,18 @@ def test_http_as_clients_expect_it(api: ApiService, people: dict[str, Person]) -
                                  content=b"{" + b" " * 2_000_000 + b"}",
                                  headers={"content-type": "application/json", "If-Match": "v1"})
     assert huge.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams in
+        yield b"{"
+        for _ in range(3):
+            yield b" " * 600_000
+        yield b"}"
+
+    streamed = people["editor"].send("PUT", f"/api/cities/{CITY}/assessment", content=chunks(),
+                                     headers={"content-type": "application/json",
+                                              "If-Match": "v1"})
+    assert streamed.status_code == 413
+    assert streamed.headers["content-type"] == "application/problem+json"
     nul = client.get("/api/registry", params={"country": "U\x00"})
     assert nul.status_code == 400
     editor = people["editor"]

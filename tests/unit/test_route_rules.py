@@ -100,3 +100,34 @@ def test_a_route_without_an_access_rule_stops_the_app(monkeypatch: Any) -> None:
     monkeypatch.setattr(public, "router", unguarded)
     with pytest.raises(RuntimeError, match="/api/unguarded"):
         build_app(MagicMock())
+
+
+def test_a_rule_written_on_a_route_that_does_not_enforce_it_stops_the_app(
+        monkeypatch: Any) -> None:
+    from fastapi import APIRouter
+
+    from infra.http.routes import public
+
+    unenforced = APIRouter()
+    unenforced.add_api_route("/api/unenforced", lambda: None, methods=["GET"],
+                             openapi_extra={"x-wwc-access": "public"})
+    monkeypatch.setattr(public, "router", unenforced)
+    with pytest.raises(RuntimeError, match="/api/unenforced"):
+        build_app(MagicMock())
+
+
+def test_no_two_routes_match_the_same_request() -> None:
+    # The app orders its table by traffic, not by specificity: that is safe only while
+    # each request can match one route at most, whatever the order.
+    import re
+
+    from starlette.routing import Match
+
+    routes = list(api_routes(build_app(MagicMock()).routes))
+    for route in routes:
+        path = re.sub(r"{[^}]+}", "x1", route.path)
+        for method in route.methods or ():
+            scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+            full = [other.path for other in routes
+                    if other.matches(scope)[0] is Match.FULL]
+            assert full == [route.path], (method, path, full)
