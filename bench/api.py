@@ -1,37 +1,41 @@
 """API benchmark: 32 concurrent clients against the running service (`wwc up` on a
 throwaway data directory), beside a bare FastAPI route answering JSON of the same size in
-the same run. Read routes: a registry page and a city's status; a write: saving an
-assessment draft (each client its own city, with If-Match). Not part of the tests.
+the same run. Read routes: a registry page and a city's status, in rounds with the bare
+route; a write: saving an assessment draft (each writer its own city, with If-Match).
+Prints throughput, p50/p99 and the CPU each request cost each process. Not a test.
 
-    .venv/bin/python -m bench.api                 # 10 s per route
-    .venv/bin/python -m bench.api --seconds 30 --clients 32
+    .venv/bin/python -m bench.api                           # 10 s per route
+    .venv/bin/python -m bench.api --seconds 15 --writers 4,8,16,32
 
 Targets on a 2-core machine: reads at 0.5 or more of the bare route's throughput with
-p99 under 50 ms; draft saves p99 under 250 ms. GET load comes from wrk when it is installed
-(`apt-get install wrk`; else from httpx in this process, which then limits every figure,
-the baseline's too); draft saves from httpx, each client its own city and ETag.
+p99 under 50 ms; draft saves p99 under 250 ms. Load comes from wrk when it is installed
+(`apt-get install wrk`; draft saves with `wrk_saves.lua`), else from httpx in this
+process, which then limits every figure, the baseline's too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import cpu
 from domain.answers import Answers, CriterionAnswer
 from infra.standards import load_catalog
 
@@ -114,6 +118,8 @@ class Figures:
     p99_ms: float
     errors: int
     tool: str
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process kind
+    vs_bare: float = 0.0  # throughput over the bare route's
 
     @classmethod
     def of(cls, latencies: list[float], seconds: float, errors: int) -> Figures:
@@ -134,6 +140,10 @@ def wrk_load(url: str, headers: dict[str, str], clients: int, seconds: float) ->
     flags = [f for name, value in headers.items() for f in ("-H", f"{name}: {value}")]
     out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "--latency",
                           *flags, url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> Figures:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def percentile(label: str) -> float:
@@ -144,6 +154,28 @@ def wrk_load(url: str, headers: dict[str, str], clients: int, seconds: float) ->
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return Figures(rate, percentile("50"), percentile("99"), int(bad.group(1)) if bad else 0,
                    "wrk")
+
+
+def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) -> Figures:
+    """Draft saves from wrk (`wrk_saves.lua`): a thread and a connection per client, each
+    saving its own city's draft with the ETag its last save answered."""
+    # Saves in flight when an earlier run's wrk stopped still land (a closed connection
+    # does not cancel an update): let them, or an ETag read now would already be stale.
+    time.sleep(2)
+    etags = [httpx.get(f"{base}/api/cities/{key}/application", headers=state["tokens"]["ed"])
+             .headers["ETag"] for key in state["drafts"][:clients]]
+    cities = ", ".join(f'{{key = "{key}", etag = {json.dumps(etag)}}}'
+                       for key, etag in zip(state["drafts"], etags, strict=False))
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(f"cities = {{{cities}}}\n"
+                      f"auth = {json.dumps(state['tokens']['ed']['Authorization'])}\n"
+                      f"body = {json.dumps(json.dumps(answers(5)))}\n"
+                      + (Path(__file__).parent / "wrk_saves.lua").read_text())
+    out = subprocess.run(["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s",
+                          "--latency", "-s", str(script), base], capture_output=True,
+                         text=True, check=True).stdout
+    script.unlink()
+    return parse_wrk(out)
 
 
 async def load(clients: int, seconds: float,
@@ -171,7 +203,7 @@ async def load(clients: int, seconds: float,
 
 
 async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
-                  seconds: float) -> dict[str, Figures]:
+                  seconds: float, rounds: int, writers: list[int]) -> dict[str, Figures]:
     tokens = state["tokens"]
     city = state["certified"][0]
     etags: dict[int, str] = {}
@@ -205,13 +237,46 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
              ("bare FastAPI route", f"{bare}/bare", {}, bare_route),
              ("registry page", f"{base}/api/registry?limit=50", {}, registry),
              ("city status", f"{base}/api/cities/{city}", tokens["ed"], status)]
-    for name, url, headers, request in reads:
-        print(f"  {name}: {clients} clients for {seconds:g} s", flush=True)
-        results[name] = (await asyncio.to_thread(wrk_load, url, headers, clients, seconds)
-                         if shutil.which("wrk") else await load(clients, seconds, request))
-    print(f"  save assessment draft: {clients} clients for {seconds:g} s", flush=True)
-    results["save assessment draft"] = await load(clients, seconds, save_draft)
+    # The reads in rounds, each round every route in turn, so a slow spell of the machine
+    # (these figures move by a tenth from run to run) falls on the baseline as on the
+    # routes; each figure is its route's median round, each ratio the median of the
+    # rounds' ratios to the bare route in the same round.
+    each = seconds / rounds
+    by_round: dict[str, list[Figures]] = {name: [] for name, *_ in reads}
+    for turn in range(rounds):
+        print(f"  round {turn + 1} of {rounds}: {clients} clients for {each:g} s per route",
+              flush=True)
+        for name, url, headers, request in reads:
+            before = cpu.snapshot()
+            figures = (await asyncio.to_thread(wrk_load, url, headers, clients, each)
+                       if shutil.which("wrk") else await load(clients, each, request))
+            figures.cpu_ms = cpu.per_request(before, cpu.snapshot(),
+                                             round(figures.per_second * each))
+            by_round[name].append(figures)
+    for name, rounds_of in by_round.items():
+        ratios = [r.per_second / bare_round.per_second
+                  for r, bare_round in zip(rounds_of, by_round["bare FastAPI route"],
+                                           strict=True)]
+        results[name] = replace(median_of(rounds_of), vs_bare=statistics.median(ratios))
+    for count in writers:
+        name = ("save assessment draft" if writers == [clients]
+                else f"save draft, {count} writers")
+        print(f"  {name}: {count} writers for {seconds:g} s", flush=True)
+        etags.clear()  # each run loads its drafts afresh (see wrk_saves)
+        await asyncio.sleep(2)
+        before = cpu.snapshot()
+        saves = results[name] = (
+            await asyncio.to_thread(wrk_saves, base, state, count, seconds)
+            if shutil.which("wrk") else await load(count, seconds, save_draft))
+        saves.cpu_ms = cpu.per_request(before, cpu.snapshot(),
+                                       round(saves.per_second * seconds))
+        saves.vs_bare = saves.per_second / results["bare FastAPI route"].per_second
     return results
+
+
+def median_of(rounds: list[Figures]) -> Figures:
+    """The round with the median throughput (its latencies and CPU with it)."""
+    return sorted(rounds, key=lambda r: r.per_second)[len(rounds) // 2]
 
 
 def main(args: argparse.Namespace) -> None:
@@ -237,15 +302,17 @@ def main(args: argparse.Namespace) -> None:
                    for n in range(args.workers)]
         if workers:
             time.sleep(3)  # polling before the first city joins
-        print(f"setting up {args.certified} certified cities and {args.clients} drafts "
+        writers = [int(n) for n in args.writers.split(",")] if args.writers else [args.clients]
+        print(f"setting up {args.certified} certified cities and {max(writers)} drafts "
               "through the API", flush=True)
-        state = setup(base, args.certified, args.clients)
+        state = setup(base, args.certified, max(writers))
         bare_server = subprocess.Popen(
             [sys.executable, "-m", "bench.bare_api", "--port", str(bare_port), "--size",
              str(state["page_bytes"])], stdin=subprocess.DEVNULL)
         bare = f"http://127.0.0.1:{bare_port}"
         wait_for(f"{bare}/bare", bare_server, log)
-        results = asyncio.run(measure(base, bare, state, args.clients, args.seconds))
+        results = asyncio.run(measure(base, bare, state, args.clients, args.seconds,
+                                    args.rounds, writers))
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)
@@ -255,16 +322,23 @@ def main(args: argparse.Namespace) -> None:
             bare_server.wait(timeout=30)
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
-    baseline = results["bare FastAPI route"].per_second
     print()
     print(f"registry page: {state['page_bytes']:,} bytes of JSON (the bare route answers as "
           "many)")
     print(f"{'route':<26}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
           "  load from")
     for name, figures in results.items():
-        print(f"{name:<26}{figures.per_second:>9.0f}{figures.per_second / baseline:>9.2f}"
+        print(f"{name:<26}{figures.per_second:>9.0f}{figures.vs_bare:>9.2f}"
               f"{figures.p50_ms:>9.1f}{figures.p99_ms:>9.1f}{figures.errors:>8}  "
               f"{figures.tool}")
+    print()
+    print("CPU per request, ms, by process (the machine has "
+          f"{os.cpu_count()} cores; the bare route's server is not counted)")
+    kinds = sorted({kind for figures in results.values() for kind in figures.cpu_ms})
+    print(f"{'route':<26}" + "".join(f"{kind[:14]:>16}" for kind in kinds))
+    for name, figures in results.items():
+        print(f"{name:<26}" + "".join(f"{figures.cpu_ms.get(kind, 0.0):>16.2f}"
+                                      for kind in kinds))
 
 
 if __name__ == "__main__":
@@ -272,6 +346,11 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--writers", default="",
+                        help="concurrent draft savers, one run each: e.g. 8,16,32 (default: "
+                             "as many as --clients)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the read routes, each route in turn (default 3)")
     parser.add_argument("--workers", type=int, default=0,
                         help="`wwc worker` processes to run beside `wwc up` (default 0: the "
                              "embedded stack as a newcomer runs it)")
