@@ -197,6 +197,10 @@ class Idempotency:
         more = True
         while more:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                # The client left, or BodyLimit cut the body off and answered 413: a part
+                # of a body is no request to run, nor an answer to keep for the key.
+                return
             body += message.get("body", b"")
             more = message.get("more_body", False)
         credentials = (_header(scope, b"authorization") or
