@@ -266,6 +266,11 @@ def test_http_as_clients_expect_it(api: ApiService, people: dict[str, Person]) -
                             headers={"content-type": "application/json"})
     assert malformed.status_code == 400
     assert malformed.headers["content-type"] == "application/problem+json"
+    # The guard comes before the body: a caller who may not call a route is told so, not
+    # what is wrong with a body it may not send (FastAPI alone would answer 400 first).
+    unsigned = client.post(f"/api/cities/{CITY}/assessment/submit", content=b"{not json",
+                           headers={"content-type": "application/json"})
+    assert unsigned.status_code == 401, unsigned.text
     huge = people["editor"].send("PUT", f"/api/cities/{CITY}/assessment",
                                  content=b"{" + b" " * 2_000_000 + b"}",
                                  headers={"content-type": "application/json", "If-Match": "v1"})
