@@ -4,9 +4,7 @@ BaseHTTPMiddleware), so streaming and background tasks behave."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import os
 import re
 import time
 from contextlib import nullcontext
@@ -18,22 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra import metrics, tracing
 from infra.http.capture import Captured
-from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE
+from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE, new_request_id
 
 log = structlog.get_logger("wwc.http.access")
 MAX_BODY_BYTES = 1_000_000
 # A caller's X-Request-ID is kept when it is this plain; anything else gets one of ours.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# Ours: this process's random prefix and a counter, unique across processes and restarts
-# like a uuid4 but without a system call and an object per request.
-_PROCESS_PREFIX = os.urandom(6).hex()
-_SEQUENCE = itertools.count(1)
-
-
-def new_request_id() -> str:
-    return f"{_PROCESS_PREFIX}{next(_SEQUENCE):010x}"
-
-
 _NO_SPAN = nullcontext()
 _TIMERS: dict[tuple[str, str, int], Any] = {}
 

@@ -7,7 +7,8 @@ authorization-matrix test find it. A handler receives the `Caller`."""
 from __future__ import annotations
 
 import hashlib
-import uuid
+import itertools
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -53,9 +54,19 @@ class Caller:
         return self.account
 
 
+# Request ids: this process's random prefix and a counter, unique across processes and
+# restarts like a uuid4 but without a system call and an object per request.
+_PROCESS_PREFIX = os.urandom(6).hex()
+_SEQUENCE = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_SEQUENCE):010x}"
+
+
 def request_id(request: Request) -> str:
     """The id the access log gave the request (the caller's X-Request-ID when sound)."""
-    found: str = getattr(request.state, "request_id", "") or uuid.uuid4().hex
+    found: str = getattr(request.state, "request_id", "") or new_request_id()
     return found
 
 
