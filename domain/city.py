@@ -23,6 +23,7 @@ def city_key(country: str, name: str) -> str:
 
 CITY_STREAM_PREFIX = "city/"
 COHORT_STREAM_PREFIX = "cohort/"
+DRAFT_STREAM_PREFIX = "draft/"
 
 
 def city_stream(key: str) -> str:
@@ -32,3 +33,9 @@ def city_stream(key: str) -> str:
 
 def cohort_stream(cohort_id: str) -> str:
     return f"{COHORT_STREAM_PREFIX}{cohort_id}"
+
+
+def draft_stream(key: str) -> str:
+    """The stream of a city's assessment drafts: 'draft/us-los-angeles-ca'. Saves go here,
+    not through the city's workflow (see domain/drafts.py)."""
+    return f"{DRAFT_STREAM_PREFIX}{key}"

@@ -81,14 +81,23 @@ def _links(evidence: tuple[str, ...]) -> tuple[str, ...]:
 
 class SaveAssessment(Command):
     answers: Annotated[Answers, AfterValidator(_evidence_is_links)]
-    # The city's version the editor's draft was based on (HTTP If-Match): a save over a
-    # newer draft is refused rather than silently overwriting it. None: no check.
+    # The draft's version the editor's answers were based on (HTTP If-Match): a save over
+    # a newer draft is refused rather than silently overwriting it. None: no check.
+    # (Histories recorded before drafts had their own stream: the city's version.)
     expected_version: Annotated[int, Field(ge=0)] | None = None
 
 
 class SubmitAssessment(Command):
     # None submits what was last saved.
     answers: Annotated[Answers | None, AfterValidator(_evidence_is_links)] = None
+    # The draft stream's version these answers were read at: the workflow seals the draft
+    # there, so a save that landed meanwhile makes the submission stale instead of being
+    # silently left out of it. None: no draft to seal (histories from before drafts).
+    draft_version: Annotated[int, Field(ge=0)] | None = None
+
+
+class TouchDraft(Command):
+    """The operations layer saved the city's draft: the draft nudge counts from today."""
 
 
 class AssignReviewer(Command):
@@ -167,7 +176,7 @@ class Withdraw(Command):
     reason: NonEmpty
 
 
-CityCommand = (JoinNetwork | SaveAssessment | SubmitAssessment | AssignReviewer
+CityCommand = (JoinNetwork | SaveAssessment | SubmitAssessment | TouchDraft | AssignReviewer
                | RecordCriterionReview | RecordReviews | RequestClarification
                | AnswerClarification | CompleteReview | Decide | RecordDecision | Announce
                | SendRenewalReminder | Expire | Reapply | Withdraw | ReachDeadline)

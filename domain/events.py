@@ -57,6 +57,30 @@ class AssessmentSubmitted(Event):
     answers: Answers
 
 
+class DraftTouched(Event):
+    """The city's draft was saved today (first save of the day): the draft nudge's
+    timer counts from here. The answers themselves are in the draft's stream."""
+
+    TYPE = "assessment.draft_touched"
+
+
+# --- a city's assessment draft (stream `draft/<key>`, outside the city's workflow) -------
+
+class DraftSaved(Event):
+    """The editors' answers so far, for application `application`."""
+
+    TYPE = "draft.saved"
+    application: int
+    answers: Answers
+
+
+class DraftSealed(Event):
+    """Application `application` was submitted with this draft: no save after it."""
+
+    TYPE = "draft.sealed"
+    application: int
+
+
 class ReviewerAssigned(Event):
     TYPE = "review.reviewer_assigned"
     reviewer: str
@@ -200,19 +224,21 @@ class ApiTokenRevoked(Event):
 # Every event of each stream kind: deciders and folds match over these with
 # `assert_never`, so the type checker names each place a new event must be handled.
 CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
-             | AssessmentSubmitted | ReviewerAssigned | CriterionReviewed
+             | AssessmentSubmitted | DraftTouched | ReviewerAssigned | CriterionReviewed
              | ClarificationRequested | ClarificationAnswered | ReviewCompleted
              | CertificationDecided | CertificationAnnounced | RenewalReminderSent
              | CertificationHeldPendingRenewal | CertificationLapsed | DeadlineReached)
 CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
+DraftEvent = DraftSaved | DraftSealed
 AccountEvent = (AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
                 | DigestPreferenceSet)
 
 CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
 COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)
 ACCOUNT_EVENTS: tuple[type[Event], ...] = get_args(AccountEvent)
+DRAFT_EVENTS: tuple[type[Event], ...] = get_args(DraftEvent)
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS, *ACCOUNT_EVENTS)}
+    cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS, *ACCOUNT_EVENTS, *DRAFT_EVENTS)}
 
 
 def as_city_event(event: Event) -> CityEvent:
@@ -226,6 +252,12 @@ def as_account_event(event: Event) -> AccountEvent:
     if not isinstance(event, ACCOUNT_EVENTS):
         raise ValueError(f"event {event.TYPE} does not apply to an account")
     return cast(AccountEvent, event)
+
+
+def as_draft_event(event: Event) -> DraftEvent:
+    if not isinstance(event, DRAFT_EVENTS):
+        raise ValueError(f"event {event.TYPE} does not apply to a draft")
+    return cast(DraftEvent, event)
 
 
 def as_cohort_event(event: Event) -> CohortEvent:

@@ -215,6 +215,11 @@ def decide(
             _require_stage(app, Stage.ASSESSING, "save a self-assessment")
             check_answers(standard, command.answers, require_evidence=False)
             return [events.AssessmentSaved(answers=command.answers, on=now)]
+        case commands.TouchDraft():
+            app, _ = _open_application(state, standards)
+            _require_stage(app, Stage.ASSESSING, "save a self-assessment")
+            # Once a day is enough: the nudge counts in days.
+            return [] if app.draft_touched_on == now else [events.DraftTouched(on=now)]
         case commands.SubmitAssessment():
             app, standard = _open_application(state, standards)
             _require_stage(app, Stage.ASSESSING, "submit a self-assessment")
@@ -606,7 +611,7 @@ def _apply(state: CityState, event: events.CityEvent) -> CityState:
             app = _application(state, event)
             return state.model_copy(update={"application": app.model_copy(update={
                 "deadlines_reached": (*app.deadlines_reached, event.key)})})
-        case (events.AssessmentSaved() | events.AssessmentSubmitted()
+        case (events.AssessmentSaved() | events.AssessmentSubmitted() | events.DraftTouched()
               | events.ReviewerAssigned() | events.CriterionReviewed()
               | events.ClarificationRequested() | events.ClarificationAnswered()
               | events.ReviewCompleted()):
@@ -627,6 +632,8 @@ def _application_after(app: Application, event: events.CityEvent) -> Application
         case events.AssessmentSaved():
             return app.model_copy(update={"answers": event.answers,
                                           "draft_touched_on": event.on})
+        case events.DraftTouched():
+            return app.model_copy(update={"draft_touched_on": event.on})
         case events.AssessmentSubmitted():
             return app.model_copy(update={"answers": event.answers, "submitted_on": event.on})
         case events.ReviewerAssigned():

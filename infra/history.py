@@ -3,9 +3,25 @@ the API's history both show these)."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from domain import events
+from domain.city import city_stream, draft_stream
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
+
+
+class StreamReader(Protocol):
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        ...
+
+
+async def city_records(store: StreamReader, key: str) -> list[RecordedEvent]:
+    """The city's events and its drafts' (saved in a stream of their own), in the order
+    they were recorded."""
+    both = [*await store.read_stream(city_stream(key)),
+            *await store.read_stream(draft_stream(key))]
+    return sorted(both, key=lambda r: (r.recorded_at, r.position))
 
 
 def summarize(recorded: RecordedEvent) -> str:
@@ -19,6 +35,13 @@ def summarize(recorded: RecordedEvent) -> str:
                 " (reapplication)" if event.reapplication else "")
         case events.AssessmentSaved() | events.AssessmentSubmitted():
             return f"{len(event.answers.criteria)} criteria answered"
+        case events.DraftSaved():
+            return (f"draft of application {event.application}: "
+                    f"{len(event.answers.criteria)} criteria answered")
+        case events.DraftSealed():
+            return f"draft of application {event.application} submitted: no more saves"
+        case events.DraftTouched():
+            return "the draft was saved: its nudge counts from this day"
         case events.CriterionReviewed():
             if event.answer.items is not None:
                 return f"{event.code}: items {', '.join(event.answer.items) or 'none'}"

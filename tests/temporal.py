@@ -29,6 +29,7 @@ from domain.rules import ProgramRules
 from domain.views import CityView
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
+from infra.application.drafts import Drafts
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
 from infra.standards import StandardsFolder, load_catalog
@@ -72,8 +73,9 @@ class Service:
     clients: list[TrackedProgram] = field(default_factory=list)
 
     def operations(self, clock: ProgramClock, rules: ProgramRules | None = None) -> ProgramService:
-        program = TrackedProgram(self.client, self.settings.task_queue, catalog=load_catalog(),
-                                 clock=clock, rules=rules)
+        catalog = load_catalog()
+        program = TrackedProgram(self.client, self.settings.task_queue, catalog=catalog,
+                                 clock=clock, rules=rules, drafts=Drafts(self.store, catalog))
         self.clients.append(program)
         return program
 

@@ -13,6 +13,7 @@ CITY_UPDATES: Mapping[type[commands.Command], str] = {
     commands.JoinNetwork: "join",
     commands.SaveAssessment: "save_assessment",
     commands.SubmitAssessment: "submit_assessment",
+    commands.TouchDraft: "touch_draft",
     commands.AssignReviewer: "assign_reviewer",
     commands.RecordCriterionReview: "record_review",
     commands.RecordReviews: "record_reviews",

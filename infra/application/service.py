@@ -1,17 +1,20 @@
 """Program operations as every front door (the CLI, the demo, later the HTTP API) sees
 them. A command goes to its city's (or cohort's) workflow as the update that
-`workflows/updates.py` names for its type; a refusal comes back as `CommandRefused` with
+`workflows/updates.py` names for its type, except a draft's save, which is appended to
+the draft's own stream (`infra/application/drafts.py`; why in `domain/drafts.py`); a refusal comes back as `CommandRefused` with
 the domain's code, message and category; an unreachable or silent service is
 `Unavailable`, an unknown city or cohort `NotFound`."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -28,6 +31,7 @@ from domain import commands
 from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
+from domain.drafts import DraftState, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import Application, CityState, Status, decide
 from domain.report import Report
@@ -35,6 +39,7 @@ from domain.rules import ProgramRules
 from domain.views import CityView
 from infra import metrics
 from infra.actor_headers import ClientActorInterceptor, acting_as
+from infra.application.drafts import Drafts
 from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
 from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.city import CityWorkflow
@@ -43,6 +48,7 @@ from workflows.messages import CityInput, CohortInput, CohortResult
 from workflows.updates import city_update, cohort_update
 
 T = TypeVar("T")
+log = structlog.get_logger("wwc.program")
 
 # How long a command waits for its answer: an update needs a worker, which may be down.
 COMMAND_TIMEOUT = 60.0
@@ -85,8 +91,15 @@ def _carrying_actors(client: Client) -> Client:
 class ProgramService:
     def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
                  clock: ProgramClock, rules: ProgramRules | None = None,
-                 command_timeout: float = COMMAND_TIMEOUT) -> None:
+                 command_timeout: float = COMMAND_TIMEOUT,
+                 drafts: Drafts | None = None) -> None:
         self.client = _carrying_actors(client)
+        # Where drafts are saved (the event store); None for a front door that never
+        # saves one (the demo, benchmarks): its submissions carry their answers.
+        self.drafts = drafts
+        # The day each city's workflow last heard of a save from this process: once a day
+        # is what the nudge needs (a second process telling it again records nothing).
+        self._touched: tuple[date | None, set[str]] = (None, set())
         self.task_queue = task_queue
         self.catalog = catalog
         self.clock = clock
@@ -127,10 +140,48 @@ class ProgramService:
                 raise UsageError(f"a join for {command.name} is for {joined.city_key}, "
                                  f"not {key}")
             return joined
+        if isinstance(command, commands.SaveAssessment):
+            saved, _ = await self.save_draft(key, command, context=context, update_id=update_id)
+            return saved
+        if isinstance(command, commands.SubmitAssessment) and self.drafts is not None:
+            # The draft's answers (when none are given) and its version, to seal it at.
+            command = submission(command, (await self.view(key)).application,
+                                 await self.drafts.read(key))
         with _must_exist(f"city {key!r} (has it joined?)"), acting_as(context):
             view: CityView = await self._answered(self._city(key).execute_update(
                 city_update(type(command)), command, id=update_id, result_type=CityView))
         return view
+
+    async def save_draft(self, key: str, command: commands.SaveAssessment, *,
+                         context: RequestContext = SERVER_OPERATOR,
+                         update_id: str | None = None,
+                         view: CityView | None = None) -> tuple[CityView, DraftState]:
+        """Save the city's assessment draft in its own stream (no workflow update: see
+        domain/drafts.py); `view` is the city as the caller has it (else asked of its
+        workflow). The city's view and the draft after the save."""
+        if self.drafts is None:
+            raise UsageError("this front door cannot save drafts (no event store)")
+        view = view or await self.view(key)
+        today = self.program_today()
+        draft = await self.drafts.save(key, command, view, today=today, context=context,
+                                       request_id=update_id or uuid.uuid4().hex)
+        if self._touched[0] != today:
+            self._touched = (today, set())
+        if key not in self._touched[1]:
+            await self._touch_draft(key, today, context)
+        return view, draft
+
+    async def _touch_draft(self, key: str, today: date, context: RequestContext) -> None:
+        """Tell the city's workflow of the day's first save (the draft nudge counts from
+        it). The save is stored whatever happens here: a failure only means the nudge may
+        come a day early, and the next save tries again."""
+        try:
+            await self.send(key, commands.TouchDraft(), context=context,
+                            update_id=f"{key}:touch-draft:{today}")
+            self._touched[1].add(key)
+        except (CommandRefused, Unavailable, NotFound) as error:
+            log.warning("draft save not told to the city's workflow", city=key,
+                        error=type(error).__name__)
 
     async def join(self, command: commands.JoinNetwork, *,
                    context: RequestContext = SERVER_OPERATOR,
@@ -168,11 +219,19 @@ class ProgramService:
         return view
 
     async def application(self, key: str) -> Application | None:
-        """The city's open application in full (answers, reviews, clarifications)."""
+        """The city's open application in full (answers, reviews, clarifications); while
+        it is being assessed, with the draft's answers."""
+        found, _ = await self.application_and_draft(key)
+        return found
+
+    async def application_and_draft(self, key: str) -> tuple[Application | None, DraftState]:
+        """The open application as its editors see it, and the draft (its version is the
+        ETag a save is made against)."""
         with _must_exist(f"city {key!r} (has it joined?)"):
             found: Application | None = await self._answered(
                 self._city(key).query(CityWorkflow.application))
-        return found
+        draft = await self.drafts.read(key) if self.drafts is not None else DraftState()
+        return (with_draft(found, draft) if found is not None else None), draft
 
     async def report(self, key: str) -> Report | None:
         """The report of the city's latest decision (private to the city and the staff)."""

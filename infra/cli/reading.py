@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain import events
-from domain.city import city_stream
+from domain.city import DRAFT_STREAM_PREFIX, city_stream
 from domain.report import Report
 from infra import queries
 from infra.application import open_program
@@ -28,7 +28,7 @@ from infra.config import Settings
 from infra.errors import NotFound, UsageError
 from infra.eventstore.mapper import current_data, decode
 from infra.eventstore.postgres import PostgresEventStore
-from infra.history import summarize
+from infra.history import city_records, summarize
 from infra.metrics import measure_projection_lag
 from infra.projections import projector
 from infra.render import report_json, report_markdown
@@ -158,11 +158,11 @@ def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
 async def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's domain events as a timeline, with the Temporal workflow and run ids."""
     async with open_pool(Settings.from_env()) as pool:
-        timeline = await PostgresEventStore(pool).read_stream(city_stream(city))
+        timeline = await city_records(PostgresEventStore(pool), city)
     if not timeline:
         raise NotFound(f"no events for city {city!r} (has it joined?)")
     if as_json:
-        echo_json([{"version": ev.stream_version, "position": ev.position,
+        echo_json([{"stream": ev.stream_id, "version": ev.stream_version, "position": ev.position,
                     "type": ev.event_type, "date": current_data(ev).get("on"),
                     "data": current_data(ev), "metadata": ev.metadata,
                     "recorded_at": ev.recorded_at.isoformat()} for ev in timeline])
@@ -172,7 +172,9 @@ async def history_command(city: City, as_json: Annotated[bool, JsonOption] = Fal
     table = Table("v", "Date", "Event", "Details", "Run", title=f"{city_stream(city)}")
     for ev in timeline:
         run_id = ev.metadata.get("run_id", "")
-        table.add_row(str(ev.stream_version), str(current_data(ev).get("on", "")),
+        draft = ev.stream_id.startswith(DRAFT_STREAM_PREFIX)
+        table.add_row(f"{'draft ' if draft else ''}{ev.stream_version}",
+                      str(current_data(ev).get("on", "")),
                       ev.event_type, summarize(ev), f"{runs.index(run_id) + 1}" if run_id else "")
     console.print(table)
     console.print(f"Temporal workflow id: {city_stream(city)}")

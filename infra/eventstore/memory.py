@@ -67,6 +67,10 @@ class InMemoryEventStore:
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         return [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
 
+    async def last_event(self, stream_id: str) -> RecordedEvent | None:
+        stored = await self.read_stream(stream_id)
+        return stored[-1] if stored else None
+
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
 

@@ -209,6 +209,14 @@ class PostgresEventStore:
             "ORDER BY stream_version", stream_id, from_version)
         return [_recorded(row) for row in rows]
 
+    async def last_event(self, stream_id: str) -> RecordedEvent | None:
+        """The stream's newest event (its version is the stream's), None for no stream:
+        one index probe, whatever the stream's length."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_COLUMNS} FROM wwc_events WHERE stream_id = $1 "
+            "ORDER BY stream_version DESC LIMIT 1", stream_id)
+        return _recorded(row) if row is not None else None
+
     async def stream_version(self, stream_id: str) -> int:
         version = await self._pool.fetchval(
             "SELECT coalesce(max(stream_version), 0) FROM wwc_events WHERE stream_id = $1",

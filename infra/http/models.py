@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -148,6 +148,8 @@ class CohortRequest(Body):
 
 
 class HistoryEntry(Body):
+    # The city's own stream, or its drafts' (each numbers its versions from 1).
+    stream: Literal["city", "draft"]
     version: int
     type: str
     on: date | None

@@ -15,8 +15,10 @@ import uvicorn
 from temporalio.client import Client
 
 from infra.application import ProgramService
+from infra.application.drafts import Drafts
 from infra.clockfile import load_clock
 from infra.config import Settings
+from infra.eventstore.postgres import PostgresEventStore
 from infra.http.app import build_app
 from infra.http.services import HttpServices
 from infra.projections import projector
@@ -61,10 +63,10 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
     """The API served at `settings.http_address` until the block exits; its base URL."""
     host, port = split_address(settings.http_address)
     async with open_pool(settings) as pool:
+        catalog = StandardsFolder(settings.effective_standards_dir).load()
         program = ProgramService(
-            client, settings.task_queue,
-            catalog=StandardsFolder(settings.effective_standards_dir).load(),
-            clock=load_clock(settings.data_dir))
+            client, settings.task_queue, catalog=catalog, clock=load_clock(settings.data_dir),
+            drafts=Drafts(PostgresEventStore(pool), catalog))
         services = HttpServices.build(program, pool, settings,
                                       secure_cookies=settings.secure_cookies)
         app = build_app(services)

@@ -78,9 +78,25 @@ def test_a_city_through_its_whole_lifecycle_by_api(api: ApiService,
     missing = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=draft)
     assert missing.status_code == 428
 
+    # The application shows the saved draft under the ETag the save answered; the whole
+    # assessment is saved over it, then submitted as saved (no answers in the body).
+    reloaded = editor.get(f"/api/cities/{CITY}/application")
+    assert reloaded.headers["ETag"] == saved.headers["ETag"] != etag
+    assert reloaded.json()["answers"] == draft
     claimed = answers(WWC_2022, 31).model_dump(mode="json")
-    submitted = editor.post(f"/api/cities/{CITY}/assessment/submit", json={"answers": claimed})
+    whole = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=claimed,
+                        headers={"If-Match": saved.headers["ETag"]})
+    assert whole.status_code == 200, whole.text
+    submitted = editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.json()["status"] == "submitted", submitted.text
+    assert editor.get(f"/api/cities/{CITY}/application").json()["answers"] == claimed
+    late = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=draft,
+                       headers={"If-Match": whole.headers["ETag"]})
+    assert (late.status_code, late.json()["code"]) == (409, "wrong_stage")
+    drafts = [(e["stream"], e["type"], e["actor_role"]) for e in events_of(editor, CITY)
+              if e["stream"] == "draft"]
+    assert drafts == [("draft", "draft.saved", "city_editor")] * 2 + [
+        ("draft", "draft.sealed", "city_editor")]
 
     conflict = operator.post(f"/api/cities/{CITY}/reviewer",
                              json={"reviewer": "conflicted@rfa.test"})

@@ -93,7 +93,11 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert refused.returncode == 3
     assert "lacks evidence" in refused.stderr
 
+    ok("assessment", "save", CITY, str(incomplete))  # a draft needs no evidence yet
     ok("assessment", "submit", CITY, str(_assessment(tmp_path, 24)))
+    late = wwc("assessment", "save", CITY, str(incomplete), env=service_env)
+    assert late.returncode == 4
+    assert "the application is submitted" in late.stderr
     ok("review", "assign", CITY, "rfa-review-team")
     sheet = tmp_path / "sheet.yaml"
     sheet.write_text(yaml.safe_dump({code: True for code in WWC_2022.codes[:24]}))
@@ -119,7 +123,8 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert [row["city_key"] for row in listed] == [CITY]
 
     history = ok("history", CITY).stdout
-    for event in ("city.joined", "review.clarification_requested", "certification.announced"):
+    for event in ("city.joined", "draft.saved", "draft.sealed",
+                  "review.clarification_requested", "certification.announced"):
         assert event in history
     assert f"Temporal workflow id: city/{CITY}" in history
 

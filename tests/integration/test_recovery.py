@@ -16,6 +16,7 @@ from domain import events as e
 from domain.city import city_stream, cohort_stream
 from domain.lifecycle import Status
 from domain.rules import ProgramRules
+from infra.application.drafts import Drafts
 from infra.audit import Auditor
 from infra.config import Settings
 from infra.eventstore.mapper import decode
@@ -45,8 +46,10 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     standards = StandardsFolder(tmp_path / "standards")
     server = start_dev_server(tmp_path)
     client = await connect_client(settings, server.address)
-    program = TrackedProgram(client, task_queue, catalog=standards.load(),
-                             clock=clock, rules=ProgramRules())
+    catalog = standards.load()
+    program = TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
+                             rules=ProgramRules(),
+                             drafts=Drafts(PostgresEventStore(pool), catalog))
     async with postgres_worker(client, pool, task_queue):
         await program.join(c.JoinNetwork(name="Lost, NM", country="US", population=40_000))
         await assess(program, "us-lost-nm", 31)
@@ -67,8 +70,10 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     lose_the_temporal_database(tmp_path)
     server = start_dev_server(tmp_path)
     client = await connect_client(settings, server.address)
-    program = TrackedProgram(client, task_queue, catalog=standards.load(),
-                             clock=clock, rules=ProgramRules())
+    catalog = standards.load()
+    program = TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
+                             rules=ProgramRules(),
+                             drafts=Drafts(PostgresEventStore(pool), catalog))
     try:
         async with postgres_worker(client, pool, task_queue):
             done = await recover(client, pool, task_queue=task_queue, clock=clock,

@@ -19,6 +19,7 @@ from domain.city import city_stream, cohort_stream
 from domain.lifecycle import Status
 from domain.tiers import Outcome, Tier
 from infra.announcements import FoldedAwaitingAnnouncement
+from infra.application.drafts import Drafts
 from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.eventstore.memory import InMemoryEventStore
@@ -36,9 +37,10 @@ async def in_memory(temporal_env: WorkflowEnvironment,
     worker = build_worker(temporal_env.client, task_queue=task_queue, store=store,
                           awaiting=FoldedAwaitingAnnouncement(store),
                           standards=StandardsFolder(tmp_path / "standards"))
-    program = TrackedProgram(temporal_env.client, task_queue,
-                             catalog=StandardsFolder(tmp_path / "standards").load(),
-                             clock=program_clock(date(2023, 1, 2), ms_per_day=6))
+    catalog = StandardsFolder(tmp_path / "standards").load()
+    program = TrackedProgram(temporal_env.client, task_queue, catalog=catalog,
+                             clock=program_clock(date(2023, 1, 2), ms_per_day=6),
+                             drafts=Drafts(store, catalog))
     async with worker:
         try:
             yield program, store

@@ -49,6 +49,11 @@ def test_a_draft_is_nudged_after_its_idle_days_and_again_after_each_save() -> No
     state = run(state, c.SaveAssessment(answers=answers(WWC_2022, 3)), later)
     [nudge] = pending(state.application, RULES)
     assert nudge.fires_on == later + timedelta(days=60)
+    # Drafts saved in their own stream tell the workflow with TouchDraft, to the same end.
+    again = later + timedelta(days=30)
+    state = run(state, c.TouchDraft(), again)
+    [nudge] = pending(state.application, RULES)
+    assert nudge.fires_on == again + timedelta(days=60)
 
 
 def test_a_clarification_is_reminded_then_due_and_stops_when_answered() -> None:

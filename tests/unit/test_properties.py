@@ -78,6 +78,7 @@ GOLD = answers(WWC_2022, 31)
 MOVES: list[Any] = [
     JOIN,
     c.SaveAssessment(answers=SOME),
+    c.TouchDraft(),
     c.SubmitAssessment(answers=GOLD),
     c.SubmitAssessment(answers=SOME),
     c.SubmitAssessment(),

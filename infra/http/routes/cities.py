@@ -12,7 +12,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from domain import commands
 from domain.accounts import Role
 from domain.answers import Answers
-from domain.city import city_key, city_stream
+from domain.city import DRAFT_STREAM_PREFIX, city_key
+from domain.drafts import DraftState
 from domain.lifecycle import Application
 from domain.preview import Preview, preview
 from domain.report import Report
@@ -20,7 +21,7 @@ from domain.views import CityView
 from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
 from infra.eventstore.postgres import PostgresEventStore
-from infra.history import summarize
+from infra.history import city_records, summarize
 from infra.http.access import Denied, Rule
 from infra.http.models import (
     ClarificationAnswer,
@@ -40,9 +41,9 @@ from infra.http.services import services
 router = APIRouter()
 
 
-def etag(view: CityView) -> str:
-    """The draft's version: the city's stream version when it was read."""
-    return f'W/"v{view.version}"'
+def etag(draft: DraftState) -> str:
+    """The draft's version: its stream's version when it was read."""
+    return f'W/"v{draft.version}"'
 
 
 def _version_from(if_match: str | None) -> int:
@@ -106,10 +107,10 @@ async def status(request: Request, key: str, as_of: Annotated[
 async def application(request: Request, response: Response, key: str) -> Application:
     """The answers, evidence, reviews and clarifications of the open application, with
     its ETag (send it as If-Match when saving the draft)."""
-    found = await services(request).program.application(key)
+    found, draft = await services(request).program.application_and_draft(key)
     if found is None:
         raise NotFound(f"city {key!r} has no application open")
-    response.headers["ETag"] = etag(admitted_city(request))
+    response.headers["ETag"] = etag(draft)
     return found
 
 
@@ -122,9 +123,13 @@ async def save_draft(request: Request, response: Response, key: str, body: Answe
     ETag the draft was loaded with; a draft changed since answers 409 and records
     nothing."""
     expected = _version_from(if_match)
-    view = await send_command(request, key, commands.SaveAssessment(answers=body,
-                                                             expected_version=expected))
-    response.headers["ETag"] = etag(view)
+    # Drafts have a stream of their own: no workflow update, and nothing the read models
+    # show changes (see domain/drafts.py).
+    view, draft = await services(request).program.save_draft(
+        key, commands.SaveAssessment(answers=body, expected_version=expected),
+        context=caller_of(request).context(), update_id=update_id(request, f"{key}:save"),
+        view=admitted_city(request))
+    response.headers["ETag"] = etag(draft)
     return view
 
 
@@ -180,8 +185,9 @@ async def history(request: Request, key: str) -> list[HistoryEntry]:
 async def timeline(store: PostgresEventStore, key: str) -> list[HistoryEntry]:
     """The city's events, oldest first, each with who caused it (the API's history and
     the portal's timeline)."""
-    stored = await store.read_stream(city_stream(key))
-    return [HistoryEntry(version=r.stream_version, type=r.event_type,
+    stored = await city_records(store, key)
+    return [HistoryEntry(stream="draft" if r.stream_id.startswith(DRAFT_STREAM_PREFIX)
+                         else "city", version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
                          summary=summarize(r), actor=str(r.metadata.get("actor", "")),
                          actor_role=str(r.metadata.get("actor_role", "")),

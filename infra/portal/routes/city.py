@@ -14,7 +14,7 @@ from domain.eligibility import period_on
 from domain.lifecycle import Stage
 from infra import queries
 from infra.http.access import Rule, may_see_city
-from infra.http.routes.cities import timeline
+from infra.http.routes.cities import etag, timeline
 from infra.http.routing import caller_of
 from infra.http.routing import city_view as admitted_city
 from infra.http.services import services
@@ -77,12 +77,12 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     tier preview and the smallest set of criteria that would reach the next tier."""
     found = services(request)
     view = admitted_city(request)
-    application = await found.program.application(key)
+    application, draft = await found.program.application_and_draft(key)
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
-        standard=standard, etag=f'W/"v{view.version}"',
+        standard=standard, etag=etag(draft),
         editable=application is not None and application.stage is Stage.ASSESSING)
 
 

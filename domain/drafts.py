@@ -1,0 +1,90 @@
+"""A city's assessment draft: the editors' answers while they fill the self-assessment.
+
+Drafts live in a stream of their own (`draft/<key>`), beside the city's, and are saved
+without going through the city's workflow. An editor saves as often as they like (the
+portal saves as they go); each save through the workflow would cost a workflow task and
+grow the workflow's history with every keystroke's worth of answers, where the history
+should hold the program's decisions. What the workflow still owns:
+
+- whether the application is open and in its assessing stage (the save is checked
+  against the city's view; a save that races a submission is caught by the seal below);
+- the submission: it seals the draft at the version the submitted answers were read at,
+  so a save that landed meanwhile makes the submission stale (409) rather than being
+  silently left out of it, and no save lands after it;
+- the draft nudge's clock: the first save of a day tells the workflow (`TouchDraft`).
+
+Only the stream's last event matters to a save, so the state is folded from it alone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain import commands, events
+from domain.answers import Answers, check_answers
+from domain.errors import TransitionRefused
+from domain.lifecycle import Application, Stage
+from domain.model import Frozen
+from domain.standard import Standard
+
+
+class DraftState(Frozen):
+    version: int = 0  # the draft stream's version: the ETag an editor saves against
+    application: int | None = None  # the application the last event was for
+    answers: Answers | None = None
+    saved_on: date | None = None
+    sealed: bool = False  # that application was submitted
+
+
+def draft_after(version: int, last: events.DraftEvent | None) -> DraftState:
+    """The draft, given its stream's version and its last event."""
+    match last:
+        case None:
+            return DraftState(version=version)
+        case events.DraftSaved():
+            return DraftState(version=version, application=last.application,
+                              answers=last.answers, saved_on=last.on)
+        case events.DraftSealed():
+            return DraftState(version=version, application=last.application, sealed=True)
+
+
+def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
+                application: int | None, stage: str | None, standard: Standard | None,
+                now: date) -> events.DraftSaved:
+    """The save of `command` into `draft`, for the city's open `application` at `stage`
+    (as its view shows them), or a `DomainError` saying why not."""
+    if application is None or standard is None:
+        raise TransitionRefused("cannot save a self-assessment: the city has no "
+                                "application open", code="no_application")
+    # The stage first: after a submission, "reload it" would be no help.
+    if draft.sealed and draft.application == application:
+        stage = Stage.SUBMITTED  # the view has not caught up with the seal yet
+    if stage != Stage.ASSESSING:
+        shown = (stage or "closed").replace("_", " ")
+        raise TransitionRefused(f"cannot save a self-assessment: the application is {shown} "
+                                "(allowed when assessing)", code="wrong_stage")
+    if command.expected_version not in (None, draft.version):
+        raise TransitionRefused(
+            f"the assessment changed since this draft was loaded (now version "
+            f"{draft.version}, the draft's {command.expected_version}); reload it",
+            code="stale_version")
+    check_answers(standard, command.answers, require_evidence=False)
+    return events.DraftSaved(application=application, answers=command.answers, on=now)
+
+
+def with_draft(app: Application, draft: DraftState) -> Application:
+    """The open application as its editors see it: while assessing, the answers are the
+    draft's (when it has one for this application)."""
+    if (app.stage is not Stage.ASSESSING or draft.sealed or draft.answers is None
+            or draft.application != app.number):
+        return app
+    return app.model_copy(update={"answers": draft.answers})
+
+
+def submission(command: commands.SubmitAssessment, app_number: int | None,
+               draft: DraftState) -> commands.SubmitAssessment:
+    """The submission the workflow gets: the draft's answers when none were given, and
+    the draft's version to seal it at."""
+    answers = command.answers
+    if answers is None and draft.application == app_number and not draft.sealed:
+        answers = draft.answers
+    return command.model_copy(update={"answers": answers, "draft_version": draft.version})

@@ -1,0 +1,89 @@
+"""Saving a city's assessment draft in its own stream (`draft/<key>`), without a workflow
+update: why, and what the city's workflow still owns, is in `domain/drafts.py`.
+
+A save reads the stream's last event (one index probe), asks the domain whether the save
+may be made, and appends at the version it read, so two editors saving over the same
+version never both land. The event id comes from the request's id and that version: a
+retried request (the same Idempotency-Key or update id) finds its own save and answers as
+the first time, storing nothing twice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Protocol
+
+from activities.ports import AppendResult, ConcurrencyError, NewEvent
+from domain import commands, events
+from domain.catalog import StandardCatalog
+from domain.city import draft_stream
+from domain.drafts import DraftState, decide_save, draft_after
+from domain.errors import DomainError
+from domain.views import CityView
+from infra.errors import CommandRefused
+from infra.eventstore.mapper import decode
+from infra.eventstore.model import RecordedEvent
+from workflows.actors import RequestContext
+
+# Save ids: uuid5(namespace, "<stream>:<version>:<request id>"). Not the workflows'
+# "<stream>:<version>" ids: a seal and a save at one version must never look alike, or
+# the store would take one for a retry of the other.
+DRAFT_SAVE_NAMESPACE = uuid.UUID("0d5e7a52-7f43-4c1b-a3c6-2b8f6f0a9e31")
+
+
+class DraftLog(Protocol):
+    """What drafts need of the event store (`PostgresEventStore` is one)."""
+
+    async def last_event(self, stream_id: str) -> RecordedEvent | None: ...
+
+    async def append(self, stream_id: str, expected_version: int,
+                     events: list[NewEvent]) -> AppendResult: ...
+
+
+def save_id(key: str, version: int, request_id: str) -> uuid.UUID:
+    return uuid.uuid5(DRAFT_SAVE_NAMESPACE, f"{draft_stream(key)}:{version}:{request_id}")
+
+
+class Drafts:
+    def __init__(self, log: DraftLog, catalog: StandardCatalog) -> None:
+        self.log = log
+        self.catalog = catalog
+
+    async def read(self, key: str) -> DraftState:
+        state, _ = await self._read(key)
+        return state
+
+    async def _read(self, key: str) -> tuple[DraftState, RecordedEvent | None]:
+        last = await self.log.last_event(draft_stream(key))
+        if last is None:
+            return DraftState(), None
+        return draft_after(last.stream_version, events.as_draft_event(decode(last))), last
+
+    async def save(self, key: str, command: commands.SaveAssessment, view: CityView, *,
+                   today: date, context: RequestContext, request_id: str) -> DraftState:
+        """Save `command`'s answers for the city `view` shows; the draft after it."""
+        draft, last = await self._read(key)
+        expected = command.expected_version
+        if (expected is not None and last is not None and draft.version == expected + 1
+                and last.event_id == save_id(key, expected + 1, request_id)):
+            return draft  # this very request, retried after its answer was lost
+        standard = self.catalog.get(view.standard_id) if view.standard_id else None
+        try:
+            saved = decide_save(draft, command, application=view.application,
+                                stage=view.stage, standard=standard, now=today)
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
+        version = draft.version + 1
+        new = NewEvent(event_id=save_id(key, version, request_id), event_type=saved.TYPE,
+                       schema_version=saved.SCHEMA_VERSION, data=events.event_to_data(saved),
+                       metadata={"actor": context.actor_id, "actor_role": context.actor_role,
+                                 "correlation_id": context.correlation_id or request_id,
+                                 "causation_id": "SaveAssessment"})
+        try:
+            await self.log.append(draft_stream(key), draft.version, [new])
+        except ConcurrencyError:
+            # Another save (or the submission's seal) took this version after our read.
+            raise CommandRefused(
+                "stale_version", "the assessment changed while this draft was being saved; "
+                "reload it") from None
+        return draft_after(version, saved)

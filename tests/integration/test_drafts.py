@@ -1,0 +1,101 @@
+"""Drafts saved in their own stream (domain/drafts.py), on a real PostgreSQL and Temporal:
+what a save records and who it names, the submission that takes and seals the draft, the
+save that races a submission, and retries that store nothing twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain import commands as c
+from domain import events as e
+from domain.city import city_stream, draft_stream
+from domain.lifecycle import Stage
+from domain.views import CityView
+from infra.errors import CommandRefused
+from infra.eventstore.mapper import decode
+from tests.factories import WWC_2022, answers
+from tests.integration.test_city_lifecycle import JOIN, KEY
+from tests.temporal import Service, program_clock
+from workflows.actors import RequestContext
+from workflows.updates import city_update
+
+EDITOR = RequestContext(actor_id="acc-editor", actor_role="city_editor",
+                        correlation_id="req-1")
+
+
+async def stream(service: Service, stream_id: str) -> list[e.Event]:
+    return [decode(r) for r in await service.store.read_stream(stream_id)]
+
+
+async def test_a_save_is_recorded_in_the_drafts_stream_and_submitted_from_there(
+        service: Service) -> None:
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    claimed = answers(WWC_2022, 31)
+    _, draft = await ops.save_draft(KEY, c.SaveAssessment(answers=claimed, expected_version=0),
+                                    context=EDITOR, update_id="save-1")
+    assert draft.version == 1
+    recorded = await service.store.read_stream(draft_stream(KEY))
+    assert [r.event_type for r in recorded] == [e.DraftSaved.TYPE]
+    assert (recorded[0].metadata["actor"], recorded[0].metadata["actor_role"],
+            recorded[0].metadata["correlation_id"]) == ("acc-editor", "city_editor", "req-1")
+    # The application shows the draft; the workflow heard of the day's save once.
+    app, shown = await ops.application_and_draft(KEY)
+    assert app is not None
+    assert (app.answers, shown.version) == (claimed, 1)
+    await ops.save_draft(KEY, c.SaveAssessment(answers=claimed, expected_version=1))
+    assert [type(x) for x in await stream(service, city_stream(KEY))] == [
+        e.CityJoined, e.ApplicationOpened, e.DraftTouched]
+
+    submitted = await ops.send(KEY, c.SubmitAssessment())  # what was last saved
+    assert submitted.stage == Stage.SUBMITTED
+    city = await stream(service, city_stream(KEY))
+    assert isinstance(city[-1], e.AssessmentSubmitted)
+    assert city[-1].answers == claimed
+    drafts = await stream(service, draft_stream(KEY))
+    assert [type(x) for x in drafts] == [e.DraftSaved, e.DraftSaved, e.DraftSealed]
+
+    with pytest.raises(CommandRefused) as refused:
+        await ops.save_draft(KEY, c.SaveAssessment(answers=claimed, expected_version=3))
+    assert refused.value.code == "wrong_stage"
+    assert len(await stream(service, draft_stream(KEY))) == 3
+
+
+async def test_a_stale_save_and_a_retried_save_store_nothing(service: Service) -> None:
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    first = c.SaveAssessment(answers=answers(WWC_2022, 2), expected_version=0)
+    await ops.save_draft(KEY, first, update_id="key-1")
+    _, again = await ops.save_draft(KEY, first, update_id="key-1")  # its answer was lost
+    assert again.version == 1
+    with pytest.raises(CommandRefused) as refused:  # another editor, over version 0
+        await ops.save_draft(KEY, first, update_id="key-2")
+    assert refused.value.code == "stale_version"
+    assert len(await service.store.read_stream(draft_stream(KEY))) == 1
+
+
+async def test_a_save_landing_during_a_submission_makes_it_stale(service: Service) -> None:
+    """The submission read the draft at version 1; a save took version 2 before the
+    workflow sealed it. The submission is refused and records nothing: the second
+    editor's answers are not silently left out."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    read = answers(WWC_2022, 31)
+    await ops.save_draft(KEY, c.SaveAssessment(answers=read, expected_version=0))
+    await ops.save_draft(KEY, c.SaveAssessment(answers=answers(WWC_2022, 32),
+                                               expected_version=1))
+    handle = service.client.get_workflow_handle(city_stream(KEY))
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await handle.execute_update(
+            city_update(c.SubmitAssessment),
+            c.SubmitAssessment(answers=read, draft_version=1), result_type=CityView)
+    assert getattr(failed.value.cause, "type", None) == "stale_version"
+    assert not any(isinstance(x, e.AssessmentSubmitted)
+                   for x in await stream(service, city_stream(KEY)))
+    assert [type(x) for x in await stream(service, draft_stream(KEY))] == [
+        e.DraftSaved, e.DraftSaved]
+    view = await ops.send(KEY, c.SubmitAssessment())  # submitted again, from the draft
+    assert view.stage == Stage.SUBMITTED
