@@ -160,7 +160,7 @@ def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) ->
     """Draft saves from wrk (`wrk_saves.lua`): a thread and a connection per client, each
     saving its own city's draft with the ETag its last save answered."""
     # Saves in flight when an earlier run's wrk stopped still land (a closed connection
-    # does not cancel an update): let them, or an ETag read now would already be stale.
+    # does not cancel the server's append): let them, or an ETag read now would be stale.
     time.sleep(2)
     etags = [httpx.get(f"{base}/api/cities/{key}/application", headers=state["tokens"]["ed"])
              .headers["ETag"] for key in state["drafts"][:clients]]

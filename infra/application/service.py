@@ -1,9 +1,9 @@
 """Program operations as every front door (the CLI, the demo, later the HTTP API) sees
 them. A command goes to its city's (or cohort's) workflow as the update that
 `workflows/updates.py` names for its type, except a draft's save, which is appended to
-the draft's own stream (`infra/application/drafts.py`; why in `domain/drafts.py`); a refusal comes back as `CommandRefused` with
-the domain's code, message and category; an unreachable or silent service is
-`Unavailable`, an unknown city or cohort `NotFound`."""
+the draft's own stream (`infra/application/drafts.py`; why in `domain/drafts.py`). A
+refusal comes back as `CommandRefused` with the domain's code, message and category; an
+unreachable or silent service is `Unavailable`, an unknown city or cohort `NotFound`."""
 
 from __future__ import annotations
 

@@ -23,26 +23,49 @@ _COLUMNS = ("position, tx_id, stream_id, stream_version, event_id, event_type, "
             "schema_version, data, metadata, recorded_at")
 
 
-def _log_page_sql(*, of_types: bool, omit_keys: bool) -> str:
+def _log_page_sql(*, of_types: bool, omit_keys: bool, bounded: bool) -> str:
     """A page of the log in its gap-free order.
 
     Only transactions below the snapshot's xmin are certainly finished, so the rows they
     wrote are final: a page never includes a row while an earlier one in the log order may
     still appear. (Ordering by position alone would skip a row whose transaction took its
-    position first but committed after a later one was read.)"""
+    position first but committed after a later one was read.) `bounded`: below an xmin
+    the caller read earlier (`log_bound`), which stays as safe a bound: a transaction
+    finished then is finished now."""
     columns = _COLUMNS.replace("data,", "data - $5::text[] AS data,") if omit_keys else _COLUMNS
     types = "AND event_type = ANY($4::text[])" if of_types else "AND $4::text[] IS NULL"
+    bound = (f"${6 if omit_keys else 5}::bigint" if bounded
+             else "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
     return f"""
 SELECT {columns} FROM wwc_events
- WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ WHERE tx_id < {bound}
    AND (tx_id, position) > ($1, $2)
    {types}
  ORDER BY tx_id, position
  LIMIT $3"""
 
 
-_PAGE_SQL = {(t, o): _log_page_sql(of_types=t, omit_keys=o)
-             for t in (False, True) for o in (False, True)}
+_PAGE_SQL = {(t, o, b): _log_page_sql(of_types=t, omit_keys=o, bounded=b)
+             for t in (False, True) for o in (False, True) for b in (False, True)}
+_LOG_BOUND_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# The last event below a bound (the log-order index, read backwards: one probe).
+_LAST_BELOW_SQL = """
+SELECT tx_id, position FROM wwc_events
+ WHERE tx_id < $1 AND (tx_id, position) > ($2, $3)
+ ORDER BY tx_id DESC, position DESC
+ LIMIT 1"""
+
+
+async def log_bound(conn: Connection | asyncpg.Pool[Any]) -> int:
+    """Every transaction below this id is finished: the rows it wrote are final."""
+    return int(await conn.fetchval(_LOG_BOUND_SQL))
+
+
+async def last_below(conn: Connection | asyncpg.Pool[Any], bound: int,
+                     after: LogCursor) -> LogCursor | None:
+    """The log's last event after `after` below `bound`, of any type; None for none."""
+    row = await conn.fetchrow(_LAST_BELOW_SQL, bound, after.tx_id, after.position)
+    return LogCursor(row["tx_id"], row["position"]) if row is not None else None
 
 
 # One event, one statement, in two forms. The previous hash is either the one this
@@ -115,14 +138,18 @@ async def fetch_log_page(
     limit: int = 1000,
     types: Sequence[str] | None = None,
     omit_data_keys: Sequence[str] = (),
+    below: int | None = None,
 ) -> list[RecordedEvent]:
     """`omit_data_keys` drops top-level keys of `data` on the server (a projection that
-    never reads an event's report need not receive and decode it)."""
-    sql = _PAGE_SQL[(types is not None, bool(omit_data_keys))]
+    never reads an event's report need not receive and decode it); `below`, a bound from
+    `log_bound` (else this statement's own)."""
+    sql = _PAGE_SQL[(types is not None, bool(omit_data_keys), below is not None)]
     args: list[Any] = [after.tx_id, after.position, limit,
                        list(types) if types is not None else None]
     if omit_data_keys:
         args.append(list(omit_data_keys))
+    if below is not None:
+        args.append(below)
     rows = await conn.fetch(sql, *args)
     return [_recorded(row) for row in rows]
 

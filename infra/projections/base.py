@@ -14,7 +14,7 @@ import asyncpg
 from infra.db import Connection
 from infra.eventstore.mapper import current_data
 from infra.eventstore.model import START, LogCursor, RecordedEvent
-from infra.eventstore.postgres import fetch_log_page
+from infra.eventstore.postgres import fetch_log_page, last_below, log_bound
 
 Row = dict[str, Any]
 
@@ -124,21 +124,29 @@ class Projector:
                     "SELECT tx_id, position FROM wwc_projection_checkpoints WHERE name = $1",
                     name)
                 after = LogCursor(row["tx_id"], row["position"]) if row else START
+                below = await log_bound(conn)
                 page = await fetch_log_page(conn, after, self._page_size,
                                             sorted(projection.event_types),
-                                            projection.omit_data_keys)
-                if not page:
+                                            projection.omit_data_keys, below=below)
+                finished = len(page) < self._page_size
+                # At the end, the checkpoint moves past the other types' events too (a
+                # draft's saves, say), so the next catch-up does not scan them again.
+                last = (await last_below(conn, below, after) if finished
+                        else page[-1].cursor)
+                if last is None:
                     return total
-                await projection.apply(conn, page)
-                last = page[-1].cursor
+                if page:
+                    await projection.apply(conn, page)
                 await conn.execute(
                     "INSERT INTO wwc_projection_checkpoints (name, tx_id, position, updated_at) "
                     "VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET "
                     "tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()",
                     name, last.tx_id, last.position)
             total += len(page)
-            if progress is not None:
+            if progress is not None and page:
                 progress(len(page))
+            if finished:
+                return total
 
     async def positions(self) -> dict[str, int]:
         """Every projection's checkpoint position (0 before its first event), in one query."""

@@ -84,9 +84,14 @@ def test_a_city_through_its_whole_lifecycle_by_api(api: ApiService,
     assert reloaded.headers["ETag"] == saved.headers["ETag"] != etag
     assert reloaded.json()["answers"] == draft
     claimed = answers(WWC_2022, 31).model_dump(mode="json")
-    whole = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=claimed,
-                        headers={"If-Match": saved.headers["ETag"]})
+    keyed = {"If-Match": saved.headers["ETag"], "Idempotency-Key": "whole-1"}
+    whole = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=claimed, headers=keyed)
     assert whole.status_code == 200, whole.text
+    # Its answer lost, the client sends it again with the same key: the same answer, and
+    # one save stored (without the key, the retry would be a stale save: 409).
+    retried = editor.send("PUT", f"/api/cities/{CITY}/assessment", json=claimed,
+                          headers=keyed)
+    assert (retried.status_code, retried.headers["ETag"]) == (200, whole.headers["ETag"])
     submitted = editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.json()["status"] == "submitted", submitted.text
     assert editor.get(f"/api/cities/{CITY}/application").json()["answers"] == claimed

@@ -12,8 +12,8 @@ import pytest
 
 from domain import accounts
 from domain import commands as c
-from domain.city import city_stream, cohort_stream
-from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, Event
+from domain.city import city_stream, cohort_stream, draft_stream
+from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, DraftSaved, Event
 from domain.tiers import Tier
 from infra import queries
 from infra.db import Connection
@@ -217,3 +217,23 @@ async def test_the_registry_as_of_any_day_from_certification_periods(
     assert [p["tier"] for p in page["history"]] == ["platinum"]
     assert await queries.public_city(pool, "ar-cordoba") is None  # lapsed: not public
     assert await queries.public_city(pool, "ar-mendoza") is None  # an applicant: never
+
+
+async def test_a_checkpoint_moves_past_the_events_of_other_types(
+        pool: asyncpg.Pool[Any]) -> None:
+    """A read model does not read a draft's saves, nor another stream's events it does not
+    show: its catch-up moves its checkpoint past them all the same, so the next catch-up
+    (every quarter second in `wwc up`) does not scan them again, and its lag is nothing."""
+    history = History(pool)
+    await history.city("Plano, TX", "US", lambda city: None)
+    drafts = [DraftSaved(application=1, answers=answers(WWC_2022, 3), on=date(2023, 1, 6))
+              for _ in range(25)]
+    await history.record(draft_stream("us-plano-tx"), drafts)
+    # Pages smaller than the backlog: the checkpoint still ends at the log's last event.
+    read_models = Projector(pool, all_projections(), page_size=4)
+    await read_models.catch_up_all()
+    last = await pool.fetchval("SELECT max(position) FROM wwc_events")
+    assert set((await read_models.positions()).values()) == {last}
+    assert [await read_models.pending(name) for name in read_models.projections] == [0] * len(
+        read_models.projections)
+    assert (await queries.city_view(pool, "us-plano-tx", date(2023, 1, 6))) is not None
