@@ -44,6 +44,7 @@ from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
+from infra.heap import freeze_startup_heap
 from infra.mail.postbox import LoggingPostbox, PostgresPostbox
 from infra.mail.smtp import SmtpServer
 from infra.service_database import open_pool
@@ -169,6 +170,7 @@ async def serve(settings: Settings) -> None:
     async with running_worker(settings) as worker:
         await ensure_digest(worker.client, worker.task_queue, load_clock(settings.data_dir))
         log.info("worker started", task_queue=worker.task_queue, namespace=namespace(settings))
+        freeze_startup_heap()
         await stop.wait()
         log.info("worker stopping", task_queue=worker.task_queue)
     log.info("worker stopped")

@@ -9,6 +9,7 @@ import signal
 import typer
 
 from infra.config import Settings
+from infra.heap import freeze_startup_heap
 from infra.http.server import running_api
 from infra.logs import configure_logging
 from infra.temporal_env import connect_client, service_temporal_address
@@ -31,6 +32,7 @@ async def _serve(settings: Settings) -> None:
     client = await connect_client(settings, await service_temporal_address(settings))
     async with running_api(settings, client) as url:
         typer.echo(f"API: {url}  (interactive docs: {url}/docs)")
+        freeze_startup_heap()
         await stop.wait()
         typer.echo("stopping the API ...")
     typer.echo("stopped")

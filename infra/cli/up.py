@@ -10,6 +10,7 @@ import typer
 from infra.bootstrap import ensure_first_admin
 from infra.clockfile import load_clock, program_today
 from infra.config import Settings
+from infra.heap import freeze_startup_heap
 from infra.http.server import running_api
 from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
@@ -78,6 +79,7 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                     f"  one-time password: {password}  (change it: PUT /api/me/password)"
                     if password else "  (password from WWC_ADMIN_PASSWORD)"))
             typer.echo("  Try: wwc list, wwc status CITY, wwc history CITY. Ctrl-C to stop.")
+            freeze_startup_heap()
             await stop.wait()
             typer.echo("stopping: API, worker, Temporal, PostgreSQL ...")
     typer.echo("stopped")
