@@ -50,22 +50,26 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     program = TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
                              rules=ProgramRules(),
                              drafts=Drafts(PostgresEventStore(pool), catalog))
-    async with postgres_worker(client, pool, task_queue):
-        await program.join(c.JoinNetwork(name="Lost, NM", country="US", population=40_000))
-        await assess(program, "us-lost-nm", 31)
-        await program.send("us-lost-nm", c.Decide())
-        await program.create_cohort(c.CreateCohort(
-            cohort_id="before-loss", announce_on=program.program_today() + timedelta(days=1)))
-        await program.announce_cohort("before-loss")
-        await program.join(c.JoinNetwork(name="Waiting, NM", country="US", population=40_000))
-        await assess(program, "us-waiting-nm", 25)
-        await program.send("us-waiting-nm", c.Decide())
-        due = program.program_today() + timedelta(days=120)
-        await program.create_cohort(c.CreateCohort(cohort_id="after-loss", announce_on=due))
-        # Its creation recorded (a cohort started but never recorded is Temporal's alone,
-        # and goes with its database).
-        await eventually(lambda: PostgresEventStore(pool).stream_version(
-            cohort_stream("after-loss")), lambda version: version >= 1)
+    try:
+        async with postgres_worker(client, pool, task_queue):
+            await program.join(c.JoinNetwork(name="Lost, NM", country="US", population=40_000))
+            await assess(program, "us-lost-nm", 31)
+            await program.send("us-lost-nm", c.Decide())
+            await program.create_cohort(c.CreateCohort(
+                cohort_id="before-loss", announce_on=program.program_today() + timedelta(days=1)))
+            await program.announce_cohort("before-loss")
+            await program.join(c.JoinNetwork(name="Waiting, NM", country="US", population=40_000))
+            await assess(program, "us-waiting-nm", 25)
+            await program.send("us-waiting-nm", c.Decide())
+            due = program.program_today() + timedelta(days=120)
+            await program.create_cohort(c.CreateCohort(cohort_id="after-loss", announce_on=due))
+            # Its creation recorded (a cohort started but never recorded is Temporal's alone,
+            # and goes with its database).
+            await eventually(lambda: PostgresEventStore(pool).stream_version(
+                cohort_stream("after-loss")), lambda version: version >= 1)
+    except BaseException:
+        stop_dev_server(tmp_path)  # a failure here must not leave the server running
+        raise
 
     lose_the_temporal_database(tmp_path)
     server = start_dev_server(tmp_path)
