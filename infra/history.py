@@ -3,6 +3,7 @@ the API's history both show these)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from domain import events
@@ -24,47 +25,95 @@ async def city_records(store: StreamReader, key: str) -> list[RecordedEvent]:
     return sorted(both, key=lambda r: (r.recorded_at, r.position))
 
 
-def summarize(recorded: RecordedEvent) -> str:
-    """One line of a city's timeline."""
-    event = decode(recorded)
+Translate = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Marks a timeline line for the portal's catalogs (`pybabel extract -k N_`)."""
+    return message
+
+
+def _english(message: str) -> str:
+    return message
+
+
+def summarize(recorded: RecordedEvent, translate: Translate = _english) -> str:
+    """One line of a city's timeline, in English or in what `translate` gives (the
+    portal's language: the line's template and the words in it, a tier say)."""
+    template, values = describe(decode(recorded))
+    if not template:  # (gettext's answer for "" is the catalog's header)
+        return ""
+    return translate(template) % {
+        name: translate(value.replace("_", " ")) if name in _WORDS else value
+        for name, value in values.items()}
+
+
+# The values that are words of the program (translated too), not names or numbers.
+_WORDS = frozenset({"tier", "outcome", "kind", "step"})
+_WORD_LIST = (N_("new"), N_("recertified"), N_("moved up"), N_("moved down"), N_("lapsed"),
+              N_("clarification"), N_("review"), N_("draft"), N_("reminder"), N_("due"),
+              N_("nudge"))
+
+
+def describe(event: events.Event) -> tuple[str, dict[str, str]]:
+    """A timeline line's template (%-style, named) and its values."""
     match event:
         case events.CityJoined():
-            return f"{event.name} ({event.country}, {event.population:,} residents)"
+            return N_("%(name)s (%(country)s, %(population)s residents)"), {
+                "name": event.name, "country": event.country,
+                "population": f"{event.population:,}"}
         case events.ApplicationOpened():
-            return f"application {event.number} under {event.standard_id}" + (
-                " (reapplication)" if event.reapplication else "")
+            return (N_("application %(number)s under %(standard)s (reapplication)")
+                    if event.reapplication else N_("application %(number)s under %(standard)s"),
+                    {"number": str(event.number), "standard": event.standard_id})
         case events.AssessmentSaved() | events.AssessmentSubmitted():
-            return f"{len(event.answers.criteria)} criteria answered"
+            return N_("%(count)s criteria answered"), {
+                "count": str(len(event.answers.criteria))}
         case events.DraftSaved():
-            return (f"draft of application {event.application}: "
-                    f"{len(event.answers.criteria)} criteria answered")
+            return N_("draft of application %(number)s: %(count)s criteria answered"), {
+                "number": str(event.application), "count": str(len(event.answers.criteria))}
         case events.DraftSealed():
-            return f"draft of application {event.application} submitted: no more saves"
+            return N_("draft of application %(number)s submitted: no more saves"), {
+                "number": str(event.application)}
         case events.DraftTouched():
-            return "the draft was saved: its nudge counts from this day"
+            return N_("the draft was saved: its nudge counts from this day"), {}
         case events.CriterionReviewed():
             if event.answer.items is not None:
-                return f"{event.code}: items {', '.join(event.answer.items) or 'none'}"
-            return f"{event.code}: {'met' if event.answer.met else 'not met'}"
+                return N_("%(code)s: items %(items)s"), {
+                    "code": event.code, "items": ", ".join(event.answer.items) or "-"}
+            return (N_("%(code)s: met") if event.answer.met else N_("%(code)s: not met"),
+                    {"code": event.code})
         case events.ClarificationRequested():
-            return f"#{event.clarification_id} on {event.criterion}: {event.question}"
+            return N_("#%(id)s on %(criterion)s: %(question)s"), {
+                "id": str(event.clarification_id), "criterion": event.criterion,
+                "question": event.question}
         case events.ClarificationAnswered():
-            return f"#{event.clarification_id}: {event.answer}"
+            return "#%(id)s: %(answer)s", {"id": str(event.clarification_id),
+                                           "answer": event.answer}
+        case events.ReviewCompleted():
+            return N_("review complete"), {}
         case events.CertificationDecided():
-            return f"{event.tier} ({event.points}/{event.total}, {event.percent} %)"
+            return "%(tier)s (%(points)s/%(total)s, %(percent)s %%)", {
+                "tier": event.tier.value, "points": str(event.points),
+                "total": str(event.total), "percent": str(event.percent)}
         case events.CertificationAnnounced():
-            return (f"{event.tier} in cohort {event.cohort_id}, {event.outcome}, "
-                    f"expires {event.expires_on}")
+            return N_("%(tier)s in cohort %(cohort)s, %(outcome)s, expires %(expires_on)s"), {
+                "tier": event.tier.value, "cohort": event.cohort_id,
+                "outcome": event.outcome.value, "expires_on": str(event.expires_on)}
         case events.RenewalReminderSent():
-            return f"{event.lead_days} days before {event.expires_on}"
+            return N_("%(days)s days before %(expires_on)s"), {
+                "days": str(event.lead_days), "expires_on": str(event.expires_on)}
         case events.ReviewerAssigned():
-            return f"reviewer {event.reviewer}"
+            return N_("reviewer %(reviewer)s"), {"reviewer": event.reviewer}
         case events.CityWithdrew():
-            return f"reason {event.reason}"
+            return N_("reason: %(reason)s"), {"reason": event.reason}
         case events.CertificationLapsed():
-            return f"tier {event.tier}, expires_on {event.expires_on}"
+            return N_("%(tier)s, expired %(expires_on)s"), {
+                "tier": event.tier.value, "expires_on": str(event.expires_on)}
         case events.CertificationHeldPendingRenewal():
-            return f"expires_on {event.expires_on}"
+            return N_("held while the renewal is decided; expires %(expires_on)s"), {
+                "expires_on": str(event.expires_on)}
         case events.DeadlineReached():
-            return f"{event.kind} {event.step} (due {event.due_on})"
-    return ""
+            return N_("%(kind)s %(step)s (due %(due_on)s)"), {
+                "kind": event.kind, "step": event.step, "due_on": str(event.due_on)}
+    return "", {}

@@ -14,7 +14,8 @@ STATUSES = (N_("not joined"), N_("assessing"), N_("submitted"), N_("under review
             N_("awaiting clarification"), N_("review complete"), N_("awaiting announcement"),
             N_("not certified"), N_("certified"), N_("renewal due"), N_("reapplying"),
             N_("lapsed"), N_("decided"))
-ROLES = (N_("city editor"), N_("reviewer"), N_("operator"), N_("admin"))
+# The last: who the program's own timers and cohorts act as in a city's timeline.
+ROLES = (N_("city editor"), N_("reviewer"), N_("operator"), N_("admin"), N_("program"))
 TITLES = (N_("Bad request"), N_("Sign-in required"), N_("Forbidden"), N_("Not found"),
           N_("Refused"), N_("Invalid input"), N_("Too many requests"), N_("Internal error"),
           N_("Service unavailable"), N_("Request too large"), N_("Precondition required"),

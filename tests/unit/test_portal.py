@@ -4,20 +4,30 @@ map's projection, the session's CSRF token, and the assessment preview's promise
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, date, datetime
 from importlib import resources
+from pathlib import Path
 
+from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
 from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.accounts import LANGUAGES
 from domain.answers import Answers, CriterionAnswer
+from domain.events import CertificationAnnounced, DraftSaved, Event, event_to_data
 from domain.preview import preview
 from domain.scoring import score
+from domain.tiers import Outcome, Tier
+from infra.eventstore.model import RecordedEvent
+from infra.history import summarize
 from infra.identity.sessions import csrf_token_for
 from infra.portal.i18n import Catalogs
 from infra.portal.map import markers, outlines
 from infra.standards import load_catalog
+from tests.factories import CityDriver, answers
 
 CATALOGS = Catalogs()
 STANDARD = load_catalog()["wwc-2022"]
@@ -117,3 +127,61 @@ def test_a_claim_without_its_evidence_is_listed_before_submitting() -> None:
     seen = preview(STANDARD, answers)
     assert [m.code for m in seen.missing_evidence] == ["DM1"]
     assert not seen.ready_to_submit
+
+
+def recorded(event: Event) -> RecordedEvent:
+    return RecordedEvent(1, 1, "city/br-recife", 1, uuid.uuid4(), event.TYPE,
+                         event.SCHEMA_VERSION, event_to_data(event), {},
+                         datetime(2026, 12, 2, tzinfo=UTC))
+
+
+def test_a_citys_timeline_speaks_the_pages_language_words_included() -> None:
+    announced = recorded(CertificationAnnounced(
+        on=date(2026, 12, 2), cohort_id="2026-12", standard_id="wwc-2022", tier=Tier.GOLD,
+        previous_tier=Tier.SILVER, outcome=Outcome.MOVED_UP, expires_on=date(2029, 12, 2)))
+    assert summarize(announced) == "gold in cohort 2026-12, moved up, expires 2029-12-02"
+    assert summarize(announced, CATALOGS.get("es").gettext) == (
+        "oro en la cohorte 2026-12, subió de nivel, vence el 2029-12-02")
+    draft = recorded(DraftSaved(on=date(2026, 12, 2), application=2,
+                                answers=Answers(criteria={"DM1": CriterionAnswer(met=True)})))
+    assert summarize(draft, CATALOGS.get("pt").gettext) == (
+        "rascunho da candidatura 2: 1 critérios respondidos")
+
+
+def test_the_catalog_template_holds_every_string_the_sources_mark() -> None:
+    """The template is what translators work from: a string marked in a template, in
+    words.py or in a timeline line, but never extracted, would stay English silently."""
+    root = resources.files("infra.portal").joinpath("locales")
+    with root.joinpath("messages.pot").open("rb") as file:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id}
+    repo = Path(__file__).resolve().parents[2]
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    marked = {message for _, _, message, _, _ in
+              extract_from_dir(repo / "infra" / "portal", method_map,
+                               keywords={**DEFAULT_KEYWORDS, "N_": None})}
+    with (repo / "infra" / "history.py").open("rb") as source:
+        marked |= {message for _, message, _, _ in
+                   extract("python", source, keywords={"N_": None})}
+    marked = {m if isinstance(m, str) else m[0] for m in marked}
+    assert marked - template == set()
+
+
+def test_every_line_of_a_lifecycle_reads_in_every_language() -> None:
+    """A whole cycle's events (what the portal's timeline shows) each make a line in
+    every language: no event without one, no placeholder a translation lost."""
+    city = CityDriver()
+    day = date(2023, 1, 5)
+    claimed = answers(STANDARD, 31)
+    for command in (c.JoinNetwork(name="Recife", country="BR", population=1_488_920),
+                    c.TouchDraft(), c.SubmitAssessment(answers=claimed),
+                    c.AssignReviewer(reviewer="r@x.test"),
+                    c.RecordReviews(reviews=tuple(c.RecordCriterionReview(code=code, met=True)
+                                                  for code in claimed.criteria)),
+                    c.RequestClarification(criterion="DM1", question="Minutes?"),
+                    c.AnswerClarification(clarification_id=1, answer="Online."),
+                    c.CompleteReview(), c.Withdraw(reason="merged with a neighbour")):
+        city(command, day)
+    for language in LANGUAGES:
+        lines = [summarize(recorded(event), CATALOGS.get(language).gettext)
+                 for event in city.events]
+        assert all(lines), (language, lines)

@@ -21,7 +21,7 @@ from domain.views import CityView
 from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
 from infra.eventstore.postgres import PostgresEventStore
-from infra.history import city_records, summarize
+from infra.history import Translate, city_records, summarize
 from infra.http.access import Denied, Rule
 from infra.http.models import (
     ClarificationAnswer,
@@ -182,14 +182,16 @@ async def history(request: Request, key: str) -> list[HistoryEntry]:
     return await timeline(services(request).store, key)
 
 
-async def timeline(store: PostgresEventStore, key: str) -> list[HistoryEntry]:
-    """The city's events, oldest first, each with who caused it (the API's history and
-    the portal's timeline)."""
+async def timeline(store: PostgresEventStore, key: str,
+                   translate: Translate | None = None) -> list[HistoryEntry]:
+    """The city's events, oldest first, each with who caused it (the API's history and,
+    with its language's `translate`, the portal's timeline)."""
     stored = await city_records(store, key)
     return [HistoryEntry(stream="draft" if r.stream_id.startswith(DRAFT_STREAM_PREFIX)
                          else "city", version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
-                         summary=summarize(r), actor=str(r.metadata.get("actor", "")),
+                         summary=summarize(r, translate) if translate else summarize(r),
+                         actor=str(r.metadata.get("actor", "")),
                          actor_role=str(r.metadata.get("actor_role", "")),
                          correlation_id=str(r.metadata.get("correlation_id", "")),
                          recorded_at=r.recorded_at.isoformat()) for r in stored]

@@ -64,7 +64,9 @@ async def dashboard(request: Request, key: str) -> HTMLResponse:
     return await portal(request).render(
         request, "portal/city.html", view=view, application=application, report=report,
         stage=stage, waits=waits(application, found.program.rules),
-        timeline=list(reversed(await timeline(found.store, key))), standard=standard,
+        timeline=list(reversed(await timeline(
+            found.store, key, portal(request).language(request, caller_of(request)).gettext))),
+        standard=standard,
         editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
         staff=account.role.runs_the_program,
         temporal_link=_temporal_link(request, key) if account.role.runs_the_program else None,
