@@ -109,6 +109,10 @@ TierRule = Annotated[PercentTierRule | ComponentTierRule, Field(discriminator="r
 class GateOption(StrictFrozen):
     id: Annotated[str, Field(pattern=_CODE)]
     label: str
+    labels: Translations = Field(default_factory=dict)
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language, self.label)
 
 
 class Gate(StrictFrozen):
@@ -117,9 +121,13 @@ class Gate(StrictFrozen):
 
     id: Annotated[str, Field(pattern=_CODE)]
     label: str
+    labels: Translations = Field(default_factory=dict)
     options: tuple[GateOption, ...]
     at_least: Annotated[int, Field(ge=1)] = 1
     tiers: tuple[Tier, ...] = CERTIFIED_TIERS
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language, self.label)
 
 
 class Standard(StrictFrozen):

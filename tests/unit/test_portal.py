@@ -73,6 +73,9 @@ def test_every_criterion_and_practice_of_the_2022_standard_speaks_three_language
         assert {"es", "pt"} <= set(criterion.labels), criterion.code
         assert criterion.label_in("en") == criterion.label
     assert all({"es", "pt"} <= set(p.names) for p in STANDARD.practices)
+    for gate in STANDARD.gates:
+        assert {"es", "pt"} <= set(gate.labels), gate.id
+        assert all({"es", "pt"} <= set(o.labels) for o in gate.options), gate.id
     assert STANDARD.criteria[0].label_in("fr") == STANDARD.criteria[0].label
 
 

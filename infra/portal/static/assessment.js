@@ -93,6 +93,11 @@ document.addEventListener("DOMContentLoaded", () => {
     render(result.body);
   }
 
+  function gateLabel(id) {  // the page's language, as the fieldset shows it
+    const box = form.querySelector(`[data-gate="${id}"]`);
+    return box ? box.dataset.label : id;
+  }
+
   function labelOf(code) {
     const box = form.querySelector(`[data-criterion="${code}"]`);
     return box ? `${code} ${box.dataset.label}` : code;
@@ -106,7 +111,7 @@ document.addEventListener("DOMContentLoaded", () => {
       parts.push(`<p>${escapeHtml(form.dataset.msgNext.replace("%(tier)s", tierName(p.next_tier.tier)))}</p><ul data-next-tier>`);
       for (const code of p.next_tier.criteria) parts.push(`<li>${escapeHtml(labelOf(code))}</li>`);
       parts.push("</ul>");
-      if (p.next_tier.gates.length) parts.push(`<p>${escapeHtml(form.dataset.msgGates)} ${escapeHtml(p.next_tier.gates.join(", "))}</p>`);
+      if (p.next_tier.gates.length) parts.push(`<p>${escapeHtml(form.dataset.msgGates)} ${escapeHtml(p.next_tier.gates.map(gateLabel).join(", "))}</p>`);
     } else {
       parts.push(`<p>${escapeHtml(form.dataset.msgTop)}</p>`);
     }
