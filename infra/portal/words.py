@@ -24,3 +24,5 @@ WAITS = (N_("assessment"), N_("clarification"), N_("assignment"), N_("review"),
          N_("decision"), N_("announcement"))
 ELIGIBILITY = (N_("U.S. cities only"), N_("cities of North, Central and South America"))
 MAIL_STATUSES = (N_("pending"), N_("sent"), N_("held"))
+# What a criterion's evidence links to when its standard names no documents of its own.
+EVIDENCE = (N_("supporting documentation"),)
