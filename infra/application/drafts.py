@@ -18,7 +18,7 @@ from domain import commands, events
 from domain.catalog import StandardCatalog
 from domain.city import draft_stream
 from domain.drafts import DraftState, decide_save, draft_after
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCategory
 from domain.views import CityView
 from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
@@ -66,7 +66,13 @@ class Drafts:
         expected = command.expected_version
         if (expected is not None and last is not None and draft.version == expected + 1
                 and last.event_id == save_id(key, expected + 1, request_id)):
-            return draft  # this very request, retried after its answer was lost
+            # This request's id saved at this version already: a retry after its answer
+            # was lost gets the same answer; other answers under the same key are refused.
+            if draft.answers != command.answers:
+                raise CommandRefused("idempotency_key_reused",
+                                     "this Idempotency-Key was used for another request",
+                                     ErrorCategory.INVALID_INPUT)
+            return draft
         standard = self.catalog.get(view.standard_id) if view.standard_id else None
         try:
             saved = decide_save(draft, command, application=view.application,

@@ -71,6 +71,10 @@ async def test_a_stale_save_and_a_retried_save_store_nothing(service: Service) -
     await ops.save_draft(KEY, first, update_id="key-1")
     _, again = await ops.save_draft(KEY, first, update_id="key-1")  # its answer was lost
     assert again.version == 1
+    other = first.model_copy(update={"answers": answers(WWC_2022, 3)})
+    with pytest.raises(CommandRefused) as reused:  # the same key for other answers
+        await ops.save_draft(KEY, other, update_id="key-1")
+    assert reused.value.code == "idempotency_key_reused"
     with pytest.raises(CommandRefused) as refused:  # another editor, over version 0
         await ops.save_draft(KEY, first, update_id="key-2")
     assert refused.value.code == "stale_version"

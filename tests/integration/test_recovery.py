@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
 from domain import commands as c
 from domain import events as e
@@ -46,10 +47,14 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     standards = StandardsFolder(tmp_path / "standards")
     server = start_dev_server(tmp_path)
     client = await connect_client(settings, server.address)
-    catalog = standards.load()
-    program = TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
-                             rules=ProgramRules(),
-                             drafts=Drafts(PostgresEventStore(pool), catalog))
+
+    def program_on(client: Client) -> TrackedProgram:
+        catalog = standards.load()
+        return TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
+                              rules=ProgramRules(),
+                              drafts=Drafts(PostgresEventStore(pool), catalog))
+
+    program = program_on(client)
     try:
         async with postgres_worker(client, pool, task_queue):
             await program.join(c.JoinNetwork(name="Lost, NM", country="US", population=40_000))
@@ -74,10 +79,7 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     lose_the_temporal_database(tmp_path)
     server = start_dev_server(tmp_path)
     client = await connect_client(settings, server.address)
-    catalog = standards.load()
-    program = TrackedProgram(client, task_queue, catalog=catalog, clock=clock,
-                             rules=ProgramRules(),
-                             drafts=Drafts(PostgresEventStore(pool), catalog))
+    program = program_on(client)
     try:
         async with postgres_worker(client, pool, task_queue):
             done = await recover(client, pool, task_queue=task_queue, clock=clock,
