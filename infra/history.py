@@ -10,6 +10,7 @@ from domain import events
 from domain.city import city_stream, draft_stream
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
+from infra.portal.words import N_
 
 
 class StreamReader(Protocol):
@@ -28,16 +29,11 @@ async def city_records(store: StreamReader, key: str) -> list[RecordedEvent]:
 Translate = Callable[[str], str]
 
 
-def N_(message: str) -> str:
-    """Marks a timeline line for the portal's catalogs (`pybabel extract -k N_`)."""
+def english(message: str) -> str:
     return message
 
 
-def _english(message: str) -> str:
-    return message
-
-
-def summarize(recorded: RecordedEvent, translate: Translate = _english) -> str:
+def summarize(recorded: RecordedEvent, translate: Translate = english) -> str:
     """One line of a city's timeline, in English or in what `translate` gives (the
     portal's language: the line's template and the words in it, a tier say)."""
     template, values = describe(decode(recorded))
@@ -48,11 +44,9 @@ def summarize(recorded: RecordedEvent, translate: Translate = _english) -> str:
         for name, value in values.items()}
 
 
-# The values that are words of the program (translated too), not names or numbers.
+# The values that are words of the program (translated too, listed in
+# infra/portal/words.py), not names or numbers.
 _WORDS = frozenset({"tier", "outcome", "kind", "step"})
-_WORD_LIST = (N_("new"), N_("recertified"), N_("moved up"), N_("moved down"), N_("lapsed"),
-              N_("clarification"), N_("review"), N_("draft"), N_("reminder"), N_("due"),
-              N_("nudge"))
 
 
 def describe(event: events.Event) -> tuple[str, dict[str, str]]:

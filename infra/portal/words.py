@@ -26,3 +26,7 @@ ELIGIBILITY = (N_("U.S. cities only"), N_("cities of North, Central and South Am
 MAIL_STATUSES = (N_("pending"), N_("sent"), N_("held"))
 # What a criterion's evidence links to when its standard names no documents of its own.
 EVIDENCE = (N_("supporting documentation"),)
+# The words in a city's timeline lines (infra/history.py): outcomes, deadline kinds, steps.
+TIMELINE = (N_("new"), N_("recertified"), N_("moved up"), N_("moved down"), N_("lapsed"),
+            N_("clarification"), N_("review"), N_("draft"), N_("reminder"), N_("due"),
+            N_("nudge"))

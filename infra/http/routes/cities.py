@@ -21,7 +21,7 @@ from domain.views import CityView
 from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
 from infra.eventstore.postgres import PostgresEventStore
-from infra.history import Translate, city_records, summarize
+from infra.history import Translate, city_records, english, summarize
 from infra.http.access import Denied, Rule
 from infra.http.models import (
     ClarificationAnswer,
@@ -183,14 +183,14 @@ async def history(request: Request, key: str) -> list[HistoryEntry]:
 
 
 async def timeline(store: PostgresEventStore, key: str,
-                   translate: Translate | None = None) -> list[HistoryEntry]:
+                   translate: Translate = english) -> list[HistoryEntry]:
     """The city's events, oldest first, each with who caused it (the API's history and,
     with its language's `translate`, the portal's timeline)."""
     stored = await city_records(store, key)
     return [HistoryEntry(stream="draft" if r.stream_id.startswith(DRAFT_STREAM_PREFIX)
                          else "city", version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
-                         summary=summarize(r, translate) if translate else summarize(r),
+                         summary=summarize(r, translate),
                          actor=str(r.metadata.get("actor", "")),
                          actor_role=str(r.metadata.get("actor_role", "")),
                          correlation_id=str(r.metadata.get("correlation_id", "")),
