@@ -13,7 +13,7 @@ from rich.console import Console
 from infra import queries
 from infra.application import open_program
 from infra.audit import Auditor
-from infra.backup import backup, restore
+from infra.backup import DeploymentFiles, backup, restore_database
 from infra.cli.common import async_command
 from infra.cli.progress import progress_bar
 from infra.clockfile import load_clock
@@ -151,28 +151,42 @@ async def recover_command() -> None:
 
 @async_command
 async def backup_command(
-    file: Annotated[Path, typer.Argument(help="The archive to write (pg_dump format).")],
+    file: Annotated[Path, typer.Argument(help="The backup file to write.")],
 ) -> None:
-    """Back up the event store's database (events, read models, accounts) to FILE."""
-    url = await database_url(Settings.from_env())
-    size = await asyncio.to_thread(backup, url, file)
+    """Back up the program to FILE: the event store's database (events, read models,
+    accounts), the program clock and the operator's standard files. Readable by you only."""
+    settings = Settings.from_env()
+    url = await database_url(settings)
+    size = await asyncio.to_thread(backup, url, file, deployment_files(settings))
     typer.echo(f"wrote {file} ({size:,} bytes); restore with `wwc restore {file} --yes`")
+
+
+def deployment_files(settings: Settings) -> DeploymentFiles:
+    return DeploymentFiles(data_dir=settings.data_dir.resolve(),
+                           standards_dir=settings.effective_standards_dir.resolve())
 
 
 @async_command
 async def restore_command(
-    file: Annotated[Path, typer.Argument(help="An archive written by `wwc backup`.")],
+    file: Annotated[Path, typer.Argument(help="A backup written by `wwc backup`.")],
     yes: Annotated[bool, typer.Option("--yes", help="Replace the database's contents.")]
     = False,
 ) -> None:
-    """Restore the event store's database from FILE, replacing what it holds; then run
-    `wwc verify`, `wwc projections rebuild` and `wwc recover` (the README's runbook)."""
+    """Restore the program from FILE, replacing what the database holds (and the program
+    clock and operator standards in the data directory); then follow the README's runbook:
+    `wwc verify`, `wwc projections rebuild`, `wwc up` (or your workers), `wwc recover`,
+    `wwc audit`."""
     settings = Settings.from_env()
     if not yes:
         raise UsageError("restoring replaces every event in the database: add --yes")
     if (pid := running_up(settings.data_dir.resolve())) is not None:
         raise Refused(f"`wwc up` is running for this data directory (pid {pid}); stop it "
                       "first, so no worker writes while the database is replaced")
-    await asyncio.to_thread(restore, await database_url(settings), file)
-    typer.echo(f"restored {file}. Next: wwc verify; wwc projections rebuild; "
-               "wwc up (or your workers); wwc recover; wwc audit")
+    done = await restore_database(await database_url(settings), file,
+                                  deployment_files(settings))
+    typer.echo(f"restored {file}" + (" (the database only: a backup from an older wwc)"
+                                     if done.legacy else ""))
+    for written in done.files:
+        typer.echo(f"  wrote {written}")
+    typer.echo("Next: wwc verify; wwc projections rebuild; wwc up (or your workers); "
+               "wwc recover; wwc audit")

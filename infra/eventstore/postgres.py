@@ -29,13 +29,15 @@ def _log_page_sql(*, of_types: bool, omit_keys: bool, bounded: bool) -> str:
     Only transactions below the snapshot's xmin are certainly finished, so the rows they
     wrote are final: a page never includes a row while an earlier one in the log order may
     still appear. (Ordering by position alone would skip a row whose transaction took its
-    position first but committed after a later one was read.) `bounded`: below an xmin
-    the caller read earlier (`log_bound`), which stays as safe a bound: a transaction
-    finished then is finished now."""
+    position first but committed after a later one was read.) Both sides are in the log's
+    own numbering (`wwc_log_xid`, `wwc_log_xmin`: the cluster's transaction ids plus the
+    database's offset, see migration 010), which survives a restore into another cluster.
+    `bounded`: below an xmin the caller read earlier (`log_bound`), which stays as safe a
+    bound: a transaction finished then is finished now."""
     columns = _COLUMNS.replace("data,", "data - $5::text[] AS data,") if omit_keys else _COLUMNS
     types = "AND event_type = ANY($4::text[])" if of_types else "AND $4::text[] IS NULL"
     bound = (f"${6 if omit_keys else 5}::bigint" if bounded
-             else "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+             else "wwc_log_xmin()")
     return f"""
 SELECT {columns} FROM wwc_events
  WHERE tx_id < {bound}
@@ -47,7 +49,7 @@ SELECT {columns} FROM wwc_events
 
 _PAGE_SQL = {(t, o, b): _log_page_sql(of_types=t, omit_keys=o, bounded=b)
              for t in (False, True) for o in (False, True) for b in (False, True)}
-_LOG_BOUND_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_LOG_BOUND_SQL = "SELECT wwc_log_xmin()"
 # The last event below a bound (the log-order index, read backwards: one probe).
 _LAST_BELOW_SQL = """
 SELECT tx_id, position FROM wwc_events
