@@ -8,6 +8,9 @@ lost or recorded twice."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -36,6 +39,8 @@ FREEZE_SECONDS = 15.0  # well past the bound: a write must not wait for the thaw
 READY_WITHIN = 1.0 + 0.75  # the readiness bound, and slack for a loaded 2-core machine
 WRITE_WITHIN = REQUEST_TIMEOUT + 2.5
 ADMIN_PASSWORD = "correct horse battery staple"
+CLI_TIMEOUT = 3.0  # WWC_CLI_TIMEOUT for `wwc list` (the default is 90 s)
+WWC = str(Path(sys.executable).parent / "wwc")
 
 
 @dataclass
@@ -57,6 +62,19 @@ async def timed(http: httpx.AsyncClient, method: str, path: str, *,
     except httpx.TimeoutException:
         raise AssertionError(f"{method} {path}: no answer within {limit + 5:.1f} s") from None
     return Timed(answer, time.monotonic() - started)
+
+
+async def wwc_list(database_url: str, temporal_env: WorkflowEnvironment,
+                   data_dir: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`wwc list` against the frozen server, and how long it took to give up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")} | {
+        "WWC_DATABASE_URL": database_url, "WWC_DATA_DIR": str(data_dir),
+        "WWC_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "WWC_CLI_TIMEOUT": str(CLI_TIMEOUT)}
+    started = time.monotonic()
+    done = await asyncio.to_thread(subprocess.run, [WWC, "list"], env=env, text=True,
+                                   capture_output=True, timeout=60, check=False)
+    return done, time.monotonic() - started
 
 
 def join_body(name: str) -> dict[str, Any]:
@@ -96,8 +114,11 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
             async with postgres_worker(temporal_env.client, pg.pool, task_queue), \
                     running_api(settings, temporal_env.client) as url, \
                     httpx.AsyncClient(base_url=url,
-                                      headers={"Authorization": f"Bearer {token}"}) as http:
-                ready = await timed(http, "GET", "/readyz", limit=READY_WITHIN)
+                                      headers={"Authorization": f"Bearer {token}"}) as http, \
+                    httpx.AsyncClient(base_url=url) as probe:
+                # The probes come without credentials, as a load balancer's do (with a
+                # token, the caller is looked up in PostgreSQL first).
+                ready = await timed(probe, "GET", "/readyz", limit=READY_WITHIN)
                 assert ready.answer.status_code == 200, ready.json()
                 joined = await timed(http, "POST", "/api/cities", json=join_body(before),
                                      limit=WRITE_WITHIN)
@@ -113,21 +134,22 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
                     unkeyed_write = asyncio.create_task(timed(
                         http, "POST", "/api/cities", json=join_body(unkeyed),
                         limit=WRITE_WITHIN))
+                    cli = asyncio.create_task(wwc_list(pg.url, temporal_env, tmp_path))
                     await asyncio.sleep(0.5)
-                    alive = await timed(http, "GET", "/healthz", limit=0.5)
+                    alive = await timed(probe, "GET", "/healthz", limit=0.5)
                     assert alive.answer.status_code == 200
                     assert alive.seconds < 0.5, alive
                     # Probes one after another, then a burst at once: each answers within
                     # the bound, says which dependency failed, and why.
-                    probes = [await timed(http, "GET", "/readyz", limit=READY_WITHIN)
+                    probes = [await timed(probe, "GET", "/readyz", limit=READY_WITHIN)
                               for _ in range(3)]
                     probes += await asyncio.gather(*(
-                        timed(http, "GET", "/readyz", limit=READY_WITHIN) for _ in range(6)))
-                    for probe in probes:
-                        assert probe.seconds < READY_WITHIN, probe
-                        assert probe.answer.status_code == 503, probe.answer.text
-                        assert probe.answer.headers.get("Retry-After"), probe.answer.headers
-                        body = probe.json()
+                        timed(probe, "GET", "/readyz", limit=READY_WITHIN) for _ in range(6)))
+                    for seen in probes:
+                        assert seen.seconds < READY_WITHIN, seen
+                        assert seen.answer.status_code == 503, seen.answer.text
+                        assert seen.answer.headers.get("Retry-After"), seen.answer.headers
+                        body = seen.json()
                         assert body["status"] == "not ready", body
                         assert body["postgres"].startswith("timeout after 1.0 s"), body
                         assert body["temporal"] == "ok", body
@@ -140,6 +162,11 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
                         detail = write.json()["detail"]
                         assert "PostgreSQL" in detail, detail
                         assert f"within {REQUEST_TIMEOUT:.0f} s" in detail, detail
+                    # The CLI is bound too: it says so and leaves (exit 5, unavailable),
+                    # before the thaw (its start-up time is the loaded machine's).
+                    listed, listed_in = await cli
+                    assert listed.returncode == 5, listed.stderr
+                    assert f"no answer within {CLI_TIMEOUT:.0f} s" in listed.stderr
                     # Still frozen: the writes were answered before the thaw, not by it.
                     assert time.monotonic() - frozen_at < FREEZE_SECONDS
                     await asyncio.sleep(max(0.0, FREEZE_SECONDS -
@@ -147,13 +174,13 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
                 finally:
                     PrivatePostgres.thaw(frozen)
                     thawed = True
-                    for write in (keyed_write, unkeyed_write):
-                        write.cancel()
+                    for pending in (keyed_write, unkeyed_write, cli):
+                        pending.cancel()
                 assert thawed
                 thawed_at = time.monotonic()
 
                 async def readiness() -> int:
-                    return (await timed(http, "GET", "/readyz",
+                    return (await timed(probe, "GET", "/readyz",
                                         limit=READY_WITHIN)).answer.status_code
 
                 await eventually(readiness, lambda status: status == 200, within=30)
@@ -178,8 +205,9 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
                 print(f"FAULT API with PostgreSQL frozen {FREEZE_SECONDS:.0f} s: readyz "
                       f"{max(p.seconds for p in probes):.2f} s at most, writes 503 in "
                       f"{max((await keyed_write).seconds, (await unkeyed_write).seconds):.1f}"
-                      f" s (bound {REQUEST_TIMEOUT:.0f} s), ready {ready_after:.1f} s after "
-                      "the thaw; joins lost 0, duplicated 0")
+                      f" s (bound {REQUEST_TIMEOUT:.0f} s), `wwc list` gave up after "
+                      f"{listed_in:.1f} s (bound {CLI_TIMEOUT:.0f} s + start-up), ready "
+                      f"{ready_after:.1f} s after the thaw; joins lost 0, duplicated 0")
         finally:
             await terminate(temporal_env.client,
                             {city_stream(city_key("US", n))
