@@ -66,6 +66,7 @@ class Flight(Generic[T]):
         running = self._running
         if running is None or running.done():
             running = self._running = asyncio.create_task(self._bounded())
+            running.add_done_callback(_swallow)  # a check no caller waited for to the end
         done, _ = await asyncio.wait({running}, timeout=within)
         if not done:
             raise TimeoutError(timeout_text(within))

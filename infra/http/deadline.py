@@ -105,12 +105,12 @@ def unanswered(method: str, limit: float, waiting: Waiting,
             if name in verdicts and not verdicts[name].ok}
     if down:
         why = "; ".join(f"{name}: {said}" for name, said in down.items())
-        what = f"{' and '.join(down)} did not answer within {limit:.0f} s ({why})"
+        what = f"{' and '.join(down)} did not answer within {limit:g} s ({why})"
     elif waiting.on == "workflow":
-        what = (f"no worker answered within {limit:.0f} s (is `wwc up` or `wwc worker` "
+        what = (f"no worker answered within {limit:g} s (is `wwc up` or `wwc worker` "
                 "running for this task queue?)")
     else:
-        what = f"the request was not answered within {limit:.0f} s"
+        what = f"the request was not answered within {limit:g} s"
     if method in SAFE_METHODS:
         return f"{what}; try again shortly"
     return (f"{what}; retry with the same Idempotency-Key (the command runs at most once; "
