@@ -202,12 +202,14 @@ async def test_api_answers_within_its_bounds_while_postgres_is_frozen(
                                           lambda found: all(found.values()), within=60)
                 assert stored == dict.fromkeys(names, 1), stored
                 assert (await joins_stored(pg.pool, [unkeyed]))[unkeyed] <= 1
+                done_in = time.monotonic() - frozen_at
                 print(f"FAULT API with PostgreSQL frozen {FREEZE_SECONDS:.0f} s: readyz "
                       f"{max(p.seconds for p in probes):.2f} s at most, writes 503 in "
                       f"{max((await keyed_write).seconds, (await unkeyed_write).seconds):.1f}"
                       f" s (bound {REQUEST_TIMEOUT:.0f} s), `wwc list` gave up after "
                       f"{listed_in:.1f} s (bound {CLI_TIMEOUT:.0f} s + start-up), ready "
-                      f"{ready_after:.1f} s after the thaw; joins lost 0, duplicated 0")
+                      f"{ready_after:.1f} s after the thaw, all done {done_in:.1f} s after "
+                      "the freeze began; joins lost 0, duplicated 0")
         finally:
             await terminate(temporal_env.client,
                             {city_stream(city_key("US", n))
