@@ -180,6 +180,8 @@ def app_that(behaviour: str, ended: list[str]) -> Any:
                 return
             if behaviour == "hangs":
                 await asyncio.sleep(3600)
+            if behaviour == "answers in the last moment":  # after the checks began
+                await asyncio.sleep(0.4)
             await send({"type": "http.response.start", "status": 200, "headers": []})
             await send({"type": "http.response.body", "body": b"fine"})
         except asyncio.CancelledError:
@@ -189,7 +191,8 @@ def app_that(behaviour: str, ended: list[str]) -> Any:
     return app
 
 
-@pytest.mark.parametrize("behaviour", ["hangs", "answers", "answers late but starts in time"])
+@pytest.mark.parametrize("behaviour", ["hangs", "answers", "answers in the last moment",
+                                       "answers late but starts in time"])
 async def test_the_deadline_answers_503_in_time_and_leaves_the_handler(behaviour: str) -> None:
     ended: list[str] = []
     health = FakeHealth()
@@ -214,6 +217,9 @@ async def test_the_deadline_answers_503_in_time_and_leaves_the_handler(behaviour
         assert health.asked == 1
     elif behaviour == "answers":
         assert (answer.status_code, answer.text, health.asked) == (200, "fine", 0)
+    elif behaviour == "answers in the last moment":
+        assert (answer.status_code, answer.text, health.asked) == (200, "fine", 1)
+        await asyncio.sleep(0.2)  # past the deadline: nothing more is sent, nothing fails
     else:  # an answer already under way is not replaced
         assert (answer.status_code, answer.text) == (200, "late")
 
