@@ -107,7 +107,8 @@ class PostgresCheck:
             await conn.fetchval("SELECT 1")
             return await projection_lags(conn)
         except Exception:
-            self.close()  # whatever state it is in, the next check starts clean
+            if self._conn is conn:  # whatever state it is in, the next check starts clean
+                self.close()
             raise
 
     def close(self) -> None:

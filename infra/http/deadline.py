@@ -30,6 +30,7 @@ from infra.http.problems import API_PREFIXES, RETRY_AFTER_UNAVAILABLE, answer, p
 
 log = structlog.get_logger("wwc.http")
 NAMES = {"postgres": "PostgreSQL", "temporal": "Temporal"}
+DIAGNOSIS_AT_LEAST = 0.25  # seconds
 PAGE_RENDER_WITHIN = 0.5  # seconds the portal's error page may take, else problem+json
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -95,8 +96,11 @@ class Deadline:
     async def _give_up(self, request: asyncio.Task[Any], answer: _Answer, scope: Scope,
                        receive: Receive, waiting: Waiting, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        # Bounded: each check waits at most the time left before the deadline.
-        verdicts = await self._health_of().dependencies(max(deadline - loop.time(), 0.01))
+        # Bounded: each check waits at most the time left before the deadline (a little
+        # more if this task started late on a busy loop: a check given no time would
+        # blame a dependency that is fine).
+        verdicts = await self._health_of().dependencies(
+            max(deadline - loop.time(), DIAGNOSIS_AT_LEAST))
         await asyncio.sleep(deadline - loop.time())  # the handler may still answer
         if not answer.replaceable:
             return

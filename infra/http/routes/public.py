@@ -109,6 +109,7 @@ async def readyz(request: Request) -> Any:
     (`lag`), and none keeps failing (`read_models`: each failing one, since when and
     why)."""
     verdicts = await services(request).health.dependencies()
+    # Another check is one more entry: verdicts["name"] = Verdict(ok, what to show).
     ready = all(verdict.ok for verdict in verdicts.values())
     return JSONResponse({"status": "ready" if ready else "not ready",
                          **{name: verdict.said for name, verdict in verdicts.items()}},
