@@ -44,8 +44,11 @@ REMIND_EVERY = 60.0  # seconds between log lines while a read model keeps failin
 LAG_BOUND = 10_000
 
 
+TIMEOUT = "timeout after"
+
+
 def timeout_text(seconds: float) -> str:
-    return f"timeout after {seconds:.1f} s"
+    return f"{TIMEOUT} {seconds:.1f} s"
 
 
 class Flight(Generic[T]):
@@ -96,15 +99,20 @@ class PostgresCheck:
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn: asyncpg.Connection[Any] | None = None
+        self.answered = False  # the check in flight had its `SELECT 1` answered
         self.flight: Flight[dict[str, int]] = Flight(self._check, abandon=self.close)
 
     async def _check(self) -> dict[str, int]:
+        self.answered = False
         conn = self._conn
         if conn is None or conn.is_closed():
             conn = self._conn = await asyncpg.connect(
                 self._url, timeout=ABANDON_AFTER, command_timeout=ABANDON_AFTER)
         try:
             await conn.fetchval("SELECT 1")
+            # The server answers; what may take long now is counting a large lag (after
+            # a rebuild was started, say), which is not PostgreSQL failing to answer.
+            self.answered = True
             return await projection_lags(conn)
         except Exception:
             if self._conn is conn:  # whatever state it is in, the next check starts clean
@@ -220,11 +228,17 @@ class Health:
         bound = self.within if within is None else within
         postgres, temporal = await asyncio.gather(
             _verdict(self.postgres.flight.ask(bound)), _verdict(self.temporal.ask(bound)))
-        lags = postgres.said if postgres.ok else None
         verdicts = {"postgres": Verdict(postgres.ok, "ok" if postgres.ok else postgres.said),
                     "temporal": Verdict(temporal.ok, "ok" if temporal.ok else temporal.said)}
-        lag = max(lags.values(), default=0) if lags is not None else None
-        verdicts["lag"] = Verdict(lag is not None and lag <= LAG_BOUND, lag)
+        if postgres.ok:
+            lag = max(postgres.said.values(), default=0)
+            verdicts["lag"] = Verdict(lag <= LAG_BOUND, lag)
+        elif self.postgres.answered and str(postgres.said).startswith(TIMEOUT):
+            # It answered `SELECT 1`; the lag is still being counted.
+            verdicts["postgres"] = Verdict(True, "ok")
+            verdicts["lag"] = Verdict(False, f"not counted in {bound:.1f} s")
+        else:
+            verdicts["lag"] = Verdict(False, None)
         failing = self.read_models.failing_for_good()
         verdicts["read_models"] = Verdict(not failing, failing or "ok")
         return verdicts

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -22,6 +22,7 @@ from infra.health import (
     REMIND_EVERY,
     WAITING,
     Flight,
+    Health,
     ReadModelHealth,
     Verdict,
     Waiting,
@@ -86,6 +87,36 @@ async def test_a_failing_check_says_why() -> None:
 
     with pytest.raises(ConnectionRefusedError):
         await Flight(refused).ask(1.0)
+
+
+def health_with(postgres: Any, *, answered: bool = False) -> Health:
+    """A Health whose PostgreSQL check is `postgres` and whose Temporal answers."""
+
+    async def serving() -> None:
+        return None
+
+    health = Health("postgresql://unused", cast(Any, None), within=0.1)
+    health.postgres.flight = Flight(postgres)
+    health.postgres.answered = answered
+    health.temporal = Flight(serving)
+    return health
+
+
+async def test_readiness_shows_the_lag_or_what_kept_postgres_from_answering() -> None:
+    async def lags() -> dict[str, int]:
+        return {"registry": 3, "pipeline": 12_000}
+
+    verdicts = await health_with(lags).dependencies()
+    assert {k: (v.ok, v.said) for k, v in verdicts.items()} == {
+        "postgres": (True, "ok"), "temporal": (True, "ok"), "lag": (False, 12_000),
+        "read_models": (True, "ok")}
+    frozen = await health_with(Hang()).dependencies()
+    assert (frozen["postgres"], frozen["lag"]) == (
+        Verdict(False, "timeout after 0.1 s"), Verdict(False, None))
+    # It answered `SELECT 1` and is counting a large lag: PostgreSQL is not to blame.
+    counting = await health_with(Hang(), answered=True).dependencies()
+    assert (counting["postgres"], counting["lag"]) == (
+        Verdict(True, "ok"), Verdict(False, "not counted in 0.1 s"))
 
 
 class Clock:
