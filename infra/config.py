@@ -26,6 +26,11 @@ ENV_VARS: dict[str, str] = {
     "WWC_LOG_FORMAT": "'json' or 'console' (default: console on a terminal, else json).",
     "WWC_DB_POOL_SIZE": "Connections in the worker's pool (default 10).",
     "WWC_HTTP_ADDRESS": "HOST:PORT the API listens on (default 127.0.0.1:8000).",
+    "WWC_REQUEST_TIMEOUT": "Seconds an API request may wait for PostgreSQL or Temporal "
+                           "before it answers 503 (default 10).",
+    "WWC_READINESS_TIMEOUT": "Seconds /readyz waits for each dependency (default 1).",
+    "WWC_CLI_TIMEOUT": "Seconds a wwc command that talks to the service may take before "
+                       "it gives up, exit 5 (default 90).",
     "WWC_METRICS_ADDRESS": "HOST:PORT for our metrics from `wwc worker` (the API has /metrics).",
     "WWC_TEMPORAL_METRICS_ADDRESS": "HOST:PORT for the Temporal SDK's runtime metrics.",
     "WWC_TEMPORAL_UI_URL": "Base URL of the Temporal UI, for the portal's links to a city's "
@@ -58,6 +63,9 @@ class Settings(BaseModel):
     log_format: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
     http_address: str = "127.0.0.1:8000"
+    request_timeout: float = Field(default=10.0, gt=0)
+    readiness_timeout: float = Field(default=1.0, gt=0)
+    cli_timeout: float = Field(default=90.0, gt=0)
     metrics_address: str | None = None
     temporal_metrics_address: str | None = None
     secure_cookies: bool = False

@@ -129,6 +129,9 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         return describe_validation_error(error)
     message = error.message if isinstance(error, ServiceError | DomainError) else str(error)
+    if not message:  # a driver's bare TimeoutError says nothing: never an empty line
+        message = (f"PostgreSQL or Temporal did not answer in time ({type(error).__name__})"
+                   if classify(error) is ErrorKind.UNAVAILABLE else type(error).__name__)
     code = error.code if isinstance(error, ServiceError | DomainError) else None
     return f"{message} [{code}]" if code and classify(error) in _CODED else message
 

@@ -36,6 +36,12 @@ ACTIVITY_RETRIES = Counter(
 PROJECTION_LAG = Gauge(
     "wwc_projection_lag_events", "Events of its types a read model has not applied yet",
     ["projection"], registry=REGISTRY)
+PROJECTION_FAILING = Gauge(
+    "wwc_projection_failing", "1 while a read model's catch-up keeps failing (the service "
+    "is then not ready), else 0", ["projection"], registry=REGISTRY)
+PROJECTION_FAILURES = Counter(
+    "wwc_projection_failures_total", "Failed catch-ups of a read model by the API's "
+    "background loop", ["projection"], registry=REGISTRY)
 HTTP_REQUESTS = Histogram(
     "wwc_http_request_seconds", "HTTP requests by route template, method and status",
     ["route", "method", "status"], registry=REGISTRY,

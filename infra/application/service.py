@@ -41,6 +41,7 @@ from infra import metrics
 from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.application.drafts import Drafts
 from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
+from infra.health import waiting_on
 from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
@@ -114,7 +115,8 @@ class ProgramService:
 
     async def _answered(self, call: Awaitable[T]) -> T:
         try:
-            return await asyncio.wait_for(call, self.command_timeout)
+            with waiting_on("workflow"):
+                return await asyncio.wait_for(call, self.command_timeout)
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             # The second: the server's own wait for the update ran out (seen under load).
             # Either way the command may or may not have run: retry with its update id.

@@ -24,7 +24,9 @@ from infra.cli.maintenance import (
 from infra.cli.score import score_command
 from infra.cli.serve import serve_command
 from infra.cli.up import up_command
+from infra.cli.watchdog import BOUND_COMMANDS, command_name, give_up_after
 from infra.cli.worker import worker_command
+from infra.config import Settings
 from infra.errors import ErrorKind, classify, describe
 from infra.tracing import flush_tracing
 
@@ -98,6 +100,8 @@ def main() -> None:
 def _run() -> int:
     debug = "--debug" in sys.argv[1:]
     try:
+        if command_name(sys.argv[1:]) in BOUND_COMMANDS:
+            give_up_after(Settings.from_env().cli_timeout)
         app()
     except SystemExit as exit_:
         if exit_.code is None or isinstance(exit_.code, int):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from infra.http import problems
+from infra.http.deadline import Deadline
 from infra.http.middleware import AccessLog, BodyLimit, Idempotency
 from infra.http.public_cache import PublicCache
 from infra.http.routes import cities, identity, public, staff
@@ -64,5 +65,8 @@ def build_app(services: HttpServices) -> FastAPI:
     app.add_middleware(Idempotency, pool_of=lambda: app.state.services.pool)
     app.add_middleware(BodyLimit)
     app.add_middleware(PublicCache, generations=services.generations)
+    # Inside the access log, so a request that ran out of time is logged with its 503.
+    app.add_middleware(Deadline, limit=services.settings.request_timeout,
+                       health_of=lambda: app.state.services.health)
     app.add_middleware(AccessLog)
     return app

@@ -19,10 +19,11 @@ from infra.application.drafts import Drafts
 from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
+from infra.health import Health
 from infra.http.app import build_app
 from infra.http.services import HttpServices
 from infra.projections import projector
-from infra.service_database import open_pool
+from infra.service_database import database_url, open_pool
 from infra.standards import StandardsFolder
 
 log = structlog.get_logger("wwc.http")
@@ -47,14 +48,23 @@ def split_address(address: str) -> tuple[str, int]:
 
 async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServices) -> None:
     """Writes through the API bring their read models up to date before answering; this
-    follows the program's other writers (timers, cohorts, the CLI, other servers)."""
+    follows the program's other writers (timers, cohorts, the CLI, other servers). Each
+    read model on its own, so one that fails does not hold the others back; its failures
+    are remembered (`ReadModelHealth`: /readyz, the metrics and a log line per change),
+    not logged at every attempt."""
+    read_models = projector(pool)
+    health = services.health.read_models
     while True:
-        try:
-            read_models = projector(pool)
-            await read_models.catch_up_all()
+        for name in read_models.projections:
+            try:
+                await read_models.catch_up(name)
+            except Exception as error:  # a restarting database, a read model that breaks
+                health.failed(name, error)
+            else:
+                health.succeeded(name)
+        # Told even when some failed: the others' kept answers must still move on.
+        with contextlib.suppress(Exception):
             services.generations.saw(await read_models.positions())
-        except Exception as error:  # a restarting database: say so, try again shortly
-            log.warning("read models not caught up", error=type(error).__name__)
         await asyncio.sleep(CATCH_UP_EVERY)
 
 
@@ -62,12 +72,13 @@ async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServi
 async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
     """The API served at `settings.http_address` until the block exits; its base URL."""
     host, port = split_address(settings.http_address)
+    health = Health(await database_url(settings), client, within=settings.readiness_timeout)
     async with open_pool(settings) as pool:
         catalog = StandardsFolder(settings.effective_standards_dir).load()
         program = ProgramService(
             client, settings.task_queue, catalog=catalog, clock=load_clock(settings.data_dir),
             drafts=Drafts(PostgresEventStore(pool), catalog))
-        services = HttpServices.build(program, pool, settings,
+        services = HttpServices.build(program, pool, settings, health=health,
                                       secure_cookies=settings.secure_cookies)
         app = build_app(services)
         server = _EmbeddedServer(uvicorn.Config(
@@ -91,4 +102,7 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await background
-            await serving
+            try:
+                await serving
+            finally:
+                health.close()

@@ -11,6 +11,7 @@ from fastapi import Request
 from infra.application import ProgramService
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
+from infra.health import Health
 from infra.http.kept import KeptLookups
 from infra.http.public_cache import Generations
 from infra.identity.directory import AccountDirectory
@@ -32,6 +33,7 @@ class HttpServices:
     fresh: FreshReadModels  # read models up to date for a read, shared by concurrent reads
     generations: Generations  # of the read models (answers and look-ups kept until they move)
     kept: KeptLookups  # token owners and city views, kept while their read models stand
+    health: Health  # PostgreSQL, Temporal and the read models, each checked within a bound
     # Behind https (a proxy that terminates TLS): session cookies are then Secure.
     secure_cookies: bool = False
 
@@ -41,14 +43,14 @@ class HttpServices:
 
     @classmethod
     def build(cls, program: ProgramService, pool: asyncpg.Pool[Any], settings: Settings,
-              *, secure_cookies: bool = False) -> HttpServices:
+              *, health: Health, secure_cookies: bool = False) -> HttpServices:
         generations = Generations()
         directory = AccountDirectory(pool)
         return cls(program=program, pool=pool, settings=settings, generations=generations,
                    kept=KeptLookups(pool, directory, generations),
                    directory=directory, sessions=Sessions(pool),
                    throttle=SignInThrottle(pool), store=PostgresEventStore(pool),
-                   fresh=FreshReadModels(projector(pool), generations.saw),
+                   fresh=FreshReadModels(projector(pool), generations.saw), health=health,
                    secure_cookies=secure_cookies)
 
 

@@ -1,0 +1,45 @@
+"""A bound on the `wwc` commands that only talk to the running service (program
+operations, reads, accounts, the outbox): a frozen PostgreSQL or Temporal must not hang a
+terminal or a script. A command waits for a workflow at most a minute already
+(`infra.application.service.COMMAND_TIMEOUT`), but a query to a frozen PostgreSQL, and
+even the cancelling and closing of it, waits for the server to answer. So the bound is a
+timer on a thread of its own that, when it fires, says so and leaves the process at once
+(exit 5, unavailable), like the Ctrl-C a user would otherwise have to type: nothing is
+left half-written (every write is one transaction or one workflow update), and the
+command may still complete in its workflow. Maintenance commands (rebuild, verify,
+audit, backup, recover...) and the servers may rightly run for long and are not bound."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+from infra.errors import ErrorKind
+
+BOUND_COMMANDS = frozenset({
+    "join", "assessment", "review", "decide", "cohort", "reapply", "withdraw",
+    "status", "list", "history", "report", "cohorts", "export", "users", "tokens", "outbox"})
+
+
+def command_name(argv: list[str]) -> str:
+    """The `wwc` subcommand named in `argv` (its first word that is not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
+
+
+def give_up_after(seconds: float) -> threading.Timer:
+    """Start the bound; the caller lets the process end normally before it fires."""
+
+    def give_up() -> None:
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"wwc: error: no answer within {seconds:.0f} s (WWC_CLI_TIMEOUT): PostgreSQL "
+            "or Temporal is not answering; `wwc status CITY` shows whether a command was "
+            "recorded before you repeat it\n")
+        sys.stderr.flush()
+        os._exit(ErrorKind.UNAVAILABLE.exit_code)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
