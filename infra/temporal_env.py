@@ -252,7 +252,9 @@ def connect_failure(config: dict[str, Any], error: Exception) -> Unavailable:
     check = ("is it signed by a CA the cluster trusts, and still valid? `make secrets` "
              "renews ours" if has_cert else "")
     if any(sign in detail for sign in _SERVER_NOT_TRUSTED):
-        hint = ("its TLS certificate is not trusted: TEMPORAL_TLS_SERVER_CA_CERT_PATH must name "
+        hint = ("its TLS certificate has expired (`make secrets` renews the stack's)"
+                if "Expired" in detail else
+                "its TLS certificate is not trusted: TEMPORAL_TLS_SERVER_CA_CERT_PATH must name "
                 "the CA that signed it and TEMPORAL_TLS_SERVER_NAME a name in it")
     elif not ours and any(sign in detail
                           for sign in (*_CLIENT_REFUSED, *_CLOSED_AT_ONCE)):

@@ -84,7 +84,9 @@ TLS_WITHOUT_CERTIFICATE = {"target_host": "temporal:7233", "tls": TLSConfig()}
      " over TLS: it requires a client certificate and none is configured: set "
      "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH"),
     (TLS_TO_OURS, "Server connection error: ... InvalidCertificate(Expired) ...",
-     " over TLS: its TLS certificate is not trusted"),
+     " over TLS: its TLS certificate has expired"),
+    (TLS_TO_OURS, "Server connection error: ... InvalidCertificate(NotValidForName) ...",
+     " over TLS: its TLS certificate is not trusted: TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
     ({"target_host": "ns.acct.tmprl.cloud:7233", "tls": True, "api_key": "k"},
      "Status { code: Unauthenticated, message: \"Request unauthorized.\" ...",
      " over TLS: it refused our API key"),
