@@ -13,10 +13,10 @@ COPY infra ./infra
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 wwc
 USER wwc
 
-# Point the service at real servers (see docker-compose.yml); nothing embedded runs here.
-ENV WWC_TEMPORAL_ADDRESS=temporal:7233 \
-    WWC_DATABASE_URL=postgresql://wwc:wwc@postgres:5432/wwc \
-    WWC_LOG_FORMAT=json
+# Where Temporal and PostgreSQL are, with which certificates and password file, comes from
+# the environment docker-compose.yml sets (TEMPORAL_ADDRESS, TEMPORAL_TLS_*,
+# WWC_DATABASE_URL, PGPASSFILE): the image holds no address and no secret.
+ENV WWC_LOG_FORMAT=json
 
 ENTRYPOINT ["wwc"]
 CMD ["worker"]

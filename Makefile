@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck pytest demo up bench clean chromium
+.PHONY: install test lint typecheck pytest demo up bench clean chromium nginx secrets
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,18 @@ chromium:
 	   >/dev/null) ; } || { echo "Chromium is missing: install it (apt-get install chromium)" \
 	   "or set WWC_TEST_CHROMIUM" >&2; exit 1; }
 
-pytest: install chromium
+# The mutual-TLS tests put Debian's nginx (a gRPC gateway that requires client
+# certificates) in front of the Temporal dev server. As root it is installed when missing;
+# elsewhere install it yourself or point WWC_TEST_NGINX at an nginx binary: without one
+# those tests are skipped, saying why. The package's own service is not started.
+nginx:
+	@test -n "$$WWC_TEST_NGINX" || command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	   --no-install-recommends nginx >/dev/null) ; } || \
+	  echo "nginx is missing: the mutual-TLS tests will be skipped (apt-get install nginx)" >&2
+
+pytest: install chromium nginx
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -42,6 +53,13 @@ demo: install
 
 up: install
 	$(BIN)/wwc up
+
+# The production stack's private CA, mutual-TLS certificates and database passwords, in
+# deploy/secrets (see README, "Deploying it safely"). Safe to run again: it renews the
+# certificates that expire within 30 days and keeps the rest; ARGS=--renew re-issues them
+# all now, ARGS=--new-ca makes a new CA too.
+secrets: install
+	$(BIN)/python -m infra.deploy_secrets deploy/secrets $(ARGS)
 
 bench: install
 	$(BIN)/python bench/event_store.py

@@ -27,6 +27,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
+from temporalio.service import TLSConfig
 
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
@@ -210,6 +211,60 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
         except RuntimeError as error:
             starting = "Unavailable" in str(error) or "not healthy" in str(error)
             if not starting or time.monotonic() > deadline:
-                raise Unavailable(f"cannot reach Temporal at {config['target_host']}: "
-                                  f"{error}") from None
+                raise connect_failure(config, error) from None
             await asyncio.sleep(0.25)
+
+
+# How a refused TLS connection shows in the SDK's error (its Rust core: rustls, hyper,
+# tonic): our side distrusting the server's certificate; the server refusing ours with a
+# TLS alert or a gRPC status (a TLS-terminating gateway), or by closing the connection as
+# the handshake ends (Temporal's own frontend: its alert may come after our first write);
+# and a TLS port closing on, or answering garbage to, plaintext.
+_SERVER_NOT_TRUSTED = ("InvalidCertificate", "invalid peer certificate", "UnknownIssuer",
+                       "NotValidForName", "certificate verify failed")
+_CLIENT_REFUSED = ("CertificateRequired", "BadCertificate", "UnknownCA", "UnknownCa",
+                   "CertificateUnknown", "CertificateExpired", "CertificateRevoked",
+                   "UnsupportedCertificate", "AccessDenied", "HandshakeFailure",
+                   "code: Unauthenticated", "code: PermissionDenied")
+_CLOSED_AT_ONCE = ("broken pipe", "Broken pipe", "reset by peer", "UnexpectedEof",
+                   "unexpected EOF", "connection closed", "connection was not ready",
+                   "Canceled")
+_NOT_GRPC = ("FRAME_SIZE_ERROR", "h2 protocol error", "frame with invalid size")
+
+
+def connect_failure(config: dict[str, Any], error: Exception) -> Unavailable:
+    """The one-line error for a failed connection, saying what to check when TLS (or its
+    absence) is the likely cause."""
+    detail = " ".join(str(error).split())
+    where = f"cannot reach Temporal at {config.get('target_host')}"
+    tls = config.get("tls")
+    if not tls:
+        if any(sign in detail for sign in (*_NOT_GRPC, *_CLOSED_AT_ONCE)):
+            return Unavailable(
+                f"{where}: it closed the connection or answered other than in gRPC: does it "
+                "require TLS? Then set TEMPORAL_TLS_SERVER_CA_CERT_PATH, "
+                "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or a "
+                f"profile's tls section); {detail}")
+        return Unavailable(f"{where}: {detail}")
+    has_cert = isinstance(tls, TLSConfig) and tls.client_cert is not None
+    ours = " and ".join([*(["client certificate"] if has_cert else []),
+                         *(["API key"] if config.get("api_key") else [])])
+    check = ("is it signed by a CA the cluster trusts, and still valid? `make secrets` "
+             "renews ours" if has_cert else "")
+    if any(sign in detail for sign in _SERVER_NOT_TRUSTED):
+        hint = ("its TLS certificate has expired (`make secrets` renews the stack's)"
+                if "Expired" in detail else
+                "its TLS certificate is not trusted: TEMPORAL_TLS_SERVER_CA_CERT_PATH must name "
+                "the CA that signed it and TEMPORAL_TLS_SERVER_NAME a name in it")
+    elif not ours and any(sign in detail
+                          for sign in (*_CLIENT_REFUSED, *_CLOSED_AT_ONCE)):
+        hint = ("it requires a client certificate and none is configured: set "
+                "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH")
+    elif any(sign in detail for sign in _CLIENT_REFUSED):
+        hint = f"it refused our {ours}" + (f" ({check})" if check else "")
+    elif any(sign in detail for sign in _CLOSED_AT_ONCE):
+        hint = (f"it closed the connection during the TLS handshake, probably refusing our "
+                f"{ours}" + (f" ({check})" if check else ""))
+    else:
+        return Unavailable(f"{where} over TLS: {detail}")
+    return Unavailable(f"{where} over TLS: {hint}; {detail}")
