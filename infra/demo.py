@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -324,3 +325,32 @@ def install_standards(data_dir: Path, scenario_path: Path, scenario: Scenario) -
 
 def scenario_catalog(extra: list[Standard]) -> StandardCatalog:
     return load_catalog().merged(extra)
+
+
+@dataclass(frozen=True)
+class YearEnd:
+    """How many cities held an announced certification on a year's last day, by tier."""
+
+    year: int
+    on: date  # 31 December, or the demo's end in its last year
+    tiers: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.tiers.values())
+
+
+def certified_by_year(periods: Iterable[tuple[str, date, date | None]], start: date,
+                      end: date) -> list[YearEnd]:
+    """Certified cities at the end of each program year from `start` to `end`, counted
+    over certification periods (tier, awarded_on, ended_on). A period is held on a day
+    when it began on or before that day and had not ended by it (the day a certification
+    lapses or is replaced, it is no longer held), as in the public registry as of a date."""
+    held = list(periods)
+    found = []
+    for year in range(start.year, end.year + 1):
+        on = min(date(year, 12, 31), end)
+        found.append(YearEnd(year, on, Counter(
+            tier for tier, awarded_on, ended_on in held
+            if awarded_on <= on and (ended_on is None or ended_on > on))))
+    return found

@@ -29,6 +29,8 @@ from infra.db import stop_embedded_server
 from infra.demo import (
     DemoRun,
     Scenario,
+    YearEnd,
+    certified_by_year,
     demo_clock,
     install_standards,
     load_scenario,
@@ -133,6 +135,8 @@ async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], pa
                 rows = await queries.registry(pool)
                 cohorts = await queries.cohorts(pool)
                 counts = await queries.counts_by_tier(pool)
+                periods = await pool.fetch(
+                    "SELECT tier, awarded_on, ended_on FROM wwc_certification_periods")
                 events = await pool.fetchval("SELECT count(*) FROM wwc_events")
                 mail = await pool.fetch(
                     "SELECT kind, count(*) AS n FROM wwc_outbox GROUP BY kind ORDER BY kind")
@@ -140,7 +144,9 @@ async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], pa
                     "SELECT data->>'kind' || ' ' || (data->>'step') AS what, count(*) AS n "
                     "FROM wwc_events WHERE event_type = 'application.deadline_reached' "
                     "GROUP BY 1 ORDER BY 1")
-        _summary(console, end, rows, cohorts, counts, int(events), run.problems,
+        years = certified_by_year(((p["tier"], p["awarded_on"], p["ended_on"])
+                                   for p in periods), plan.start, end)
+        _summary(console, end, rows, cohorts, counts, years, int(events), run.problems,
                  time.monotonic() - started)
         _mail(console, settings.data_dir / "mail", mail, deadlines)
         _portal(console, stack.settings.http_address, password, accounts, len(cities))
@@ -166,8 +172,8 @@ def _portal(console: Console, address: str, password: str,
 
 
 def _summary(console: Console, end: date, rows: list[dict[str, object]],
-             cohorts: list[dict[str, object]], counts: dict[str, int], events: int,
-             problems: list[str], seconds: float) -> None:
+             cohorts: list[dict[str, object]], counts: dict[str, int],
+             years: list[YearEnd], events: int, problems: list[str], seconds: float) -> None:
     console.print()
     print_registry(console, rows)
     table = Table("Cohort", "Announced", "Cities", title="Cohorts (from the event store)")
@@ -175,6 +181,7 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
         table.add_row(str(cohort["cohort_id"]), str(cohort["announced_on"] or "not yet"),
                       str(cohort["city_count"]))
     console.print(table)
+    _certified_by_year(console, years)
     tiers = ", ".join(f"{tier} {counts.get(tier, 0)}" for tier in ("platinum", "gold", "silver"))
     lapsed = sum(1 for r in rows if r["status"] == "lapsed")
     console.print(f"As of {end}: certified {tiers}; not certified {counts.get('none', 0)} "
@@ -189,3 +196,13 @@ def _summary(console: Console, end: date, rows: list[dict[str, object]],
                   f"\n  wwc history {example}"
                   f"\n  wwc report {example}"
                   "\n  wwc list --tier gold\n  wwc verify")
+
+
+def _certified_by_year(console: Console, years: list[YearEnd]) -> None:
+    table = Table("Year", "On", "Platinum", "Gold", "Silver", "Certified",
+                  title="Certified cities at the end of each year (from the event store)")
+    for year in years:
+        table.add_row(str(year.year), str(year.on),
+                      *(str(year.tiers[tier]) for tier in ("platinum", "gold", "silver")),
+                      str(year.total))
+    console.print(table)

@@ -269,6 +269,11 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     assert "Small test scenario" in result.stdout
     assert "As of 2024-07-01: certified platinum 1, gold 1, silver 0" in result.stdout
     assert "refused" not in result.stdout
+    # Certified cities at each year's end (the last year on the demo's end), by tier:
+    # Boise gold and Recife silver from 2023-09, then Recife platinum from 2024-06.
+    years = _table_rows(result.stdout, "Certified cities at the end of each year")
+    assert years["2023"] == ["2023-12-31", "0", "1", "1", "2"], years
+    assert years["2024"] == ["2024-07-01", "1", "1", "0", "2"], years
     # One application per cohort waits on a clarification, so its deadlines fire: the
     # city's reminder and the operators' overdue flag.
     fired = result.stdout.split("Deadlines fired along the way:")[1].split(".")[0]
@@ -298,6 +303,18 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     assert mailed["announcement"] == 3  # Boise once, Recife twice
     assert mailed["decision"] == 4  # and Tiny Test's report
     assert len({m["message_id"] for m in sent}) == len(sent)
+
+
+def _table_rows(output: str, title: str) -> dict[str, list[str]]:
+    """The rows of the table printed under `title`, keyed by their first cell."""
+    rows: dict[str, list[str]] = {}
+    for line in output.split(title, 1)[1].splitlines()[1:]:
+        if line.lstrip().startswith("└"):  # the table's last border
+            break
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if len(cells) > 1 and cells[0].isdigit():
+            rows[cells[0]] = cells[1:]
+    return rows
 
 
 def test_the_audit_names_a_read_model_that_disagrees(
