@@ -6,6 +6,7 @@ Every write brings the read model up to date before it returns, so a look-up rig
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +26,16 @@ from workflows.actors import RequestContext
 from workflows.persist import new_events
 
 TOKEN_PREFIX = "wwc_"
+
+
+def account_id_for(request_id: str) -> str:
+    """The id of the account created under a front door's request id."""
+    return f"acc-{hashlib.sha256(f'account:{request_id}'.encode()).hexdigest()[:16]}"
+
+
+def token_id_for(request_id: str) -> str:
+    """The id of the token issued under a front door's request id."""
+    return hashlib.sha256(f"token:{request_id}".encode()).hexdigest()[:16]
 
 
 class Account(Frozen):
@@ -87,8 +98,10 @@ class AccountDirectory:
         await projector(self._pool).catch_up("accounts")
 
     async def create(self, command: accounts.CreateAccount, password: str | None,
-                     context: RequestContext, today: date) -> tuple[Account, str | None]:
-        """The new account, and its password when one was made up here (shown once)."""
+                     context: RequestContext, today: date, *,
+                     request_id: str | None = None) -> tuple[Account, str | None]:
+        """The new account, and its password when one was made up here (shown once).
+        `request_id` names the account (`account_id_for`), so a retry finds it."""
         if await self.find_by_email(command.email) is not None:
             raise CommandRefused("exists", f"an account for {command.email} already exists")
         made_up = None
@@ -96,11 +109,11 @@ class AccountDirectory:
             password = made_up = new_secret()
         if (problem := passwords.weakness(password)) is not None:
             raise InvalidInput(problem, code="weak_password")
-        account_id = f"acc-{uuid.uuid4().hex[:16]}"
-        # The hash first: should the event fail, an orphan hash opens nothing.
-        await self._pool.execute(
-            "INSERT INTO wwc_password_hashes (account_id, hash) VALUES ($1, $2)",
-            account_id, await passwords.hash_password(password))
+        account_id = (account_id_for(request_id) if request_id
+                      else f"acc-{uuid.uuid4().hex[:16]}")
+        # The hash first: should the event fail, an orphan hash opens nothing (and the
+        # retry of that request replaces it).
+        await self.set_password(account_id, password)
         await self._decide(account_id, command, context, today)
         account = await self.get(account_id)
         assert account is not None
@@ -125,20 +138,31 @@ class AccountDirectory:
         await self._decide(account_id, accounts.SetDigest(enabled=enabled), context, today)
 
     async def issue_token(self, account_id: str, name: str, days: int,
-                          context: RequestContext, today: date) -> tuple[TokenInfo, str]:
-        """The token's record, and the token itself: shown once, stored only as a hash."""
+                          context: RequestContext, today: date, *,
+                          request_id: str | None = None) -> tuple[TokenInfo, str]:
+        """The token's record, and the token itself: shown once, stored only as a hash.
+        `request_id` names the token (`token_id_for`), so a retry finds it."""
         if not 1 <= days <= 366:
             raise InvalidInput("a token lasts from 1 to 366 days", code="invalid_token")
-        token_id = uuid.uuid4().hex[:16]
-        secret = new_secret()
-        token = f"{TOKEN_PREFIX}{token_id}.{secret}"
-        await self._pool.execute("INSERT INTO wwc_token_hashes (token_id, hash) VALUES ($1, $2)",
-                                 token_id, digest(token))
+        token_id = token_id_for(request_id) if request_id else uuid.uuid4().hex[:16]
+        token = await self._new_secret(token_id)
         await self._decide(account_id, accounts.IssueToken(
             token_id=token_id, name=name, expires_on=today + timedelta(days=days)),
             context, today)
         info = next(t for t in await self.tokens() if t.token_id == token_id)
         return info, token
+
+    async def reissue_token(self, token_id: str) -> str:
+        """A new secret for a token whose first was never shown (its request ended
+        "unavailable"): the token itself, the one never shown no longer works."""
+        return await self._new_secret(token_id)
+
+    async def _new_secret(self, token_id: str) -> str:
+        token = f"{TOKEN_PREFIX}{token_id}.{new_secret()}"
+        await self._pool.execute(
+            "INSERT INTO wwc_token_hashes (token_id, hash) VALUES ($1, $2) "
+            "ON CONFLICT (token_id) DO UPDATE SET hash = EXCLUDED.hash", token_id, digest(token))
+        return token
 
     async def revoke_token(self, token_id: str, context: RequestContext, today: date) -> None:
         row = await self._pool.fetchrow(
