@@ -75,7 +75,6 @@ _NOTICES: dict[type[events.Event], tuple[str, str]] = {
         "lapsed", "Your certification expired on {expires_on} and has lapsed."),
 }
 _DECIDE = commands.Decide()
-REPEATS_RECORD_NOTHING = "repeats-record-nothing"
 # A message that cannot be delivered is retried with backoff until it is (the outbox shows
 # each attempt); it never blocks the command that caused it.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0,
@@ -106,10 +105,8 @@ class CityWorkflow:
         self.search = search.CitySearchAttributes()
         # E-mail and deadlines came later: histories recorded before replay without them.
         self.mail = workflow.patched("mail-and-deadlines")
-        # A command whose effect already holds records nothing (domain/lifecycle.py:
-        # already_holds). Runs begun before that decide as they did, so their recorded
-        # histories replay the same; they take it up at their next cycle.
-        self.record_repeats = not workflow.patched(REPEATS_RECORD_NOTHING)
+        # Runs begun before a repeat recorded nothing decide as then (see CityInput).
+        self.record_repeats = not input.repeats_record_nothing
         self.mail_in_flight: list[workflow.ActivityHandle[MailResult]] = []
 
     # --- the main loop: durable timers and cycle boundaries ------------------------------
@@ -141,7 +138,8 @@ class CityWorkflow:
                 await self._quiesce()
                 workflow.continue_as_new(CityInput(
                     city_key=self.key, clock=self.timer.clock, rules=self.rules,
-                    standards=self._standards_to_carry(fresh.standards), state=self.state))
+                    standards=self._standards_to_carry(fresh.standards), state=self.state,
+                    repeats_record_nothing=True))
 
     def today(self) -> date:
         return self.timer.today()
@@ -257,8 +255,9 @@ class CityWorkflow:
         if isinstance(command, commands.SubmitAssessment) and command.draft_version is not None:
             await self._seal_draft(command.draft_version, context=context,
                                    correlation=correlation)
-        await append_events(self.stream, self.state.version, caused, context=context,
-                            correlation=correlation, causation=type(command).__name__)
+        caused = list(await append_events(self.stream, self.state.version, caused,
+                                          context=context, correlation=correlation,
+                                          causation=type(command).__name__))
         for event in caused:
             self.state = evolve(self.state, event)
         if self.mail:

@@ -164,7 +164,7 @@ def test_withdrawing_again_for_the_same_reason_records_nothing() -> None:
 
 def test_histories_from_before_decide_a_repeat_as_then() -> None:
     """`record_repeats`: a workflow run begun before this rule replays its recorded
-    commands to the same events (workflows/city.py guards it with `workflow.patched`)."""
+    commands to the same events (their input says so: workflows/messages.py, CityInput)."""
     city = under_review()
     review = c.RecordCriterionReview(code="DM1", met=True)
     city(review, D1)
