@@ -17,7 +17,7 @@ from domain.city import city_stream
 from domain.lifecycle import Status
 from infra.errors import CommandRefused
 from tests.factories import WWC_2022, answers
-from tests.integration.test_city_lifecycle import JOIN, KEY, stored
+from tests.integration.test_city_lifecycle import JOIN, KEY, assess, stored
 from tests.temporal import Service, program_clock
 from workflows.persist import new_events
 
@@ -66,3 +66,21 @@ async def test_a_command_decided_again_takes_the_events_its_lost_execution_store
         await ops.send(KEY, c.RecordCriterionReview(code="DM2", met=False),
                        update_id="mine")
     assert refused.value.code == "IdempotencyConflict"
+
+
+async def test_commands_whose_effect_holds_record_nothing_and_say_why(
+    service: Service
+) -> None:
+    """Through the workflow, including the decision's own handler (it scores in an
+    activity, so it checks before scoring)."""
+    ops = service.operations(program_clock(START, ms_per_day=60_000))
+    await ops.join(JOIN)
+    await assess(ops, KEY, 31)
+    decided = await ops.send(KEY, c.Decide())
+    assert decided.nothing_new is None
+    again = await ops.send(KEY, c.Decide())
+    assert again.nothing_new == "application 1 was already decided: gold (72.09 %)"
+    completed = await ops.send(KEY, c.CompleteReview())
+    assert completed.nothing_new == "the review of application 1 was already completed"
+    assert again.version == completed.version == decided.version
+    assert len(await stored(service, KEY)) == decided.version
