@@ -1,14 +1,31 @@
 """Persisting domain events. Idempotent: the workflow chooses the event ids and the
-expected version, so a retry after a timeout stores nothing twice."""
+expected version, so a retry after a timeout stores nothing twice.
+
+One retry is not a retry of the same append: when a workflow task is lost while its
+append is on its way (the server timed it out, its worker died), the workflow runs the
+command again from its last recorded state, and decides it again, possibly a program day
+later; meanwhile the first append may land. The second batch then meets the first under
+the same ids with other content (its date). When the stored events are the same
+command's (the same types, run, correlation and causation: the same update), they are
+its record, and the workflow takes them as its own (`adopted`) instead of failing the command
+and leaving its stream ahead of its state for good."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResponse
-from activities.ports import ConcurrencyError, EventAppender, IdempotencyConflict
+from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResponse, StoredBatch
+from activities.ports import (
+    ConcurrencyError,
+    EventAppender,
+    IdempotencyConflict,
+    NewEvent,
+    StoredEvent,
+)
 
 log = structlog.get_logger("wwc.activities")
 
@@ -22,7 +39,21 @@ class AppendActivities:
         try:
             result = await self._store.append(request.stream_id, request.expected_version,
                                               request.events)
-        except (ConcurrencyError, IdempotencyConflict) as error:
+        except IdempotencyConflict as error:
+            stored = await self._store.read_stream(request.stream_id,
+                                                   request.expected_version + 1)
+            if not _same_command(stored[:len(request.events)], request.events):
+                raise ApplicationError(str(error), type=type(error).__name__,
+                                       non_retryable=True) from error
+            log.warning("events of an earlier execution of the command adopted",
+                        stream_id=request.stream_id,
+                        types=[e.event_type for e in request.events])
+            return AppendResponse(
+                positions=(), duplicate=True,
+                next_expected_version=request.expected_version + len(request.events),
+                adopted=tuple(StoredBatch(event_type=e.event_type, data=e.data)
+                              for e in stored[:len(request.events)]))
+        except ConcurrencyError as error:
             # Retrying cannot help: the stream moved on without this workflow, or an id was
             # reused. Fail the command that caused it; nothing was written.
             raise ApplicationError(str(error), type=type(error).__name__,
@@ -33,3 +64,16 @@ class AppendActivities:
         return AppendResponse(positions=result.positions,
                               next_expected_version=result.next_expected_version,
                               duplicate=result.duplicate)
+
+
+def _same_command(stored: Sequence[StoredEvent], batch: Sequence[NewEvent]) -> bool:
+    """Whether `stored` is what an earlier execution of `batch`'s command stored: one
+    event per event of the batch, of the same types, from the same workflow run, request
+    (correlation) and command (causation). The run matters: a workflow started again
+    under the same id (a cohort re-created) is not the one that stored them."""
+    keys = ("workflow_id", "run_id", "correlation_id", "causation_id")
+    return bool(batch) and len(stored) == len(batch) and all(
+        old.event_type == new.event_type
+        and all(new.metadata.get(k) and old.metadata.get(k) == new.metadata.get(k)
+                for k in keys)
+        for old, new in zip(stored, batch, strict=True))

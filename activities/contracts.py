@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 from activities.ports import CityRef, DigestRequest, MailRequest, MailResult, NewEvent
 from domain.answers import Answers
@@ -28,10 +29,21 @@ class AppendRequest(Frozen):
     events: tuple[NewEvent, ...]
 
 
+class StoredBatch(Frozen):
+    """One event of a batch an earlier execution of the same command stored."""
+
+    event_type: str
+    data: dict[str, Any]
+
+
 class AppendResponse(Frozen):
     positions: tuple[int, ...]
     next_expected_version: int
     duplicate: bool
+    # When an earlier execution of the same command (its workflow task lost while this
+    # append was on its way, the command then decided again, e.g. a program day later)
+    # stored its events under these ids: those events, which are the command's record.
+    adopted: tuple[StoredBatch, ...] = ()
 
 
 class ScoreRequest(Frozen):

@@ -61,12 +61,29 @@ class IdempotencyConflict(EventStoreError):
     """An event id is already stored with different content; nothing was written."""
 
 
+class StoredEvent(Protocol):
+    """An event as the store has it (what an append needs to know of one)."""
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+
+
 class EventAppender(Protocol):
-    """The writing half of the event store (`infra.eventstore.EventStore` is the whole)."""
+    """The writing half of the event store (`infra.eventstore.EventStore` is the whole),
+    and the read an append needs to tell an earlier attempt's events from another's."""
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult: ...
+
+    async def read_stream(self, stream_id: str,
+                          from_version: int = 1) -> Sequence[StoredEvent]: ...
 
 
 class CityRef(Frozen):

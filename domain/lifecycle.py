@@ -115,6 +115,9 @@ class Application(Frozen):
     submitted_on: date | None = None
     reviewer: str | None = None
     reviews: dict[str, CriterionAnswer] = {}
+    # The reviewer's note on each reviewed criterion that has one: a review is repeated
+    # only when its verdict and its note are the ones recorded (see `already_holds`).
+    review_notes: dict[str, str] = {}
     clarifications: tuple[Clarification, ...] = ()
     outcomes: dict[str, bool] | None = None
     decision: Decision | None = None
@@ -150,6 +153,7 @@ class CityState(Frozen):
     version: int = 0  # events folded so far: the stream's expected version
     profile: Profile | None = None
     withdrawn: bool = False
+    withdrawal_reason: str | None = None  # why, while withdrawn
     applications: int = 0
     application: Application | None = None
     certification: Certification | None = None
@@ -184,8 +188,17 @@ def decide(
     *,
     standards: StandardCatalog,
     rules: ProgramRules,
+    record_repeats: bool = False,
 ) -> list[events.CityEvent]:
-    """The events `command` causes on `now`, or a `DomainError` saying why not."""
+    """The events `command` causes on `now`, or a `DomainError` saying why not.
+
+    A command whose effect already holds causes no event (`already_holds` says which and
+    why), so a command sent again, by a retry its sender could not tell apart from a first
+    try or by someone who did not know it was done, records nothing twice.
+    `record_repeats` decides as before that rule, for the workflows whose histories were
+    recorded then (their replay must make the same decisions; see workflows/city.py)."""
+    if not record_repeats and already_holds(state, command) is not None:
+        return []
     match command:
         case commands.JoinNetwork():
             return _join(state, command, now, standards, rules)
@@ -249,7 +262,14 @@ def decide(
             codes = [r.code for r in command.reviews]
             if len(set(codes)) != len(codes):
                 raise AssessmentError("a criterion is reviewed twice in one sheet")
-            return [_reviewed(standard, review, now) for review in command.reviews]
+            reviews = command.reviews
+            if not record_repeats:
+                # Only the verdicts that differ from the ones recorded: the others already
+                # hold, and recording them again would log the same verdict twice (what a
+                # sheet sent again did). A sheet that changes some verdicts still records
+                # those, as the last word on them, as before.
+                reviews = tuple(r for r in reviews if not _review_holds(app, r))
+            return [_reviewed(standard, review, now) for review in reviews]
         case commands.RequestClarification():
             app, standard = _open_application(state, standards)
             _require_stage(app, _REVIEWING, "request a clarification")
@@ -271,6 +291,115 @@ def decide(
             return _reach_deadline(state, command, now, rules)
         case _:
             assert_never(command)
+
+
+def already_holds(state: CityState, command: commands.CityCommand) -> str | None:
+    """Why `command` would record nothing in `state`: its effect already holds, so it
+    means what was already recorded (e.g. "DM1 was already recorded as met"). None when
+    it would record something, or be refused.
+
+    A no-op is right where the command sent again means the same thing as the first time;
+    where it would mean something else (another answer to an answered clarification,
+    other outcomes for a completed review) the decider still refuses it. Each case below
+    names its judgement."""
+    app = state.application
+    match command:
+        case commands.AssignReviewer():
+            # The same reviewer, still reviewing: assigning again would restart nothing
+            # (its due date counts from the first assignment). An affiliation learnt since
+            # is not waved through: the decider refuses it.
+            if (app is not None and app.stage in _REVIEWING and app.reviewer == command.reviewer
+                    and not (state.profile and state.profile.city_key in command.affiliations)):
+                return f"{command.reviewer} is already assigned to application {app.number}"
+            return None
+        case commands.RecordCriterionReview():
+            if app is not None and app.stage in _REVIEWING and _review_holds(app, command):
+                return f"{command.code} was already recorded as {_verdict(command)}"
+            return None
+        case commands.RecordReviews():
+            # The whole sheet as recorded; a sheet changing some verdicts records those.
+            codes = {r.code for r in command.reviews}
+            if (app is not None and app.stage in _REVIEWING
+                    and len(codes) == len(command.reviews)
+                    and all(_review_holds(app, r) for r in command.reviews)):
+                return (f"every review on the sheet ({len(codes)}) was already recorded "
+                        "as given")
+            return None
+        case commands.RequestClarification():
+            # The same question on the same criterion while it still awaits its answer;
+            # once answered, asking it again is a new question (the answer may not do).
+            if app is not None and app.stage in _REVIEWING:
+                for question in app.open_clarifications():
+                    if (question.criterion, question.question) == (command.criterion,
+                                                                   command.question):
+                        return (f"clarification {question.id} already asks this about "
+                                f"{command.criterion}")
+            return None
+        case commands.AnswerClarification():
+            # Exactly the recorded answer and evidence; another answer to an answered
+            # clarification is still refused ("already answered").
+            for question in app.clarifications if app is not None else ():
+                if (question.id == command.clarification_id and question.answer is not None
+                        and (question.answer, question.evidence) == (command.answer,
+                                                                     command.evidence)):
+                    return f"clarification {question.id} was already answered so"
+            return None
+        case commands.SubmitAssessment():
+            # The application was submitted with these answers (or, with none given, with
+            # the draft as it was sealed then); other answers are refused (wrong stage).
+            if (app is not None and app.stage is not Stage.ASSESSING
+                    and command.answers in (None, app.answers)):
+                return f"application {app.number} was already submitted with these answers"
+            return None
+        case commands.CompleteReview():
+            # Completed with the same outcomes, and not yet followed by anything but its
+            # decision; other outcomes are refused (the review is closed).
+            if app is not None and app.stage in (Stage.REVIEW_COMPLETE, Stage.DECIDED):
+                outcomes = (command.outcomes if command.outcomes is not None
+                            else app.answers.outcomes)
+                if app.outcomes == outcomes:
+                    return f"the review of application {app.number} was already completed"
+            return None
+        case commands.Decide():
+            # A certified decision awaiting its announcement. (A decision not certified
+            # closes the application and ends the workflow's cycle: a Decide then is
+            # refused, "no application in progress", which names what happened.)
+            decision = app.decision if app is not None else None
+            if app is not None and app.stage is Stage.DECIDED and decision is not None:
+                return (f"application {app.number} was already decided: "
+                        f"{decision.tier.value} ({decision.percent} %)")
+            return None
+        case commands.Withdraw():
+            # Withdrawn for the same reason; another reason is refused ("withdrawn") rather
+            # than dropped without a word.
+            if state.withdrawn and state.withdrawal_reason == command.reason:
+                return "the city has already withdrawn, for this reason"
+            return None
+        case (commands.JoinNetwork() | commands.Reapply() | commands.SaveAssessment()
+              | commands.TouchDraft() | commands.RecordDecision() | commands.Announce()
+              | commands.SendRenewalReminder() | commands.Expire() | commands.ReachDeadline()):
+            # Join and reapply stay refusals ("already joined", "application open"): they
+            # record nothing, and name what holds, where a no-op would hide that the city
+            # or its application was there before. A draft save is the last word on the
+            # answers (saves are keyed by request id: infra/application/drafts.py); a
+            # touch is once a day already. The program's own commands (decision, cohort
+            # announcement, reminders, expiry, deadlines) are sent by the workflows, which
+            # treat a refused repeat as done.
+            return None
+        case _:
+            assert_never(command)
+
+
+def _review_holds(app: Application, review: commands.RecordCriterionReview) -> bool:
+    """The review records exactly what is recorded for its criterion: verdict and note."""
+    return (app.reviews.get(review.code) == CriterionAnswer(met=review.met, items=review.items)
+            and app.review_notes.get(review.code, "") == review.note)
+
+
+def _verdict(review: commands.RecordCriterionReview) -> str:
+    shown = (f"items {', '.join(review.items) or 'none'}" if review.items is not None
+             else "met" if review.met else "not met")
+    return f"{shown} with this note" if review.note else shown
 
 
 def _reach_deadline(state: CityState, command: commands.ReachDeadline, now: date,
@@ -564,11 +693,11 @@ def _apply(state: CityState, event: events.CityEvent) -> CityState:
                 "profile": Profile(city_key=event.city_key, name=event.name,
                                    country=event.country, population=event.population,
                                    joined_on=event.on, location=event.location),
-                "withdrawn": False,
+                "withdrawn": False, "withdrawal_reason": None,
             })
         case events.CityWithdrew():
-            return state.model_copy(update={"withdrawn": True, "application": None,
-                                            "certification": None})
+            return state.model_copy(update={"withdrawn": True, "withdrawal_reason": event.reason,
+                                            "application": None, "certification": None})
         case events.ApplicationOpened():
             return state.model_copy(update={
                 "applications": event.number,
@@ -640,7 +769,9 @@ def _application_after(app: Application, event: events.CityEvent) -> Application
             return app.model_copy(update={"reviewer": event.reviewer,
                                           "reviewer_assigned_on": event.on})
         case events.CriterionReviewed():
-            return app.model_copy(update={"reviews": {**app.reviews, event.code: event.answer}})
+            notes = {**app.review_notes, event.code: event.note}
+            return app.model_copy(update={"reviews": {**app.reviews, event.code: event.answer},
+                                          "review_notes": {k: v for k, v in notes.items() if v}})
         case events.ClarificationRequested():
             question = Clarification(id=event.clarification_id, criterion=event.criterion,
                                      question=event.question, asked_on=event.on)

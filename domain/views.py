@@ -1,4 +1,5 @@
-"""What operators read about a city: a compact view of its state (query and update results)."""
+"""What operators read about a city: a compact view of its state (query results), and
+what a command answers: that view, and whether the command recorded anything."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ class CityView(Frozen):
     last_decision_tier: Tier | None = None
     last_percent: float | None = None
     last_outcome: Outcome | None = None
+
+
+class CommandAnswer(CityView):
+    """What a command (a workflow update) answers: the city's view after it, and, when
+    its effect already held so that nothing new was recorded, why (e.g. "DM1 was already
+    recorded as met"). A view from a worker that predates this field reads as recorded."""
+
+    nothing_new: str | None = None
+
+
+def answer(view: CityView, nothing_new: str | None = None) -> CommandAnswer:
+    """`view` as a command's answer."""
+    return CommandAnswer(**{**dict(view), "nothing_new": nothing_new})
 
 
 def city_view(state: CityState, today: date) -> CityView:

@@ -25,6 +25,8 @@ ENV_VARS: dict[str, str] = {
     "WWC_LOG_LEVEL": "debug, info, warning or error (default info).",
     "WWC_LOG_FORMAT": "'json' or 'console' (default: console on a terminal, else json).",
     "WWC_DB_POOL_SIZE": "Connections in the worker's pool (default 10).",
+    "WWC_COMMAND_TIMEOUT": "Seconds a `wwc` command waits for a worker's answer before it "
+                           "ends 'unavailable' (default 60).",
     "WWC_HTTP_ADDRESS": "HOST:PORT the API listens on (default 127.0.0.1:8000).",
     "WWC_REQUEST_TIMEOUT": "Seconds an API request may wait for PostgreSQL or Temporal "
                            "before it answers 503 (default 10).",
@@ -62,6 +64,7 @@ class Settings(BaseModel):
     log_level: str = "info"
     log_format: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
+    command_timeout: float = Field(default=60.0, gt=0)
     http_address: str = "127.0.0.1:8000"
     request_timeout: float = Field(default=10.0, gt=0)
     readiness_timeout: float = Field(default=1.0, gt=0)

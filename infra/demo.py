@@ -140,7 +140,7 @@ class Action:
     day: date
     order: int
     label: str = field(compare=False)
-    run: Callable[[], Awaitable[None]] = field(compare=False)
+    run: Callable[[], Awaitable[object]] = field(compare=False)
 
 
 @dataclass

@@ -52,7 +52,7 @@ async def recover(client: Client, pool: asyncpg.Pool[Any], *, task_queue: str,
             await client.start_workflow(
                 CityWorkflow.run,
                 CityInput(city_key=key, clock=clock, rules=rules or ProgramRules(),
-                          standards=catalog, state=state),
+                          standards=catalog, state=state, repeats_record_nothing=True),
                 id=city_stream(key), task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
             cities += 1

@@ -26,7 +26,7 @@ from domain import commands as c
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
-from domain.views import CityView
+from domain.views import CommandAnswer
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
 from infra.application.drafts import Drafts
@@ -91,13 +91,14 @@ class TrackedProgram(ProgramService):
         self.touched: set[str] = set()
 
     async def join(self, command: c.JoinNetwork, *, context: RequestContext = SERVER_OPERATOR,
-                   update_id: str | None = None) -> CityView:
+                   update_id: str | None = None) -> CommandAnswer:
         self.touched.add(city_stream(city_key(command.country, command.name)))
         return await super().join(command, context=context, update_id=update_id)
 
-    async def create_cohort(self, command: c.CreateCohort) -> None:
+    async def create_cohort(self, command: c.CreateCohort, *,
+                            request_id: str | None = None) -> str | None:
         self.touched.add(cohort_stream(command.cohort_id))
-        await super().create_cohort(command)
+        return await super().create_cohort(command, request_id=request_id)
 
 
 async def terminate(client: Client, workflow_ids: set[str]) -> None:

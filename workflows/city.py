@@ -38,11 +38,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.clock import ProgramClock
     from domain.deadlines import pending
     from domain.errors import DomainError, TransitionRefused
-    from domain.lifecycle import Application, CityState, decide, ensure_decidable, evolve
+    from domain.lifecycle import (
+        Application,
+        CityState,
+        already_holds,
+        decide,
+        ensure_decidable,
+        evolve,
+    )
     from domain.notices import notices_for
     from domain.report import Report
     from domain.standard import Standard
-    from domain.views import CityView, city_view
+    from domain.views import CityView, CommandAnswer, answer, city_view
     from workflows import search
     from workflows.actors import ActorsByUpdate, RequestContext
     from workflows.messages import CityInput, CohortAnnouncement, CohortReply
@@ -98,6 +105,8 @@ class CityWorkflow:
         self.search = search.CitySearchAttributes()
         # E-mail and deadlines came later: histories recorded before replay without them.
         self.mail = workflow.patched("mail-and-deadlines")
+        # Runs begun before a repeat recorded nothing decide as then (see CityInput).
+        self.record_repeats = not input.repeats_record_nothing
         self.mail_in_flight: list[workflow.ActivityHandle[MailResult]] = []
 
     # --- the main loop: durable timers and cycle boundaries ------------------------------
@@ -129,7 +138,8 @@ class CityWorkflow:
                 await self._quiesce()
                 workflow.continue_as_new(CityInput(
                     city_key=self.key, clock=self.timer.clock, rules=self.rules,
-                    standards=self._standards_to_carry(fresh.standards), state=self.state))
+                    standards=self._standards_to_carry(fresh.standards), state=self.state,
+                    repeats_record_nothing=True))
 
     def today(self) -> date:
         return self.timer.today()
@@ -219,7 +229,8 @@ class CityWorkflow:
     def _validate(self, command: commands.CityCommand) -> None:
         """Update validators: synchronous, never mutate, reject by raising."""
         try:
-            decide(self.state, command, self.today(), standards=self.catalog, rules=self.rules)
+            decide(self.state, command, self.today(), standards=self.catalog, rules=self.rules,
+                   record_repeats=self.record_repeats)
         except DomainError as error:
             raise refused(error) from None
 
@@ -233,17 +244,20 @@ class CityWorkflow:
                             correlation: str, on: date | None = None) -> list[events.CityEvent]:
         try:
             caused = decide(self.state, command, on or self.today(), standards=self.catalog,
-                            rules=self.rules)
+                            rules=self.rules, record_repeats=self.record_repeats)
         except DomainError as error:
             # Another update changed the state between validation and now.
             raise refused(error) from None
         if not caused:
-            return caused  # nothing to record (e.g. the draft was already touched today)
+            # Nothing to record: the effect already holds (`already_holds`), or the draft
+            # was already touched today.
+            return caused
         if isinstance(command, commands.SubmitAssessment) and command.draft_version is not None:
             await self._seal_draft(command.draft_version, context=context,
                                    correlation=correlation)
-        await append_events(self.stream, self.state.version, caused, context=context,
-                            correlation=correlation, causation=type(command).__name__)
+        caused = list(await append_events(self.stream, self.state.version, caused,
+                                          context=context, correlation=correlation,
+                                          causation=type(command).__name__))
         for event in caused:
             self.state = evolve(self.state, event)
         if self.mail:
@@ -276,13 +290,18 @@ class CityWorkflow:
                     "and submit again", code="stale_version")) from None
             raise
 
-    async def _command(self, command: commands.CityCommand) -> CityView:
+    async def _command(self, command: commands.CityCommand) -> CommandAnswer:
         self.commands_started += 1  # before any await: `run` reads it (see there)
         info = workflow.current_update_info()
         correlation = f"update:{info.id}" if info else "update"
-        await self._apply(command, context=self.actors.take(info.id if info else None),
-                          correlation=correlation)
-        return self.view()
+        caused = await self._apply(command, context=self.actors.take(info.id if info else None),
+                                   correlation=correlation)
+        # No await since the lock was released: the state is the one the decider saw.
+        return self._answer(None if caused or self.record_repeats
+                            else already_holds(self.state, command))
+
+    def _answer(self, nothing_new: str | None = None) -> CommandAnswer:
+        return answer(self.view(), nothing_new)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -329,7 +348,7 @@ class CityWorkflow:
     # --- commands (updates; names from workflows/updates.py) -----------------------------
 
     @workflow.update(name=city_update(commands.JoinNetwork))
-    async def join(self, command: commands.JoinNetwork) -> CityView:
+    async def join(self, command: commands.JoinNetwork) -> CommandAnswer:
         return await self._command(command)
 
     @join.validator
@@ -339,7 +358,7 @@ class CityWorkflow:
     # Drafts are saved in their own stream now (domain/drafts.py); this update stays for
     # histories recorded before, and for a client of the old protocol.
     @workflow.update(name=city_update(commands.SaveAssessment))
-    async def save_assessment(self, command: commands.SaveAssessment) -> CityView:
+    async def save_assessment(self, command: commands.SaveAssessment) -> CommandAnswer:
         return await self._command(command)
 
     @save_assessment.validator
@@ -347,7 +366,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.TouchDraft))
-    async def touch_draft(self, command: commands.TouchDraft) -> CityView:
+    async def touch_draft(self, command: commands.TouchDraft) -> CommandAnswer:
         return await self._command(command)
 
     @touch_draft.validator
@@ -355,7 +374,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.SubmitAssessment))
-    async def submit_assessment(self, command: commands.SubmitAssessment) -> CityView:
+    async def submit_assessment(self, command: commands.SubmitAssessment) -> CommandAnswer:
         return await self._command(command)
 
     @submit_assessment.validator
@@ -363,7 +382,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.AssignReviewer))
-    async def assign_reviewer(self, command: commands.AssignReviewer) -> CityView:
+    async def assign_reviewer(self, command: commands.AssignReviewer) -> CommandAnswer:
         return await self._command(command)
 
     @assign_reviewer.validator
@@ -371,7 +390,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.RecordCriterionReview))
-    async def record_review(self, command: commands.RecordCriterionReview) -> CityView:
+    async def record_review(self, command: commands.RecordCriterionReview) -> CommandAnswer:
         return await self._command(command)
 
     @record_review.validator
@@ -379,7 +398,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.RecordReviews))
-    async def record_reviews(self, command: commands.RecordReviews) -> CityView:
+    async def record_reviews(self, command: commands.RecordReviews) -> CommandAnswer:
         return await self._command(command)
 
     @record_reviews.validator
@@ -387,7 +406,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.RequestClarification))
-    async def request_clarification(self, command: commands.RequestClarification) -> CityView:
+    async def request_clarification(self, command: commands.RequestClarification) -> CommandAnswer:
         return await self._command(command)
 
     @request_clarification.validator
@@ -395,7 +414,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.AnswerClarification))
-    async def answer_clarification(self, command: commands.AnswerClarification) -> CityView:
+    async def answer_clarification(self, command: commands.AnswerClarification) -> CommandAnswer:
         return await self._command(command)
 
     @answer_clarification.validator
@@ -403,7 +422,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.CompleteReview))
-    async def complete_review(self, command: commands.CompleteReview) -> CityView:
+    async def complete_review(self, command: commands.CompleteReview) -> CommandAnswer:
         return await self._command(command)
 
     @complete_review.validator
@@ -411,7 +430,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.Reapply))
-    async def reapply(self, command: commands.Reapply) -> CityView:
+    async def reapply(self, command: commands.Reapply) -> CommandAnswer:
         return await self._command(command)
 
     @reapply.validator
@@ -419,7 +438,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.Withdraw))
-    async def withdraw(self, command: commands.Withdraw) -> CityView:
+    async def withdraw(self, command: commands.Withdraw) -> CommandAnswer:
         return await self._command(command)
 
     @withdraw.validator
@@ -427,7 +446,7 @@ class CityWorkflow:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.Announce))
-    async def announce(self, command: commands.Announce) -> CityView:
+    async def announce(self, command: commands.Announce) -> CommandAnswer:
         return await self._command(command)
 
     @announce.validator
@@ -437,11 +456,13 @@ class CityWorkflow:
     # Histories recorded before `Decide` existed carry this update with no argument; the
     # default keeps them replaying.
     @workflow.update(name=city_update(commands.Decide))
-    async def decide_certification(self, command: commands.Decide = _DECIDE) -> CityView:
+    async def decide_certification(self, command: commands.Decide = _DECIDE) -> CommandAnswer:
         """Score the reviewed answers (an activity) and record the decision."""
         info = workflow.current_update_info()
         context = self.actors.take(info.id if info else None)
         async with self.lock:
+            if not self.record_repeats and (held := already_holds(self.state, command)):
+                return self._answer(held)  # decided already: nothing to score again
             try:
                 app = ensure_decidable(self.state)
             except DomainError as error:
@@ -455,7 +476,7 @@ class CityWorkflow:
                 summary=f"score application {app.number} under {app.standard_id}")
             await self._apply_locked(commands.RecordDecision(report=report), context=context,
                                      correlation="update:decide")
-        return self.view()
+        return self._answer()
 
     @decide_certification.validator
     def _decide_ok(self, command: commands.Decide = _DECIDE) -> None:

@@ -146,8 +146,8 @@ class CohortWorkflow:
     async def _record(self, batch: list[events.CohortEvent], what: str) -> None:
         if not batch:
             return
-        await append_events(self.stream, self.state.version, batch, context=_COHORT,
-                            correlation=f"cohort:{what}")
+        batch = list(await append_events(self.stream, self.state.version, batch,
+                                         context=_COHORT, correlation=f"cohort:{what}"))
         for event in batch:
             self.state = cohorts.evolve(self.state, event)
 

@@ -50,6 +50,13 @@ class CityInput(Frozen):
     standards: tuple[Standard, ...]
     # Carried over continue-as-new; None for a new city.
     state: CityState | None = None
+    # A command whose effect already holds records nothing (domain/lifecycle.py:
+    # already_holds). Every start and continue-as-new sets it; a run begun before (its
+    # input has no such field) decides a repeat as it did, so its recorded history replays
+    # the same, and takes the rule up at its next cycle. (Not `workflow.patched`: a second
+    # patch marker in a city's first task made Temporal keep each rejected update's
+    # workflow task in the history, where a refusal must leave nothing.)
+    repeats_record_nothing: bool = False
 
 
 class CohortInput(Frozen):

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.actors import RequestContext
 
 T = TypeVar("T")
+E = TypeVar("E", bound=events.Event)
 # Appends, scoring, the catalog and the cohort's query run as local activities: in the
 # worker that runs the workflow task, with no round trip through the server's activity
 # queue, so a command completes in one workflow task instead of two with an activity task
@@ -64,21 +65,27 @@ def new_events(stream: str, expected_version: int, batch: Sequence[events.Event]
                  for i, event in enumerate(batch))
 
 
-async def append_events(stream: str, expected_version: int, batch: Sequence[events.Event], *,
+async def append_events(stream: str, expected_version: int, batch: Sequence[E], *,
                         context: RequestContext, correlation: str,
-                        causation: str = "") -> None:
+                        causation: str = "") -> Sequence[E]:
     """Persist `batch` after `expected_version`; the metadata names who (the context's
-    actor), why (correlation: the request, else `correlation`) and which run."""
+    actor), why (correlation: the request, else `correlation`) and which run. The events
+    stored: `batch`, or what an earlier execution of the same command stored under its
+    ids (activities/append.py says when), which the caller must fold instead."""
     info = workflow.info()
     metadata = {"actor": context.actor_id, "actor_role": context.actor_role,
                 "correlation_id": context.correlation_id or correlation,
                 "causation_id": causation, "workflow_id": info.workflow_id,
                 "run_id": info.run_id}
     kinds = ", ".join(dict.fromkeys(event.TYPE for event in batch))
-    await execute_short_activity(
+    done = await execute_short_activity(
         APPEND_EVENTS,
         AppendRequest(stream_id=stream, expected_version=expected_version,
                       events=new_events(stream, expected_version, batch, metadata)),
         result_type=AppendResponse, retry_policy=APPEND_RETRY,
         summary=f"append {len(batch)} event{'s' if len(batch) != 1 else ''} at "
                 f"v{expected_version + 1}: {kinds}")
+    if not done.adopted:
+        return batch
+    return [type(event).model_validate(stored.data)  # the same types, checked by the store
+            for event, stored in zip(batch, done.adopted, strict=True)]

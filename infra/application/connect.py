@@ -52,4 +52,5 @@ async def open_program(settings: Settings | None = None) -> AsyncIterator[Progra
     async with AsyncExitStack() as exits:
         yield ProgramService(client, settings.task_queue, catalog=catalog,
                              clock=load_clock(settings.data_dir),
+                             command_timeout=settings.command_timeout,
                              drafts=Drafts(_StoreOnDemand(settings, exits), catalog))

@@ -60,19 +60,21 @@ class Drafts:
         return draft_after(last.stream_version, events.as_draft_event(decode(last))), last
 
     async def save(self, key: str, command: commands.SaveAssessment, view: CityView, *,
-                   today: date, context: RequestContext, request_id: str) -> DraftState:
-        """Save `command`'s answers for the city `view` shows; the draft after it."""
+                   today: date, context: RequestContext,
+                   request_id: str) -> tuple[DraftState, bool]:
+        """Save `command`'s answers for the city `view` shows; the draft after it, and
+        whether this call stored it (False: a retry found its own save, the last one)."""
         draft, last = await self._read(key)
         expected = command.expected_version
-        if (expected is not None and last is not None and draft.version == expected + 1
-                and last.event_id == save_id(key, expected + 1, request_id)):
-            # This request's id saved at this version already: a retry after its answer
-            # was lost gets the same answer; other answers under the same key are refused.
+        if (expected in (None, draft.version - 1) and last is not None
+                and last.event_id == save_id(key, draft.version, request_id)):
+            # This request's id made the last save already: a retry after its answer was
+            # lost gets the same answer; other answers under the same id are refused.
             if draft.answers != command.answers:
                 raise CommandRefused("idempotency_key_reused",
-                                     "this Idempotency-Key was used for another request",
-                                     ErrorCategory.INVALID_INPUT)
-            return draft
+                                     "this request id (Idempotency-Key) was used for "
+                                     "another request", ErrorCategory.INVALID_INPUT)
+            return draft, False
         standard = self.catalog.get(view.standard_id) if view.standard_id else None
         try:
             saved = decide_save(draft, command, application=view.application,
@@ -92,4 +94,4 @@ class Drafts:
             raise CommandRefused(
                 "stale_version", "the assessment changed while this draft was being saved; "
                 "reload it") from None
-        return draft_after(version, saved)
+        return draft_after(version, saved), True

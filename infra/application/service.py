@@ -23,7 +23,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import cohort as cohorts
@@ -36,7 +36,7 @@ from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import Application, CityState, Status, decide
 from domain.report import Report
 from domain.rules import ProgramRules
-from domain.views import CityView
+from domain.views import CityView, CommandAnswer, answer
 from infra import metrics
 from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.application.drafts import Drafts
@@ -53,6 +53,16 @@ log = structlog.get_logger("wwc.program")
 
 # How long a command waits for its answer: an update needs a worker, which may be down.
 COMMAND_TIMEOUT = 60.0
+# The memo key of the request id that created a cohort.
+REQUEST_MEMO = "wwc_request_id"
+
+
+def command_update_id(request_id: str, key: str, kind: str) -> str:
+    """The Temporal update id of the command `kind` (e.g. "RecordCriterionReview") sent to
+    the city or cohort `key` under a front door's request id: the same request id sent
+    again reaches the same update, which Temporal runs once; the same id given to another
+    city or another command is another update."""
+    return f"{key}:{kind}:{request_id}"
 
 
 def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
@@ -122,8 +132,8 @@ class ProgramService:
             # Either way the command may or may not have run: retry with its update id.
             raise Unavailable(
                 f"no worker answered within {self.command_timeout:.0f} s; is `wwc up` (or "
-                "`wwc worker`) running for this task queue? (a retry with the same update "
-                "id runs the command at most once)") from None
+                "`wwc worker`) running for this task queue? The command may still run once "
+                "one does: a retry with the same request id runs it at most once") from None
         except WorkflowUpdateFailedError as error:
             refusal = _refusal(error)
             metrics.REFUSALS.labels(refusal.code or "refused").inc()
@@ -133,9 +143,10 @@ class ProgramService:
 
     async def send(self, key: str, command: commands.CityCommand, *,
                    context: RequestContext = SERVER_OPERATOR,
-                   update_id: str | None = None) -> CityView:
+                   update_id: str | None = None) -> CommandAnswer:
         """Give `command` to the city `key` as `context`'s actor; the city's view once the
-        command is recorded. The same `update_id` twice runs the command once."""
+        command is recorded (with why nothing new was, when its effect already held). The
+        same `update_id` twice runs the command once."""
         if isinstance(command, commands.JoinNetwork):
             joined = await self.join(command, context=context, update_id=update_id)
             if joined.city_key != key:
@@ -150,14 +161,14 @@ class ProgramService:
             command = submission(command, (await self.view(key)).application,
                                  await self.drafts.read(key))
         with _must_exist(f"city {key!r} (has it joined?)"), acting_as(context):
-            view: CityView = await self._answered(self._city(key).execute_update(
-                city_update(type(command)), command, id=update_id, result_type=CityView))
+            view: CommandAnswer = await self._answered(self._city(key).execute_update(
+                city_update(type(command)), command, id=update_id, result_type=CommandAnswer))
         return view
 
     async def save_draft(self, key: str, command: commands.SaveAssessment, *,
                          context: RequestContext = SERVER_OPERATOR,
                          update_id: str | None = None,
-                         view: CityView | None = None) -> tuple[CityView, DraftState]:
+                         view: CityView | None = None) -> tuple[CommandAnswer, DraftState]:
         """Save the city's assessment draft in its own stream (no workflow update: see
         domain/drafts.py); `view` is the city as the caller has it (else asked of its
         workflow). The city's view and the draft after the save."""
@@ -165,13 +176,15 @@ class ProgramService:
             raise UsageError("this front door cannot save drafts (no event store)")
         view = view or await self.view(key)
         today = self.program_today()
-        draft = await self.drafts.save(key, command, view, today=today, context=context,
-                                       request_id=update_id or uuid.uuid4().hex)
+        draft, stored = await self.drafts.save(key, command, view, today=today,
+                                               context=context,
+                                               request_id=update_id or uuid.uuid4().hex)
         if self._touched[0] != today:
             self._touched = (today, set())
         if key not in self._touched[1]:
             await self._touch_draft(key, today, context)
-        return view, draft
+        return answer(view, None if stored else
+                      f"this save is already stored (draft version {draft.version})"), draft
 
     async def _touch_draft(self, key: str, today: date, context: RequestContext) -> None:
         """Tell the city's workflow of the day's first save (the draft nudge counts from
@@ -187,7 +200,7 @@ class ProgramService:
 
     async def join(self, command: commands.JoinNetwork, *,
                    context: RequestContext = SERVER_OPERATOR,
-                   update_id: str | None = None) -> CityView:
+                   update_id: str | None = None) -> CommandAnswer:
         """Update-with-start: the first join starts the city's workflow; a second one
         reaches the same workflow and is refused there ("already joined")."""
         key = city_key(command.country, command.name)
@@ -201,14 +214,15 @@ class ProgramService:
         start = WithStartWorkflowOperation(
             CityWorkflow.run,
             CityInput(city_key=key, clock=self.clock, rules=self.rules,
-                      standards=tuple(self.catalog.values())),
+                      standards=tuple(self.catalog.values()), repeats_record_nothing=True),
             id=city_stream(key), task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
         with _must_exist(f"city {key!r}"), acting_as(context):
             # By name: the SDK's typed overloads do not accept async update methods (mypy).
-            view: CityView = await self._answered(self.client.execute_update_with_start_workflow(
-                city_update(commands.JoinNetwork), command, start_workflow_operation=start,
-                id=update_id, result_type=CityView))
+            view: CommandAnswer = await self._answered(
+                self.client.execute_update_with_start_workflow(
+                    city_update(commands.JoinNetwork), command, start_workflow_operation=start,
+                    id=update_id, result_type=CommandAnswer))
         return view
 
     async def view(self, key: str) -> CityView:
@@ -244,32 +258,51 @@ class ProgramService:
 
     # --- cohorts -------------------------------------------------------------------------
 
-    async def create_cohort(self, command: commands.CreateCohort) -> None:
+    async def create_cohort(self, command: commands.CreateCohort, *,
+                            request_id: str | None = None) -> str | None:
+        """Start the cohort's workflow. None when this call created it; when the request
+        `request_id` had created it already (a retry after its answer was lost), why
+        nothing new was: the same answer as the first time, not "exists"."""
         today = self.program_today()
         # Checked before the workflow starts, so a refused cohort leaves nothing behind.
         try:
             cohorts.decide(cohorts.CohortState(), command, today)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
+        workflow_id = cohort_stream(command.cohort_id)
         try:
+            # The request id rides in the memo, where a retry finds it.
             await self.client.start_workflow(
                 CohortWorkflow.run,
                 CohortInput(cohort_id=command.cohort_id, announce_on=command.announce_on,
                             clock=self.clock, requested_on=today),
-                id=cohort_stream(command.cohort_id), task_queue=self.task_queue)
-        except RPCError as error:
-            if error.status == RPCStatusCode.ALREADY_EXISTS:
+                id=workflow_id, task_queue=self.task_queue,
+                memo={REQUEST_MEMO: request_id} if request_id else None)
+        except (WorkflowAlreadyStartedError, RPCError) as error:
+            # The SDK raises the first; the second's status is kept for older SDKs.
+            if isinstance(error, WorkflowAlreadyStartedError) or (
+                    error.status == RPCStatusCode.ALREADY_EXISTS):
+                if request_id and await self._started_by(workflow_id, request_id):
+                    return f"cohort {command.cohort_id} was already created by this request"
                 raise CommandRefused("exists",
                                      f"cohort {command.cohort_id} already exists") from None
             with _must_exist(f"cohort {command.cohort_id!r}"):
                 raise
+        return None
 
-    async def announce_cohort(self, cohort_id: str) -> CohortResult:
+    async def _started_by(self, workflow_id: str, request_id: str) -> bool:
+        with _must_exist(workflow_id):
+            found = await self.client.get_workflow_handle(workflow_id).describe()
+        return bool(await found.memo_value(REQUEST_MEMO, None) == request_id)
+
+    async def announce_cohort(self, cohort_id: str, *,
+                              update_id: str | None = None) -> CohortResult:
         handle = self.client.get_workflow_handle(cohort_stream(cohort_id))
         command = commands.AnnounceCohort()
         try:
             result: CohortResult = await self._answered(handle.execute_update(
-                cohort_update(type(command)), command, result_type=CohortResult))
+                cohort_update(type(command)), command, id=update_id,
+                result_type=CohortResult))
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 with _must_exist(f"cohort {cohort_id!r}"):

@@ -1,6 +1,12 @@
 """`wwc users` and `wwc tokens`: the program's accounts and API tokens, for operators on
 the server (the API's admin routes do the same over HTTP). Passwords and tokens made up
-here are printed once, on this terminal only."""
+here are printed once, on this terminal only.
+
+Each command that changes something takes --request-id, as the program's commands do: a
+retry of one that ended "unavailable" finds what it did. An account or token is named by
+its request id; when the retry finds it made, the password or token it made was never
+printed (the command failed before), so the retry replaces it with a new one and prints
+that."""
 
 from __future__ import annotations
 
@@ -9,16 +15,25 @@ from typing import Annotated
 import typer
 
 from domain.accounts import CreateAccount, Role
-from infra.cli.common import JsonOption, async_command, echo_json
+from infra.cli.common import (
+    JsonOption,
+    Request,
+    RequestIdOption,
+    async_command,
+    echo_json,
+    retryable,
+)
 from infra.clockfile import program_today
 from infra.config import Settings
 from infra.errors import NotFound
-from infra.identity.directory import Account, AccountDirectory
+from infra.identity.directory import Account, AccountDirectory, account_id_for, token_id_for
+from infra.identity.secrets import new_secret
 from infra.service_database import open_pool
 from workflows.actors import SERVER_OPERATOR
 
 users_app = typer.Typer(help="Accounts of the program's people.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+RequestId = Annotated[str | None, RequestIdOption]
 
 
 async def _existing(directory: AccountDirectory, email: str) -> Account:
@@ -41,15 +56,29 @@ async def add_user(
     name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")]
     = None,
     language: Annotated[str, typer.Option(help="en, es or pt.")] = "en",
+    request_id: RequestId = None,
 ) -> None:
     """Create an account; its one-time password is printed once."""
     settings = Settings.from_env()
     command = CreateAccount(email=email, display_name=name or email, role=role,
                             cities=tuple(city or ()), affiliations=tuple(affiliation or ()),
                             language=language)
-    async with open_pool(settings, size=2) as pool:
-        account, password = await AccountDirectory(pool).create(
-            command, None, SERVER_OPERATOR, program_today(settings.data_dir))
+    request = Request(request_id)
+    named = request.update_id(command.email, "CreateAccount")
+    with retryable(request):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            found = await directory.find_by_email(command.email)
+            if found is not None and found.account_id == account_id_for(named):
+                account, password = found, new_secret()
+                await directory.set_password(account.account_id, password)
+                typer.echo("nothing new recorded: this request created the account; its "
+                           "password was never shown, so this one replaces it")
+            else:
+                account, made_up = await directory.create(
+                    command, None, SERVER_OPERATOR, program_today(settings.data_dir),
+                    request_id=named)
+                password = made_up or ""
     typer.echo(f"created {account.email} ({account.role.value}, {account.account_id})")
     typer.echo(f"one-time password: {password}")
 
@@ -76,15 +105,23 @@ async def list_users(as_json: Annotated[bool, JsonOption] = False) -> None:
 async def disable_user(
     email: Annotated[str, typer.Argument(help="The account's e-mail.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the account's history).")],
+    request_id: RequestId = None,
 ) -> None:
     """Disable an account: no more sign-ins or tokens, its sessions end at once."""
     settings = Settings.from_env()
-    async with open_pool(settings, size=2) as pool:
-        directory = AccountDirectory(pool)
-        account = await _existing(directory, email)
-        await directory.disable(account.account_id, reason, SERVER_OPERATOR,
-                                program_today(settings.data_dir))
+    request = Request(request_id)
+    with retryable(request):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            account = await _existing(directory, email)
+            # A retry that finds it disabled is done; without one, disabling twice is
+            # refused (the account is disabled: by whom, its history says).
+            if not (request.retry and account.disabled):
+                await directory.disable(account.account_id, reason, SERVER_OPERATOR,
+                                        program_today(settings.data_dir))
     typer.echo(f"disabled {email}")
+    if request.retry and account.disabled:
+        typer.echo(f"nothing new recorded: {email} was already disabled")
 
 
 @tokens_app.command("create")
@@ -93,15 +130,26 @@ async def create_token(
     email: Annotated[str, typer.Argument(help="The account the token acts as.")],
     name: Annotated[str, typer.Option(help="What it is for, e.g. 'intake form'.")],
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = 90,
+    request_id: RequestId = None,
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
     settings = Settings.from_env()
-    async with open_pool(settings, size=2) as pool:
-        directory = AccountDirectory(pool)
-        account = await _existing(directory, email)
-        info, token = await directory.issue_token(
-            account.account_id, name, days, SERVER_OPERATOR,
-            program_today(settings.data_dir))
+    request = Request(request_id)
+    named = request.update_id(email.strip().lower(), "IssueToken")
+    with retryable(request):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            account = await _existing(directory, email)
+            issued = [t for t in await directory.tokens(account.account_id)
+                      if t.token_id == token_id_for(named)]
+            if issued:
+                info, token = issued[0], await directory.reissue_token(issued[0].token_id)
+                typer.echo("nothing new recorded: this request issued the token; it was "
+                           "never shown, so this one replaces it")
+            else:
+                info, token = await directory.issue_token(
+                    account.account_id, name, days, SERVER_OPERATOR,
+                    program_today(settings.data_dir), request_id=named)
     typer.echo(f"token {info.token_id} for {info.email}, expires {info.expires_on}:")
     typer.echo(token)
 
@@ -122,10 +170,16 @@ async def list_tokens(as_json: Annotated[bool, JsonOption] = False) -> None:
 
 @tokens_app.command("revoke")
 @async_command
-async def revoke_token(token_id: Annotated[str, typer.Argument(help="The token's id.")]) -> None:
-    """Revoke a token: it stops working at once."""
+async def revoke_token(token_id: Annotated[str, typer.Argument(help="The token's id.")],
+                       request_id: RequestId = None) -> None:
+    """Revoke a token: it stops working at once (revoking it again records nothing)."""
     settings = Settings.from_env()
-    async with open_pool(settings, size=2) as pool:
-        await AccountDirectory(pool).revoke_token(
-            token_id, SERVER_OPERATOR, program_today(settings.data_dir))
+    with retryable(Request(request_id)):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            before = [t for t in await directory.tokens() if t.token_id == token_id]
+            await directory.revoke_token(token_id, SERVER_OPERATOR,
+                                         program_today(settings.data_dir))
     typer.echo(f"revoked {token_id}")
+    if before and before[0].revoked:
+        typer.echo(f"nothing new recorded: token {token_id} was already revoked")

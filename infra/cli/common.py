@@ -1,24 +1,83 @@
-"""What the `wwc` commands share: the city argument, --json, running an async command,
-sending a command to a city and printing the city's view."""
+"""What the `wwc` commands share: the city argument, --json, --request-id, running an
+async command, sending a command to a city and printing the city's view."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+import re
+import shlex
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, ParamSpec
 
 import typer
 
 from domain import commands
-from domain.views import CityView
+from domain.views import CityView, CommandAnswer
 from infra.application import ProgramService, open_program
+from infra.application.service import command_update_id
+from infra.errors import ErrorKind, Unavailable, classify, describe
 
 P = ParamSpec("P")
 
 JsonOption = typer.Option("--json", help="Print one JSON object.")
+
+
+def _request_id_arg(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", value):
+        raise typer.BadParameter("use up to 100 letters, digits, '.', '_', ':' and '-' (the "
+                                 "id a command that ended 'unavailable' printed)")
+    return value
+
+
+RequestIdOption = typer.Option(
+    "--request-id", metavar="ID", callback=_request_id_arg,
+    help="Retry a command that ended 'unavailable' with the id it printed; it then runs at "
+         "most once.")
+
+
+class Request:
+    """The id a command that changes something is sent under: the one given with
+    --request-id (a retry), or a new random one. Front doors turn it into the command's
+    Temporal update id (`command_update_id`), so the same id sent again runs it once."""
+
+    def __init__(self, given: str | None) -> None:
+        self.retry = given is not None
+        self.id = given or uuid.uuid4().hex
+
+    def update_id(self, key: str, kind: type[commands.Command] | str) -> str:
+        return command_update_id(self.id, key, kind if isinstance(kind, str) else kind.__name__)
+
+    def retry_command(self) -> str:
+        """This very command line, with this request's id: what to run to retry it."""
+        args, given = sys.argv[1:], []
+        skip = False
+        for arg in args:
+            if skip:
+                skip = False
+            elif arg == "--request-id":
+                skip = True
+            elif not arg.startswith("--request-id="):
+                given.append(arg)
+        return shlex.join(["wwc", *given, "--request-id", self.id])
+
+
+@contextmanager
+def retryable(request: Request) -> Iterator[None]:
+    """On "unavailable" (the command may or may not have run), the one line an operator
+    copies to retry it: the same command with its request id, which runs it at most once."""
+    try:
+        yield
+    except Exception as error:
+        if classify(error) is not ErrorKind.UNAVAILABLE:
+            raise
+        raise Unavailable(f"{describe(error)}; retry with: {request.retry_command()}") \
+            from None
 
 
 def city_key_arg(value: str) -> str:
@@ -38,13 +97,17 @@ def async_command(command: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P
 
 
 async def send_and_print(key: str, command: commands.CityCommand | Callable[
-        [ProgramService], Awaitable[commands.CityCommand]], as_json: bool) -> None:
+        [ProgramService], Awaitable[commands.CityCommand]], as_json: bool,
+                         request_id: str | None = None) -> None:
     """Send `command` (or the command built from the service, e.g. after reading the
-    city's standard) to the city `key` and print its view afterwards."""
-    async with open_program() as program:
-        ready = command if isinstance(command, commands.Command) else await command(program)
-        view = await program.send(key, ready)
-        print_view(view, as_json, program.program_today())
+    city's standard) to the city `key` under `request_id` (or a new one), and print its
+    view afterwards."""
+    request = Request(request_id)
+    with retryable(request):
+        async with open_program() as program:
+            ready = command if isinstance(command, commands.Command) else await command(program)
+            view = await program.send(key, ready, update_id=request.update_id(key, type(ready)))
+            print_view(view, as_json, program.program_today())
 
 
 def print_view(view: CityView, as_json: bool = False, today: date | None = None) -> None:
@@ -66,6 +129,8 @@ def print_view(view: CityView, as_json: bool = False, today: date | None = None)
     if view.last_decision_tier is not None:
         parts.append(f"last decision {view.last_decision_tier.value} ({view.last_percent} %)")
     typer.echo(" | ".join(parts) + f" | program date {view.program_date}")
+    if isinstance(view, CommandAnswer) and view.nothing_new:
+        typer.echo(f"nothing new recorded: {view.nothing_new}")
 
 
 def echo_json(value: Any) -> None:

@@ -13,20 +13,26 @@ from pydantic import ValidationError
 
 from domain import commands
 from domain.answers import Answers, parse_self_assessment
+from domain.city import city_key
 from infra.application import ProgramService, open_program
 from infra.cli.common import (
     JsonOption,
+    Request,
+    RequestIdOption,
     async_command,
     city_key_arg,
     echo_json,
     print_view,
+    retryable,
     send_and_print,
 )
-from infra.errors import InvalidInput, UsageError
+from infra.errors import CommandRefused, InvalidInput, UsageError
 from infra.files import load_document
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
                                      callback=city_key_arg)]
+# Every command that changes something takes it (see `infra.cli.common.Request`).
+RequestId = Annotated[str | None, RequestIdOption]
 
 assessment_app = typer.Typer(help="A city's self-assessment.", no_args_is_help=True)
 review_app = typer.Typer(help="The review team's work on an application.",
@@ -46,6 +52,7 @@ def join_command(
     longitude: Annotated[float | None, typer.Option(
         help="The city's longitude in degrees (west is negative).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Join the network: starts the city's workflow and opens its first application."""
     if (latitude is None) != (longitude is None):
@@ -54,13 +61,17 @@ def join_command(
                 if latitude is not None and longitude is not None else None)
     command = commands.JoinNetwork(name=name, country=country, population=population,
                                    standard_id=standard, location=location)
-    _join(command, as_json)
+    _join(command, as_json, request_id)
 
 
 @async_command
-async def _join(command: commands.JoinNetwork, as_json: bool) -> None:
-    async with open_program() as program:
-        print_view(await program.join(command), as_json, program.program_today())
+async def _join(command: commands.JoinNetwork, as_json: bool, request_id: str | None) -> None:
+    request = Request(request_id)
+    key = city_key(command.country, command.name)
+    with retryable(request):
+        async with open_program() as program:
+            view = await program.join(command, update_id=request.update_id(key, type(command)))
+            print_view(view, as_json, program.program_today())
 
 
 def _answers_from(file: Path, expected_standard: str | None) -> Answers:
@@ -71,14 +82,15 @@ def _answers_from(file: Path, expected_standard: str | None) -> Answers:
     return assessment.to_answers()
 
 
-def _assessment(city: str, file: Path, *, submit: bool, as_json: bool) -> None:
+def _assessment(city: str, file: Path, *, submit: bool, as_json: bool,
+                request_id: str | None) -> None:
     async def from_file(program: ProgramService) -> commands.CityCommand:
         # The file must be written for the standard of the city's open application.
         answers = _answers_from(file, (await program.view(city)).standard_id)
         return (commands.SubmitAssessment(answers=answers) if submit
                 else commands.SaveAssessment(answers=answers))
 
-    _send(city, from_file, as_json)
+    _send(city, from_file, as_json, request_id)
 
 
 _send = async_command(send_and_print)
@@ -89,9 +101,10 @@ def submit_command(
     city: City,
     file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Submit the self-assessment for review (claimed criteria need their evidence)."""
-    _assessment(city, file, submit=True, as_json=as_json)
+    _assessment(city, file, submit=True, as_json=as_json, request_id=request_id)
 
 
 @assessment_app.command("save")
@@ -99,16 +112,18 @@ def save_command(
     city: City,
     file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Save a draft of the self-assessment (evidence not yet required)."""
-    _assessment(city, file, submit=False, as_json=as_json)
+    _assessment(city, file, submit=False, as_json=as_json, request_id=request_id)
 
 
 @review_app.command("assign")
 def assign_command(city: City, reviewer: Annotated[str, typer.Argument(help="Reviewer.")],
-                   as_json: Annotated[bool, JsonOption] = False) -> None:
+                   as_json: Annotated[bool, JsonOption] = False,
+                   request_id: RequestId = None) -> None:
     """Assign a reviewer; the application moves under review."""
-    _send(city, commands.AssignReviewer(reviewer=reviewer), as_json)
+    _send(city, commands.AssignReviewer(reviewer=reviewer), as_json, request_id)
 
 
 def _sheet(file: Path) -> commands.RecordReviews:
@@ -140,6 +155,7 @@ def record_command(
     sheet: Annotated[Path | None, typer.Option(
         help="A whole validation sheet: YAML/JSON mapping code -> true/false/[items].")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Record the review of one criterion, or of a whole sheet of them."""
     if (code is None) == (sheet is None):
@@ -148,15 +164,17 @@ def record_command(
         commands.RecordCriterionReview(
             code=str(code), met=met, note=note,
             items=tuple(i.strip() for i in items.split(",") if i.strip()) if items else None))
-    _send(city, command, as_json)
+    _send(city, command, as_json, request_id)
 
 
 @review_app.command("clarify")
 def clarify_command(city: City, criterion: Annotated[str, typer.Argument(help="Code.")],
                     question: Annotated[str, typer.Argument(help="What the city must answer.")],
-                    as_json: Annotated[bool, JsonOption] = False) -> None:
+                    as_json: Annotated[bool, JsonOption] = False,
+                    request_id: RequestId = None) -> None:
     """Ask the city to clarify an answer; the review waits for the answer."""
-    _send(city, commands.RequestClarification(criterion=criterion, question=question), as_json)
+    _send(city, commands.RequestClarification(criterion=criterion, question=question), as_json,
+          request_id)
 
 
 @review_app.command("answer")
@@ -165,10 +183,12 @@ def answer_command(
     answer: Annotated[str, typer.Argument(help="The city's answer.")],
     evidence: Annotated[list[str] | None, typer.Option(help="Link (repeatable).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Record the city's answer to a clarification request."""
     _send(city, commands.AnswerClarification(
-        clarification_id=clarification, answer=answer, evidence=tuple(evidence or ())), as_json)
+        clarification_id=clarification, answer=answer, evidence=tuple(evidence or ())), as_json,
+          request_id)
 
 
 @review_app.command("complete")
@@ -177,37 +197,42 @@ def complete_command(
     outcome: Annotated[list[str] | None, typer.Option(
         help="Outcome benchmark validated as met (repeatable); default: the city's own.")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Complete the review (every claimed criterion reviewed, no clarification open)."""
     outcomes = {name: True for name in outcome} if outcome else None
-    _send(city, commands.CompleteReview(outcomes=outcomes), as_json)
+    _send(city, commands.CompleteReview(outcomes=outcomes), as_json, request_id)
 
 
-def decide_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
+def decide_command(city: City, as_json: Annotated[bool, JsonOption] = False,
+                   request_id: RequestId = None) -> None:
     """Score the reviewed answers and record the decision (tier or not certified)."""
-    _send(city, commands.Decide(), as_json)
+    _send(city, commands.Decide(), as_json, request_id)
 
 
 def reapply_command(
     city: City,
     standard: Annotated[str | None, typer.Option(help="Standard (default: in force).")] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
 ) -> None:
     """Open a new application; a current certification holds until the new decision."""
-    _send(city, commands.Reapply(standard_id=standard), as_json)
+    _send(city, commands.Reapply(standard_id=standard), as_json, request_id)
 
 
 def withdraw_command(city: City,
                      reason: Annotated[str, typer.Option(help="Why the city withdraws.")],
-                     as_json: Annotated[bool, JsonOption] = False) -> None:
+                     as_json: Annotated[bool, JsonOption] = False,
+                     request_id: RequestId = None) -> None:
     """Withdraw the city from the network (it may join again later)."""
-    _send(city, commands.Withdraw(reason=reason), as_json)
+    _send(city, commands.Withdraw(reason=reason), as_json, request_id)
 
 
 @cohort_app.command("create")
 def cohort_create_command(
     cohort_id: Annotated[str, typer.Argument(help="e.g. 2024-06")],
     announce_on: Annotated[str, typer.Option("--date", help="Announcement date, YYYY-MM-DD.")],
+    request_id: RequestId = None,
 ) -> None:
     """Create a cohort; on its date it announces every certified decision awaiting it."""
     try:
@@ -219,30 +244,49 @@ def cohort_create_command(
     except ValidationError:
         raise UsageError(f"cohort id {cohort_id!r}: use letters, digits, '.', '_' and '-' "
                          "(at most 64), starting with a letter or digit") from None
-    _create_cohort(command)
-    typer.echo(f"cohort {cohort_id} will be announced on {day} (or now: `wwc cohort announce "
-               f"{cohort_id}`)")
+    _create_cohort(command, request_id)
 
 
 @async_command
-async def _create_cohort(command: commands.CreateCohort) -> None:
-    async with open_program() as program:
-        await program.create_cohort(command)
+async def _create_cohort(command: commands.CreateCohort, request_id: str | None) -> None:
+    request = Request(request_id)
+    with retryable(request):
+        async with open_program() as program:
+            nothing_new = await program.create_cohort(
+                command, request_id=request.update_id(command.cohort_id, type(command)))
+    typer.echo(f"cohort {command.cohort_id} will be announced on {command.announce_on} (or "
+               f"now: `wwc cohort announce {command.cohort_id}`)")
+    if nothing_new:
+        typer.echo(f"nothing new recorded: {nothing_new}")
 
 
 @cohort_app.command("announce")
 def cohort_announce_command(cohort_id: Annotated[str, typer.Argument(help="Cohort id.")],
-                            as_json: Annotated[bool, JsonOption] = False) -> None:
+                            as_json: Annotated[bool, JsonOption] = False,
+                            request_id: RequestId = None) -> None:
     """Announce the cohort now instead of on its date."""
-    _announce_cohort(cohort_id, as_json)
+    _announce_cohort(cohort_id, as_json, request_id)
 
 
 @async_command
-async def _announce_cohort(cohort_id: str, as_json: bool) -> None:
-    async with open_program() as program:
-        result = await program.announce_cohort(cohort_id)
+async def _announce_cohort(cohort_id: str, as_json: bool, request_id: str | None) -> None:
+    request = Request(request_id)
+    nothing_new = None
+    with retryable(request):
+        async with open_program() as program:
+            try:
+                result = await program.announce_cohort(
+                    cohort_id, update_id=request.update_id(cohort_id, commands.AnnounceCohort))
+            except CommandRefused as refused:
+                # A cohort's workflow ends with its announcement, and its update ids with
+                # it: a retry (an id given) that finds the cohort announced is answered
+                # with the announcement. Without one, announcing twice is refused.
+                if not request.retry or refused.code != "already_announced":
+                    raise
+                result = await program.cohort(cohort_id)
+                nothing_new = f"cohort {cohort_id} was already announced on {result.announced_on}"
     if as_json:
-        echo_json(result.model_dump(mode="json"))
+        echo_json({**result.model_dump(mode="json"), "nothing_new": nothing_new})
         return
     typer.echo(f"cohort {cohort_id} announced on {result.announced_on}: "
                f"{len(result.cities)} cities")
@@ -250,3 +294,5 @@ async def _announce_cohort(cohort_id: str, as_json: bool) -> None:
         typer.echo(f"  {city.tier.value:<9} {city.name} ({city.city_key})")
     for skipped in result.skipped:
         typer.echo(f"  not announced: {skipped}")
+    if nothing_new:
+        typer.echo(f"nothing new recorded: {nothing_new}")

@@ -157,7 +157,10 @@ async def fetch_log_page(
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool[Any], *, remember_heads: bool = True) -> None:
+    """Over a pool, or over one connection (inside the caller's transaction)."""
+
+    def __init__(self, pool: asyncpg.Pool[Any] | Connection, *,
+                 remember_heads: bool = True) -> None:
         self._pool = pool
         # Off only to measure the cold path (bench/event_store.py).
         self._heads = StreamHeads() if remember_heads else None

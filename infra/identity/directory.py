@@ -8,6 +8,7 @@ running somewhere: catch-up readers stop below the oldest one (see
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import asyncpg
 from domain import accounts, events
 from domain.errors import DomainError
 from domain.model import Frozen
+from infra.db import Connection
 from infra.errors import CommandRefused, InvalidInput, NotFound
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
@@ -27,6 +29,16 @@ from workflows.actors import RequestContext
 from workflows.persist import new_events
 
 TOKEN_PREFIX = "wwc_"
+
+
+def account_id_for(request_id: str) -> str:
+    """The id of the account created under a front door's request id."""
+    return f"acc-{hashlib.sha256(f'account:{request_id}'.encode()).hexdigest()[:16]}"
+
+
+def token_id_for(request_id: str) -> str:
+    """The id of the token issued under a front door's request id."""
+    return hashlib.sha256(f"token:{request_id}".encode()).hexdigest()[:16]
 
 
 class Account(Frozen):
@@ -71,10 +83,14 @@ class AccountDirectory:
     # --- writes --------------------------------------------------------------------------
 
     async def _decide(self, account_id: str, command: accounts.AnyAccountCommand,
-                      context: RequestContext, today: date) -> None:
+                      context: RequestContext, today: date, *,
+                      on: Connection | None = None) -> None:
+        """Decide and record `command` on the account's stream; `on`: in the caller's
+        transaction (the read model then catches up once it commits, not here)."""
         stream = accounts.account_stream(account_id)
+        store = self._store if on is None else PostgresEventStore(on)
         state = accounts.AccountState()
-        for recorded in await self._store.read_stream(stream):
+        for recorded in await store.read_stream(stream):
             state = accounts.evolve(state, events.as_account_event(decode(recorded)))
         try:
             caused = accounts.decide(state, command, account_id, today)
@@ -84,34 +100,44 @@ class AccountDirectory:
             metadata = {"actor": context.actor_id, "actor_role": context.actor_role,
                         "correlation_id": context.correlation_id,
                         "causation_id": type(command).__name__}
-            await self._store.append(stream, state.version,
-                                     new_events(stream, state.version, caused, metadata))
-        await projector(self._pool).catch_up("accounts")
+            await store.append(stream, state.version,
+                               new_events(stream, state.version, caused, metadata))
+        if on is None:
+            await projector(self._pool).catch_up("accounts")
 
     async def create(self, command: accounts.CreateAccount, password: str | None,
-                     context: RequestContext, today: date) -> tuple[Account, str | None]:
-        """The new account, and its password when one was made up here (shown once)."""
+                     context: RequestContext, today: date, *,
+                     request_id: str | None = None) -> tuple[Account, str | None]:
+        """The new account, and its password when one was made up here (shown once).
+        `request_id` names the account (`account_id_for`), so a retry finds it."""
         made_up = None
         if password is None:
             password = made_up = new_secret()
         if (problem := passwords.weakness(password)) is not None:
             raise InvalidInput(problem, code="weak_password")
         hashed = await passwords.hash_password(password)
-        account_id = f"acc-{uuid.uuid4().hex[:16]}"
-        # One creation per e-mail at a time, whichever process makes it: the check below
-        # and the event must not interleave with another's, or two accounts would hold one
-        # e-mail (and the accounts read model, unique by e-mail, would stop for good).
+        account_id = (account_id_for(request_id) if request_id
+                      else f"acc-{uuid.uuid4().hex[:16]}")
+        # One creation per e-mail at a time, whichever process makes it: the check and the
+        # event must not interleave with another's, or two accounts would hold one e-mail
+        # (and the accounts read model, unique by e-mail, would stop for good). All on the
+        # one connection that holds the lock, in one transaction (the hash and the event
+        # land together), so a pool of any size serves it, one connection included.
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))",
                                f"wwc-account-email:{command.email}")
-            if await self.find_by_email(command.email) is not None:
+            # Asked of the log, not of the read model, which may be behind.
+            if await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM wwc_events WHERE event_type = $1 "
+                    "AND data ->> 'email' = $2)", events.AccountCreated.TYPE, command.email):
                 raise CommandRefused("exists", f"an account for {command.email} already exists")
-            # The hash first: should the event fail, an orphan hash opens nothing.
-            await self._pool.execute(
-                "INSERT INTO wwc_password_hashes (account_id, hash) VALUES ($1, $2)",
-                account_id, hashed)
-            await self._decide(account_id, command, context, today)
-        # As its event says (the read model may not show it yet: see `_decide`).
+            await conn.execute(
+                "INSERT INTO wwc_password_hashes (account_id, hash) VALUES ($1, $2) "
+                "ON CONFLICT (account_id) DO UPDATE SET hash = EXCLUDED.hash, "
+                "updated_at = now()", account_id, hashed)
+            await self._decide(account_id, command, context, today, on=conn)
+        await projector(self._pool).catch_up("accounts")
+        # As its event says (the read model may not show it yet: see the module's doc).
         account = Account(account_id=account_id, email=command.email,
                           display_name=command.display_name, role=command.role,
                           cities=command.cities, affiliations=command.affiliations,
@@ -137,20 +163,31 @@ class AccountDirectory:
         await self._decide(account_id, accounts.SetDigest(enabled=enabled), context, today)
 
     async def issue_token(self, account_id: str, name: str, days: int,
-                          context: RequestContext, today: date) -> tuple[TokenInfo, str]:
-        """The token's record, and the token itself: shown once, stored only as a hash."""
+                          context: RequestContext, today: date, *,
+                          request_id: str | None = None) -> tuple[TokenInfo, str]:
+        """The token's record, and the token itself: shown once, stored only as a hash.
+        `request_id` names the token (`token_id_for`), so a retry finds it."""
         if not 1 <= days <= 366:
             raise InvalidInput("a token lasts from 1 to 366 days", code="invalid_token")
-        token_id = uuid.uuid4().hex[:16]
-        secret = new_secret()
-        token = f"{TOKEN_PREFIX}{token_id}.{secret}"
-        await self._pool.execute("INSERT INTO wwc_token_hashes (token_id, hash) VALUES ($1, $2)",
-                                 token_id, digest(token))
+        token_id = token_id_for(request_id) if request_id else uuid.uuid4().hex[:16]
+        token = await self._new_secret(token_id)
         await self._decide(account_id, accounts.IssueToken(
             token_id=token_id, name=name, expires_on=today + timedelta(days=days)),
             context, today)
         info = next(t for t in await self.tokens() if t.token_id == token_id)
         return info, token
+
+    async def reissue_token(self, token_id: str) -> str:
+        """A new secret for a token whose first was never shown (its request ended
+        "unavailable"): the token itself, the one never shown no longer works."""
+        return await self._new_secret(token_id)
+
+    async def _new_secret(self, token_id: str) -> str:
+        token = f"{TOKEN_PREFIX}{token_id}.{new_secret()}"
+        await self._pool.execute(
+            "INSERT INTO wwc_token_hashes (token_id, hash) VALUES ($1, $2) "
+            "ON CONFLICT (token_id) DO UPDATE SET hash = EXCLUDED.hash", token_id, digest(token))
+        return token
 
     async def revoke_token(self, token_id: str, context: RequestContext, today: date) -> None:
         row = await self._pool.fetchrow(

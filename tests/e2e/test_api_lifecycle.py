@@ -113,7 +113,14 @@ def test_a_city_through_its_whole_lifecycle_by_api(api: ApiService,
     assert [row["city_key"] for row in queue] == [CITY]
 
     sheet = {"reviews": [{"code": code, "met": True} for code in claimed["criteria"]]}
-    assert reviewer.post(f"/api/cities/{CITY}/reviews", json=sheet).status_code == 200
+    recorded = reviewer.post(f"/api/cities/{CITY}/reviews", json=sheet)
+    assert (recorded.status_code, recorded.json()["nothing_new"]) == (200, None)
+    # The same sheet again (a retry without its key): the same view, nothing recorded.
+    again = reviewer.post(f"/api/cities/{CITY}/reviews", json=sheet)
+    assert again.status_code == 200, again.text
+    assert again.json()["nothing_new"] == (
+        f"every review on the sheet ({len(claimed['criteria'])}) was already recorded as given")
+    assert again.json()["version"] == recorded.json()["version"]
     asked = reviewer.post(f"/api/cities/{CITY}/clarifications", json={
         "criterion": "DM2", "question": "When was the inventory last updated?"})
     assert asked.json()["open_clarifications"] == [1], asked.text

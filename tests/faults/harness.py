@@ -1,6 +1,7 @@
 """What every fault test shares: 50 cities driven through their lifecycle as a client would
-drive them (a command answered "unavailable" is sent again with the same update id), a
-fault injected while they are mid-lifecycle, and the checks afterwards.
+drive them (a command answered "unavailable" is sent again under the same request id,
+through the Python client or, as an operator would, through `wwc ... --request-id ID`:
+`CliRetries`), a fault injected while they are mid-lifecycle, and the checks afterwards.
 
 The checks are the issue's: every accepted command's events are stored exactly once (an
 exact count of each event type per city, so a duplicate or a loss fails), every hash chain
@@ -11,26 +12,32 @@ unavailable and completes once on its retry."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+import yaml
 from temporalio.service import RPCError
 
 from domain import commands as c
 from domain import events as e
 from domain.city import city_key, city_stream
 from infra.application import ProgramService
+from infra.application.service import command_update_id
 from infra.audit import Auditor
+from infra.clockfile import save_clock
 from infra.errors import Unavailable
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.verify import verify_chains
 from tests.factories import WWC_2022, answers
-from tests.temporal import eventually
+from tests.temporal import WWC, eventually
 
 T = TypeVar("T")
 CITY_COUNT = 50
@@ -54,20 +61,26 @@ class FaultReport:
 
     fault: str
     cities: int
+    fault_started: bool = False
     events_before_fault: int = 0
     unavailable: list[str] = field(default_factory=list)
+    by_cli: int = 0  # retries sent with `wwc ... --request-id`
     seconds: float = 0.0
 
     def line(self) -> str:
         return (f"FAULT {self.fault}: {self.cities} cities, fault after "
                 f"{self.events_before_fault} events, {len(self.unavailable)} commands "
-                f"answered 'unavailable' and retried, all done in {self.seconds:.1f} s; "
-                f"events lost 0, duplicated 0")
+                f"answered 'unavailable' and retried ({self.by_cli} with the CLI), all done "
+                f"in {self.seconds:.1f} s; events lost 0, duplicated 0")
+
+
+# A retry of `command` for the city `key` under the request id of its first attempt.
+Retry = Callable[[str, c.CityCommand, str], Awaitable[object]]
 
 
 async def retried(call: Callable[[], Awaitable[T]], report: FaultReport,
                   within: float = 180.0) -> T:
-    """What a client does: on "unavailable", try again with the same update id."""
+    """What a client does: on "unavailable", try again with the same request id."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         try:
@@ -79,21 +92,106 @@ async def retried(call: Callable[[], Awaitable[T]], report: FaultReport,
             await asyncio.sleep(0.5)
 
 
-async def lifecycle(program: ProgramService, name: str, report: FaultReport) -> None:
+def python_retries(program: ProgramService) -> Retry:
+    """Retries through the Python client, with the first attempt's update id."""
+
+    async def retry(key: str, command: c.CityCommand, request_id: str) -> object:
+        update_id = command_update_id(request_id, key, type(command).__name__)
+        if isinstance(command, c.JoinNetwork):
+            return await program.join(command, update_id=update_id)
+        return await program.send(key, command, update_id=update_id)
+
+    return retry
+
+
+class CliRetries:
+    """Retries as an operator sends them: `wwc COMMAND ... --request-id ID` as a process,
+    on the deployment the test runs (its Temporal server, task queue, PostgreSQL and
+    program clock), for the commands answered "unavailable" once the fault began.
+
+    Each `wwc` costs a couple of seconds of CPU to start, on a machine of two cores that
+    also runs the worker, Temporal and PostgreSQL. So at most `at_once` run together, and
+    the first `budget` retries go through the CLI, the rest (and those before the fault,
+    which a loaded machine may cause) through the Python client: it is the same request
+    id either way, and the suite's time stays what CI affords."""
+
+    def __init__(self, program: ProgramService, database_url: str, folder: Path,
+                 report: FaultReport, *, at_once: int = 4, budget: int = 16) -> None:
+        self.python = python_retries(program)
+        self.budget = budget
+        save_clock(folder, program.clock)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")} | {
+            "WWC_DATA_DIR": str(folder), "WWC_DATABASE_URL": database_url,
+            "WWC_TASK_QUEUE": program.task_queue, "WWC_LOG_FORMAT": "json",
+            "WWC_TEMPORAL_ADDRESS": program.client.service_client.config.target_host}
+        self.assessment = folder / "assessment.yaml"
+        self.assessment.write_text(yaml.safe_dump({
+            "standard": WWC_2022.id, "outcomes": dict(CLAIMED.outcomes),
+            "criteria": {code: {"met": a.met, "evidence": list(a.evidence)}
+                         for code, a in CLAIMED.criteria.items()}}))
+        self.sheet = folder / "sheet.yaml"
+        self.sheet.write_text(yaml.safe_dump({code: True for code in CLAIMED.criteria}))
+        self.report = report
+        self.slots = asyncio.Semaphore(at_once)
+
+    def args(self, key: str, command: c.CityCommand) -> list[str]:
+        match command:
+            case c.JoinNetwork():
+                return ["join", "--name", command.name, "--country", command.country,
+                        "--population", str(command.population)]
+            case c.SubmitAssessment():
+                return ["assessment", "submit", key, str(self.assessment)]
+            case c.AssignReviewer():
+                return ["review", "assign", key, command.reviewer]
+            case c.RecordReviews():
+                return ["review", "record", key, "--sheet", str(self.sheet)]
+            case c.CompleteReview():
+                return ["review", "complete", key]
+            case c.Decide():
+                return ["decide", key]
+        raise AssertionError(f"no wwc command for {command!r}")
+
+    async def __call__(self, key: str, command: c.CityCommand, request_id: str) -> object:
+        if not self.report.fault_started or self.budget <= 0:
+            return await self.python(key, command, request_id)
+        self.budget -= 1
+        async with self.slots:
+            process = await asyncio.create_subprocess_exec(
+                WWC, *self.args(key, command), "--request-id", request_id, env=self.env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=150)
+        self.report.by_cli += 1
+        if process.returncode == 5:
+            raise Unavailable(err.decode().strip())  # retried again, with the same id
+        assert process.returncode == 0, (command, err.decode())
+        return out
+
+
+async def lifecycle(program: ProgramService, name: str, report: FaultReport,
+                    retry: Retry | None = None) -> None:
     """Join, submit, assign, review every claimed criterion, complete, decide: each command
-    with an update id of its own, so its retries run it at most once."""
+    under a request id of its own, sent first through the Python client, then, while it
+    is answered "unavailable", by `retry` with the same id, so it runs at most once."""
     key = city_key("US", name)
+    again = retry or python_retries(program)
     steps: list[c.CityCommand] = [
+        c.JoinNetwork(name=name, country="US", population=50_000),
         c.SubmitAssessment(answers=CLAIMED), c.AssignReviewer(reviewer="rfa"),
         c.RecordReviews(reviews=tuple(c.RecordCriterionReview(code=code, met=True)
                                       for code in CLAIMED.criteria)),
         c.CompleteReview(), c.Decide()]
-    await retried(lambda: program.join(c.JoinNetwork(name=name, country="US",
-                                                     population=50_000),
-                                       update_id=f"{key}:join"), report)
-    for step, command in enumerate(steps):
-        await retried(lambda command=command, step=step: program.send(  # type: ignore[misc]
-            key, command, update_id=f"{key}:{step}"), report)
+    first = python_retries(program)
+    for command in steps:
+        request_id = uuid.uuid4().hex
+        try:
+            await first(key, command, request_id)
+            continue
+        except (Unavailable, RPCError) as error:
+            report.unavailable.append(type(error).__name__)
+        await asyncio.sleep(0.5)
+        await retried(lambda command=command, request_id=request_id: again(  # type: ignore[misc]
+            key, command, request_id), report)
 
 
 async def events_stored(pool: asyncpg.Pool[Any]) -> int:
@@ -101,17 +199,23 @@ async def events_stored(pool: asyncpg.Pool[Any]) -> int:
 
 
 async def survive(fault_name: str, program: ProgramService, pool: asyncpg.Pool[Any],
-                  names: list[str], fault: Callable[[], Awaitable[None]]) -> FaultReport:
+                  names: list[str], fault: Callable[[], Awaitable[None]],
+                  retries: Callable[[FaultReport], Retry] | None = None) -> FaultReport:
     """Run `names` through their lifecycles, inject `fault` once a third of their events
-    are stored, wait for every lifecycle, then check that nothing was lost or doubled."""
+    are stored, wait for every lifecycle, then check that nothing was lost or doubled.
+    `retries` makes the retry of a command answered "unavailable" (default: the Python
+    client's)."""
     report = FaultReport(fault_name, len(names))
+    retry = retries(report) if retries is not None else None
     started = time.perf_counter()
-    running = [asyncio.create_task(lifecycle(program, name, report)) for name in names]
+    running = [asyncio.create_task(lifecycle(program, name, report, retry))
+               for name in names]
     try:
         total = len(names) * EVENTS_PER_CITY
         report.events_before_fault = await eventually(
             lambda: events_stored(pool), lambda n: n >= total // 3, within=120)
         assert report.events_before_fault < total, "the lifecycles finished before the fault"
+        report.fault_started = True
         await fault()
         await asyncio.wait_for(asyncio.gather(*running), timeout=RECOVERY_WITHIN)
     finally:

@@ -2,7 +2,12 @@
 (SIGSTOP) for 10 s then resumed, and PostgreSQL stopped and started again. Appends that
 hang or fail are retried by Temporal (a timed-out attempt may still land later, so the
 retry must find its events already stored); afterwards every accepted command's events
-are stored exactly once, every chain verifies and the audit passes."""
+are stored exactly once, every chain verifies and the audit passes.
+
+In the freeze, the commands answered "unavailable" are retried as an operator would:
+`wwc ... --request-id ID` with the id of their first attempt (their first attempts go
+through the Python client, so 50 lifecycles cost no more than before; a `wwc` process
+costs a couple of seconds of CPU to start)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from infra.standards import load_catalog
-from tests.faults.harness import city_names, survive
+from tests.faults.harness import CliRetries, city_names, survive
 from tests.faults.postgres import PrivatePostgres, private_postgres
 from tests.temporal import TrackedProgram, postgres_worker, program_clock, terminate
 
@@ -34,8 +39,8 @@ async def test_postgres_frozen_for_ten_seconds_loses_and_duplicates_nothing(
 ) -> None:
     task_queue = f"pgfreeze-{uuid.uuid4().hex[:8]}"
     # Clients give up on a command well before the freeze ends: the commands in flight
-    # are answered "unavailable" and sent again with their update ids, and must still
-    # run once each.
+    # are answered "unavailable" and sent again with `wwc ... --request-id`, and must
+    # still run once each.
     program = tracked(temporal_env, task_queue, command_timeout=FREEZE_SECONDS / 3)
     async with private_postgres(tmp_path) as pg:
 
@@ -48,9 +53,12 @@ async def test_postgres_frozen_for_ten_seconds_loses_and_duplicates_nothing(
 
         try:
             async with postgres_worker(temporal_env.client, pg.pool, task_queue):
-                report = await survive(f"PostgreSQL frozen (SIGSTOP) for {FREEZE_SECONDS} s",
-                                       program, pg.pool, city_names("Frostburg"), freeze)
+                report = await survive(
+                    f"PostgreSQL frozen (SIGSTOP) for {FREEZE_SECONDS} s", program, pg.pool,
+                    city_names("Frostburg"), freeze,
+                    retries=lambda report: CliRetries(program, pg.url, tmp_path, report))
             assert report.unavailable, "no command was in flight during the freeze"
+            assert report.by_cli, "no command was retried with the CLI"
         finally:
             await terminate(temporal_env.client, program.touched)
 

@@ -17,7 +17,7 @@ from domain.drafts import DraftState
 from domain.lifecycle import Application
 from domain.preview import Preview, preview
 from domain.report import Report
-from domain.views import CityView
+from domain.views import CityView, CommandAnswer
 from infra.application.as_of import city_as_of
 from infra.errors import NotFound, UsageError
 from infra.eventstore.postgres import PostgresEventStore
@@ -56,7 +56,8 @@ def _version_from(if_match: str | None) -> int:
     return int(tag[1:])
 
 
-async def send_command(request: Request, key: str, command: commands.CityCommand) -> CityView:
+async def send_command(request: Request, key: str,
+                       command: commands.CityCommand) -> CommandAnswer:
     caller = caller_of(request)
     found = services(request)
     view = await found.program.send(
@@ -69,8 +70,8 @@ async def send_command(request: Request, key: str, command: commands.CityCommand
 # --- the city's editors ------------------------------------------------------------------
 
 @route(router, "POST", "/api/cities", Rule.SIGNED_IN, status_code=201,
-       response_model=CityView, summary="Join the network (state interest)")
-async def join(request: Request, body: JoinRequest) -> CityView:
+       response_model=CommandAnswer, summary="Join the network (state interest)")
+async def join(request: Request, body: JoinRequest) -> CommandAnswer:
     """Open the city's first application. A city editor joins for its own cities only;
     the program's staff for any. Eligibility (30,000 residents, the Americas) is checked
     before anything is recorded."""
@@ -115,10 +116,10 @@ async def application(request: Request, response: Response, key: str) -> Applica
 
 
 @route(router, "PUT", "/api/cities/{key}/assessment", Rule.CITY_EDITOR,
-       response_model=CityView, summary="Save the assessment draft",
+       response_model=CommandAnswer, summary="Save the assessment draft",
        responses={428: {"description": "If-Match is missing"}})
 async def save_draft(request: Request, response: Response, key: str, body: Answers,
-                     if_match: Annotated[str | None, Header()] = None) -> CityView:
+                     if_match: Annotated[str | None, Header()] = None) -> CommandAnswer:
     """Save the answers so far (evidence not yet required). `If-Match` must carry the
     ETag the draft was loaded with; a draft changed since answers 409 and records
     nothing."""
@@ -147,17 +148,17 @@ async def preview_assessment(request: Request, key: str, body: Answers) -> Previ
 
 
 @route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,
-       response_model=CityView, summary="Submit the assessment for review")
-async def submit(request: Request, key: str, body: SubmitRequest) -> CityView:
+       response_model=CommandAnswer, summary="Submit the assessment for review")
+async def submit(request: Request, key: str, body: SubmitRequest) -> CommandAnswer:
     """Submit the given answers, or the saved draft; every claimed criterion needs its
     evidence."""
     return await send_command(request, key, commands.SubmitAssessment(answers=body.answers))
 
 
 @route(router, "POST", "/api/cities/{key}/clarifications/{clarification_id}/answer",
-       Rule.CITY_EDITOR, response_model=CityView, summary="Answer a clarification")
+       Rule.CITY_EDITOR, response_model=CommandAnswer, summary="Answer a clarification")
 async def answer(request: Request, key: str, clarification_id: int,
-                 body: ClarificationAnswer) -> CityView:
+                 body: ClarificationAnswer) -> CommandAnswer:
     """The city's answer to the review team's question, with evidence links."""
     return await send_command(request, key, commands.AnswerClarification(
         clarification_id=clarification_id, answer=body.answer, evidence=body.evidence))
@@ -198,15 +199,15 @@ async def timeline(store: PostgresEventStore, key: str,
 
 
 @route(router, "POST", "/api/cities/{key}/reapply", Rule.CITY_EDITOR,
-       response_model=CityView, summary="Reapply (renew or aim higher)")
-async def reapply(request: Request, key: str, body: ReapplyRequest) -> CityView:
+       response_model=CommandAnswer, summary="Reapply (renew or aim higher)")
+async def reapply(request: Request, key: str, body: ReapplyRequest) -> CommandAnswer:
     """Open a new application; a current certification holds until its decision."""
     return await send_command(request, key, commands.Reapply(standard_id=body.standard_id))
 
 
 @route(router, "POST", "/api/cities/{key}/withdraw", Rule.CITY_EDITOR,
-       response_model=CityView, summary="Withdraw from the network")
-async def withdraw(request: Request, key: str, body: Reason) -> CityView:
+       response_model=CommandAnswer, summary="Withdraw from the network")
+async def withdraw(request: Request, key: str, body: Reason) -> CommandAnswer:
     """Leave the network (the city may join again later)."""
     return await send_command(request, key, commands.Withdraw(reason=body.reason))
 
@@ -214,8 +215,8 @@ async def withdraw(request: Request, key: str, body: Reason) -> CityView:
 # --- the assigned reviewer ---------------------------------------------------------------
 
 @route(router, "POST", "/api/cities/{key}/reviews", Rule.ASSIGNED_REVIEWER,
-       response_model=CityView, summary="Record a review sheet")
-async def record_reviews(request: Request, key: str, body: ReviewSheet) -> CityView:
+       response_model=CommandAnswer, summary="Record a review sheet")
+async def record_reviews(request: Request, key: str, body: ReviewSheet) -> CommandAnswer:
     """The review team's verdict on one or more criteria: met, not met, or the checklist
     items found met."""
     return await send_command(request, key, commands.RecordReviews(reviews=tuple(
@@ -224,16 +225,16 @@ async def record_reviews(request: Request, key: str, body: ReviewSheet) -> CityV
 
 
 @route(router, "POST", "/api/cities/{key}/clarifications", Rule.ASSIGNED_REVIEWER,
-       response_model=CityView, summary="Ask the city a clarification")
-async def clarify(request: Request, key: str, body: ClarificationQuestion) -> CityView:
+       response_model=CommandAnswer, summary="Ask the city a clarification")
+async def clarify(request: Request, key: str, body: ClarificationQuestion) -> CommandAnswer:
     """The review waits for the city's answer."""
     return await send_command(request, key, commands.RequestClarification(
         criterion=body.criterion, question=body.question))
 
 
 @route(router, "POST", "/api/cities/{key}/review/complete", Rule.ASSIGNED_REVIEWER,
-       response_model=CityView, summary="Complete the review")
-async def complete(request: Request, key: str, body: CompleteRequest) -> CityView:
+       response_model=CommandAnswer, summary="Complete the review")
+async def complete(request: Request, key: str, body: CompleteRequest) -> CommandAnswer:
     """Every claimed criterion reviewed and no clarification open; optionally the outcome
     benchmarks as validated."""
     return await send_command(request, key, commands.CompleteReview(outcomes=body.outcomes))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from domain import accounts, commands
-from domain.views import CityView
+from domain.views import CommandAnswer
 from infra import queries
 from infra.errors import CommandRefused, NotFound
 from infra.eventstore.model import START, LogCursor
@@ -29,7 +29,7 @@ from infra.http.models import (
 from infra.http.routes.cities import send_command
 from infra.http.routes.identity import me
 from infra.http.routes.public import decode_cursor, encode_cursor
-from infra.http.routing import caller_of, route
+from infra.http.routing import caller_of, route, update_id
 from infra.http.services import services
 from workflows.messages import CohortResult
 
@@ -81,9 +81,9 @@ async def review_queue(request: Request) -> Page:
                             await queries.reviewer_queue(found.pool, reviewer)))
 
 
-@route(router, "POST", "/api/cities/{key}/reviewer", Rule.OPERATOR, response_model=CityView,
-       summary="Assign a reviewer")
-async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> CityView:
+@route(router, "POST", "/api/cities/{key}/reviewer", Rule.OPERATOR,
+       response_model=CommandAnswer, summary="Assign a reviewer")
+async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> CommandAnswer:
     """The reviewer is an account with the reviewer role; one affiliated with the city is
     refused (conflict of interest)."""
     reviewer = await services(request).directory.find_by_email(body.reviewer)
@@ -94,9 +94,9 @@ async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> 
         reviewer=reviewer.email, affiliations=reviewer.affiliations))
 
 
-@route(router, "POST", "/api/cities/{key}/decision", Rule.OPERATOR, response_model=CityView,
-       summary="Decide (score the reviewed answers)")
-async def decide(request: Request, key: str) -> CityView:
+@route(router, "POST", "/api/cities/{key}/decision", Rule.OPERATOR,
+       response_model=CommandAnswer, summary="Decide (score the reviewed answers)")
+async def decide(request: Request, key: str) -> CommandAnswer:
     """Scores the reviewed answers and records the tier, or not certified with a report.
     A certified decision stays private until its cohort is announced."""
     return await send_command(request, key, commands.Decide())
@@ -107,8 +107,9 @@ async def decide(request: Request, key: str) -> CityView:
 async def create_cohort(request: Request, body: CohortRequest) -> CohortResult:
     """On its date it announces every certified decision awaiting announcement."""
     found = services(request)
-    await found.program.create_cohort(commands.CreateCohort(cohort_id=body.cohort_id,
-                                                            announce_on=body.announce_on))
+    await found.program.create_cohort(
+        commands.CreateCohort(cohort_id=body.cohort_id, announce_on=body.announce_on),
+        request_id=update_id(request, f"{body.cohort_id}:create"))
     await found.after_write("cohorts")
     return await found.program.cohort(body.cohort_id)
 
@@ -118,7 +119,8 @@ async def create_cohort(request: Request, body: CohortRequest) -> CohortResult:
 async def announce_cohort(request: Request, cohort_id: str) -> CohortResult:
     """Announce now instead of on the cohort's date."""
     found = services(request)
-    result = await found.program.announce_cohort(cohort_id)
+    result = await found.program.announce_cohort(
+        cohort_id, update_id=update_id(request, f"{cohort_id}:announce"))
     await found.after_write("city_views", "periods", "registry", "cohorts")
     return result
 
