@@ -12,6 +12,7 @@ import asyncpg
 from domain.accounts import CreateAccount, Role
 from infra.bootstrap import ensure_first_admin
 from infra.config import Settings
+from infra.db import create_pool
 from infra.errors import CommandRefused
 from infra.identity.directory import AccountDirectory
 from workflows.actors import SERVER_OPERATOR
@@ -63,3 +64,16 @@ async def test_no_second_first_admin_while_the_accounts_read_model_cannot_see_it
         await transaction.rollback()
     assert await pool.fetchval(
         "SELECT count(*) FROM wwc_events WHERE event_type = 'account.created'") == 1
+
+
+async def test_an_account_is_created_on_a_pool_of_one_connection(db_url: str) -> None:
+    """`wwc up` makes the first administrator on a pool of one connection: creating it must
+    not need a second one while it holds the e-mail's lock (it once waited on itself)."""
+    single = await create_pool(db_url, size=1)
+    try:
+        made = await asyncio.wait_for(
+            ensure_first_admin(single, Settings(admin_email="admin@wwc.test"), TODAY), 30)
+        assert made is not None
+        assert await AccountDirectory(single).find_by_email("admin@wwc.test") is not None
+    finally:
+        await single.close()
