@@ -11,6 +11,7 @@ from fastapi import Request
 from infra.application import ProgramService
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
+from infra.http.idempotency import IdempotentPosts
 from infra.http.kept import KeptLookups
 from infra.http.public_cache import Generations
 from infra.identity.directory import AccountDirectory
@@ -32,6 +33,7 @@ class HttpServices:
     fresh: FreshReadModels  # read models up to date for a read, shared by concurrent reads
     generations: Generations  # of the read models (answers and look-ups kept until they move)
     kept: KeptLookups  # token owners and city views, kept while their read models stand
+    idempotency: IdempotentPosts  # POSTs under an Idempotency-Key, run once per account
     # Behind https (a proxy that terminates TLS): session cookies are then Secure.
     secure_cookies: bool = False
 
@@ -47,6 +49,7 @@ class HttpServices:
         return cls(program=program, pool=pool, settings=settings, generations=generations,
                    kept=KeptLookups(pool, directory, generations),
                    directory=directory, sessions=Sessions(pool),
+                   idempotency=IdempotentPosts(pool),
                    throttle=SignInThrottle(pool), store=PostgresEventStore(pool),
                    fresh=FreshReadModels(projector(pool), generations.saw),
                    secure_cookies=secure_cookies)
