@@ -26,6 +26,7 @@ from infra.cli.serve import serve_command
 from infra.cli.up import up_command
 from infra.cli.worker import worker_command
 from infra.errors import ErrorKind, classify, describe
+from infra.private import keep_files_private
 from infra.tracing import flush_tracing
 
 app = typer.Typer(
@@ -88,6 +89,7 @@ def main() -> None:
     the interpreter while it finalizes (seen as an occasional SIGABRT after a command had
     finished). Every command stops what it started before returning, so nothing that
     finalization would do is lost."""
+    keep_files_private()  # the data dir, mail, backups: the operator's alone (umask 077)
     code = _run()
     flush_tracing()
     sys.stdout.flush()
