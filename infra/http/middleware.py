@@ -118,7 +118,8 @@ class AccessLog:
             client = scope.get("client")
             log.info("request", method=scope["method"], path=scope["path"], status=status,
                      ms=round((time.perf_counter() - started) * 1000, 1), request_id=rid,
-                     caller_request_id=given or None, client=client[0] if client else None)
+                     client=client[0] if client else None,
+                     **({"caller_request_id": given} if given else {}))
 
 
 class BodyLimit:
