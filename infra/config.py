@@ -7,11 +7,12 @@ servers by setting the URLs.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ENV_VARS: dict[str, str] = {
     "WWC_DATA_DIR": "Where the embedded servers keep their state (default ./.wwc).",
@@ -38,6 +39,9 @@ ENV_VARS: dict[str, str] = {
     "WWC_TEMPORAL_UI_URL": "Base URL of the Temporal UI, for the portal's links to a city's "
                            "workflow (`wwc up` sets it to the dev server's UI).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
+    "WWC_TRUSTED_PROXIES": "Comma-separated addresses or networks of reverse proxies whose "
+                           "X-Forwarded-For and X-Forwarded-Proto are believed (default "
+                           "none: the socket's peer is the client).",
     "WWC_SMTP_URL": "Mail server: smtp://HOST:PORT, smtp+starttls://USER:PASSWORD@HOST:587 or "
                     "smtps://...; unset = `wwc up`'s local mail catcher (others hold mail).",
     "WWC_MAIL_FROM": "Sender address of the program's mail (default certification@wwc.local).",
@@ -72,6 +76,8 @@ class Settings(BaseModel):
     metrics_address: str | None = None
     temporal_metrics_address: str | None = None
     secure_cookies: bool = False
+    # Proxies whose forwarding headers are believed ("" = none); see `trusted_proxy_list`.
+    trusted_proxies: str = ""
     temporal_ui_url: str | None = None
     # Never logged or printed: it may carry the mail server's password.
     smtp_url: str | None = Field(default=None, repr=False)
@@ -91,6 +97,22 @@ class Settings(BaseModel):
             if (value := env.get(name)) not in (None, ""):
                 values[name.removeprefix("WWC_").lower()] = value
         return cls.model_validate(values)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"WWC_TRUSTED_PROXIES: {item!r} is not an address or a "
+                                 "network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The addresses and networks whose X-Forwarded-* headers are believed."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def effective_portal_url(self) -> str:

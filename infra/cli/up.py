@@ -54,8 +54,10 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
     async with embedded_stack(settings) as stack:
         client = await connect_client(stack.settings,
                                       stack.dev_server.address if stack.dev_server else None)
-        # The first administrator exists before the API answers anyone.
-        async with open_pool(stack.settings, size=1) as pool:
+        # The first administrator exists before the API answers anyone. Two connections:
+        # an account's creation holds one (its per-e-mail lock) while it writes on another
+        # (with one, `wwc up` on a new data directory waited on itself for ever).
+        async with open_pool(stack.settings, size=2) as pool:
             admin = await ensure_first_admin(pool, stack.settings,
                                              program_today(stack.settings.data_dir))
         api_settings = stack.settings

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from infra.http import problems
+from infra.http import docs, problems
 from infra.http.deadline import Deadline
-from infra.http.middleware import AccessLog, BodyLimit, Idempotency
+from infra.http.middleware import AccessLog, BodyLimit
 from infra.http.public_cache import PublicCache
 from infra.http.routes import cities, identity, public, staff
 from infra.http.routing import ACCESS_KEY, GuardedRoute, api_routes
@@ -23,14 +23,16 @@ DESCRIPTION = """The operations service of the city data-practice certification 
 Sign in with `POST /api/session` (a session cookie, plus a CSRF token to send back in
 `X-CSRF-Token` on every state-changing request), or send an API token as
 `Authorization: Bearer wwc_...`. Each operation says who may call it. Errors are RFC 9457
-problem details with the program's refusal `code`. POSTs accept an `Idempotency-Key`;
+problem details with the program's refusal `code`. POSTs accept an `Idempotency-Key`
+(kept per account for 24 hours; an answer that holds a secret is never replayed);
 saving an assessment draft needs `If-Match` with the ETag it was loaded with."""
 
 
 def build_app(services: HttpServices) -> FastAPI:
     app = FastAPI(title="WWC certification operations API", version="1.0",
-                  description=DESCRIPTION, openapi_url="/openapi.json", docs_url="/docs",
-                  redoc_url=None,
+                  description=DESCRIPTION, openapi_url="/openapi.json",
+                  # Our own /docs (`docs.py`): Swagger UI from a pinned package, not a CDN.
+                  docs_url=None, redoc_url=None,
                   # Our own server span (the access log's, named by route, no city key in
                   # it) is the one HTTP span of a trace; FastAPI's native telemetry would
                   # add its own beside it, and asks OpenTelemetry on every request
@@ -45,7 +47,7 @@ def build_app(services: HttpServices) -> FastAPI:
     # route before its own. No two routes match the same request (a unit test checks),
     # so the order decides nothing else.
     for module in (cities, public, identity, staff, public_pages, city_pages, review_pages,
-                   staff_pages):
+                   staff_pages, docs):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of
@@ -62,7 +64,6 @@ def build_app(services: HttpServices) -> FastAPI:
     if missing:  # every route says who may call it; refuse to serve one that does not
         raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
     # Outermost first: the access log sees every answer, the limit comes before parsing.
-    app.add_middleware(Idempotency, pool_of=lambda: app.state.services.pool)
     app.add_middleware(BodyLimit)
     app.add_middleware(PublicCache, generations=services.generations)
     # Inside the access log, so a request that ran out of time is logged with its 503.

@@ -1,27 +1,28 @@
-"""ASGI middleware: access logs, body-size limits and idempotent POSTs. Pure ASGI (no
-BaseHTTPMiddleware), so streaming and background tasks behave."""
+"""ASGI middleware: access logs (with request ids and the headers every answer carries)
+and body-size limits. Pure ASGI (no BaseHTTPMiddleware), so streaming and background
+tasks behave. (Idempotent POSTs are kept after the guard: `idempotency.py`.)"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
 from contextlib import nullcontext
 from typing import Any
 
-import asyncpg
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra import metrics, tracing
-from infra.http.capture import Captured
-from infra.http.routing import REQUEST_ID_HEADER, SESSION_COOKIE, new_request_id
+from infra.http.routing import REQUEST_ID_HEADER, new_request_id
 
 log = structlog.get_logger("wwc.http.access")
 MAX_BODY_BYTES = 1_000_000
-# A caller's X-Request-ID is kept when it is this plain; anything else gets one of ours.
+# A caller's X-Request-ID is kept beside ours (logged, echoed back) when it is this plain.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CALLER_REQUEST_ID_HEADER = "X-Caller-Request-ID"
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_NO_STORE = (b"cache-control", b"no-store")
 _NO_SPAN = nullcontext()
 _TIMERS: dict[tuple[str, str, int], Any] = {}
 
@@ -54,9 +55,29 @@ async def _send_problem(send: Send, status: int, title: str, detail: str,
     await send({"type": "http.response.body", "body": body})
 
 
+def _answer_headers(headers: list[tuple[bytes, bytes]], rid: bytes, given: bytes,
+                    public: bool) -> list[tuple[bytes, bytes]]:
+    """What every answer carries: our request id (and the caller's, echoed back),
+    nosniff, and for every answer but a public route's `Cache-Control: no-store`."""
+    names = {name.lower() for name, _ in headers}
+    out = [(name, value) for name, value in headers
+           if public or name.lower() != b"cache-control"]
+    out.append((REQUEST_ID_HEADER.encode(), rid))
+    if given:
+        out.append((CALLER_REQUEST_ID_HEADER.encode(), given))
+    if _NOSNIFF[0] not in names:
+        out.append(_NOSNIFF)
+    if not public:
+        out.append(_NO_STORE)
+    return out
+
+
 class AccessLog:
     """One structured line per request: method, path (no query string), status, time, the
-    request id (echoed in X-Request-ID). Never a header, a cookie or a body."""
+    request id (ours, echoed in X-Request-ID; a caller's own X-Request-ID is logged as
+    `caller_request_id` and echoed in X-Caller-Request-ID). Never a header, a cookie or a
+    body. Every answer gets `X-Content-Type-Options: nosniff`, and every answer that is
+    not a public route's `Cache-Control: no-store` (the guard marks the public ones)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,8 +87,10 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         given = _header(scope, REQUEST_ID_HEADER.lower().encode())
-        rid = given if _REQUEST_ID.match(given) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = rid
+        given = given if _REQUEST_ID.match(given) else ""
+        rid = new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
         started = time.perf_counter()
         status = 500
 
@@ -75,8 +98,9 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (REQUEST_ID_HEADER.encode(), rid.encode())]
+                message["headers"] = _answer_headers(
+                    list(message.get("headers", [])), rid.encode(), given.encode(),
+                    bool(state.get("public")))
             await send(message)
 
         with (tracing.request_span(scope["method"], scope["path"], scope.get("headers", []))
@@ -94,7 +118,8 @@ class AccessLog:
             client = scope.get("client")
             log.info("request", method=scope["method"], path=scope["path"], status=status,
                      ms=round((time.perf_counter() - started) * 1000, 1), request_id=rid,
-                     client=client[0] if client else None)
+                     client=client[0] if client else None,
+                     **({"caller_request_id": given} if given else {}))
 
 
 class BodyLimit:
@@ -161,84 +186,3 @@ class BodyLimit:
         except Exception:
             if not over:
                 raise
-
-
-class Idempotency:
-    """A POST with an `Idempotency-Key` header answers a retry with the first answer and
-    records nothing new. Keys are per caller (the credentials' digest); the same key with
-    another request is refused (422). Server errors are not kept: a retry runs again."""
-
-    def __init__(self, app: ASGIApp, pool_of: Any) -> None:
-        self.app = app
-        self._pool_of = pool_of  # () -> asyncpg.Pool, resolved per request (made at start)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else ""
-        if not key or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        if len(key) > 200:
-            await _send_problem(send, 400, "Bad request",
-                                "Idempotency-Key may have at most 200 characters")
-            return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                # The client left, or BodyLimit cut the body off and answered 413: a part
-                # of a body is no request to run, nor an answer to keep for the key.
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        credentials = (_header(scope, b"authorization") or
-                       _cookie(_header(scope, b"cookie"), SESSION_COOKIE) or "anonymous")
-        caller = hashlib.sha256(credentials.encode()).hexdigest()
-        fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + body).digest()
-        pool: asyncpg.Pool[Any] = self._pool_of()
-        stored = await pool.fetchrow(
-            "SELECT request, status, body FROM wwc_idempotency WHERE caller = $1 AND key = $2",
-            caller, key)
-        if stored is not None:
-            if bytes(stored["request"]) != fingerprint:
-                await _send_problem(send, 422, "Invalid input",
-                                    "this Idempotency-Key was used for another request",
-                                    {"code": "idempotency_key_reused"})
-                return
-            replay = bytes(stored["body"])
-            await send({"type": "http.response.start", "status": stored["status"],
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"idempotent-replayed", b"true"),
-                                    (b"content-length", str(len(replay)).encode())]})
-            await send({"type": "http.response.body", "body": replay})
-            return
-
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        # The answer is kept before it is sent: a client that retries the moment it has
-        # the first answer must find it (sending first lost that race under load).
-        answer = Captured()
-        await self.app(scope, replay_body, answer)
-        body_sent = answer.body
-        if answer.status < 500:
-            await pool.execute(
-                "INSERT INTO wwc_idempotency (caller, key, request, status, body) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                caller, key, fingerprint, answer.status, body_sent)
-        await send(answer.start)
-        await send({"type": "http.response.body", "body": body_sent})
-
-
-def _cookie(header: str, name: str) -> str:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return ""

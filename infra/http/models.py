@@ -55,6 +55,13 @@ class SignedIn(Body):
     csrf_token: str
 
 
+class PasswordChanged(Body):
+    sessions_ended: int  # the account's other sessions, signed out
+    # The account's API tokens, revoked: a password change means the account may have
+    # been someone else's, and a token issued then must not outlive it.
+    tokens_revoked: tuple[str, ...]
+
+
 class NewAccount(CreateAccount):
     """The domain's command, and the password (left out: one is made up, answered once)."""
 

@@ -68,19 +68,16 @@ async def answer(request: Request, status: int, detail: str, *, code: str | None
     return problem(status, detail, code=code, kind=kind, headers=headers)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(Denied)
-    async def denied(request: Request, error: Denied) -> Response:
+async def error_answer(request: Request, error: Exception) -> Response:
+    """The answer to `error` (the app's exception handlers, and the idempotency keeper,
+    which keeps the answer a refused request got)."""
+    if isinstance(error, Denied):
         headers = {"WWW-Authenticate": 'Bearer realm="wwc"'} if error.status == 401 else None
         return await answer(request, error.status, error.message, headers=headers)
-
-    @app.exception_handler(Throttled)
-    async def throttled(request: Request, error: Throttled) -> Response:
+    if isinstance(error, Throttled):
         return await answer(request, 429, str(error), code="throttled",
-                       headers={"Retry-After": str(error.retry_after)})
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> Response:
+                            headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, RequestValidationError):
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return await answer(request, 400, "the body is not valid JSON",
@@ -88,17 +85,26 @@ def install(app: FastAPI) -> None:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: "
                           f"{str(e['msg']).removeprefix('Value error, ')}" for e in errors)
         return await answer(request, 422, where, kind=ErrorKind.INVALID_INPUT.value)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    if isinstance(error, StarletteHTTPException):
         return await answer(request, error.status_code, str(error.detail),
-                       headers=dict(error.headers) if error.headers else None)
+                            headers=dict(error.headers) if error.headers else None)
+    return await any_error(request, error)
 
+
+_ANSWERED = (Denied, Throttled, RequestValidationError, StarletteHTTPException)
+
+
+def is_unexpected(error: Exception) -> bool:
+    """A bug rather than an answer: a 500, logged with its traceback."""
+    return not isinstance(error, _ANSWERED) and classify(error) is ErrorKind.UNEXPECTED
+
+
+def install(app: FastAPI) -> None:
     # Each kind by its class: Starlette hands a handler of bare `Exception` to its
     # outermost middleware, which answers and then re-raises (a reset connection).
-    for known in (ServiceError, DomainError, ValidationError, ConnectionError, TimeoutError,
-                  asyncpg.PostgresError, asyncpg.InterfaceError, RPCError):
-        app.add_exception_handler(known, any_error)
+    for known in (*_ANSWERED, ServiceError, DomainError, ValidationError, ConnectionError,
+                  TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, RPCError):
+        app.add_exception_handler(known, error_answer)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

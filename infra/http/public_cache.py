@@ -69,6 +69,7 @@ class PublicCache:
         kept = self._answers.get(key)
         if kept is not None and kept.generation == now:
             self._answers.move_to_end(key)
+            scope.setdefault("state", {})["public"] = True  # as the route's guard says
             await send({"type": "http.response.start", "status": kept.status,
                         "headers": kept.headers})
             await send({"type": "http.response.body", "body": kept.body})

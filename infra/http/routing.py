@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from domain.views import CityView
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
+from infra.http.idempotency import KEY_HEADER
 from infra.http.kept import KeptView
 from infra.http.problems import PROBLEM_RESPONSES
 from infra.http.services import services
@@ -32,6 +33,7 @@ CSRF_HEADER = "X-CSRF-Token"
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_KEY = "x-wwc-access"
+SECRET_ANSWER_KEY = "x-wwc-answer-holds-secret"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def new_request_id() -> str:
 
 
 def request_id(request: Request) -> str:
-    """The id the access log gave the request (the caller's X-Request-ID when sound)."""
+    """The id the access log gave the request: always one of ours (a caller's
+    X-Request-ID is kept beside it, never instead of it: it would become the correlation
+    id recorded on the events the request causes)."""
     found: str = getattr(request.state, "request_id", "") or new_request_id()
     return found
 
@@ -99,6 +103,10 @@ async def identify(request: Request, today: date | None = None) -> Caller:
 
 def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
     async def check(request: Request) -> Caller:
+        # Answers of every route but a public one are private: not to be stored by a
+        # cache (the access log adds `Cache-Control: no-store`), whatever they turn out
+        # to be, a refusal included.
+        request.state.public = rule is Rule.PUBLIC
         today = services(request).program.program_today()  # once: a token's and a view's
         caller = await identify(request, today)
         key = request.path_params.get("key")
@@ -158,10 +166,21 @@ class GuardedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
-        check = guard(Rule((self.openapi_extra or {})[ACCESS_KEY]))
+        extra = self.openapi_extra or {}
+        rule = Rule(extra[ACCESS_KEY])
+        check = guard(rule)
+        # POSTs take an Idempotency-Key, kept per account once the guard has let the
+        # caller in (`idempotency.py`); a public route takes none.
+        keyed = "POST" in (self.methods or ()) and rule is not Rule.PUBLIC
+        keep_answer = not extra.get(SECRET_ANSWER_KEY, False)
+        template = f"POST {self.path}"
 
         async def guarded(request: Request) -> Response:
-            await check(request)
+            caller = await check(request)
+            if keyed and caller.account is not None and KEY_HEADER in request.headers:
+                return await services(request).idempotency.run(
+                    request, caller.account.account_id, template, handle,
+                    keep_answer=keep_answer)
             return await handle(request)
 
         return guarded
@@ -171,13 +190,20 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           status_code: int = 200, summary: str | None = None,
           responses: dict[int | str, dict[str, Any]] | None = None,
           response_model: Any = None, include_in_schema: bool = True,
-          response_class: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          response_class: Any = None, answer_holds_secret: bool = False,
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`answer_holds_secret`: the answer carries a secret shown once (a token, a made-up
+    password), so a retry under the same Idempotency-Key is never given it again."""
+
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
+        openapi_extra: dict[str, Any] = {ACCESS_KEY: rule.value}
+        if answer_holds_secret:
+            openapi_extra[SECRET_ANSWER_KEY] = True
         router.add_api_route(
             path, handler, methods=[method], status_code=status_code,
             include_in_schema=include_in_schema, **extra,
-            route_class_override=GuardedRoute, openapi_extra={ACCESS_KEY: rule.value},
+            route_class_override=GuardedRoute, openapi_extra=openapi_extra,
             summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
             response_model=response_model, description=(handler.__doc__ or "") +
             f"\n\nWho may call it: **{rule.value.replace('_', ' ')}**.")
@@ -204,7 +230,7 @@ def caller_of(request: Request) -> Caller:
 def update_id(request: Request, what: str) -> str | None:
     """A Temporal update id from the request's Idempotency-Key: a retry with the same key
     reaches the same update, which Temporal runs once."""
-    key = request.headers.get("Idempotency-Key")
+    key = request.headers.get(KEY_HEADER)
     if not key:
         return None
     caller = caller_of(request)

@@ -81,9 +81,15 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
         services = HttpServices.build(program, pool, settings, health=health,
                                       secure_cookies=settings.secure_cookies)
         app = build_app(services)
+        proxies = settings.trusted_proxy_list
         server = _EmbeddedServer(uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
             http="httptools",
+            # X-Forwarded-For / -Proto only from the proxies named in WWC_TRUSTED_PROXIES.
+            # uvicorn's own default believes any process on this machine (127.0.0.1), so a
+            # local caller could pick the address the sign-in throttle and the access log
+            # see; with no proxy named, the socket's peer is the client.
+            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
             timeout_graceful_shutdown=10, server_header=False))
         serving = asyncio.create_task(server.serve())
         background = asyncio.create_task(_keep_read_models_current(pool, services))

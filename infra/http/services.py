@@ -12,6 +12,7 @@ from infra.application import ProgramService
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
 from infra.health import Health
+from infra.http.idempotency import IdempotentPosts
 from infra.http.kept import KeptLookups
 from infra.http.public_cache import Generations
 from infra.identity.directory import AccountDirectory
@@ -34,6 +35,7 @@ class HttpServices:
     generations: Generations  # of the read models (answers and look-ups kept until they move)
     kept: KeptLookups  # token owners and city views, kept while their read models stand
     health: Health  # PostgreSQL, Temporal and the read models, each checked within a bound
+    idempotency: IdempotentPosts  # POSTs under an Idempotency-Key, run once per account
     # Behind https (a proxy that terminates TLS): session cookies are then Secure.
     secure_cookies: bool = False
 
@@ -49,6 +51,7 @@ class HttpServices:
         return cls(program=program, pool=pool, settings=settings, generations=generations,
                    kept=KeptLookups(pool, directory, generations),
                    directory=directory, sessions=Sessions(pool),
+                   idempotency=IdempotentPosts(pool),
                    throttle=SignInThrottle(pool), store=PostgresEventStore(pool),
                    fresh=FreshReadModels(projector(pool), generations.saw), health=health,
                    secure_cookies=secure_cookies)

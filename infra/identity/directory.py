@@ -197,6 +197,17 @@ class AccountDirectory:
         await self._decide(row["account_id"], accounts.RevokeToken(token_id=token_id),
                            context, today)
 
+    async def revoke_tokens_of(self, account_id: str, context: RequestContext,
+                               today: date) -> list[str]:
+        """Revoke every token of the account still in force (an event each, as `wwc
+        tokens revoke` records); the ids revoked."""
+        revoked = []
+        for token in await self.tokens(account_id):
+            if not token.revoked and token.expires_on > today:
+                await self.revoke_token(token.token_id, context, today)
+                revoked.append(token.token_id)
+        return revoked
+
     # --- reads ---------------------------------------------------------------------------
 
     async def get(self, account_id: str) -> Account | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -99,7 +100,8 @@ class Portal:
                          headers: dict[str, str] | None) -> Response:
         if problem.status == 401:  # a page that needs a sign-in: go and sign in, then back
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return Response(status_code=303, headers={"Location": f"/sign-in?next={target}"})
+            return Response(status_code=303,
+                            headers={"Location": f"/sign-in?{urlencode({'next': target})}"})
         return await self.render(request, "error.html", status=problem.status,
                                  headers=headers, problem=problem)
 

@@ -336,8 +336,11 @@ def test_http_as_clients_expect_it(api: ApiService, people: dict[str, Person]) -
     assert "http(s) URL" in evidence.json()["detail"]
     assert client.get("/api/registry", params={"limit": 0}).status_code == 422
     assert "x-request-id" in {k.lower() for k in client.get("/healthz").headers}
+    # A caller's own id is echoed beside ours, never instead of it (ours is the one the
+    # events it causes record: tests/security/test_web_doors.py).
     given = client.get("/healthz", headers={"X-Request-ID": "my-request-1"})
-    assert given.headers["X-Request-ID"] == "my-request-1"
+    assert given.headers["X-Caller-Request-ID"] == "my-request-1"
+    assert given.headers["X-Request-ID"] != "my-request-1"
 
 
 def test_operators_scrape_the_metrics(api: ApiService, people: dict[str, Person]) -> None:

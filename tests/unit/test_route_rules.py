@@ -60,7 +60,10 @@ POLICY = {
     ("GET", "/cohorts/{cohort_id}"): "public",
     ("GET", "/certificates/{key}/{awarded_on}"): "public",
     ("GET", "/sign-in"): "public",
+    ("POST", "/sign-in"): "public",  # the sign-in form without JavaScript
     ("GET", "/static/{name}"): "public",
+    ("GET", "/docs"): "public",  # Swagger UI, from the server's own files
+    ("GET", "/docs/assets/{name}"): "public",
     ("GET", "/portal"): "signed_in",
     ("GET", "/portal/join"): "signed_in",
     ("GET", "/portal/cities/{key}"): "city",
@@ -87,7 +90,8 @@ def test_every_route_has_the_rule_the_policy_gives_it() -> None:
 
 def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> None:
     public = {route for route, rule in POLICY.items() if rule == "public"}
-    assert all(method == "GET" for method, _ in public - {("POST", "/api/session")})
+    signing_in = {("POST", "/api/session"), ("POST", "/sign-in")}
+    assert all(method == "GET" for method, _ in public - signing_in)
 
 
 def test_a_route_without_an_access_rule_stops_the_app(monkeypatch: Any) -> None:

@@ -159,10 +159,11 @@ async def list_accounts(request: Request, cursor: Annotated[str | None, Query(ma
 
 
 @route(router, "POST", "/api/accounts", Rule.ADMIN, status_code=201,
-       response_model=CreatedAccount, summary="Create an account")
+       response_model=CreatedAccount, summary="Create an account", answer_holds_secret=True)
 async def create_account(request: Request, body: NewAccount) -> CreatedAccount:
     """A city editor needs its cities; a reviewer may list its affiliations. Without a
-    password one is made up and answered this once."""
+    password one is made up and answered this once (so a retry under the same
+    Idempotency-Key is answered 409 `idempotency_secret_not_kept`, never the password)."""
     found = services(request)
     command = accounts.CreateAccount(**body.model_dump(exclude={"password"}))
     account, password = await found.directory.create(
@@ -193,10 +194,11 @@ async def list_tokens(request: Request) -> list[TokenRecord]:
 
 
 @route(router, "POST", "/api/tokens", Rule.ADMIN, status_code=201, response_model=IssuedToken,
-       summary="Issue an API token")
+       summary="Issue an API token", answer_holds_secret=True)
 async def issue_token(request: Request, body: NewToken) -> IssuedToken:
     """A token acting as the account (its role, its cities), expiring after `days`. The
-    token is answered this once; only its hash is kept."""
+    token is answered this once; only its hash is kept (a retry under the same
+    Idempotency-Key is answered 409 `idempotency_secret_not_kept`, never the token)."""
     found = services(request)
     account = await found.directory.find_by_email(body.email)
     if account is None:

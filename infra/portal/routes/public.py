@@ -8,14 +8,17 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.city import city_stream
 from infra import queries
-from infra.http.access import Rule, not_found
+from infra.http.access import Denied, Rule, not_found
+from infra.http.routes.identity import open_session
 from infra.http.routing import route
 from infra.http.services import services
+from infra.identity.throttle import Throttled
 from infra.portal.map import markers, outlines
+from infra.portal.redirects import safe_next
 from infra.portal.render import page, portal
 from infra.verify import verify_chains
 
@@ -86,13 +89,16 @@ async def cohort_page(request: Request, cohort_id: str) -> HTMLResponse:
 @page(router, "/certificates/{key}/{awarded_on}", Rule.PUBLIC)
 async def certificate_page(request: Request, key: str, awarded_on: date) -> HTMLResponse:
     """A certification anyone can check: tier, standard, dates, cohort, the hash of the
-    event that decided it, and whether the city's hash chain verifies right now."""
+    event that decided it, and whether the city's hash chain verifies, now, from its
+    first event up to that one. Only up to it: the events after it (a new application,
+    its review) are private, and even their number would show that they happen."""
     found = services(request)
     certificate = await queries.certificate(found.pool, key, awarded_on)
-    if certificate is None:
+    if certificate is None or certificate["decided"] is None:
         raise not_found(key)
     async with found.pool.acquire() as conn:
-        chain = await verify_chains(conn, stream_id=city_stream(key))
+        chain = await verify_chains(conn, stream_id=city_stream(key),
+                                    through_version=certificate["decided"]["stream_version"])
     return await portal(request).render(
         request, "public/certificate.html", certificate=certificate, city=certificate["city"],
         chain=chain, today=found.program.program_today())
@@ -101,11 +107,35 @@ async def certificate_page(request: Request, key: str, awarded_on: date) -> HTML
 @page(router, "/sign-in", Rule.PUBLIC)
 async def sign_in_page(request: Request,
                        next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
-    """The sign-in form (it posts to the API's /api/session)."""
-    # Only a path on this site: an absolute URL here would make an open redirect.
-    target = next if next and next.startswith("/") and not next.startswith("//") \
-        else "/portal"
-    return await portal(request).render(request, "sign_in.html", next_url=target)
+    """The sign-in form: the page's script posts it to the API's /api/session; without
+    JavaScript the browser posts it here (`sign_in_form`)."""
+    return await portal(request).render(request, "sign_in.html", next_url=safe_next(next),
+                                        email="", problem=None)
+
+
+@route(router, "POST", "/sign-in", Rule.PUBLIC, include_in_schema=False,
+       response_class=HTMLResponse)
+async def sign_in_form(request: Request) -> Response:
+    """The sign-in form posted by a browser without JavaScript (form-encoded, so the
+    password travels in the body, never in a URL): signed in, it goes on to `next` (a
+    path on this site only); refused, the form again with the reason."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        # Another site's form would sign this browser in to the account it chose.
+        raise Denied(403, "sign in from this site's own sign-in page")
+    form = await request.form(max_files=0, max_fields=10)
+    email, password = str(form.get("email", ""))[:254], str(form.get("password", ""))[:1024]
+    target = safe_next(str(form.get("next", "")))
+    response = RedirectResponse(target, status_code=303)
+    try:
+        await open_session(request, response, email, password)
+    except (Denied, Throttled) as refused:
+        status, detail, headers = ((refused.status, refused.message, None)
+                                   if isinstance(refused, Denied) else
+                                   (429, str(refused), {"Retry-After": str(refused.retry_after)}))
+        return await portal(request).render(
+            request, "sign_in.html", status=status, headers=headers, next_url=target,
+            email=email, problem=detail)
+    return response
 
 
 @route(router, "GET", "/static/{name}", Rule.PUBLIC, include_in_schema=False)

@@ -113,14 +113,40 @@ function bindApiForm(form) {
   });
 }
 
+// Where to go after signing in: a path on this site only (the server checks `next` too,
+// infra/portal/redirects.py; this is the same rule where the page follows it). A path
+// starts with one "/" followed by anything but "/" or "\", holds no backslash, space or
+// control character, stays so once percent-decoded, and resolves to this origin.
+const UNSAFE_IN_PATH = /[\\\s\u0000-\u001f\u007f]/;
+
+function safeNext(value) {
+  const fallback = "/portal";
+  if (typeof value !== "string" || !value || value.length > 500) return fallback;
+  let seen = value;
+  for (let i = 0; i < 3; i++) {
+    if (!/^\/(?![\/\\])/.test(seen) || UNSAFE_IN_PATH.test(seen)) return fallback;
+    let decoded;
+    try { decoded = decodeURIComponent(seen); } catch (error) { return fallback; }
+    if (decoded === seen) break;
+    seen = decoded;
+    if (i === 2) return fallback;
+  }
+  try {
+    if (new URL(value, window.location.origin).origin !== window.location.origin) return fallback;
+  } catch (error) { return fallback; }
+  return value;
+}
+
 function bindSignIn(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showAlert(form, "");
+    // No Idempotency-Key: a sign-in changes nothing worth replaying (the server takes
+    // none on a public route), and a retry simply signs in again.
     const result = await callApi("POST", "/api/session",
-      { email: form.email.value, password: form.password.value });
+      { email: form.email.value, password: form.password.value }, {}, { once: false });
     if (!result.ok) { showAlert(form, problemText(result)); return; }
-    window.location.assign(form.dataset.next || "/portal");
+    window.location.assign(safeNext(form.dataset.next));
   });
 }
 
@@ -152,4 +178,4 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-window.wwc = { callApi, showAlert, problemText };
+window.wwc = { callApi, showAlert, problemText, safeNext };
