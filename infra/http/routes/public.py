@@ -24,6 +24,7 @@ from infra.http.models import (
 from infra.http.routing import route
 from infra.http.services import services
 from infra.metrics import exposition, measure_projection_lag
+from infra.standards import StandardsFolder
 
 router = APIRouter()
 PAGE_MAX = 200
@@ -117,6 +118,10 @@ async def readyz(request: Request) -> Any:
         checks["temporal"] = "ok"
     except Exception as error:
         checks["temporal"] = f"unreachable: {type(error).__name__}"
+    # Operator standard files skipped (and why): worth fixing, but the program runs on
+    # the others, so they do not make the service "not ready".
+    checks["standards"] = [p.model_dump() for p in StandardsFolder(
+        found.settings.effective_standards_dir).problems()]
     ready = (checks["postgres"] == "ok" and checks["temporal"] == "ok"
              and checks["lag"] <= LAG_BOUND)
     return JSONResponse({"status": "ready" if ready else "not ready", **checks},
