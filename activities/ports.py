@@ -61,6 +61,11 @@ class IdempotencyConflict(EventStoreError):
     """An event id is already stored with different content; nothing was written."""
 
 
+class UnstorableEvent(EventStoreError):
+    """The database refuses a value in the events (a number or a text it cannot hold);
+    nothing was written, and no retry will change that."""
+
+
 class EventAppender(Protocol):
     """The writing half of the event store (`infra.eventstore.EventStore` is the whole)."""
 

@@ -23,7 +23,11 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import cohort as cohorts
@@ -56,6 +60,9 @@ COMMAND_TIMEOUT = 60.0
 
 def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
     cause = error.cause
+    # A refusal by an activity (e.g. a value the event store cannot hold) arrives wrapped.
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
     if isinstance(cause, ApplicationError):
         # The workflow sends the domain error's category as the first detail.
         category = ErrorCategory.REFUSED
@@ -246,19 +253,28 @@ class ProgramService:
         today = self.program_today()
         # Checked before the workflow starts, so a refused cohort leaves nothing behind.
         try:
-            cohorts.decide(cohorts.CohortState(), command, today)
+            cohorts.decide(cohorts.CohortState(), command, today, self.rules)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
+        exists = CommandRefused("cohort_exists", f"cohort {command.cohort_id} already exists")
+        stream = cohort_stream(command.cohort_id)
+        # The event store says whether a cohort exists: an announced cohort's workflow
+        # has completed (Temporal would start a second run under its id, which would find
+        # the stream taken and fail), and may have left the server's retention since.
+        # A front door without an event store (the demo) relies on Temporal alone.
+        if self.drafts is not None and await self.drafts.log.last_event(stream) is not None:
+            raise exists
         try:
             await self.client.start_workflow(
                 CohortWorkflow.run,
                 CohortInput(cohort_id=command.cohort_id, announce_on=command.announce_on,
                             clock=self.clock, requested_on=today),
-                id=cohort_stream(command.cohort_id), task_queue=self.task_queue)
+                id=stream, task_queue=self.task_queue)
+        except WorkflowAlreadyStartedError:
+            raise exists from None
         except RPCError as error:
             if error.status == RPCStatusCode.ALREADY_EXISTS:
-                raise CommandRefused("exists",
-                                     f"cohort {command.cohort_id} already exists") from None
+                raise exists from None
             with _must_exist(f"cohort {command.cohort_id!r}"):
                 raise
 

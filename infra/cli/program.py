@@ -21,6 +21,7 @@ from infra.cli.common import (
     echo_json,
     print_view,
     send_and_print,
+    shown,
 )
 from infra.errors import InvalidInput, UsageError
 from infra.files import load_document
@@ -247,6 +248,6 @@ async def _announce_cohort(cohort_id: str, as_json: bool) -> None:
     typer.echo(f"cohort {cohort_id} announced on {result.announced_on}: "
                f"{len(result.cities)} cities")
     for city in result.cities:
-        typer.echo(f"  {city.tier.value:<9} {city.name} ({city.city_key})")
+        typer.echo(f"  {city.tier.value:<9} {shown(city.name)} ({city.city_key})")
     for skipped in result.skipped:
         typer.echo(f"  not announced: {skipped}")

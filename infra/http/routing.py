@@ -19,6 +19,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from domain.views import CityView
+from infra.errors import InvalidInput
+from infra.files import DuplicateKey, loads_json
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
 from infra.http.kept import KeptView
 from infra.http.problems import PROBLEM_RESPONSES
@@ -159,12 +161,40 @@ class GuardedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         check = guard(Rule((self.openapi_extra or {})[ACCESS_KEY]))
+        takes_body = self.body_field is not None
 
         async def guarded(request: Request) -> Response:
             await check(request)
+            if takes_body:
+                request = StrictJsonRequest(request.scope, request.receive)
+                await request.parse()
             return await handle(request)
 
         return guarded
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is parsed once, here, refusing a key written twice in an
+    object (Python's parser keeps the last one silently: `{"name": "A", "name": "B"}`
+    joined B) and absurd nesting, as invalid input naming the key (422). FastAPI then
+    takes the parsed body from `json()`. Bodies that are not JSON, or not valid JSON, are
+    left to FastAPI, which answers them as before (400)."""
+
+    async def parse(self) -> None:
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not (kind == "application/json" or kind.endswith("+json")):
+            return
+        body = await self.body()
+        if not body:
+            return
+        try:
+            self._json = loads_json(body)
+        except DuplicateKey as error:
+            raise InvalidInput(f"body: {error}", code="duplicate_key") from None
+        except RecursionError:
+            raise InvalidInput("body: nested too deeply", code="too_deep") from None
+        except ValueError:
+            return  # not JSON: FastAPI says so (400)
 
 
 def route(router: APIRouter, method: str, path: str, rule: Rule, *,

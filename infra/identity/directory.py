@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from domain import accounts, events
+from domain.city import city_stream
 from domain.errors import DomainError
 from domain.model import Frozen
 from infra.errors import CommandRefused, InvalidInput, NotFound
@@ -91,6 +92,15 @@ class AccountDirectory:
         """The new account, and its password when one was made up here (shown once)."""
         if await self.find_by_email(command.email) is not None:
             raise CommandRefused("exists", f"an account for {command.email} already exists")
+        for key in command.cities:
+            if not await self._has_joined(key):
+                # A mistyped key would bind the editor to nothing; a city still to join
+                # is named instead, and its key made as its join will make it.
+                raise InvalidInput(
+                    f"cities: {key} has not joined the network (check the key: `wwc list`); "
+                    "for a city still to join, give its name and country instead "
+                    "(--joining NAME --country CC, or cities_to_join in the API)",
+                    code="unknown_city")
         made_up = None
         if password is None:
             password = made_up = new_secret()
@@ -147,6 +157,11 @@ class AccountDirectory:
             raise NotFound(f"no token {token_id!r}")
         await self._decide(row["account_id"], accounts.RevokeToken(token_id=token_id),
                            context, today)
+
+    async def _has_joined(self, key: str) -> bool:
+        """Whether the city's stream has events (it joined, whatever became of it since)."""
+        return bool(await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM wwc_events WHERE stream_id = $1)", city_stream(key)))
 
     # --- reads ---------------------------------------------------------------------------
 

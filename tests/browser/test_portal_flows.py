@@ -46,7 +46,9 @@ CODES = [c.code for c in STANDARD.criteria]
 @pytest.fixture(scope="module", autouse=True)
 def accounts(portal: ApiService) -> None:
     admin = portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-    for email, role, extra in ((EDITOR, "city_editor", {"cities": [KEY], "language": "es"}),
+    # The editor is made before the city joins: by its name and country.
+    to_join = {"cities_to_join": [{"name": CITY, "country": COUNTRY}], "language": "es"}
+    for email, role, extra in ((EDITOR, "city_editor", to_join),
                                (REVIEWER, "reviewer", {}),
                                (AFFILIATED, "reviewer", {"affiliations": [KEY]}),
                                (OPERATOR, "operator", {})):
