@@ -141,7 +141,7 @@ class AssignReviewer(Command):
 class RecordCriterionReview(Command):
     code: OneLine
     met: bool = False
-    items: tuple[OneLine, ...] | None = None
+    items: tuple[SingleLine, ...] | None = None
     note: Note = ""
 
 

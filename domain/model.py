@@ -58,6 +58,13 @@ def _text_problem(value: Any, path: str, *, strict: bool) -> str | None:
     return None
 
 
+def made_here(info: ValidationInfo) -> bool:
+    """Whether a value is being made by a front door (Python mode), rather than read back
+    from a workflow's history (JSON mode), where a bound added since must not be applied
+    to what was already accepted (see `Input`)."""
+    return info.mode == "python"
+
+
 class Input(StrictFrozen):
     """What people send: refused whole if any text in it holds a NUL character, which no
     name, answer or link has and PostgreSQL cannot store.
@@ -73,17 +80,10 @@ class Input(StrictFrozen):
     @model_validator(mode="before")
     @classmethod
     def _plain_text(cls, data: Any, info: ValidationInfo) -> Any:
-        strict = cls.checks_text and info.mode == "python"
+        strict = cls.checks_text and made_here(info)
         if (problem := _text_problem(data, "", strict=strict)) is not None:
             raise ValueError(problem)
         return data
-
-
-def made_here(info: ValidationInfo) -> bool:
-    """Whether a value is being made by a front door (Python mode), rather than read back
-    from a workflow's history (JSON mode), where a bound added since must not be applied
-    to what was already accepted (see `Input`)."""
-    return info.mode == "python"
 
 
 def _single_line(value: str, info: ValidationInfo) -> str:

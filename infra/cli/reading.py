@@ -98,7 +98,7 @@ async def _service_status(as_json: bool) -> None:
     for name, lag in lags.items():
         typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
     for problem in skipped:
-        typer.echo(f"  standard file skipped: {problem.file}: {problem.problem}")
+        typer.echo(f"  standard file skipped: {shown(problem.file)}: {shown(problem.problem)}")
 
 
 def _date_option(flag: str, value: str) -> date:

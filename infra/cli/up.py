@@ -8,6 +8,7 @@ import signal
 import typer
 
 from infra.bootstrap import ensure_first_admin
+from infra.cli.common import shown
 from infra.clockfile import load_clock, program_today
 from infra.config import Settings
 from infra.heap import freeze_startup_heap
@@ -80,8 +81,8 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                     f"  one-time password: {password}  (change it: PUT /api/me/password)"
                     if password else "  (password from WWC_ADMIN_PASSWORD)"))
             for skipped in StandardsFolder(stack.settings.effective_standards_dir).problems():
-                typer.echo(f"  warning: standard file skipped: {skipped.file}: "
-                           f"{skipped.problem}", err=True)
+                typer.echo(f"  warning: standard file skipped: {shown(skipped.file)}: "
+                           f"{shown(skipped.problem)}", err=True)
             typer.echo("  Try: wwc list, wwc status CITY, wwc history CITY. Ctrl-C to stop.")
             freeze_startup_heap()
             await stop.wait()
