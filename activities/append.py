@@ -25,6 +25,7 @@ from activities.ports import (
     IdempotencyConflict,
     NewEvent,
     StoredEvent,
+    UnstorableEvent,
 )
 
 log = structlog.get_logger("wwc.activities")
@@ -57,6 +58,12 @@ class AppendActivities:
             # Retrying cannot help: the stream moved on without this workflow, or an id was
             # reused. Fail the command that caused it; nothing was written.
             raise ApplicationError(str(error), type=type(error).__name__,
+                                   non_retryable=True) from error
+        except UnstorableEvent as error:
+            # A value the database refuses (retrying it would keep the city's workflow
+            # busy forever): the command that carried it is refused as invalid input,
+            # with a code the front doors show, and nothing is stored.
+            raise ApplicationError(str(error), "invalid_input", type="unstorable_value",
                                    non_retryable=True) from error
         log.info("events appended", stream_id=request.stream_id,
                  types=[e.event_type for e in request.events],

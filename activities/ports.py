@@ -61,6 +61,11 @@ class IdempotencyConflict(EventStoreError):
     """An event id is already stored with different content; nothing was written."""
 
 
+class UnstorableEvent(EventStoreError):
+    """The database refuses a value in the events (a number or a text it cannot hold);
+    nothing was written, and no retry will change that."""
+
+
 class StoredEvent(Protocol):
     """An event as the store has it (what an append needs to know of one)."""
 

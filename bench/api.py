@@ -79,7 +79,9 @@ def setup(base: str, certified: int, drafts: int) -> dict[str, Any]:
     keys = [f"us-bench-city-{n}-bt" for n in range(certified + drafts)]
     tokens = {}
     for who, role, extra in (("ops", "operator", {}), ("rev", "reviewer", {}),
-                             ("ed", "city_editor", {"cities": keys})):
+                             ("ed", "city_editor", {"cities_to_join": [
+                                 {"name": f"Bench City {n}, BT", "country": "US"}
+                                 for n in range(len(keys))]})):
         email = f"{who}@bench.test"
         http.post("/api/accounts", headers=csrf, json={
             "email": email, "display_name": who, "role": role, **extra}).raise_for_status()

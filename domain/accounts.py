@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, assert_never
+from typing import Annotated, ClassVar, assert_never
 
 from pydantic import Field, StringConstraints
 
 from domain import events
+from domain.city import city_key
+from domain.commands import CityName, Country
 from domain.errors import AssessmentError, TransitionRefused
-from domain.model import Frozen, Input
+from domain.model import ONE_LINE, Frozen, Input
 
 
 class Role(StrEnum):
@@ -38,7 +40,7 @@ class Role(StrEnum):
 
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
-                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), ONE_LINE]
 CityKey = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z0-9-]{1,120}$")]
 # The program's languages (the portal's pages, the mail, the criteria labels).
 LANGUAGES = ("en", "es", "pt")
@@ -48,19 +50,41 @@ Language = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(LANGUAGES)})$
 # --- commands ----------------------------------------------------------------------------
 
 class AccountCommand(Input):
-    pass
+    checks_text: ClassVar[bool] = True  # no control or bidi character: domain/model.py
+
+
+class CityToJoin(Input):
+    """A city an editor is made for before it joins, named as its join will name it: its
+    key is made the way the join makes it, so it cannot be mistyped."""
+
+    checks_text: ClassVar[bool] = True
+    name: CityName
+    country: Country
+
+    @property
+    def key(self) -> str:
+        return city_key(self.country, self.name)
 
 
 class CreateAccount(AccountCommand):
     email: Email
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                   max_length=200)]
+                                                   max_length=200), ONE_LINE]
     role: Role
-    # City editors: the cities they act for. Reviewers: the cities they are affiliated with
-    # (and so may never review).
+    # City editors: the cities they act for, by key, each one that has joined (the account
+    # directory checks: a mistyped key is refused), and by name and country, the cities
+    # still to join. Reviewers: the cities they are affiliated with (and so may never
+    # review).
     cities: tuple[CityKey, ...] = ()
+    cities_to_join: tuple[CityToJoin, ...] = ()
     affiliations: tuple[CityKey, ...] = ()
     language: Language = "en"
+
+    @property
+    def bound_cities(self) -> tuple[str, ...]:
+        """Every city a city editor acts for: the keys given and those made from the
+        cities still to join."""
+        return tuple(dict.fromkeys((*self.cities, *(c.key for c in self.cities_to_join))))
 
 
 class DisableAccount(AccountCommand):
@@ -70,7 +94,8 @@ class DisableAccount(AccountCommand):
 
 class IssueToken(AccountCommand):
     token_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                    ONE_LINE]
     expires_on: date
 
 
@@ -116,10 +141,12 @@ def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
         case CreateAccount():
             if state.account_id is not None:
                 raise TransitionRefused(f"account {state.email} already exists", code="exists")
-            if command.role is Role.CITY_EDITOR and not command.cities:
-                raise AssessmentError("a city editor needs at least one city (--city KEY)",
-                                      code="invalid_account")
-            if command.role is not Role.CITY_EDITOR and command.cities:
+            cities = command.bound_cities
+            if command.role is Role.CITY_EDITOR and not cities:
+                raise AssessmentError("a city editor needs at least one city (--city KEY, "
+                                      "or --joining NAME --country CC for a city still to "
+                                      "join)", code="invalid_account")
+            if command.role is not Role.CITY_EDITOR and cities:
                 raise AssessmentError("only a city editor is bound to cities",
                                       code="invalid_account")
             if command.affiliations and command.role is not Role.REVIEWER:
@@ -127,7 +154,7 @@ def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
                                       code="invalid_account")
             return [events.AccountCreated(
                 account_id=account_id, email=command.email, display_name=command.display_name,
-                role=command.role.value, cities=command.cities,
+                role=command.role.value, cities=cities,
                 affiliations=command.affiliations, language=command.language, on=now)]
         case DisableAccount():
             _require_active(state)

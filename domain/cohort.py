@@ -7,8 +7,9 @@ from datetime import date
 from typing import assert_never
 
 from domain import commands, events
-from domain.errors import TransitionRefused
+from domain.errors import InvalidCommand, TransitionRefused
 from domain.model import Frozen
+from domain.rules import ProgramRules
 from domain.tiers import Tier
 
 
@@ -26,20 +27,30 @@ class CohortState(Frozen):
     announced_on: date | None = None
 
 
-def decide(state: CohortState, command: commands.CohortCommand,
-           now: date) -> list[events.CohortEvent]:
-    """The events `command` causes on `now`, or a `DomainError` saying why not."""
+def decide(state: CohortState, command: commands.CohortCommand, now: date,
+           rules: ProgramRules | None = None) -> list[events.CohortEvent]:
+    """The events `command` causes on `now`, or a `DomainError` saying why not.
+
+    `rules` bound a new cohort's date (`cohort_horizon_years`); front doors give them
+    when they check a creation. The cohort's own workflow decides its creation again
+    without them: its date was checked before it started, and a workflow recorded before
+    the bound existed must replay as it ran."""
     match command:
         case commands.CreateCohort():
             if state.cohort_id is not None:
                 raise TransitionRefused(f"cohort {state.cohort_id} already exists",
-                                        code="exists")
+                                        code="cohort_exists")
             if command.announce_on < now:
                 # It would announce at once, under a date already past (and expire early).
                 raise TransitionRefused(
                     f"cohort {command.cohort_id} cannot be announced on "
                     f"{command.announce_on}, a date already past (today is {now})",
                     code="past_date")
+            if rules is not None and command.announce_on > rules.latest_cohort_date(now):
+                raise InvalidCommand(
+                    f"announce_on: {command.announce_on} is more than "
+                    f"{rules.cohort_horizon_years} years ahead (the latest is "
+                    f"{rules.latest_cohort_date(now)})", code="date_too_far")
             return [events.CohortCreated(cohort_id=command.cohort_id,
                                          announce_on=command.announce_on, on=now)]
         case commands.AddToCohort():

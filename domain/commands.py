@@ -9,17 +9,41 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
 from domain.answers import Answers
 from domain.city import slugify
-from domain.model import Input
+from domain.model import ONE_LINE, Input, SingleLine, longest, made_here
 from domain.report import Report
 from domain.tiers import Tier
 
+# Free text (answers, questions, reasons): several lines allowed.
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# A code, a reviewer, a standard: one line (the lengths as before single lines: histories
+# recorded since must replay).
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                    ONE_LINE]
+Note = Annotated[str, longest(2000)]
+
+# The most residents a city may be said to have: above any city of the Americas (the
+# largest metropolitan area has about 22 million), far below what every store of it holds
+# (the registry's integer column: 2,147,483,647). The API's bound too: one definition.
+MAX_POPULATION = 100_000_000
+
+
+def _population_bound(population: int, info: ValidationInfo) -> int:
+    if made_here(info) and population > MAX_POPULATION:
+        raise ValueError(f"must be at most {MAX_POPULATION:,} residents")
+    return population
+
+
+# A whole number: "74372" written as text is refused, not guessed at (strict), as are
+# 74372.0 and true. The bound applies where a join is made (see `made_here`).
+Population = Annotated[int, Field(ge=0, strict=True,
+                                  json_schema_extra={"maximum": MAX_POPULATION}),
+                       AfterValidator(_population_bound)]
 
 
 def _has_letters_or_digits(name: str) -> str:
@@ -31,14 +55,21 @@ def _has_letters_or_digits(name: str) -> str:
 
 
 CityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                     AfterValidator(_has_letters_or_digits)]
+                     ONE_LINE, AfterValidator(_has_letters_or_digits)]
+# ISO 3166 alpha-2, e.g. US, BR, MX.
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
 # Cohort ids become workflow ids and URL segments: letters, digits, '.', '_' and '-'.
 CohortId = Annotated[str, StringConstraints(strip_whitespace=True,
                                             pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
 class Command(Input):
-    pass
+    """A command someone gives: its text is checked (`domain.model.Input`). The few the
+    program gives itself from what it already recorded (a decision's report, a cohort's
+    members) say `checks_text = False`: a value an older version stored must never stop
+    a decision or an announcement."""
+
+    checks_text: ClassVar[bool] = True
 
 
 class Location(Input):
@@ -52,10 +83,10 @@ class Location(Input):
 
 class JoinNetwork(Command):
     name: CityName
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
-    population: Annotated[int, Field(ge=0)]
+    country: Country
+    population: Population
     # The standard to assess against; None = the one in force on the join date.
-    standard_id: str | None = None
+    standard_id: SingleLine | None = None
     location: Location | None = None
 
 
@@ -101,17 +132,17 @@ class TouchDraft(Command):
 
 
 class AssignReviewer(Command):
-    reviewer: NonEmpty
+    reviewer: OneLine
     # The cities the reviewer is affiliated with (from the reviewer's account): a reviewer
     # may never review one of them.
-    affiliations: tuple[str, ...] = ()
+    affiliations: tuple[SingleLine, ...] = ()
 
 
 class RecordCriterionReview(Command):
-    code: NonEmpty
+    code: OneLine
     met: bool = False
-    items: tuple[str, ...] | None = None
-    note: str = ""
+    items: tuple[SingleLine, ...] | None = None
+    note: Note = ""
 
 
 class RecordReviews(Command):
@@ -121,7 +152,7 @@ class RecordReviews(Command):
 
 
 class RequestClarification(Command):
-    criterion: NonEmpty
+    criterion: OneLine
     question: NonEmpty
 
 
@@ -150,6 +181,7 @@ class ReachDeadline(Command):
 class RecordDecision(Command):
     """The reviewed answers scored by the domain scorer (in an activity)."""
 
+    checks_text: ClassVar[bool] = False  # the program's own: see `Command`
     report: Report
 
 
@@ -169,7 +201,7 @@ class Expire(Command):
 
 
 class Reapply(Command):
-    standard_id: str | None = None
+    standard_id: SingleLine | None = None
 
 
 class Withdraw(Command):
@@ -190,6 +222,9 @@ class CreateCohort(Command):
 
 
 class AddToCohort(Command):
+    """A certified city the cohort announces, as the program recorded it."""
+
+    checks_text: ClassVar[bool] = False  # the program's own: see `Command`
     city_key: NonEmpty
     name: NonEmpty
     tier: Tier

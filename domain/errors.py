@@ -43,6 +43,13 @@ class AssessmentError(DomainError):
     category = ErrorCategory.INVALID_INPUT
 
 
+class InvalidCommand(DomainError):
+    """A command's value is out of the program's bounds (e.g. a date years ahead)."""
+
+    code = "invalid_command"
+    category = ErrorCategory.INVALID_INPUT
+
+
 class IneligibleCity(DomainError):
     code = "ineligible"
 

@@ -34,6 +34,9 @@ class ProgramRules(Frozen):
     review_due_days: int = Field(default=45, ge=1)
     review_reminder_days: int = Field(default=7, ge=0)
     draft_nudge_days: int = Field(default=60, ge=1)
+    # How far ahead a cohort may be announced: a date beyond is a typo (9999-12-31), and
+    # its certifications' expiry would fall outside the calendar.
+    cohort_horizon_years: int = Field(default=3, ge=1, le=100)
 
     @field_validator("reminder_lead_days")
     @classmethod
@@ -44,11 +47,19 @@ class ProgramRules(Frozen):
 
     def expiry(self, announced_on: date) -> date:
         """Same calendar day `validity_years` later (29 February falls back to the 28th)."""
-        year = announced_on.year + self.validity_years
-        try:
-            return announced_on.replace(year=year)
-        except ValueError:
-            return announced_on.replace(year=year, day=28)
+        return _years_after(announced_on, self.validity_years)
+
+    def latest_cohort_date(self, today: date) -> date:
+        """The last day a cohort created today may be announced on."""
+        return _years_after(today, self.cohort_horizon_years)
 
     def reminder_dates(self, expires_on: date) -> list[tuple[int, date]]:
         return [(days, expires_on - timedelta(days=days)) for days in self.reminder_lead_days]
+
+
+def _years_after(day: date, years: int) -> date:
+    """Same calendar day `years` later (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.accounts import CreateAccount, Role
+from domain.accounts import CityToJoin, CreateAccount, Role
 from infra.config import Settings
 from infra.identity.directory import AccountDirectory
 from infra.identity.secrets import new_secret
@@ -30,14 +30,15 @@ async def ensure_first_admin(pool: asyncpg.Pool[Any], settings: Settings,
 
 
 async def create_demo_accounts(pool: asyncpg.Pool[Any], settings: Settings, today: date,
-                               cities: tuple[str, ...]) -> tuple[str, list[tuple[str, Role]]]:
+                               cities: tuple[CityToJoin, ...]
+                               ) -> tuple[str, list[tuple[str, Role]]]:
     """An account per role for `wwc demo` and the portal after it, all with one made-up
     password (printed to the operator's terminal only): the administrator, an operator,
-    the reviewer of every application and a city editor for the demo's `cities` (so
-    their mail has someone to go to)."""
+    the reviewer of every application and a city editor for the demo's `cities`, which
+    join after it is made (so their mail has someone to go to)."""
     directory = AccountDirectory(pool)
     password = new_secret()[:20]
-    wanted: list[tuple[str, str, Role, tuple[str, ...]]] = [
+    wanted: list[tuple[str, str, Role, tuple[CityToJoin, ...]]] = [
         (settings.admin_email, "Administrator", Role.ADMIN, ()),
         ("operator@demo.wwc.local", "Demo operator", Role.OPERATOR, ()),
         ("reviewer@demo.wwc.local", "Demo reviewer", Role.REVIEWER, ())]
@@ -46,6 +47,7 @@ async def create_demo_accounts(pool: asyncpg.Pool[Any], settings: Settings, toda
     created = []
     for email, name, role, cities in wanted:
         await directory.create(CreateAccount(email=email, display_name=name, role=role,
-                                             cities=cities), password, SERVER_OPERATOR, today)
+                                             cities_to_join=cities),
+                               password, SERVER_OPERATOR, today)
         created.append((email, role))
     return password, created

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
+from activities.ports import UnstorableEvent
 from domain.errors import DomainError, ErrorCategory
 from domain.validation import describe_validation_error
 
@@ -107,6 +108,8 @@ def classify(error: BaseException) -> ErrorKind:
     if isinstance(error, DomainError):
         return _BY_CATEGORY[error.category]
     if isinstance(error, ValidationError):
+        return ErrorKind.INVALID_INPUT
+    if isinstance(error, UnstorableEvent):  # a value the database refuses (e.g. a draft's)
         return ErrorKind.INVALID_INPUT
     if _unreachable(error):
         return ErrorKind.UNAVAILABLE

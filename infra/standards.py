@@ -10,8 +10,10 @@ from pathlib import Path
 import yaml
 
 from domain.catalog import StandardCatalog
-from domain.errors import StandardError
+from domain.errors import DomainError, StandardError
+from domain.model import Frozen
 from domain.standard import Standard, parse_standard
+from infra.errors import ServiceError
 from infra.files import load_document
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,19 +37,46 @@ def builtin_standards() -> list[Standard]:
     return list(_shipped())
 
 
-# An operator's file, parsed again only when its modification time or size changes.
-_parsed_files: dict[Path, tuple[tuple[int, int], Standard]] = {}
+# An operator's file, parsed again only when its modification time or size changes; a
+# file that cannot be used is kept with its problem, so it is reported, not parsed again.
+_parsed_files: dict[Path, tuple[tuple[int, int], Standard | str]] = {}
 
 
-def load_standard_file(path: Path) -> Standard:
+class StandardProblem(Frozen):
+    """An operator's standard file that was skipped, and why (one line)."""
+
+    file: str
+    problem: str
+
+
+def _parse_file(path: Path) -> Standard:
+    return parse_standard(load_document(path), origin=str(path))
+
+
+def _parsed(path: Path) -> Standard | str:
+    """The file's standard, or what is wrong with it, cached by modification time."""
     stat = path.stat()
     seen = (stat.st_mtime_ns, stat.st_size)
     cached = _parsed_files.get(path)
     if cached is not None and cached[0] == seen:
         return cached[1]
-    standard = parse_standard(load_document(path), origin=str(path))
-    _parsed_files[path] = (seen, standard)
-    return standard
+    found: Standard | str
+    try:
+        found = _parse_file(path)
+    except (ServiceError, DomainError) as error:
+        found = str(error).removeprefix(f"{path}: ")
+    except Exception as error:  # a file must never stop the others: said, not raised
+        found = f"cannot be read as a standard ({type(error).__name__}: {error})"
+    _parsed_files[path] = (seen, found)
+    return found
+
+
+def load_standard_file(path: Path) -> Standard:
+    """The standard in `path`, or the error saying what is wrong with it."""
+    found = _parsed(path)
+    if isinstance(found, str):
+        raise StandardError(f"{path}: {found}")
+    return found
 
 
 def standard_files(folder: Path) -> list[Path]:
@@ -57,7 +86,8 @@ def standard_files(folder: Path) -> list[Path]:
 
 
 def load_catalog(extra: Iterable[Path] = ()) -> StandardCatalog:
-    """The shipped standards plus operator files (each a file or a folder of files)."""
+    """The shipped standards plus operator files (each a file or a folder of files), for
+    a command that names them (`wwc score --standards`): any problem is an error."""
     standards = builtin_standards()
     for path in extra:
         for file in standard_files(path) if path.is_dir() else [path]:
@@ -68,12 +98,38 @@ def load_catalog(extra: Iterable[Path] = ()) -> StandardCatalog:
     return StandardCatalog(standards)
 
 
+def survey_folder(folder: Path) -> tuple[StandardCatalog, tuple[StandardProblem, ...]]:
+    """The shipped standards plus each usable file of the operator's `folder`, and the
+    files skipped with their problem: one broken file (or a second definition of a
+    standard's id) must not stop the program, which runs on the others. (A skipped file
+    is reported by `wwc up` at start, `wwc status --service` and `/readyz`.)"""
+    standards = builtin_standards()
+    problems: list[StandardProblem] = []
+    for file in standard_files(folder):
+        found: Standard | str
+        try:
+            found = _parsed(file)
+        except OSError as error:  # gone or unreadable since it was listed
+            found = f"cannot read ({error.strerror})"
+        if isinstance(found, Standard) and any(s.id == found.id for s in standards):
+            found = f"standard {found.id} is already defined (by another file)"
+        if isinstance(found, str):
+            problems.append(StandardProblem(file=str(file), problem=found))
+        else:
+            standards.append(found)
+    return StandardCatalog(standards), tuple(problems)
+
+
 class StandardsFolder:
     """The shipped standards plus the operator's folder (which may not exist yet), read
-    afresh at every `load`: the workers' standards source and every front door's."""
+    afresh at every `load`: the workers' standards source and every front door's. A file
+    that cannot be used is skipped; `problems` says which and why."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def load(self) -> StandardCatalog:
-        return load_catalog([self.folder] if self.folder.is_dir() else [])
+        return survey_folder(self.folder)[0]
+
+    def problems(self) -> tuple[StandardProblem, ...]:
+        return survey_folder(self.folder)[1]

@@ -23,7 +23,11 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import cohort as cohorts
@@ -67,6 +71,9 @@ def command_update_id(request_id: str, key: str, kind: str) -> str:
 
 def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
     cause = error.cause
+    # A refusal by an activity (e.g. a value the event store cannot hold) arrives wrapped.
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
     if isinstance(cause, ApplicationError):
         # The workflow sends the domain error's category as the first detail.
         category = ErrorCategory.REFUSED
@@ -266,10 +273,19 @@ class ProgramService:
         today = self.program_today()
         # Checked before the workflow starts, so a refused cohort leaves nothing behind.
         try:
-            cohorts.decide(cohorts.CohortState(), command, today)
+            cohorts.decide(cohorts.CohortState(), command, today, self.rules)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
+        exists = CommandRefused("cohort_exists", f"cohort {command.cohort_id} already exists")
         workflow_id = cohort_stream(command.cohort_id)
+        # The event store says whether a cohort exists: an announced cohort's workflow
+        # has completed (Temporal would start a second run under its id, which would find
+        # the stream taken and fail), and may have left the server's retention since.
+        # A front door without an event store (the demo) relies on Temporal alone.
+        if self.drafts is not None and await self.drafts.log.last_event(workflow_id):
+            if request_id and await self._started_by(workflow_id, request_id):
+                return f"cohort {command.cohort_id} was already created by this request"
+            raise exists
         try:
             # The request id rides in the memo, where a retry finds it.
             await self.client.start_workflow(
@@ -284,15 +300,19 @@ class ProgramService:
                     error.status == RPCStatusCode.ALREADY_EXISTS):
                 if request_id and await self._started_by(workflow_id, request_id):
                     return f"cohort {command.cohort_id} was already created by this request"
-                raise CommandRefused("exists",
-                                     f"cohort {command.cohort_id} already exists") from None
+                raise exists from None
             with _must_exist(f"cohort {command.cohort_id!r}"):
                 raise
         return None
 
     async def _started_by(self, workflow_id: str, request_id: str) -> bool:
-        with _must_exist(workflow_id):
-            found = await self.client.get_workflow_handle(workflow_id).describe()
+        """Whether the request `request_id` started the workflow (False when Temporal no
+        longer knows it: an announced cohort past the server's retention)."""
+        try:
+            with _must_exist(workflow_id):
+                found = await self.client.get_workflow_handle(workflow_id).describe()
+        except NotFound:
+            return False
         return bool(await found.memo_value(REQUEST_MEMO, None) == request_id)
 
     async def announce_cohort(self, cohort_id: str, *,

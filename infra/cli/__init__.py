@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from domain.text import escape_controls
 from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.demo import demo_command
@@ -121,6 +122,7 @@ def _run() -> int:
             return ErrorKind.UNEXPECTED.exit_code
         kind = classify(error)
         prefix = "refused" if kind is ErrorKind.REFUSED else "error"
-        typer.echo(f"wwc: {prefix}: {describe(error)}", err=True)
+        # One line, whatever the error quotes: its control characters shown as escapes.
+        typer.echo(f"wwc: {prefix}: {escape_controls(describe(error))}", err=True)
         return kind.exit_code
     return 0

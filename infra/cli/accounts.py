@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from domain.accounts import CreateAccount, Role
+from domain.accounts import CityToJoin, CreateAccount, Role
 from infra.cli.common import (
     JsonOption,
     Request,
@@ -22,10 +22,11 @@ from infra.cli.common import (
     async_command,
     echo_json,
     retryable,
+    shown,
 )
 from infra.clockfile import program_today
 from infra.config import Settings
-from infra.errors import NotFound
+from infra.errors import NotFound, UsageError
 from infra.identity.directory import Account, AccountDirectory, account_id_for, token_id_for
 from infra.identity.secrets import new_secret
 from infra.service_database import open_pool
@@ -49,7 +50,13 @@ async def add_user(
     email: Annotated[str, typer.Argument(help="The person's e-mail (their sign-in).")],
     role: Annotated[Role, typer.Option(help="city_editor, reviewer, operator or admin.")],
     city: Annotated[list[str] | None, typer.Option(
-        help="City key a city editor acts for (repeatable).")] = None,
+        help="City key a city editor acts for, a city that has joined (repeatable).")]
+    = None,
+    joining: Annotated[list[str] | None, typer.Option(
+        help="A city still to join that a city editor acts for, by the name its join will "
+             "give, e.g. 'Rock Hill, SC' (repeatable; with --country).")] = None,
+    country: Annotated[str | None, typer.Option(
+        help="The country of the --joining cities (ISO code, e.g. US).")] = None,
     affiliation: Annotated[list[str] | None, typer.Option(
         help="City key a reviewer is affiliated with, so never reviews (repeatable).")]
     = None,
@@ -60,9 +67,13 @@ async def add_user(
 ) -> None:
     """Create an account; its one-time password is printed once."""
     settings = Settings.from_env()
-    command = CreateAccount(email=email, display_name=name or email, role=role,
-                            cities=tuple(city or ()), affiliations=tuple(affiliation or ()),
-                            language=language)
+    if bool(joining) != bool(country):
+        raise UsageError("--joining and --country go together (e.g. --joining 'Rock Hill, "
+                         "SC' --country US)")
+    command = CreateAccount(
+        email=email, display_name=name or email, role=role, cities=tuple(city or ()),
+        cities_to_join=tuple(CityToJoin(name=n, country=country or "") for n in joining or ()),
+        affiliations=tuple(affiliation or ()), language=language)
     request = Request(request_id)
     named = request.update_id(command.email, "CreateAccount")
     with retryable(request):
@@ -89,14 +100,14 @@ async def list_users(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Every account: e-mail, role, cities or affiliations, and whether it is disabled."""
     async with open_pool(Settings.from_env(), size=2) as pool:
         directory = AccountDirectory(pool)
-        await directory.is_empty()  # brings the read model up to date
+        await directory.caught_up()
         found = await directory.page(limit=10_000)
     if as_json:
         echo_json([a.model_dump(mode="json") for a in found])
         return
     for account in found:
         bound = ", ".join(account.cities or account.affiliations)
-        typer.echo(f"{account.email:<32} {account.role.value:<12} {bound:<30} "
+        typer.echo(f"{shown(account.email):<32} {account.role.value:<12} {shown(bound):<30} "
                    f"{'disabled' if account.disabled else ''}".rstrip())
 
 
@@ -165,7 +176,8 @@ async def list_tokens(as_json: Annotated[bool, JsonOption] = False) -> None:
         return
     for token in found:
         state = "revoked" if token.revoked else f"expires {token.expires_on}"
-        typer.echo(f"{token.token_id}  {token.email:<32} {token.name:<24} {state}")
+        typer.echo(f"{token.token_id}  {shown(token.email):<32} {shown(token.name):<24} "
+                   f"{state}")
 
 
 @tokens_app.command("revoke")

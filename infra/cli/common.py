@@ -16,8 +16,10 @@ from datetime import date
 from typing import Any, ParamSpec
 
 import typer
+from rich.text import Text
 
 from domain import commands
+from domain.text import escape_controls
 from domain.views import CityView, CommandAnswer
 from infra.application import ProgramService, open_program
 from infra.application.service import command_update_id
@@ -116,7 +118,7 @@ def print_view(view: CityView, as_json: bool = False, today: date | None = None)
     if today is not None:
         view = view.model_copy(update={"program_date": today})
     if as_json:
-        typer.echo(view.model_dump_json(indent=2))
+        typer.echo(json_safe(view.model_dump_json(indent=2)))
         return
     parts = [f"{view.city_key}: {view.status.value.replace('_', ' ')}"]
     if view.tier.certified:
@@ -134,4 +136,30 @@ def print_view(view: CityView, as_json: bool = False, today: date | None = None)
 
 
 def echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    typer.echo(json_safe(json.dumps(value, indent=2, default=str, ensure_ascii=False)))
+
+
+# Stored text shown on a terminal. Commands refuse control and bidi-override characters
+# (domain/text.py), but older versions stored them: here they are shown as escapes
+# (`\x1b`) instead of acting on the operator's terminal.
+
+def shown(value: object) -> str:
+    """Stored text for a line of output: its control characters escaped."""
+    return escape_controls(str(value))
+
+
+def cell(value: object) -> Text:
+    """Stored text for a Rich table: escaped, and never read as Rich markup (a name with
+    `[/]` in it would otherwise stop the table with an error)."""
+    return Text(shown(value))
+
+
+# JSON escapes the C0 controls itself; DEL, the C1 controls, the line separators and
+# the bidi characters it writes as they are (`ensure_ascii=False` keeps accented names
+# readable). They can only sit inside strings, where an escape means the same.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters above written as escapes: the same JSON value."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.accounts import Role
+from domain.accounts import CityToJoin, Role
 from domain.city import city_key
 from domain.rules import ProgramRules
 from domain.standard import Standard
@@ -112,8 +112,9 @@ async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], pa
         run = DemoRun(program, plan, end)
         # The accounts first: each city's mail (reminders, decisions, deadlines) has
         # someone to go to, in the demo's mail catcher.
-        cities = tuple(sorted({city_key(c.country, c.name) for k in plan.cohorts
-                               for c in k.cities}))
+        by_key = {city_key(c.country, c.name): c for k in plan.cohorts for c in k.cities}
+        cities = tuple(CityToJoin(name=by_key[key].name, country=by_key[key].country)
+                       for key in sorted(by_key))
         async with open_pool(stack.settings) as pool:
             password, accounts = await create_demo_accounts(pool, stack.settings, plan.start,
                                                             cities)

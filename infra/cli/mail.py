@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from infra import queries
-from infra.cli.common import async_command
+from infra.cli.common import async_command, json_safe, shown
 from infra.config import Settings
 from infra.service_database import open_pool
 
@@ -28,8 +28,8 @@ async def outbox_command(
         rows = await queries.outbox(pool, to=to, limit=limit)
     if as_json:
         for row in rows:
-            typer.echo(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                   for k, v in row.items()}))
+            typer.echo(json_safe(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat")
+                                                 else v) for k, v in row.items()})))
         return
     # One line per message (it reads in any terminal width and greps well).
     for row in rows:
@@ -37,6 +37,7 @@ async def outbox_command(
         if row["last_error"]:
             status += f", last error: {row['last_error']}"
         typer.echo(f"{row['created_at']:%Y-%m-%d %H:%M}  {row['kind']:<22} "
-                   f"{row['recipient']} [{row['language']}]  {row['subject']}  -- {status}")
+                   f"{shown(row['recipient'])} [{row['language']}]  {shown(row['subject'])}  "
+                   f"-- {shown(status)}")
     if not rows:
         typer.echo("no mail yet" + (f" to {to}" if to else ""))

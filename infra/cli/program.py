@@ -25,6 +25,7 @@ from infra.cli.common import (
     print_view,
     retryable,
     send_and_print,
+    shown,
 )
 from infra.errors import CommandRefused, InvalidInput, UsageError
 from infra.files import load_document
@@ -291,7 +292,7 @@ async def _announce_cohort(cohort_id: str, as_json: bool, request_id: str | None
     typer.echo(f"cohort {cohort_id} announced on {result.announced_on}: "
                f"{len(result.cities)} cities")
     for city in result.cities:
-        typer.echo(f"  {city.tier.value:<9} {city.name} ({city.city_key})")
+        typer.echo(f"  {city.tier.value:<9} {shown(city.name)} ({city.city_key})")
     for skipped in result.skipped:
         typer.echo(f"  not announced: {skipped}")
     if nothing_new:

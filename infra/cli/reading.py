@@ -23,7 +23,16 @@ from domain.report import Report
 from infra import queries
 from infra.application import open_program
 from infra.application.as_of import certified_as_of, city_as_of
-from infra.cli.common import JsonOption, async_command, city_key_arg, echo_json, print_view
+from infra.cli.common import (
+    JsonOption,
+    async_command,
+    cell,
+    city_key_arg,
+    echo_json,
+    json_safe,
+    print_view,
+    shown,
+)
 from infra.config import Settings
 from infra.errors import NotFound, UsageError
 from infra.eventstore.mapper import current_data, decode
@@ -80,12 +89,16 @@ async def _service_status(as_json: bool) -> None:
         events = int(await pool.fetchval("SELECT count(*) FROM wwc_events"))
     async with open_program(settings) as program:
         await program.client.service_client.check_health()
+    skipped = StandardsFolder(settings.effective_standards_dir).problems()
     if as_json:
-        echo_json({"postgres": "ok", "temporal": "ok", "events": events, "lag": lags})
+        echo_json({"postgres": "ok", "temporal": "ok", "events": events, "lag": lags,
+                   "standards": [p.model_dump() for p in skipped]})
         return
     typer.echo(f"PostgreSQL: ok ({events:,} events)  Temporal: ok")
     for name, lag in lags.items():
         typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
+    for problem in skipped:
+        typer.echo(f"  standard file skipped: {shown(problem.file)}: {shown(problem.problem)}")
 
 
 def _date_option(flag: str, value: str) -> date:
@@ -125,8 +138,8 @@ async def list_command(
         table = Table("City (key)", "Tier", "Since", "Until", "Cohort", box=box.SIMPLE,
                       title=f"Certified on {day} ({len(held)} cities)", pad_edge=False)
         for row in held:
-            table.add_row(row["city_key"], row["tier"], str(row["awarded_on"]),
-                          str(row["expires_on"]), row["cohort_id"])
+            table.add_row(cell(row["city_key"]), row["tier"], str(row["awarded_on"]),
+                          str(row["expires_on"]), cell(row["cohort_id"]))
         Console().print(table)
         return
     before = None
@@ -149,7 +162,7 @@ def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table("City (key)", "Tier", "Status", "Expires", "Last outcome", box=box.SIMPLE,
                   title=f"Registry ({len(rows)} cities)", pad_edge=False)
     for row in rows:
-        table.add_row(row["city_key"], row["tier"], row["status"].replace("_", " "),
+        table.add_row(cell(row["city_key"]), row["tier"], row["status"].replace("_", " "),
                       str(row["expires_on"] or ""), (row["last_outcome"] or "").replace("_", " "))
     console.print(table)
 
@@ -175,7 +188,8 @@ async def history_command(city: City, as_json: Annotated[bool, JsonOption] = Fal
         draft = ev.stream_id.startswith(DRAFT_STREAM_PREFIX)
         table.add_row(f"{'draft ' if draft else ''}{ev.stream_version}",
                       str(current_data(ev).get("on", "")),
-                      ev.event_type, summarize(ev), f"{runs.index(run_id) + 1}" if run_id else "")
+                      ev.event_type, cell(summarize(ev)),
+                      f"{runs.index(run_id) + 1}" if run_id else "")
     console.print(table)
     console.print(f"Temporal workflow id: {city_stream(city)}")
     for index, run_id in enumerate(r for r in runs if r):
@@ -203,7 +217,8 @@ async def report_command(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The customised report of the city's latest decision (Markdown on stdout)."""
-    report, name = await _latest_report(city)
+    report, stored_name = await _latest_report(city)
+    name = shown(stored_name)
     standard = StandardsFolder(Settings.from_env().effective_standards_dir).load()[
         report.score.standard]
     if as_json:
@@ -262,18 +277,33 @@ async def export_registry_command(
         raise UsageError(f"--format must be csv or json, not {fmt!r}")
     rows = [{k: row[k] for k in REGISTRY_COLUMNS} for row in await _fresh_registry()]
     if fmt == "json":
-        text = json.dumps(rows, indent=2, default=str, ensure_ascii=False) + "\n"
+        text = json_safe(json.dumps(rows, indent=2, default=str, ensure_ascii=False)) + "\n"
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=REGISTRY_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
         text = buffer.getvalue()
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text)
         typer.echo(f"wrote {len(rows)} cities to {output}", err=True)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (`=HYPERLINK(...)`, `@SUM(...)`); a tab or carriage return first hides it behind one.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A registry value for a CSV cell: stored text with its control characters escaped,
+    and a leading apostrophe where a spreadsheet would take it for a formula (the
+    OWASP advice). Numbers and dates are left as they are."""
+    if not isinstance(value, str):
+        return value
+    text = shown(value)
+    return f"'{text}" if value.startswith(_FORMULA_STARTS) else text
 
 
 @async_command
@@ -290,4 +320,4 @@ async def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
             cohort["cities"])
         when = cohort["announced_on"] or f"due {cohort['announce_on']}"
         typer.echo(f"{cohort['cohort_id']} ({when}): " + (", ".join(
-            f"{c['name']} [{c['tier']}]" for c in cities) or "no cities"))
+            f"{shown(c['name'])} [{c['tier']}]" for c in cities) or "no cities"))

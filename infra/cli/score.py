@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from domain.answers import check_answers, parse_self_assessment
 from domain.report import Report, build_report
 from domain.standard import Standard
+from infra.cli.common import cell, shown
 from infra.files import load_document
 from infra.render import report_json
 from infra.standards import load_catalog
@@ -43,7 +45,7 @@ def score_command(
 def print_report(console: Console, standard: Standard, report: Report) -> None:
     result = report.score
     tier = result.tier.value.upper() if result.tier.certified else "NOT CERTIFIED"
-    console.print(f"[bold]{standard.title}[/bold] ({standard.id})")
+    console.print(Text.assemble((shown(standard.title), "bold"), f" ({shown(standard.id)})"))
     console.print(f"Tier: [bold]{tier}[/bold]   points {result.points}/{result.total}   "
                   f"{result.percent:.2f} %")
     if result.criteria_tier != result.tier:
@@ -51,14 +53,17 @@ def print_report(console: Console, standard: Standard, report: Report) -> None:
     table = Table("Practice", "Met", "Of", "Share")
     for practice in result.practices:
         share = 100 * practice.met / practice.total if practice.total else 0.0
-        table.add_row(practice.name, str(practice.met), str(practice.total), f"{share:.0f} %")
+        table.add_row(cell(practice.name), str(practice.met), str(practice.total),
+                      f"{share:.0f} %")
     console.print(table)
     for gate in result.gates:
         console.print(f"Gate {gate.id}: {'met' if gate.met else 'NOT met'} "
                       f"(outcomes met: {', '.join(gate.options_met) or 'none'})")
     names = {p.code: p.name for p in standard.practices}
-    console.print("Strengths: " + (", ".join(names[c] for c in report.strengths) or "none"))
-    console.print("Areas to improve: " + (", ".join(names[c] for c in report.improve) or "none"))
+    console.print(cell("Strengths: " + (", ".join(names[c] for c in report.strengths)
+                                        or "none")))
+    console.print(cell("Areas to improve: " + (", ".join(names[c] for c in report.improve)
+                                               or "none")))
     step = report.next_tier
     if step is None:
         console.print("Next tier: already at the highest tier")

@@ -8,6 +8,7 @@ import signal
 import typer
 
 from infra.bootstrap import ensure_first_admin
+from infra.cli.common import shown
 from infra.clockfile import load_clock, program_today
 from infra.config import Settings
 from infra.heap import freeze_startup_heap
@@ -16,6 +17,7 @@ from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
 from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
+from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client
 from infra.worker import ensure_digest, running_worker
 
@@ -80,6 +82,9 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                 typer.echo(f"  First admin:  {email}" + (
                     f"  one-time password: {password}  (change it: PUT /api/me/password)"
                     if password else "  (password from WWC_ADMIN_PASSWORD)"))
+            for skipped in StandardsFolder(stack.settings.effective_standards_dir).problems():
+                typer.echo(f"  warning: standard file skipped: {shown(skipped.file)}: "
+                           f"{shown(skipped.problem)}", err=True)
             typer.echo("  Try: wwc list, wwc status CITY, wwc history CITY. Ctrl-C to stop.")
             freeze_startup_heap()
             await stop.wait()

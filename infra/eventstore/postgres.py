@@ -15,7 +15,13 @@ from typing import Any
 
 import asyncpg
 
-from activities.ports import AppendResult, ConcurrencyError, IdempotencyConflict, NewEvent
+from activities.ports import (
+    AppendResult,
+    ConcurrencyError,
+    IdempotencyConflict,
+    NewEvent,
+    UnstorableEvent,
+)
 from infra.db import Connection
 from infra.eventstore.model import START, LogCursor, RecordedEvent
 
@@ -156,6 +162,15 @@ async def fetch_log_page(
     return [_recorded(row) for row in rows]
 
 
+def _reason(error: Exception) -> str:
+    """PostgreSQL's or asyncpg's reason, without the value it was given: asyncpg's own
+    message quotes the start of the argument, which is the events' content."""
+    message = str(error)
+    if message.startswith("invalid input for query argument") and message.endswith(")"):
+        return message[message.rfind("(") + 1:-1]
+    return message.splitlines()[0] if message else type(error).__name__
+
+
 class PostgresEventStore:
     """Over a pool, or over one connection (inside the caller's transaction)."""
 
@@ -170,13 +185,20 @@ class PostgresEventStore:
     ) -> AppendResult:
         if not events:
             raise ValueError("append needs at least one event")
-        if len(events) == 1:
-            appended = await self._append_one(stream_id, expected_version, events[0])
-            if appended is not None:
-                return appended
-        if self._heads is not None:
-            self._heads.forget(stream_id)
-        return await self._append_batch(stream_id, expected_version, events)
+        try:
+            if len(events) == 1:
+                appended = await self._append_one(stream_id, expected_version, events[0])
+                if appended is not None:
+                    return appended
+            if self._heads is not None:
+                self._heads.forget(stream_id)
+            return await self._append_batch(stream_id, expected_version, events)
+        except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as error:
+            # A value PostgreSQL (or asyncpg, encoding it) refuses: a number out of range,
+            # text it cannot hold, a row too large. Nothing was written; no retry mends it.
+            raise UnstorableEvent(
+                f"{', '.join(dict.fromkeys(e.event_type for e in events))} for {stream_id} "
+                f"cannot be stored: {_reason(error)}") from error
 
     async def _append_one(
         self, stream_id: str, expected_version: int, event: NewEvent

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from domain.accounts import CreateAccount, Role
 from domain.answers import Answers
-from domain.commands import CityName, CohortId, Location, NonEmpty
+from domain.commands import CityName, CohortId, Location, NonEmpty, Population
 from domain.model import Input
 from domain.tiers import Tier
 
@@ -107,7 +107,7 @@ class TokenRecord(Body):
 class JoinRequest(Body):
     name: CityName
     country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
-    population: Annotated[int, Field(ge=0, le=100_000_000)]
+    population: Population  # the domain's bound: a whole number, 0 to 100,000,000
     standard_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     location: Location | None = None
 

@@ -19,6 +19,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from domain.views import CityView
+from infra.errors import InvalidInput
+from infra.files import DuplicateKey, loads_json
 from infra.http.access import Denied, Rule, check_role, may_see_city, not_found
 from infra.http.idempotency import KEY_HEADER
 from infra.http.kept import KeptView
@@ -169,6 +171,7 @@ class GuardedRoute(APIRoute):
         extra = self.openapi_extra or {}
         rule = Rule(extra[ACCESS_KEY])
         check = guard(rule)
+        takes_body = self.body_field is not None
         # POSTs take an Idempotency-Key, kept per account once the guard has let the
         # caller in (`idempotency.py`); a public route takes none.
         keyed = "POST" in (self.methods or ()) and rule is not Rule.PUBLIC
@@ -177,6 +180,10 @@ class GuardedRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             caller = await check(request)
+            if takes_body:
+                # Parsed once, here, refusing a key written twice; FastAPI reuses it.
+                request = StrictJsonRequest(request.scope, request.receive)
+                await request.parse()
             if keyed and caller.account is not None and KEY_HEADER in request.headers:
                 return await services(request).idempotency.run(
                     request, caller.account.account_id, template, handle,
@@ -184,6 +191,30 @@ class GuardedRoute(APIRoute):
             return await handle(request)
 
         return guarded
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is parsed once, here, refusing a key written twice in an
+    object (Python's parser keeps the last one silently: `{"name": "A", "name": "B"}`
+    joined B) and absurd nesting, as invalid input naming the key (422). FastAPI then
+    takes the parsed body from `json()`. Bodies that are not JSON, or not valid JSON, are
+    left to FastAPI, which answers them as before (400)."""
+
+    async def parse(self) -> None:
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not (kind == "application/json" or kind.endswith("+json")):
+            return
+        body = await self.body()
+        if not body:
+            return
+        try:
+            self._json = loads_json(body)
+        except DuplicateKey as error:
+            raise InvalidInput(f"body: {error}", code="duplicate_key") from None
+        except RecursionError:
+            raise InvalidInput("body: nested too deeply", code="too_deep") from None
+        except ValueError:
+            return  # not JSON: FastAPI says so (400)
 
 
 def route(router: APIRouter, method: str, path: str, rule: Rule, *,

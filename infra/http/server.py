@@ -74,7 +74,10 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
     host, port = split_address(settings.http_address)
     health = Health(await database_url(settings), client, within=settings.readiness_timeout)
     async with open_pool(settings) as pool:
-        catalog = StandardsFolder(settings.effective_standards_dir).load()
+        standards = StandardsFolder(settings.effective_standards_dir)
+        catalog = standards.load()
+        for skipped in standards.problems():
+            log.warning("standard file skipped", file=skipped.file, problem=skipped.problem)
         program = ProgramService(
             client, settings.task_queue, catalog=catalog, clock=load_clock(settings.data_dir),
             drafts=Drafts(PostgresEventStore(pool), catalog))

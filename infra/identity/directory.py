@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from domain import accounts, events
+from domain.city import city_stream
 from domain.errors import DomainError
 from domain.model import Frozen
 from infra.db import Connection
@@ -110,6 +111,15 @@ class AccountDirectory:
                      request_id: str | None = None) -> tuple[Account, str | None]:
         """The new account, and its password when one was made up here (shown once).
         `request_id` names the account (`account_id_for`), so a retry finds it."""
+        for key in command.cities:
+            if not await self._has_joined(key):
+                # A mistyped key would bind the editor to nothing; a city still to join
+                # is named instead, and its key made as its join will make it.
+                raise InvalidInput(
+                    f"cities: {key} has not joined the network (check the key: `wwc list`); "
+                    "for a city still to join, give its name and country instead "
+                    "(--joining NAME --country CC, or cities_to_join in the API)",
+                    code="unknown_city")
         made_up = None
         if password is None:
             password = made_up = new_secret()
@@ -140,7 +150,7 @@ class AccountDirectory:
         # As its event says (the read model may not show it yet: see the module's doc).
         account = Account(account_id=account_id, email=command.email,
                           display_name=command.display_name, role=command.role,
-                          cities=command.cities, affiliations=command.affiliations,
+                          cities=command.bound_cities, affiliations=command.affiliations,
                           language=command.language)
         return account, made_up
 
@@ -208,6 +218,11 @@ class AccountDirectory:
                 revoked.append(token.token_id)
         return revoked
 
+    async def _has_joined(self, key: str) -> bool:
+        """Whether the city's stream has events (it joined, whatever became of it since)."""
+        return bool(await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM wwc_events WHERE stream_id = $1)", city_stream(key)))
+
     # --- reads ---------------------------------------------------------------------------
 
     async def get(self, account_id: str) -> Account | None:
@@ -226,6 +241,10 @@ class AccountDirectory:
             "SELECT * FROM wwc_accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2",
             after, limit)
         return [_account(r) for r in rows]
+
+    async def caught_up(self) -> None:
+        """Bring the accounts read model up to date (before listing it)."""
+        await projector(self._pool).catch_up("accounts")
 
     async def is_empty(self) -> bool:
         """No account was ever created: asked of the log, not of the read model, which may

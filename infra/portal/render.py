@@ -16,8 +16,10 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from domain.accounts import LANGUAGES
+from domain.text import escape_controls
 from infra.http.access import Rule
 from infra.http.problems import Problem
 from infra.http.routing import SESSION_COOKIE, Caller, identify, route
@@ -55,12 +57,26 @@ def _static_files() -> dict[str, StaticFile]:
     return found
 
 
+def _inert(value: Any) -> Any:
+    """Every value a page shows, with control and bidi-override characters written as
+    escapes. Autoescaping makes stored text inert as HTML, not as text: U+202E would
+    still turn a name around on the page. Commands refuse them (domain/text.py); this
+    covers what older versions stored. Line breaks stay (answers have them)."""
+    if not isinstance(value, str):
+        return value
+    shown = escape_controls(value, keep_lines=True)
+    if shown == value:
+        return value
+    # The escapes are letters, digits and backslashes: as safe in markup as in text.
+    return Markup(shown) if isinstance(value, Markup) else shown
+
+
 class Portal:
     def __init__(self) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("infra.portal", "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-            lstrip_blocks=True)
+            lstrip_blocks=True, finalize=_inert)
         self.catalogs = Catalogs()
         self.static = _static_files()
         self.env.globals["static"] = self.static_url

@@ -46,7 +46,9 @@ CODES = [c.code for c in STANDARD.criteria]
 @pytest.fixture(scope="module", autouse=True)
 def accounts(portal: ApiService) -> None:
     admin = portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-    for email, role, extra in ((EDITOR, "city_editor", {"cities": [KEY], "language": "es"}),
+    # The editor is made before the city joins: by its name and country.
+    to_join = {"cities_to_join": [{"name": CITY, "country": COUNTRY}], "language": "es"}
+    for email, role, extra in ((EDITOR, "city_editor", to_join),
                                (REVIEWER, "reviewer", {}),
                                (AFFILIATED, "reviewer", {"affiliations": [KEY]}),
                                (OPERATOR, "operator", {})):
@@ -274,6 +276,16 @@ def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
     page.goto("/portal/accounts")
     expect(page.locator("main table")).to_contain_text(EDITOR)
     visits.check(page, "accounts")
+    # An editor for a city still to join: by its name and country, not a key to mistype.
+    page.fill("#a-email", "editor@olinda.test")
+    page.fill("#a-name", "Editora")
+    page.select_option("#a-role", "city_editor")
+    page.fill("#a-join-name", "Olinda")
+    page.fill("#a-join-country", "BR")
+    page.click("form[data-api] button[type=submit]")
+    expect(page.locator("form[data-api] [data-alert]")).to_contain_text("password")
+    page.reload()
+    expect(page.locator("main table")).to_contain_text("br-olinda")
     page.goto(f"/portal/cities/{KEY}?lang=pt")
     expect(page.locator("#timeline-title")).to_have_text("Linha do tempo")
     visits.check(page, "operator-city-pt")

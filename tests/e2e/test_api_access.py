@@ -49,8 +49,11 @@ def tokens(api: ApiService) -> dict[str, dict[str, str]]:
     http = api.client()
     signed = http.post("/api/session", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
-    people = {"editor": ("city_editor", {"cities": [CITY]}),
-              "other_editor": ("city_editor", {"cities": ["us-nampa-id"]}),
+    # The editors are made before their cities join: by name and country.
+    people = {"editor": ("city_editor", {"cities_to_join": [
+                  {"name": "Boise, ID", "country": "US"}]}),
+              "other_editor": ("city_editor", {"cities_to_join": [
+                  {"name": "Nampa, ID", "country": "US"}]}),
               "assigned_reviewer": ("reviewer", {}), "other_reviewer": ("reviewer", {}),
               "operator": ("operator", {}), "admin": ("admin", {})}
     headers: dict[str, dict[str, str]] = {"anonymous": {}}

@@ -33,8 +33,11 @@ def create(admin: Person, email: str, role: str, **extra: Any) -> None:
 @pytest.fixture(scope="module")
 def people(api: ApiService) -> dict[str, Person]:
     admin = api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-    create(admin, "editor@durham.test", "city_editor", cities=[CITY])
-    create(admin, "editor@tempe.test", "city_editor", cities=[OTHER])
+    # Made before their cities join: named by name and country, not by a key.
+    create(admin, "editor@durham.test", "city_editor",
+           cities_to_join=[{"name": "Durham, NC", "country": "US"}])
+    create(admin, "editor@tempe.test", "city_editor",
+           cities_to_join=[{"name": "Tempe, AZ", "country": "US"}])
     create(admin, "reviewer@rfa.test", "reviewer", affiliations=[OTHER])
     create(admin, "conflicted@rfa.test", "reviewer", affiliations=[CITY])
     create(admin, "ops@rfa.test", "operator")

@@ -16,7 +16,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
-from domain.accounts import CreateAccount, Role
+from domain.accounts import CityToJoin, CreateAccount, Role
 from domain.city import city_key
 from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
@@ -36,7 +36,8 @@ async def test_a_worker_killed_mid_send_sends_no_message_twice(
     directory = AccountDirectory(pool)
     for email in EDITORS:
         await directory.create(CreateAccount(email=email, display_name=email,
-                                             role=Role.CITY_EDITOR, cities=(KEY,)),
+                                             role=Role.CITY_EDITOR, cities_to_join=(
+                                                 CityToJoin(name="Recife", country="BR"),)),
                                "a long enough password 42", SERVER_OPERATOR, date(2024, 1, 8))
     # Each recipient takes the server a second: the kill lands in the middle of a batch.
     with MailCatcher(tmp_path / "mail", rcpt_delay=1.0) as catcher:

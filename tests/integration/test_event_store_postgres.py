@@ -9,7 +9,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
+from activities.append import AppendActivities
+from activities.contracts import AppendRequest
 from domain.events import CityJoined
 from infra.db import connect
 from infra.eventstore import START, ConcurrencyError, IdempotencyConflict, NewEvent
@@ -206,3 +210,48 @@ async def test_a_retried_single_event_is_stored_once(pool: asyncpg.Pool[Any],
     with pytest.raises(IdempotencyConflict):
         await store.append("s", 0, [event.model_copy(update={"data": {"n": 9}})])
     assert await pool.fetchval("SELECT count(*) FROM wwc_events") == 2
+
+
+# A value the database refuses: asyncpg while encoding it (an integer beyond 64 bits, a
+# lone surrogate) or PostgreSQL itself (jsonb has no NUL character). No retry mends it.
+UNSTORABLE = [{"n": 10**30}, {"s": "\ud800"}, {"s": "a\x00b"}]
+
+
+@pytest.mark.parametrize("batch", [1, 2], ids=["one event", "a batch"])
+@pytest.mark.parametrize("data", UNSTORABLE, ids=["huge integer", "surrogate", "NUL"])
+async def test_a_value_the_database_refuses_is_unstorable_and_stores_nothing(
+    pool: asyncpg.Pool[Any], data: dict[str, Any], batch: int
+) -> None:
+    from activities.ports import UnstorableEvent  # (here: new with the test)
+
+    store = PostgresEventStore(pool)
+    await store.append("s", 0, [new(n=1)])
+    refused = [new(n=2), *([NewEvent(event_id=uuid.uuid4(), event_type="thing.refused",
+                                     schema_version=1, data=data)])][-batch:]
+
+    with pytest.raises(UnstorableEvent) as error:
+        await store.append("s", 1, refused)
+
+    assert str(error.value).startswith("thing.")
+    assert "for s cannot be stored: " in str(error.value)
+    assert repr(data["n" if "n" in data else "s"])[:8] not in str(error.value)  # no content
+    assert await store.stream_version("s") == 1
+    assert (await store.append("s", 1, [new(n=3)])).next_expected_version == 2
+
+
+async def test_the_append_activity_refuses_an_unstorable_value_for_good(
+    pool: asyncpg.Pool[Any]
+) -> None:
+    """Non-retryable, as invalid input with a code: the command that carried the value is
+    refused instead of its workflow retrying the append forever."""
+    activities = AppendActivities(PostgresEventStore(pool))
+    request = AppendRequest(stream_id="s", expected_version=0,
+                            events=(new(n=10**30),))
+
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(activities.append_events, request)
+
+    assert refused.value.non_retryable
+    assert refused.value.type == "unstorable_value"
+    assert refused.value.details == ("invalid_input",)
+    assert await PostgresEventStore(pool).stream_version("s") == 0

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from infra import queries
+from infra.health import Verdict
 from infra.http.access import Rule, not_found
 from infra.http.models import (
     PublicCity,
@@ -24,6 +25,7 @@ from infra.http.models import (
 from infra.http.routing import route
 from infra.http.services import services
 from infra.metrics import exposition
+from infra.standards import StandardsFolder
 
 router = APIRouter()
 PAGE_MAX = 200
@@ -107,9 +109,13 @@ async def readyz(request: Request) -> Any:
     PostgreSQL and Temporal each answer (else what went wrong, e.g. `"postgres":
     "timeout after 1.0 s"`), the read models trail the log by at most 10,000 events
     (`lag`), and none keeps failing (`read_models`: each failing one, since when and
-    why)."""
-    verdicts = await services(request).health.dependencies()
+    why). `standards` lists the operator standard files skipped, and why: worth fixing,
+    but the program runs on the others, so they do not make the service "not ready"."""
+    found = services(request)
+    verdicts = await found.health.dependencies()
     # Another check is one more entry: verdicts["name"] = Verdict(ok, what to show).
+    verdicts["standards"] = Verdict(True, [p.model_dump() for p in StandardsFolder(
+        found.settings.effective_standards_dir).problems()])
     ready = all(verdict.ok for verdict in verdicts.values())
     return JSONResponse({"status": "ready" if ready else "not ready",
                          **{name: verdict.said for name, verdict in verdicts.items()}},

@@ -71,6 +71,10 @@ function formBody(form) {
     if (value && typeof value === "object" && !Array.isArray(value)
         && Object.values(value).every((v) => v === null)) delete body[key];
   }
+  // A group the API takes as a list (data-lists names them) is a list of that one item.
+  for (const key of (form.dataset.lists || "").split(" ").filter(Boolean)) {
+    if (body[key] && !Array.isArray(body[key])) body[key] = [body[key]];
+  }
   return body;
 }
 
