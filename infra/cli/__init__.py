@@ -23,8 +23,9 @@ from infra.cli.maintenance import (
 )
 from infra.cli.score import score_command
 from infra.cli.serve import serve_command
-from infra.cli.up import up_command
+from infra.cli.up import down_command, up_command
 from infra.cli.worker import worker_command
+from infra.db import stop_servers_started_here
 from infra.errors import ErrorKind, classify, describe
 from infra.tracing import flush_tracing
 
@@ -61,6 +62,7 @@ app.command("cohorts")(reading.cohorts_command)
 app.add_typer(reading.export_app, name="export")
 # Running it.
 app.command("up")(up_command)
+app.command("down")(down_command)
 app.command("demo")(demo_command)
 app.command("worker")(worker_command)
 app.command("serve")(serve_command)
@@ -89,10 +91,20 @@ def main() -> None:
     finished). Every command stops what it started before returning, so nothing that
     finalization would do is lost."""
     code = _run()
+    _stop_what_this_command_started()
     flush_tracing()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _stop_what_this_command_started() -> None:
+    """A command that had to start the embedded PostgreSQL (no `wwc up` running) stops it
+    again, unless another process is using it (`infra.db.stop_servers_started_here`)."""
+    try:
+        stop_servers_started_here()
+    except Exception as error:  # the command's own outcome stands; say what was left
+        typer.echo(f"wwc: warning: could not stop the embedded PostgreSQL: {error}", err=True)
 
 
 def _run() -> int:

@@ -25,14 +25,14 @@ from infra.application import open_program
 from infra.application.as_of import certified_as_of, city_as_of
 from infra.cli.common import JsonOption, async_command, city_key_arg, echo_json, print_view
 from infra.config import Settings
-from infra.errors import NotFound, UsageError
+from infra.errors import NotFound, Unavailable, UsageError
 from infra.eventstore.mapper import current_data, decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.history import city_records, summarize
-from infra.metrics import measure_projection_lag
 from infra.projections import projector
 from infra.render import report_json, report_markdown
 from infra.service_database import open_pool
+from infra.service_health import service_health
 from infra.standards import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
@@ -53,8 +53,9 @@ async def status_command(
         "--as-of", help="The city as it stood at the end of this day (YYYY-MM-DD), from "
                         "its event log.")] = None,
     service: Annotated[bool, typer.Option(
-        "--service", help="The service instead: PostgreSQL, Temporal, each read model's "
-                          "lag.")] = False,
+        "--service", help="The service instead: `wwc up`, PostgreSQL, Temporal, the "
+                          "worker, the API, each read model's lag (exit 5 if a part is "
+                          "down).")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The city's live state, from its workflow (or as of a past day, from its events);
@@ -74,18 +75,20 @@ async def status_command(
 
 
 async def _service_status(as_json: bool) -> None:
-    settings = Settings.from_env()
-    async with open_pool(settings) as pool:
-        lags = await measure_projection_lag(pool)
-        events = int(await pool.fetchval("SELECT count(*) FROM wwc_events"))
-    async with open_program(settings) as program:
-        await program.client.service_client.check_health()
+    """Each part as it is (nothing is started to answer); exit 5 when one is down."""
+    health = await service_health(Settings.from_env())
     if as_json:
-        echo_json({"postgres": "ok", "temporal": "ok", "events": events, "lag": lags})
-        return
-    typer.echo(f"PostgreSQL: ok ({events:,} events)  Temporal: ok")
-    for name, lag in lags.items():
-        typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
+        echo_json(health.as_json())
+    else:
+        typer.echo(f"{'wwc up:':<12} " + (f"running (pid {health.up_pid})"
+                                          if health.up_pid else "not running"))
+        for name, part in health.parts().items():
+            typer.echo(f"{name + ':':<12} {part.state}  {part.detail}")
+        for name, lag in health.lag.items():
+            typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
+    if not health.ok:
+        down = [name for name, part in health.parts().items() if not part.ok]
+        raise Unavailable(f"not running as it should: {', '.join(down)}")
 
 
 def _date_option(flag: str, value: str) -> date:

@@ -59,8 +59,10 @@ async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServi
 
 
 @asynccontextmanager
-async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
-    """The API served at `settings.http_address` until the block exits; its base URL."""
+async def running_api(settings: Settings, client: Client, *,
+                      graceful_shutdown: int = 10) -> AsyncIterator[str]:
+    """The API served at `settings.http_address` until the block exits; its base URL.
+    Requests still in flight when it stops get `graceful_shutdown` seconds to finish."""
     host, port = split_address(settings.http_address)
     async with open_pool(settings) as pool:
         catalog = StandardsFolder(settings.effective_standards_dir).load()
@@ -73,7 +75,7 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
         server = _EmbeddedServer(uvicorn.Config(
             app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
             http="httptools",
-            timeout_graceful_shutdown=10, server_header=False))
+            timeout_graceful_shutdown=graceful_shutdown, server_header=False))
         serving = asyncio.create_task(server.serve())
         background = asyncio.create_task(_keep_read_models_current(pool, services))
         try:
