@@ -100,7 +100,7 @@ async def _postgres(settings: Settings) -> tuple[Part, int | None, dict[str, int
         return Part(False, f"{redact(url)}: {describe(error)}"), None, {}
     finally:
         await pool.close()
-    return Part(True, f"{events:,} events"), events, lag
+    return Part(True, f"{events:,} event{'' if events == 1 else 's'}"), events, lag
 
 
 async def _temporal_and_worker(settings: Settings) -> tuple[Part, Part]:
