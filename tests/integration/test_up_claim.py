@@ -26,11 +26,10 @@ def record(data_dir: Path, pid: int, started: float | None = None) -> None:
 
 
 def test_a_pid_that_is_not_the_recorded_wwc_up_is_not_running(tmp_path: Path) -> None:
-    # This test's own process: alive, but not a `wwc up`, and not started then.
+    # This test's own process: alive, but not a `wwc up` (a file with a pid only, as an
+    # older `wwc` wrote it: the command line decides).
     me = os.getpid()
-    record(tmp_path, me, started=psutil.Process(me).create_time() - 3600)
-    assert running_up(tmp_path) is None
-    record(tmp_path, me)  # a file from an older `wwc`: the command line decides
+    record(tmp_path, me)
     assert running_up(tmp_path) is None
     # A child that ended and was never reaped: `kill(pid, 0)` still finds it.
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -39,6 +38,9 @@ def test_a_pid_that_is_not_the_recorded_wwc_up_is_not_running(tmp_path: Path) ->
     record(tmp_path, zombie.pid)
     assert running_up(tmp_path) is None
     zombie.wait()
+    # A pid alive, but started after the one recorded: reused.
+    record(tmp_path, me, started=psutil.Process(me).create_time() - 3600)
+    assert running_up(tmp_path) is None
 
 
 def test_one_claim_at_a_time_and_a_stale_file_is_named(tmp_path: Path) -> None:
