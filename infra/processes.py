@@ -70,11 +70,14 @@ def stop_process(pid: int, *, group: bool, gentle: signal.Signals = signal.SIGTE
     `pid` leads (a server started in a session of its own, with whatever it forked)."""
 
     def send(sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            if group:
+        if group:
+            try:
                 os.killpg(pid, sig)
-            else:
-                os.kill(pid, sig)
+                return
+            except ProcessLookupError:
+                pass  # not a group leader after all (or gone): the process itself
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
     send(gentle)
     if wait_gone(pid, patience):

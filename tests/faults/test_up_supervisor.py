@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
 from infra.config import Settings
@@ -49,6 +50,22 @@ def socket_url(pgdata: Path) -> str:
     # path when that one is too long for a unix socket).
     socket_dir = (pgdata / "postmaster.pid").read_text().splitlines()[4]
     return f"postgresql://postgres:@/wwc?host={socket_dir}"
+
+
+def api_ready(env: dict[str, str]) -> None:
+    """The API's own pool and Temporal client answer again (`/readyz` checks both)."""
+    deadline = time.monotonic() + BACK_WITHIN
+    last = "no answer"
+    while True:
+        try:
+            answer = httpx.get(f"http://{env['WWC_HTTP_ADDRESS']}/readyz", timeout=10)
+            if answer.status_code == 200:
+                return
+            last = f"{answer.status_code} {answer.text[:300]}"
+        except httpx.HTTPError as error:
+            last = repr(error)
+        assert time.monotonic() < deadline, f"the API is not ready: {last}"
+        time.sleep(0.5)
 
 
 def said(log: Path) -> str:
@@ -92,6 +109,7 @@ async def test_killed_children_of_wwc_up_come_back_and_lose_nothing(tmp_path: Pa
                                                 "the Temporal dev server is back")))
             assert "the Temporal dev server (pid " in said(log)
             assert "was killed by SIGKILL; starting it again" in said(log)
+            await asyncio.to_thread(api_ready, env)
             # The worker took the city's join through the new server.
             assert "us-afterkill-sc: assessing" in await asyncio.to_thread(
                 run_wwc, env, "join", "--name", "Afterkill, SC", "--country", "US",
@@ -101,6 +119,7 @@ async def test_killed_children_of_wwc_up_come_back_and_lose_nothing(tmp_path: Pa
                 "wwc up's PostgreSQL SIGKILLed", program, pool, city_names("Pgkill"),
                 killing(lambda: postmaster_pid(pgdata), log, "PostgreSQL is back")))
             assert "is no longer running; starting it again" in said(log)
+            await asyncio.to_thread(api_ready, env)
             assert "us-afterpg-sc: assessing" in await asyncio.to_thread(
                 run_wwc, env, "join", "--name", "Afterpg, SC", "--country", "US",
                 "--population", "40000")
