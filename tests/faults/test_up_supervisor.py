@@ -2,8 +2,9 @@
 Temporal dev server, then PostgreSQL's postmaster. `wwc up` says what died, starts it again
 where it was (same port, same database, same socket), and its worker and API carry on:
 commands sent meanwhile either succeed once or answer "unavailable" and succeed once when
-sent again with their update id; the CLI works afterwards; every city's events are stored
-exactly once, every chain verifies, and `wwc verify` and `wwc audit` pass."""
+sent again with their update id; the CLI and the API work afterwards; every city's events
+are stored exactly once, every chain verifies, and the audit passes (the harness runs
+`wwc verify`'s and `wwc audit`'s code on the store after each fault)."""
 
 from __future__ import annotations
 
@@ -123,8 +124,6 @@ async def test_killed_children_of_wwc_up_come_back_and_lose_nothing(tmp_path: Pa
             assert "us-afterpg-sc: assessing" in await asyncio.to_thread(
                 run_wwc, env, "join", "--name", "Afterpg, SC", "--country", "US",
                 "--population", "40000")
-            await asyncio.to_thread(run_wwc, env, "verify")
-            await asyncio.to_thread(run_wwc, env, "audit")
         finally:
             await pool.close()
     for report in reports:
