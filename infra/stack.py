@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.config import Settings
@@ -32,6 +32,9 @@ class Stack:
     temporal_address: str
     dev_server: DevServer | None
     embedded_postgres: bool
+    # Every dev server started for this stack (a supervisor adds those it restarts): all
+    # are stopped with it, whatever `temporal.json` says by then.
+    dev_servers: list[DevServer] = field(default_factory=list)
 
     def describe(self) -> list[str]:
         lines = [f"PostgreSQL:   {redact(self.settings.database_url or '')}"
@@ -168,18 +171,21 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[Stack]:
     embedded_pg = not settings.database_url
     cluster = cluster_config(settings)
     server = None
+    stack: Stack | None = None
     try:
         url = await database_url(settings)
         if cluster is None:
             server = await asyncio.to_thread(start_dev_server, data_dir)
         address = server.address if server else str(cluster["target_host"] if cluster else "")
-        yield Stack(settings.model_copy(update={"database_url": url, "data_dir": data_dir}),
-                    address, server, embedded_pg)
+        stack = Stack(settings.model_copy(update={"database_url": url, "data_dir": data_dir}),
+                      address, server, embedded_pg, [server] if server else [])
+        yield stack
     finally:
         # Both at once, each in bounded time (`wwc up` must be gone within seconds).
         stops = []
-        if cluster is None:  # the dev server running now: a restarted one is in its file
-            stops.append(asyncio.to_thread(stop_dev_server, data_dir, patience=1.5))
+        if cluster is None:
+            stops.append(asyncio.to_thread(stop_dev_server, data_dir, patience=1.5,
+                                           started=stack.dev_servers if stack else ()))
         if embedded_pg:
             stops.append(asyncio.to_thread(stop_embedded_server, data_dir / "postgres",
                                            patience=2.0))

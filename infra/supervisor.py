@@ -58,10 +58,12 @@ class Child:
 
 
 class TemporalDevServer(Child):
-    def __init__(self, data_dir: Path, server: DevServer) -> None:
+    def __init__(self, data_dir: Path, server: DevServer,
+                 started: list[DevServer] | None = None) -> None:
         self.name = "the Temporal dev server"
         self.data_dir = data_dir
         self.server = server
+        self.started = started if started is not None else []  # each one it starts, too
 
     def alive(self) -> bool:
         if self.server.process is not None:
@@ -75,10 +77,12 @@ class TemporalDevServer(Child):
     async def restart(self) -> str:
         self.server = launch_dev_server(self.data_dir, port=self.server.port,
                                         ui_port=self.server.ui_port)
+        self.started.append(self.server)
         try:
             await until_dev_server_answers(self.server, self.data_dir)
         except BaseException:
-            await asyncio.to_thread(stop_dev_server, self.data_dir, patience=1.0)
+            await asyncio.to_thread(stop_dev_server, self.data_dir, patience=1.0,
+                                    started=[self.server])
             raise
         return f"pid {self.server.pid}, {self.server.address}"
 

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,14 +187,20 @@ def start_dev_server(data_dir: Path, *, port: int | None = None,
     return server
 
 
-def stop_dev_server(data_dir: Path, *, patience: float = 2.0) -> bool:
-    """Stop the dev server `temporal.json` names (its whole process group): SIGTERM, then
-    SIGKILL after `patience` seconds. True when one was running."""
+def stop_dev_server(data_dir: Path, *, patience: float = 2.0,
+                    started: Sequence[DevServer] = ()) -> bool:
+    """Stop the dev server `temporal.json` names, and any of the `started` ones (this
+    process's children) still running, should the file be gone or name another: each with
+    its whole process group, SIGTERM, then SIGKILL after `patience` seconds. True when one
+    was running."""
     server = recorded_dev_server(data_dir)
-    if server is not None:
-        stop_process(server.pid, group=True, patience=patience)
+    pids = {server.pid} if server is not None else set()
+    pids |= {child.pid for child in started
+             if child.process is not None and child.process.poll() is None}
+    for pid in pids:
+        stop_process(pid, group=True, patience=patience)
     (data_dir / DEV_SERVER_FILE).unlink(missing_ok=True)
-    return server is not None
+    return bool(pids)
 
 
 def cluster_config(settings: Settings) -> dict[str, Any] | None:

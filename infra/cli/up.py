@@ -111,7 +111,8 @@ async def _serve(settings: Settings, claim: UpClaim) -> None:
 def _children(stack: Stack, catcher: MailCatcher | None) -> list[Child]:
     children: list[Child] = []
     if stack.dev_server is not None:
-        children.append(TemporalDevServer(stack.settings.data_dir, stack.dev_server))
+        children.append(TemporalDevServer(stack.settings.data_dir, stack.dev_server,
+                                          stack.dev_servers))
     if stack.embedded_postgres:
         children.append(EmbeddedPostgres(stack.settings.data_dir / "postgres"))
     if catcher is not None:

@@ -55,7 +55,17 @@ def wwc_up(env: dict[str, str], log: Path) -> Iterator[None]:
             process.kill()
             pytest.fail(f"wwc up did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    yield
+    try:
+        yield
+    except BaseException:
+        # A failing test still stops what it started (Ctrl-C, then a kill).
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
     assert "stopped" in log.read_text()

