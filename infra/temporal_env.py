@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from temporalio.service import TLSConfig
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
 from infra.net import free_port
+from infra.processes import live_process, stop_process
 from infra.tracing import configure_tracing, temporal_interceptors
 from workflows.search import ALL_KEYS
 
@@ -81,20 +81,96 @@ class DevServer:
     address: str
     ui_url: str
     pid: int
+    # The process, when this process started it (to wait on it and learn how it ended).
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
+
+    @property
+    def ui_port(self) -> int:
+        return int(self.ui_url.rpartition(":")[2])
+
+
+DEV_SERVER_FILE = "temporal.json"
+
+
+def _is_dev_server_of(data_dir: Path) -> Callable[[list[str]], bool]:
+    database = str(data_dir / "temporal.db")
+    return lambda cmdline: "start-dev" in cmdline and database in cmdline
+
+
+def recorded_dev_server(data_dir: Path) -> DevServer | None:
+    """The dev server `temporal.json` names, if that process still runs and really is the
+    dev server of this data directory (not a later process that reused its pid)."""
+    info = data_dir / DEV_SERVER_FILE
+    try:
+        data = json.loads(info.read_text())
+    except (OSError, ValueError):
+        return None
+    server = DevServer(address=data["address"], ui_url=data["ui_url"], pid=data["pid"])
+    return server if live_process(server.pid, looks_like=_is_dev_server_of(data_dir)) else None
 
 
 def running_dev_server(data_dir: Path) -> DevServer | None:
-    """The embedded dev server started from this data directory, if it still runs."""
-    info = data_dir / "temporal.json"
-    if not info.exists():
-        return None
-    data = json.loads(info.read_text())
-    server = DevServer(address=data["address"], ui_url=data["ui_url"], pid=data["pid"])
-    try:
-        os.kill(server.pid, 0)
-    except OSError:
-        return None
-    return server if _reachable(server.address) else None
+    """The embedded dev server started from this data directory, if it runs and answers."""
+    server = recorded_dev_server(data_dir)
+    return server if server is not None and _reachable(server.address) else None
+
+
+def dev_server_command(data_dir: Path, port: int, ui_port: int) -> list[str]:
+    """The one command line that starts the embedded dev server (first start and every
+    restart alike), persisting to DATA_DIR/temporal.db with our search attributes."""
+    return [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
+            "--port", str(port), "--ui-port", str(ui_port),
+            "--db-filename", str(data_dir / "temporal.db"), "--log-level", "warn",
+            *SQLITE_PRAGMAS, *search_attribute_flags()]
+
+
+def launch_dev_server(data_dir: Path, *, port: int | None = None,
+                      ui_port: int | None = None) -> DevServer:
+    """Start the dev server in a session (and so a process group) of its own, without
+    waiting for it to answer: a Ctrl-C in the terminal reaches `wwc up`, which stops it in
+    its turn. `temporal.json` names it at once, so whoever stops the stack finds it even
+    while it is still starting."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    ui_port = ui_port or free_port()
+    with (data_dir / "temporal.log").open("ab") as log:
+        process = subprocess.Popen(
+            dev_server_command(data_dir, port, ui_port), stdout=log, stderr=log,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+    server = DevServer(address=f"127.0.0.1:{port}", ui_url=f"http://127.0.0.1:{ui_port}",
+                       pid=process.pid, process=process)
+    (data_dir / DEV_SERVER_FILE).write_text(json.dumps(
+        {"address": server.address, "ui_url": server.ui_url, "pid": server.pid}))
+    return server
+
+
+def _not_started(data_dir: Path) -> Unavailable:
+    return Unavailable(f"the Temporal dev server did not start; see {data_dir / 'temporal.log'}")
+
+
+def wait_for_dev_server(server: DevServer, data_dir: Path, *, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not _reachable(server.address):
+        if (server.process is not None and server.process.poll() is not None) \
+                or time.monotonic() > deadline:
+            raise _not_started(data_dir)
+        time.sleep(0.1)
+
+
+async def until_dev_server_answers(server: DevServer, data_dir: Path, *,
+                                   within: float = 60) -> None:
+    """`wait_for_dev_server` without holding a thread: cancelling it leaves nothing
+    behind (the process is the caller's, named in `temporal.json`)."""
+    deadline = time.monotonic() + within
+    while not await asyncio.to_thread(_reachable, server.address):
+        if (server.process is not None and server.process.poll() is not None) \
+                or time.monotonic() > deadline:
+            raise _not_started(data_dir)
+        await asyncio.sleep(0.1)
 
 
 def start_dev_server(data_dir: Path, *, port: int | None = None,
@@ -103,41 +179,29 @@ def start_dev_server(data_dir: Path, *, port: int | None = None,
     DATA_DIR/temporal.db, with our search attributes registered; reuse a running one."""
     if (running := running_dev_server(data_dir)) is not None:
         return running
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    ui_port = ui_port or free_port()
-    log = (data_dir / "temporal.log").open("ab")
-    process = subprocess.Popen(
-        [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-         "--ui-port", str(ui_port), "--db-filename", str(data_dir / "temporal.db"),
-         "--log-level", "warn", *SQLITE_PRAGMAS, *search_attribute_flags()],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-    server = DevServer(address=f"127.0.0.1:{port}", ui_url=f"http://127.0.0.1:{ui_port}",
-                       pid=process.pid)
-    deadline = time.monotonic() + 60
-    while not _reachable(server.address):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise Unavailable(f"the Temporal dev server did not start; see "
-                              f"{data_dir / 'temporal.log'}")
-        time.sleep(0.1)
-    (data_dir / "temporal.json").write_text(json.dumps(
-        {"address": server.address, "ui_url": server.ui_url, "pid": server.pid}))
+    server = launch_dev_server(data_dir, port=port, ui_port=ui_port)
+    try:
+        wait_for_dev_server(server, data_dir)
+    except Unavailable:
+        stop_dev_server(data_dir)
+        raise
     return server
 
 
-def stop_dev_server(data_dir: Path) -> bool:
-    server = running_dev_server(data_dir)
-    if server is None:
-        return False
-    os.kill(server.pid, signal.SIGTERM)
-    for _ in range(100):
-        try:
-            os.kill(server.pid, 0)
-        except OSError:
-            break
-        time.sleep(0.1)
-    (data_dir / "temporal.json").unlink(missing_ok=True)
-    return True
+def stop_dev_server(data_dir: Path, *, patience: float = 2.0,
+                    started: Sequence[DevServer] = ()) -> bool:
+    """Stop the dev server `temporal.json` names, and any of the `started` ones (this
+    process's children) still running, should the file be gone or name another: each with
+    its whole process group, SIGTERM, then SIGKILL after `patience` seconds. True when one
+    was running."""
+    server = recorded_dev_server(data_dir)
+    pids = {server.pid} if server is not None else set()
+    pids |= {child.pid for child in started
+             if child.process is not None and child.process.poll() is None}
+    for pid in pids:
+        stop_process(pid, group=True, patience=patience)
+    (data_dir / DEV_SERVER_FILE).unlink(missing_ok=True)
+    return bool(pids)
 
 
 def cluster_config(settings: Settings) -> dict[str, Any] | None:

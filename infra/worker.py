@@ -55,6 +55,10 @@ from workflows.cohort import CohortWorkflow
 from workflows.digest import DIGEST_WORKFLOW_ID, DigestInput, DigestWorkflow
 
 WORKFLOWS: Sequence[type] = (CityWorkflow, CohortWorkflow, DigestWorkflow)
+# How long activities in flight may finish when the worker stops before they are cancelled
+# (and retried by Temporal on another worker, or this one when it is back: they are
+# idempotent). A deployment's `wwc worker` gives them this; `wwc up` less, to stop promptly.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 log = structlog.get_logger("wwc.worker")
 
 
@@ -107,7 +111,8 @@ class _ActivityLogContext(ActivityInboundInterceptor):
 def build_worker(client: Client, *, task_queue: str, store: EventAppender,
                  awaiting: AwaitingAnnouncement, standards: StandardsSource,
                  postbox: Postbox | None = None,
-                 max_concurrent_activities: int = 10) -> Worker:
+                 max_concurrent_activities: int = 10,
+                 graceful_shutdown: timedelta = GRACEFUL_SHUTDOWN) -> Worker:
     """Both workflows and every activity over the given adapters. With a database behind
     them, keep `max_concurrent_activities` at or below the pool's size."""
     appends = AppendActivities(store)
@@ -125,7 +130,7 @@ def build_worker(client: Client, *, task_queue: str, store: EventAppender,
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext(), WorkerActorInterceptor()],
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=graceful_shutdown,
     )
 
 
@@ -141,7 +146,9 @@ async def ensure_digest(client: Client, task_queue: str, clock: ProgramClock,
 
 @asynccontextmanager
 async def running_worker(settings: Settings, client: Client | None = None,
-                         task_queue: str | None = None) -> AsyncIterator[Worker]:
+                         task_queue: str | None = None, *,
+                         graceful_shutdown: timedelta = GRACEFUL_SHUTDOWN,
+                         ) -> AsyncIterator[Worker]:
     """The production composition: a worker over PostgreSQL (one pool, made here in the
     running loop), running in this process until the block exits."""
     client = client or await connect_client(settings)
@@ -154,7 +161,8 @@ async def running_worker(settings: Settings, client: Client | None = None,
                 pool, server=SmtpServer.from_url(settings.smtp_url) if settings.smtp_url
                 else None, sender=settings.mail_from, portal_url=settings.effective_portal_url),
             # Never more activities at once than connections to run them on.
-            max_concurrent_activities=settings.db_pool_size)
+            max_concurrent_activities=settings.db_pool_size,
+            graceful_shutdown=graceful_shutdown)
         async with worker:
             yield worker
 

@@ -11,6 +11,7 @@ import typer
 from domain.text import escape_controls
 from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
+from infra.cli.common import retry_hint
 from infra.cli.demo import demo_command
 from infra.cli.mail import outbox_command
 from infra.cli.maintenance import (
@@ -24,10 +25,11 @@ from infra.cli.maintenance import (
 )
 from infra.cli.score import score_command
 from infra.cli.serve import serve_command
-from infra.cli.up import up_command
+from infra.cli.up import down_command, up_command
 from infra.cli.watchdog import BOUND_COMMANDS, command_name, give_up_after
 from infra.cli.worker import worker_command
 from infra.config import Settings
+from infra.db import stop_servers_started_here
 from infra.errors import ErrorKind, classify, describe
 from infra.private import keep_files_private
 from infra.tracing import flush_tracing
@@ -65,6 +67,7 @@ app.command("cohorts")(reading.cohorts_command)
 app.add_typer(reading.export_app, name="export")
 # Running it.
 app.command("up")(up_command)
+app.command("down")(down_command)
 app.command("demo")(demo_command)
 app.command("worker")(worker_command)
 app.command("serve")(serve_command)
@@ -94,17 +97,28 @@ def main() -> None:
     finalization would do is lost."""
     keep_files_private()  # the data dir, mail, backups: the operator's alone (umask 077)
     code = _run()
+    _stop_what_this_command_started()
     flush_tracing()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 
 
+def _stop_what_this_command_started() -> None:
+    """A command that had to start the embedded PostgreSQL (no `wwc up` running) stops it
+    again, unless another process is using it (`infra.db.stop_servers_started_here`)."""
+    try:
+        stop_servers_started_here()
+    except Exception as error:  # the command's own outcome stands; say what was left
+        typer.echo(f"wwc: warning: could not stop the embedded PostgreSQL: {error}", err=True)
+
+
 def _run() -> int:
     debug = "--debug" in sys.argv[1:]
     try:
         if command_name(sys.argv[1:]) in BOUND_COMMANDS:
-            give_up_after(Settings.from_env().cli_timeout)
+            give_up_after(Settings.from_env().cli_timeout, retry_hint=retry_hint,
+                          before_leaving=_stop_what_this_command_started)
         app()
     except SystemExit as exit_:
         if exit_.code is None or isinstance(exit_.code, int):

@@ -49,8 +49,10 @@ class Request:
     Temporal update id (`command_update_id`), so the same id sent again runs it once."""
 
     def __init__(self, given: str | None) -> None:
+        global _current
         self.retry = given is not None
         self.id = given or uuid.uuid4().hex
+        _current = self  # the command's one request: what the CLI's bound says to retry
 
     def update_id(self, key: str, kind: type[commands.Command] | str) -> str:
         return command_update_id(self.id, key, kind if isinstance(kind, str) else kind.__name__)
@@ -67,6 +69,15 @@ class Request:
             elif not arg.startswith("--request-id="):
                 given.append(arg)
         return shlex.join(["wwc", *given, "--request-id", self.id])
+
+
+_current: Request | None = None
+
+
+def retry_hint() -> str:
+    """How to retry the command under way (its line with its request id), or "" when it
+    changes nothing."""
+    return _current.retry_command() if _current is not None else ""
 
 
 @contextmanager

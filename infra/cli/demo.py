@@ -36,12 +36,11 @@ from infra.demo import (
     load_scenario,
     scenario_catalog,
 )
-from infra.errors import Refused
 from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
 from infra.projections import projector
 from infra.service_database import open_pool
-from infra.stack import embedded_stack, running_up
+from infra.stack import claim_up, embedded_stack, release_up
 from infra.temporal_env import cluster_config, connect_client, stop_dev_server
 from infra.worker import running_worker
 
@@ -60,8 +59,15 @@ def demo_command(
     program in WWC_DATA_DIR; afterwards `wwc up` serves its data for inspection."""
     settings = Settings.from_env()
     data_dir = settings.data_dir.resolve()
-    if (pid := running_up(data_dir)) is not None:
-        raise Refused(f"`wwc up` is running for {data_dir} (pid {pid}); stop it first")
+    claim = claim_up(data_dir, "demo")  # refused while `wwc up` (or a demo) runs here
+    try:
+        _demo(settings, data_dir, scenario, days_per_second)
+    finally:
+        release_up(data_dir, claim)
+
+
+def _demo(settings: Settings, data_dir: Path, scenario: Path | None,
+          days_per_second: float | None) -> None:
     path = scenario or default_scenario()
     plan, extra = load_scenario(path)
     if days_per_second is not None:

@@ -34,14 +34,14 @@ from infra.cli.common import (
     shown,
 )
 from infra.config import Settings
-from infra.errors import NotFound, UsageError
+from infra.errors import NotFound, Unavailable, UsageError
 from infra.eventstore.mapper import current_data, decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.history import city_records, summarize
-from infra.metrics import measure_projection_lag
 from infra.projections import projector
 from infra.render import report_json, report_markdown
 from infra.service_database import open_pool
+from infra.service_health import service_health
 from infra.standards import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
@@ -62,8 +62,9 @@ async def status_command(
         "--as-of", help="The city as it stood at the end of this day (YYYY-MM-DD), from "
                         "its event log.")] = None,
     service: Annotated[bool, typer.Option(
-        "--service", help="The service instead: PostgreSQL, Temporal, each read model's "
-                          "lag.")] = False,
+        "--service", help="The service instead: `wwc up`, PostgreSQL, Temporal, the "
+                          "worker, the API, each read model's lag (exit 5 if a part is "
+                          "down).")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The city's live state, from its workflow (or as of a past day, from its events);
@@ -83,22 +84,26 @@ async def status_command(
 
 
 async def _service_status(as_json: bool) -> None:
+    """Each part as it is (nothing is started to answer); exit 5 when one is down. The
+    operator standard files skipped are listed too (they leave the service running)."""
     settings = Settings.from_env()
-    async with open_pool(settings) as pool:
-        lags = await measure_projection_lag(pool)
-        events = int(await pool.fetchval("SELECT count(*) FROM wwc_events"))
-    async with open_program(settings) as program:
-        await program.client.service_client.check_health()
+    health = await service_health(settings)
     skipped = StandardsFolder(settings.effective_standards_dir).problems()
     if as_json:
-        echo_json({"postgres": "ok", "temporal": "ok", "events": events, "lag": lags,
-                   "standards": [p.model_dump() for p in skipped]})
-        return
-    typer.echo(f"PostgreSQL: ok ({events:,} events)  Temporal: ok")
-    for name, lag in lags.items():
-        typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
-    for problem in skipped:
-        typer.echo(f"  standard file skipped: {shown(problem.file)}: {shown(problem.problem)}")
+        echo_json({**health.as_json(), "standards": [p.model_dump() for p in skipped]})
+    else:
+        typer.echo(f"{'wwc up:':<12} " + (f"running (pid {health.up_pid})"
+                                          if health.up_pid else "not running"))
+        for name, part in health.parts().items():
+            typer.echo(f"{name + ':':<12} {part.state}  {shown(part.detail)}")
+        for name, lag in health.lag.items():
+            typer.echo(f"  read model {name:<12} {lag:>8,} events behind")
+        for problem in skipped:
+            typer.echo(f"  standard file skipped: {shown(problem.file)}: "
+                       f"{shown(problem.problem)}")
+    if not health.ok:
+        down = [name for name, part in health.parts().items() if not part.ok]
+        raise Unavailable(f"not running as it should: {', '.join(down)}")
 
 
 def _date_option(flag: str, value: str) -> date:

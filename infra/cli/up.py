@@ -1,9 +1,24 @@
-"""`wwc up`: the whole service on the embedded stack, until Ctrl-C."""
+"""`wwc up`: the whole service on the embedded stack, until Ctrl-C.
+
+It owns what it starts: the data directory's lock and `up.pid` (its pid and start time),
+the Temporal dev server (its child, in a process group of its own), the embedded
+PostgreSQL and the mail catcher. The supervisor (`infra/supervisor.py`) restarts any of
+them that dies. A `wwc up` that was killed leaves its servers running; the next one stops
+the dev server and adopts PostgreSQL (`infra.stack.take_over`) before it starts.
+
+Ctrl-C (or SIGTERM) stops everything within `STOP_WITHIN` seconds: the API and the worker
+get a short grace for work in flight (an update cut off is retried by its client under its
+update id; activities are idempotent), then both servers stop at once; whatever is still
+running after `STOP_WITHIN`, or at a second Ctrl-C, is killed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
+import sys
+from datetime import timedelta
 
 import typer
 
@@ -11,35 +26,79 @@ from infra.bootstrap import ensure_first_admin
 from infra.cli.common import shown
 from infra.clockfile import load_clock, program_today
 from infra.config import Settings
+from infra.db import postmaster_pid
+from infra.errors import Unavailable
 from infra.heap import freeze_startup_heap
 from infra.http.server import running_api
 from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
+from infra.processes import wait_gone
 from infra.service_database import open_pool
-from infra.stack import claim_up, embedded_stack, release_up
+from infra.stack import (
+    Stack,
+    UpClaim,
+    claim_up,
+    embedded_stack,
+    release_up,
+    running_up,
+    stop_leftovers,
+    take_over,
+)
 from infra.standards import StandardsFolder
-from infra.temporal_env import connect_client
+from infra.supervisor import (
+    Child,
+    EmbeddedPostgres,
+    MailCatcherChild,
+    Supervisor,
+    TemporalDevServer,
+)
+from infra.temporal_env import DEV_SERVER_FILE, cluster_config, connect_client, recorded_dev_server
 from infra.worker import ensure_digest, running_worker
+
+STOP_WITHIN = 4.5  # seconds from Ctrl-C to the last process gone
+API_GRACE = 1  # second for requests in flight when the API stops
+WORKER_GRACE = timedelta(seconds=1)  # for activities in flight when the worker stops
+
+
+def say(line: str) -> None:
+    typer.echo(f"wwc up: {line}")
 
 
 def up_command() -> None:
     """Start PostgreSQL, the Temporal dev server (with its web UI), a worker and the HTTP
-    API, with state in WWC_DATA_DIR (default ./.wwc); Ctrl-C stops everything cleanly."""
+    API, with state in WWC_DATA_DIR (default ./.wwc), and keep them running: a server that
+    dies is started again. Ctrl-C stops everything."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     data_dir = settings.data_dir.resolve()
-    claim_up(data_dir)
+    claim = claim_up(data_dir)
     try:
-        asyncio.run(_serve(settings))
+        if claim.stale_pid is not None:
+            say(f"a previous `wwc up` (pid {claim.stale_pid}) ended without stopping what "
+                "it started; cleaning up after it")
+        for line in take_over(data_dir, temporal=cluster_config(settings) is None,
+                              postgres=not settings.database_url):
+            say(line)
+        asyncio.run(_serve(settings, claim))
     finally:
-        release_up(data_dir)
+        release_up(data_dir, claim)
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, claim: UpClaim) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    configured = settings
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+            loop.call_later(STOP_WITHIN, _force_stop, configured, claim,
+                            f"still stopping after {STOP_WITHIN:g} s")
+        else:
+            _force_stop(configured, claim, "stopping now (second Ctrl-C)")
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     # Without a mail server of its own, the embedded stack catches the program's mail.
     catcher = None if settings.smtp_url else MailCatcher(settings.data_dir / "mail").start()
     if catcher is not None:
@@ -51,9 +110,22 @@ async def _serve(settings: Settings) -> None:
             catcher.stop()
 
 
+def _children(stack: Stack, catcher: MailCatcher | None) -> list[Child]:
+    children: list[Child] = []
+    if stack.dev_server is not None:
+        children.append(TemporalDevServer(stack.settings.data_dir, stack.dev_server,
+                                          stack.dev_servers))
+    if stack.embedded_postgres:
+        children.append(EmbeddedPostgres(stack.settings.data_dir / "postgres"))
+    if catcher is not None:
+        children.append(MailCatcherChild(catcher))
+    return children
+
+
 async def _serve_stack(settings: Settings, stop: asyncio.Event,
                        catcher: MailCatcher | None) -> None:
-    async with embedded_stack(settings) as stack:
+    async with embedded_stack(settings) as stack, \
+            Supervisor(_children(stack, catcher), say).running():
         client = await connect_client(stack.settings,
                                       stack.dev_server.address if stack.dev_server else None)
         # The first administrator exists before the API answers anyone. Two connections:
@@ -66,8 +138,9 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
         if stack.dev_server is not None and not api_settings.temporal_ui_url:
             api_settings = api_settings.model_copy(
                 update={"temporal_ui_url": stack.dev_server.ui_url})
-        async with running_worker(stack.settings, client) as worker, \
-                running_api(api_settings, client) as url:
+        async with running_worker(stack.settings, client,
+                                  graceful_shutdown=WORKER_GRACE) as worker, \
+                running_api(api_settings, client, graceful_shutdown=API_GRACE) as url:
             await ensure_digest(client, worker.task_queue, load_clock(stack.settings.data_dir))
             typer.echo("wwc is up:")
             for line in stack.describe():
@@ -90,3 +163,47 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
             await stop.wait()
             typer.echo("stopping: API, worker, Temporal, PostgreSQL ...")
     typer.echo("stopped")
+
+
+def down_command() -> None:
+    """Stop the service running for WWC_DATA_DIR: its `wwc up` (as Ctrl-C would), and the
+    Temporal dev server and PostgreSQL that a killed `wwc up`, or a command, left running."""
+    settings = Settings.from_env()
+    data_dir = settings.data_dir.resolve()
+    if (pid := running_up(data_dir)) is not None:
+        os.kill(pid, signal.SIGTERM)
+        if not wait_gone(pid, STOP_WITHIN + 5):
+            raise Unavailable(f"`wwc up` (pid {pid}) did not stop; stop it with Ctrl-C in "
+                              "its terminal")
+        typer.echo(f"stopped `wwc up` (pid {pid})")
+    claim = claim_up(data_dir, "down")
+    try:
+        if claim.stale_pid is not None and claim.stale_pid != pid:
+            typer.echo(f"`wwc up` (pid {claim.stale_pid}) is no longer running; it was "
+                       "stopped without cleaning up")
+        said = stop_leftovers(data_dir)
+    finally:
+        release_up(data_dir, claim)
+    for line in said:
+        typer.echo(line)
+    if pid is None and not said:
+        typer.echo(f"nothing was running for {data_dir}")
+
+
+def _force_stop(settings: Settings, claim: UpClaim, why: str) -> None:
+    """Kill what is still running and leave at once: the dev server's process group, and
+    PostgreSQL by an immediate shutdown (SIGQUIT: it replays its WAL at the next start)."""
+    data_dir = settings.data_dir.resolve()
+    say(f"{why}: killing what is left")
+    if cluster_config(settings) is None and \
+            (server := recorded_dev_server(data_dir)) is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        (data_dir / DEV_SERVER_FILE).unlink(missing_ok=True)
+    if not settings.database_url and (pid := postmaster_pid(data_dir / "postgres")):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGQUIT)
+    release_up(data_dir, claim)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)

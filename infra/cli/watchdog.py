@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 from infra.errors import ErrorKind
 
@@ -27,17 +28,26 @@ def command_name(argv: list[str]) -> str:
     return next((arg for arg in argv if not arg.startswith("-")), "")
 
 
-def give_up_after(seconds: float) -> threading.Timer:
-    """Start the bound; the caller lets the process end normally before it fires."""
+def give_up_after(seconds: float, *, retry_hint: Callable[[], str] = lambda: "",
+                  before_leaving: Callable[[], None] = lambda: None) -> threading.Timer:
+    """Start the bound; the caller lets the process end normally before it fires.
+    `retry_hint`: how to retry the command (its request id), when it changes something;
+    `before_leaving`: what the command must still stop (a PostgreSQL it started)."""
 
     def give_up() -> None:
         sys.stdout.flush()
+        hint = retry_hint()
         sys.stderr.write(
             f"wwc: error: no answer within {seconds:.0f} s (WWC_CLI_TIMEOUT): PostgreSQL "
-            "or Temporal is not answering; `wwc status CITY` shows whether a command was "
-            "recorded before you repeat it\n")
+            "or Temporal is not answering; " + (
+                f"the command may still run: retry with: {hint}" if hint else
+                "`wwc status CITY` shows whether a command was recorded before you repeat "
+                "it") + "\n")
         sys.stderr.flush()
-        os._exit(ErrorKind.UNAVAILABLE.exit_code)
+        try:
+            before_leaving()
+        finally:
+            os._exit(ErrorKind.UNAVAILABLE.exit_code)
 
     timer = threading.Timer(seconds, give_up)
     timer.daemon = True

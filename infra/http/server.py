@@ -69,8 +69,10 @@ async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServi
 
 
 @asynccontextmanager
-async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
-    """The API served at `settings.http_address` until the block exits; its base URL."""
+async def running_api(settings: Settings, client: Client, *,
+                      graceful_shutdown: int = 10) -> AsyncIterator[str]:
+    """The API served at `settings.http_address` until the block exits; its base URL.
+    Requests still in flight when it stops get `graceful_shutdown` seconds to finish."""
     host, port = split_address(settings.http_address)
     health = Health(await database_url(settings), client, within=settings.readiness_timeout)
     async with open_pool(settings) as pool:
@@ -93,7 +95,7 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
             # local caller could pick the address the sign-in throttle and the access log
             # see; with no proxy named, the socket's peer is the client.
             proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
-            timeout_graceful_shutdown=10, server_header=False))
+            timeout_graceful_shutdown=graceful_shutdown, server_header=False))
         serving = asyncio.create_task(server.serve())
         background = asyncio.create_task(_keep_read_models_current(pool, services))
         try:

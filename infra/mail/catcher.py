@@ -75,9 +75,24 @@ class MailCatcher:
         return self
 
     def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
+        controller, self._controller = self._controller, None
+        if controller is not None and self._serving(controller):
+            controller.stop()
+
+    @staticmethod
+    def _serving(controller: Controller) -> bool:
+        # The controller serves from a thread running its own event loop; when that loop
+        # ends (stopped, or failed), the thread ends and the port is closed.
+        thread = controller._thread
+        return thread is not None and thread.is_alive()
+
+    def alive(self) -> bool:
+        return self._controller is not None and self._serving(self._controller)
+
+    def restart(self) -> MailCatcher:
+        """Serve again on the same port (the worker's SMTP URL names it)."""
+        self.stop()
+        return self.start()
 
     def __enter__(self) -> MailCatcher:
         return self.start()

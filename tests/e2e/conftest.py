@@ -58,12 +58,13 @@ def wwc_up(env: dict[str, str], log: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        # A failing test inside the block still stops the service (it was left running).
+        # A failing test still stops what it started (Ctrl-C, then a kill).
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
         raise
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0, log.read_text()[-3000:]

@@ -260,8 +260,8 @@ def test_the_demo_replays_a_small_scenario(wwc: RunWwc, tmp_path: Path) -> None:
     try:
         _replay_and_inspect(wwc, scenario, env)
     finally:
-        # `wwc list` and `wwc history` left the embedded PostgreSQL running for the next
-        # command, as they do for an operator; the test has no next command.
+        # Each command stops the PostgreSQL it had to start; this stops one a failed
+        # assertion would leave behind.
         stop_embedded_server(tmp_path / "data" / "postgres")
 
 
