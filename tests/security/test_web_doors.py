@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,12 @@ REDIRECTS = ["/\\evil.example/x", "/\t/evil.example", "//evil.example", "/\\evil
 
 
 @pytest.fixture(autouse=True)
+
+def ahead(days: int) -> str:
+    """A cohort's date this many days from today: well within the program's horizon (3
+    years ahead) whenever the test runs."""
+    return (date.today() + timedelta(days=days)).isoformat()
+
 def fresh_throttle(api: ApiService) -> None:
     """Every test from the same address: each starts with no attempt counted."""
     query(data_dir(api), "DELETE FROM wwc_sign_in_failures")
@@ -80,7 +87,7 @@ def test_a_replay_needs_a_live_credential(api: ApiService, admin: Person) -> Non
     # A session that ended replays nothing either.
     person = sign_in(api.url, "replayer@program.test", PASSWORD)
     keyed = {"Idempotency-Key": "replay-2"}
-    cohort = {"cohort_id": "replay-2033", "announce_on": "2033-06-01"}
+    cohort = {"cohort_id": "replay-2033", "announce_on": ahead(400)}
     made = person.post("/api/cohorts", json=cohort, headers=keyed)
     assert made.status_code == 201, made.text
     assert person.send("DELETE", "/api/session").status_code == 204
@@ -112,7 +119,7 @@ def test_a_key_is_its_accounts_own_and_one_request(api: ApiService, admin: Perso
     assert "idempotent-replayed" not in theirs.headers
     # The same key on another route is another request: refused, nothing run.
     elsewhere = first.post("/api/cohorts", json={"cohort_id": "key-2030",
-                                                 "announce_on": "2030-06-01"}, headers=keyed)
+                                                 "announce_on": ahead(410)}, headers=keyed)
     assert (elsewhere.status_code, elsewhere.json()["code"]) == (422, "idempotency_key_reused")
     assert api.client().get("/api/cohorts").status_code == 200
     assert not [c for c in first.get("/api/cohorts").json() if c["cohort_id"] == "key-2030"]
@@ -181,7 +188,7 @@ def test_an_answer_with_a_secret_is_never_kept(api: ApiService, admin: Person) -
 def test_keys_expire_after_a_day(api: ApiService, admin: Person) -> None:
     keyed = {"Idempotency-Key": "daily-1"}
     first = admin.post("/api/cohorts", json={"cohort_id": "daily-2031",
-                                             "announce_on": "2031-06-01"}, headers=keyed)
+                                             "announce_on": ahead(420)}, headers=keyed)
     assert first.status_code == 201, first.text
     query(data_dir(api), "UPDATE wwc_idempotency SET created_at = now() - interval '25 hours'"
           " WHERE key = 'daily-1'")
@@ -190,7 +197,7 @@ def test_keys_expire_after_a_day(api: ApiService, admin: Person) -> None:
           "'\\x00', now() - interval '30 hours')")
     # A day on, the key is free again: another request under it runs.
     later = admin.post("/api/cohorts", json={"cohort_id": "daily-2032",
-                                             "announce_on": "2032-06-01"}, headers=keyed)
+                                             "announce_on": ahead(430)}, headers=keyed)
     assert later.status_code == 201, later.text
     assert "idempotent-replayed" not in later.headers
     assert not query(data_dir(api), "SELECT 1 FROM wwc_idempotency WHERE key = 'old'")
