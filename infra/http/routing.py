@@ -217,25 +217,40 @@ class StrictJsonRequest(Request):
             return  # not JSON: FastAPI says so (400)
 
 
+# An OpenAPI link: the operation (by its id: the handler's name) that the answer leads to,
+# and where each of its path parameters comes from in the answer, e.g.
+# ("status", {"key": "$response.body#/city_key"}).
+Link = tuple[str, dict[str, str]]
+
+
 def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           status_code: int = 200, summary: str | None = None,
           responses: dict[int | str, dict[str, Any]] | None = None,
           response_model: Any = None, include_in_schema: bool = True,
           response_class: Any = None, answer_holds_secret: bool = False,
+          links: dict[str, Link] | None = None,
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`answer_holds_secret`: the answer carries a secret shown once (a token, a made-up
-    password), so a retry under the same Idempotency-Key is never given it again."""
+    password), so a retry under the same Idempotency-Key is never given it again.
+    `links`: what a successful answer leads to (OpenAPI links, under the link's name), so
+    clients and the stateful fuzzing can follow a city, a cohort or an account from the
+    answer that made it. The operation's id is the handler's name."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
         openapi_extra: dict[str, Any] = {ACCESS_KEY: rule.value}
         if answer_holds_secret:
             openapi_extra[SECRET_ANSWER_KEY] = True
+        answered = dict(responses or {})
+        if links:
+            answered[status_code] = {**answered.get(status_code, {}), "links": {
+                name: {"operationId": target, "parameters": parameters}
+                for name, (target, parameters) in links.items()}}
         router.add_api_route(
             path, handler, methods=[method], status_code=status_code,
-            include_in_schema=include_in_schema, **extra,
+            include_in_schema=include_in_schema, **extra, operation_id=handler.__name__,
             route_class_override=GuardedRoute, openapi_extra=openapi_extra,
-            summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
+            summary=summary, responses={**PROBLEM_RESPONSES, **answered},
             response_model=response_model, description=(handler.__doc__ or "") +
             f"\n\nWho may call it: **{rule.value.replace('_', ' ')}**.")
         return handler

@@ -34,7 +34,7 @@ from infra.http.models import (
     ReviewSheet,
     SubmitRequest,
 )
-from infra.http.routing import caller_of, city_json, route, update_id
+from infra.http.routing import Link, caller_of, city_json, route, update_id
 from infra.http.routing import city_view as admitted_city
 from infra.http.services import services
 
@@ -67,10 +67,24 @@ async def send_command(request: Request, key: str,
     return view
 
 
+# Where a command's answer leads: every operation on the city it names (OpenAPI links, by
+# operation id; the staff's own are in `staff.py`). Clients follow a city from its join;
+# the stateful fuzzing of `tests/e2e/test_api_fuzz.py` walks a city's lifecycle by them.
+_KEY = {"key": "$response.body#/city_key"}
+CITY_LINKS: dict[str, Link] = {
+    name: (operation, _KEY) for name, operation in (
+        ("Status", "status"), ("Application", "application"), ("Preview", "preview_assessment"),
+        ("Submit", "submit"), ("Report", "report"), ("History", "history"),
+        ("Reapply", "reapply"), ("Withdraw", "withdraw"), ("RecordReviews", "record_reviews"),
+        ("Clarify", "clarify"), ("CompleteReview", "complete"),
+        ("AssignReviewer", "assign_reviewer"), ("Decide", "decide"))}
+
+
 # --- the city's editors ------------------------------------------------------------------
 
 @route(router, "POST", "/api/cities", Rule.SIGNED_IN, status_code=201,
-       response_model=CommandAnswer, summary="Join the network (state interest)")
+       response_model=CommandAnswer, summary="Join the network (state interest)",
+       links=CITY_LINKS)
 async def join(request: Request, body: JoinRequest) -> CommandAnswer:
     """Open the city's first application. A city editor joins for its own cities only;
     the program's staff for any. Eligibility (30,000 residents, the Americas) is checked
@@ -117,6 +131,7 @@ async def application(request: Request, response: Response, key: str) -> Applica
 
 @route(router, "PUT", "/api/cities/{key}/assessment", Rule.CITY_EDITOR,
        response_model=CommandAnswer, summary="Save the assessment draft",
+       links=CITY_LINKS,
        responses={428: {"description": "If-Match is missing"}})
 async def save_draft(request: Request, response: Response, key: str, body: Answers,
                      if_match: Annotated[str | None, Header()] = None) -> CommandAnswer:
@@ -148,7 +163,8 @@ async def preview_assessment(request: Request, key: str, body: Answers) -> Previ
 
 
 @route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,
-       response_model=CommandAnswer, summary="Submit the assessment for review")
+       response_model=CommandAnswer, summary="Submit the assessment for review",
+       links=CITY_LINKS)
 async def submit(request: Request, key: str, body: SubmitRequest) -> CommandAnswer:
     """Submit the given answers, or the saved draft; every claimed criterion needs its
     evidence."""
@@ -156,7 +172,8 @@ async def submit(request: Request, key: str, body: SubmitRequest) -> CommandAnsw
 
 
 @route(router, "POST", "/api/cities/{key}/clarifications/{clarification_id}/answer",
-       Rule.CITY_EDITOR, response_model=CommandAnswer, summary="Answer a clarification")
+       Rule.CITY_EDITOR, response_model=CommandAnswer, summary="Answer a clarification",
+       links=CITY_LINKS)
 async def answer(request: Request, key: str, clarification_id: int,
                  body: ClarificationAnswer) -> CommandAnswer:
     """The city's answer to the review team's question, with evidence links."""
@@ -199,14 +216,16 @@ async def timeline(store: PostgresEventStore, key: str,
 
 
 @route(router, "POST", "/api/cities/{key}/reapply", Rule.CITY_EDITOR,
-       response_model=CommandAnswer, summary="Reapply (renew or aim higher)")
+       response_model=CommandAnswer, summary="Reapply (renew or aim higher)",
+       links=CITY_LINKS)
 async def reapply(request: Request, key: str, body: ReapplyRequest) -> CommandAnswer:
     """Open a new application; a current certification holds until its decision."""
     return await send_command(request, key, commands.Reapply(standard_id=body.standard_id))
 
 
 @route(router, "POST", "/api/cities/{key}/withdraw", Rule.CITY_EDITOR,
-       response_model=CommandAnswer, summary="Withdraw from the network")
+       response_model=CommandAnswer, summary="Withdraw from the network",
+       links=CITY_LINKS)
 async def withdraw(request: Request, key: str, body: Reason) -> CommandAnswer:
     """Leave the network (the city may join again later)."""
     return await send_command(request, key, commands.Withdraw(reason=body.reason))
@@ -215,7 +234,8 @@ async def withdraw(request: Request, key: str, body: Reason) -> CommandAnswer:
 # --- the assigned reviewer ---------------------------------------------------------------
 
 @route(router, "POST", "/api/cities/{key}/reviews", Rule.ASSIGNED_REVIEWER,
-       response_model=CommandAnswer, summary="Record a review sheet")
+       response_model=CommandAnswer, summary="Record a review sheet",
+       links=CITY_LINKS)
 async def record_reviews(request: Request, key: str, body: ReviewSheet) -> CommandAnswer:
     """The review team's verdict on one or more criteria: met, not met, or the checklist
     items found met."""
@@ -225,7 +245,8 @@ async def record_reviews(request: Request, key: str, body: ReviewSheet) -> Comma
 
 
 @route(router, "POST", "/api/cities/{key}/clarifications", Rule.ASSIGNED_REVIEWER,
-       response_model=CommandAnswer, summary="Ask the city a clarification")
+       response_model=CommandAnswer, summary="Ask the city a clarification",
+       links=CITY_LINKS)
 async def clarify(request: Request, key: str, body: ClarificationQuestion) -> CommandAnswer:
     """The review waits for the city's answer."""
     return await send_command(request, key, commands.RequestClarification(
@@ -233,7 +254,8 @@ async def clarify(request: Request, key: str, body: ClarificationQuestion) -> Co
 
 
 @route(router, "POST", "/api/cities/{key}/review/complete", Rule.ASSIGNED_REVIEWER,
-       response_model=CommandAnswer, summary="Complete the review")
+       response_model=CommandAnswer, summary="Complete the review",
+       links=CITY_LINKS)
 async def complete(request: Request, key: str, body: CompleteRequest) -> CommandAnswer:
     """Every claimed criterion reviewed and no clarification open; optionally the outcome
     benchmarks as validated."""

@@ -26,7 +26,7 @@ from infra.http.models import (
     ReviewerRequest,
     TokenRecord,
 )
-from infra.http.routes.cities import send_command
+from infra.http.routes.cities import CITY_LINKS, send_command
 from infra.http.routes.identity import me
 from infra.http.routes.public import decode_cursor, encode_cursor
 from infra.http.routing import caller_of, route, update_id
@@ -82,7 +82,8 @@ async def review_queue(request: Request) -> Page:
 
 
 @route(router, "POST", "/api/cities/{key}/reviewer", Rule.OPERATOR,
-       response_model=CommandAnswer, summary="Assign a reviewer")
+       response_model=CommandAnswer, summary="Assign a reviewer",
+       links=CITY_LINKS)
 async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> CommandAnswer:
     """The reviewer is an account with the reviewer role; one affiliated with the city is
     refused (conflict of interest)."""
@@ -95,7 +96,8 @@ async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> 
 
 
 @route(router, "POST", "/api/cities/{key}/decision", Rule.OPERATOR,
-       response_model=CommandAnswer, summary="Decide (score the reviewed answers)")
+       response_model=CommandAnswer, summary="Decide (score the reviewed answers)",
+       links=CITY_LINKS)
 async def decide(request: Request, key: str) -> CommandAnswer:
     """Scores the reviewed answers and records the tier, or not certified with a report.
     A certified decision stays private until its cohort is announced."""
@@ -103,7 +105,8 @@ async def decide(request: Request, key: str) -> CommandAnswer:
 
 
 @route(router, "POST", "/api/cohorts", Rule.OPERATOR, status_code=201,
-       response_model=CohortResult, summary="Create a cohort")
+       response_model=CohortResult, summary="Create a cohort",
+       links={"Announce": ("announce_cohort", {"cohort_id": "$response.body#/cohort_id"})})
 async def create_cohort(request: Request, body: CohortRequest) -> CohortResult:
     """On its date it announces every certified decision awaiting announcement."""
     found = services(request)
@@ -159,7 +162,9 @@ async def list_accounts(request: Request, cursor: Annotated[str | None, Query(ma
 
 
 @route(router, "POST", "/api/accounts", Rule.ADMIN, status_code=201,
-       response_model=CreatedAccount, summary="Create an account", answer_holds_secret=True)
+       response_model=CreatedAccount, summary="Create an account", answer_holds_secret=True,
+       links={"Disable": ("disable_account",
+                          {"account_id": "$response.body#/account/account_id"})})
 async def create_account(request: Request, body: NewAccount) -> CreatedAccount:
     """A city editor needs its cities; a reviewer may list its affiliations. Without a
     password one is made up and answered this once (so a retry under the same
@@ -194,7 +199,8 @@ async def list_tokens(request: Request) -> list[TokenRecord]:
 
 
 @route(router, "POST", "/api/tokens", Rule.ADMIN, status_code=201, response_model=IssuedToken,
-       summary="Issue an API token", answer_holds_secret=True)
+       summary="Issue an API token", answer_holds_secret=True,
+       links={"Revoke": ("revoke_token", {"token_id": "$response.body#/token_id"})})
 async def issue_token(request: Request, body: NewToken) -> IssuedToken:
     """A token acting as the account (its role, its cities), expiring after `days`. The
     token is answered this once; only its hash is kept (a retry under the same
