@@ -26,8 +26,8 @@ from temporalio.client import Client
 from infra.config import Settings
 from infra.db import EMBEDDED_DATABASE, create_pool, running_server_url
 from infra.errors import describe
-from infra.http.server import split_address
 from infra.metrics import measure_projection_lag
+from infra.net import split_address
 from infra.processes import live_process
 from infra.service_database import redact
 from infra.stack import running_up

@@ -42,7 +42,6 @@ from infra.projections import projector
 from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
 from infra.temporal_env import cluster_config, connect_client, stop_dev_server
-from infra.worker import running_worker
 
 
 def default_scenario() -> Path:
@@ -105,6 +104,8 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
 
 async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], path: Path,
                    console: Console) -> None:
+    from infra.worker import running_worker  # loaded by the command that runs it only
+
     started = time.monotonic()
     async with embedded_stack(settings) as stack:
         install_standards(settings.data_dir, path, plan)

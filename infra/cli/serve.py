@@ -10,7 +10,6 @@ import typer
 
 from infra.config import Settings
 from infra.heap import freeze_startup_heap
-from infra.http.server import running_api
 from infra.logs import configure_logging
 from infra.temporal_env import connect_client, service_temporal_address
 
@@ -25,6 +24,10 @@ def serve_command() -> None:
 
 
 async def _serve(settings: Settings) -> None:
+    # The HTTP stack and the worker are loaded by the commands that run them only: every
+    # other `wwc` command starts without them (about half its start-up time).
+    from infra.http.server import running_api
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,7 +29,6 @@ from infra.config import Settings
 from infra.db import postmaster_pid
 from infra.errors import Unavailable
 from infra.heap import freeze_startup_heap
-from infra.http.server import running_api
 from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
 from infra.processes import wait_gone
@@ -53,7 +52,6 @@ from infra.supervisor import (
     TemporalDevServer,
 )
 from infra.temporal_env import DEV_SERVER_FILE, cluster_config, connect_client, recorded_dev_server
-from infra.worker import ensure_digest, running_worker
 
 STOP_WITHIN = 4.5  # seconds from Ctrl-C to the last process gone
 API_GRACE = 1  # second for requests in flight when the API stops
@@ -124,6 +122,11 @@ def _children(stack: Stack, catcher: MailCatcher | None) -> list[Child]:
 
 async def _serve_stack(settings: Settings, stop: asyncio.Event,
                        catcher: MailCatcher | None) -> None:
+    # The HTTP stack and the worker are loaded by the commands that run them only: every
+    # other `wwc` command starts without them (about half its start-up time).
+    from infra.http.server import running_api
+    from infra.worker import ensure_digest, running_worker
+
     async with embedded_stack(settings) as stack, \
             Supervisor(_children(stack, catcher), say).running():
         client = await connect_client(stack.settings,

@@ -6,7 +6,6 @@ import asyncio
 
 from infra.config import Settings
 from infra.logs import configure_logging
-from infra.worker import serve
 
 
 def worker_command() -> None:
@@ -14,6 +13,8 @@ def worker_command() -> None:
 
     Uses WWC_TEMPORAL_ADDRESS and WWC_DATABASE_URL, or starts the embedded Temporal dev
     server and PostgreSQL in WWC_DATA_DIR when they are not set."""
+    from infra.worker import serve  # loaded by the command that runs it only
+
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings))

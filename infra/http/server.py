@@ -22,6 +22,7 @@ from infra.eventstore.postgres import PostgresEventStore
 from infra.health import Health
 from infra.http.app import build_app
 from infra.http.services import HttpServices
+from infra.net import split_address
 from infra.projections import projector
 from infra.service_database import database_url, open_pool
 from infra.standards import StandardsFolder
@@ -37,13 +38,6 @@ class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-def split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"WWC_HTTP_ADDRESS {address!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
 
 
 async def _keep_read_models_current(pool: asyncpg.Pool[Any], services: HttpServices) -> None:

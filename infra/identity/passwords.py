@@ -5,14 +5,21 @@ costs a check too, so timing does not tell which e-mails exist."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
-# A hash of nothing anyone knows, checked when the account does not exist.
-_DECOY = _HASHER.hash("decoy password that is never set for any account")
 MIN_LENGTH = 12
+
+
+@functools.cache
+def _decoy() -> str:
+    """A hash of nothing anyone knows, checked when the account does not exist. Made on
+    first use, not at import: hashing costs a third of a second of CPU on purpose, which
+    every `wwc` command paid at start-up."""
+    return _HASHER.hash("decoy password that is never set for any account")
 
 
 def weakness(password: str) -> str | None:
@@ -32,7 +39,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(stored_hash: str | None, password: str) -> bool:
     def check() -> bool:
         try:
-            return _HASHER.verify(stored_hash or _DECOY, password) and stored_hash is not None
+            return _HASHER.verify(stored_hash or _decoy(), password) and stored_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -30,13 +30,13 @@ REDIRECTS = ["/\\evil.example/x", "/\t/evil.example", "//evil.example", "/\\evil
              "https://evil.example/", "javascript:alert(1)", " /evil", "/\n/evil.example"]
 
 
-@pytest.fixture(autouse=True)
-
 def ahead(days: int) -> str:
     """A cohort's date this many days from today: well within the program's horizon (3
     years ahead) whenever the test runs."""
     return (date.today() + timedelta(days=days)).isoformat()
 
+
+@pytest.fixture(autouse=True)
 def fresh_throttle(api: ApiService) -> None:
     """Every test from the same address: each starts with no attempt counted."""
     query(data_dir(api), "DELETE FROM wwc_sign_in_failures")
