@@ -35,6 +35,7 @@ from infra.application import ProgramService
 from infra.config import Settings
 from infra.db import create_pool, embedded_server_url, stop_embedded_server
 from infra.eventstore.postgres import PostgresEventStore
+from infra.identity.reviewers import ReadModelReviewers
 from infra.logs import configure_logging
 from infra.migrate import migrated_database
 from infra.standards import StandardsFolder, load_catalog
@@ -139,6 +140,7 @@ async def main(args: argparse.Namespace) -> None:
         async with build_worker(env.client, task_queue="bench", store=PostgresEventStore(pool),
                                 awaiting=ReadModelAwaitingAnnouncement(pool),
                                 standards=StandardsFolder(settings.effective_standards_dir),
+                                reviewers=ReadModelReviewers(pool),
                                 max_concurrent_activities=settings.db_pool_size):
             print(f"running {args.cities} city lifecycles ({args.criteria} criteria each)",
                   flush=True)

@@ -14,6 +14,8 @@ from infra.config import Settings
 from infra.db import stop_embedded_server
 from infra.errors import Refused
 from infra.service_database import database_url, redact
+from infra.temporal.keys import ensure_embedded_keys
+from infra.temporal.ui import UI_PATH, dev_server_ui_flags
 from infra.temporal_env import DevServer, cluster_config, start_dev_server, stop_dev_server
 
 PID_FILE = "up.pid"
@@ -32,7 +34,8 @@ class Stack:
         lines.append(f"Temporal:     {self.temporal_address}"
                      + ("  (embedded dev server)" if self.dev_server else ""))
         if self.dev_server:
-            lines.append(f"Temporal UI:  {self.dev_server.ui_url}")
+            lines.append(f"Temporal UI:  http://{self.settings.http_address}{UI_PATH}/  "
+                         "(operators, signed in; payloads are sealed)")
         lines.append(f"Data dir:     {self.settings.data_dir.resolve()}")
         return lines
 
@@ -61,7 +64,9 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[Stack]:
     server = None
     cluster = cluster_config(settings)
     if cluster is None:
-        server = await asyncio.to_thread(start_dev_server, data_dir)
+        ensure_embedded_keys(settings.model_copy(update={"data_dir": data_dir}))
+        server = await asyncio.to_thread(start_dev_server, data_dir,
+                                          extra_args=dev_server_ui_flags())
     address = server.address if server else str(cluster["target_host"] if cluster else "")
     stack = Stack(settings.model_copy(update={"database_url": url, "data_dir": data_dir}),
                   address, server, embedded_pg)

@@ -19,18 +19,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.common import HeaderCodecBehavior, SearchAttributeKey
 from temporalio.envconfig import ClientConfigProfile
 
+from infra.actor_headers import ClientActorInterceptor
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
 from infra.net import free_port
+from infra.temporal.codec import sealed_data_converter
+from infra.temporal.keys import configured_keys
 from infra.tracing import configure_tracing, temporal_interceptors
 from workflows.search import ALL_KEYS
 
@@ -97,9 +100,10 @@ def running_dev_server(data_dir: Path) -> DevServer | None:
 
 
 def start_dev_server(data_dir: Path, *, port: int | None = None,
-                     ui_port: int | None = None) -> DevServer:
+                     ui_port: int | None = None, extra_args: Sequence[str] = ()) -> DevServer:
     """Start `temporal server start-dev` in the background, persisting to
-    DATA_DIR/temporal.db, with our search attributes registered; reuse a running one."""
+    DATA_DIR/temporal.db, with our search attributes registered (and `extra_args`, e.g.
+    how its UI is served); reuse a running one."""
     if (running := running_dev_server(data_dir)) is not None:
         return running
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +113,7 @@ def start_dev_server(data_dir: Path, *, port: int | None = None,
     process = subprocess.Popen(
         [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
          "--ui-port", str(ui_port), "--db-filename", str(data_dir / "temporal.db"),
-         "--log-level", "warn", *SQLITE_PRAGMAS, *search_attribute_flags()],
+         "--log-level", "warn", *SQLITE_PRAGMAS, *search_attribute_flags(), *extra_args],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     server = DevServer(address=f"127.0.0.1:{port}", ui_url=f"http://127.0.0.1:{ui_port}",
                        pid=process.pid)
@@ -192,6 +196,8 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
     seconds) while the server is still starting: a freshly started dev server opens its
     port before its frontend is healthy."""
     address = dev_server_address or await embedded_or_cluster_address(settings)
+    # Every payload is sealed (infra/temporal/codec.py); the embedded stack makes its key.
+    keys = configured_keys(settings, embedded=address is not None)
     if address is not None:
         config: dict[str, Any] = {"target_host": address,
                                   "namespace": settings.temporal_namespace or "default"}
@@ -201,12 +207,14 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
         from infra.metrics import temporal_runtime
 
         config["runtime"] = temporal_runtime(settings.temporal_metrics_address)
-    if configure_tracing():
-        config["interceptors"] = temporal_interceptors()
+    config["interceptors"] = [*(temporal_interceptors() if configure_tracing() else []),
+                              ClientActorInterceptor()]
     deadline = time.monotonic() + patience
     while True:
         try:
-            return await Client.connect(**config, data_converter=pydantic_data_converter)
+            # Headers too: the actor's header, and the tracing context.
+            return await Client.connect(**config, data_converter=sealed_data_converter(keys),
+                                        header_codec_behavior=HeaderCodecBehavior.CODEC)
         except RuntimeError as error:
             starting = "Unavailable" in str(error) or "not healthy" in str(error)
             if not starting or time.monotonic() > deadline:

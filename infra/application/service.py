@@ -26,8 +26,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.ports import ReviewerAccounts
 from domain import cohort as cohorts
 from domain import commands
+from domain.accounts import as_the_accounts_say
 from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
@@ -92,8 +94,13 @@ class ProgramService:
     def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
                  clock: ProgramClock, rules: ProgramRules | None = None,
                  command_timeout: float = COMMAND_TIMEOUT,
-                 drafts: Drafts | None = None) -> None:
+                 drafts: Drafts | None = None,
+                 reviewers: ReviewerAccounts | None = None) -> None:
         self.client = _carrying_actors(client)
+        # The accounts, for a reviewer's standing: a front door with them refuses an
+        # unknown reviewer or a conflict of interest before the update is sent (nothing
+        # recorded); the city's workflow checks the accounts again either way.
+        self.reviewers = reviewers
         # Where drafts are saved (the event store); None for a front door that never
         # saves one (the demo, benchmarks): its submissions carry their answers.
         self.drafts = drafts
@@ -143,6 +150,12 @@ class ProgramService:
         if isinstance(command, commands.SaveAssessment):
             saved, _ = await self.save_draft(key, command, context=context, update_id=update_id)
             return saved
+        if isinstance(command, commands.AssignReviewer) and self.reviewers is not None:
+            try:
+                command = as_the_accounts_say(
+                    command, await self.reviewers.standing(command.reviewer))
+            except DomainError as error:
+                raise CommandRefused.from_domain(error) from None
         if isinstance(command, commands.SubmitAssessment) and self.drafts is not None:
             # The draft's answers (when none are given) and its version, to seal it at.
             command = submission(command, (await self.view(key)).application,

@@ -16,6 +16,7 @@ from infra.logs import configure_logging
 from infra.mail.catcher import MailCatcher
 from infra.service_database import open_pool
 from infra.stack import claim_up, embedded_stack, release_up
+from infra.temporal.ui import UI_PATH
 from infra.temporal_env import connect_client
 from infra.worker import ensure_digest, running_worker
 
@@ -60,8 +61,10 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                                              program_today(stack.settings.data_dir))
         api_settings = stack.settings
         if stack.dev_server is not None and not api_settings.temporal_ui_url:
-            api_settings = api_settings.model_copy(
-                update={"temporal_ui_url": stack.dev_server.ui_url})
+            # The dev server's UI, served by the API to operators (infra/temporal/ui.py).
+            api_settings = api_settings.model_copy(update={
+                "temporal_ui_url": f"http://{api_settings.http_address}{UI_PATH}",
+                "temporal_ui_backend": stack.dev_server.ui_url})
         async with running_worker(stack.settings, client) as worker, \
                 running_api(api_settings, client) as url:
             await ensure_digest(client, worker.task_queue, load_clock(stack.settings.data_dir))

@@ -32,6 +32,9 @@ CSRF_HEADER = "X-CSRF-Token"
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_KEY = "x-wwc-access"
+# A POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
+# cannot send our CSRF header to): no CSRF token needed.
+CHANGES_NOTHING_KEY = "x-wwc-changes-nothing"
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ async def identify(request: Request, today: date | None = None) -> Caller:
     return caller
 
 
-def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
+def guard(rule: Rule, *, changes_nothing: bool = False
+          ) -> Callable[[Request], Awaitable[Caller]]:
     async def check(request: Request) -> Caller:
         today = services(request).program.program_today()  # once: a token's and a view's
         caller = await identify(request, today)
@@ -112,7 +116,7 @@ def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
         # A public route changes nothing of the caller's (signing in again only replaces
         # the session), so it needs no CSRF token; every other change does.
         if caller.via == "session" and request.method not in SAFE_METHODS \
-                and rule is not Rule.PUBLIC:
+                and rule is not Rule.PUBLIC and not changes_nothing:
             assert caller.session is not None
             if not caller.session.csrf_ok(request.headers.get(CSRF_HEADER)):
                 raise Denied(403, f"missing or wrong CSRF token (send the {CSRF_HEADER} "
@@ -158,7 +162,9 @@ class GuardedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
-        check = guard(Rule((self.openapi_extra or {})[ACCESS_KEY]))
+        extra = self.openapi_extra or {}
+        check = guard(Rule(extra[ACCESS_KEY]),
+                      changes_nothing=bool(extra.get(CHANGES_NOTHING_KEY)))
 
         async def guarded(request: Request) -> Response:
             await check(request)
@@ -171,13 +177,17 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           status_code: int = 200, summary: str | None = None,
           responses: dict[int | str, dict[str, Any]] | None = None,
           response_model: Any = None, include_in_schema: bool = True,
-          response_class: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          response_class: Any = None, changes_nothing: bool = False,
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
+        access: dict[str, Any] = {ACCESS_KEY: rule.value}
+        if changes_nothing:
+            access[CHANGES_NOTHING_KEY] = True
         router.add_api_route(
             path, handler, methods=[method], status_code=status_code,
             include_in_schema=include_in_schema, **extra,
-            route_class_override=GuardedRoute, openapi_extra={ACCESS_KEY: rule.value},
+            route_class_override=GuardedRoute, openapi_extra=access,
             summary=summary, responses={**PROBLEM_RESPONSES, **(responses or {})},
             response_model=response_model, description=(handler.__doc__ or "") +
             f"\n\nWho may call it: **{rule.value.replace('_', ' ')}**.")

@@ -21,6 +21,7 @@ from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
 from infra.http.app import build_app
 from infra.http.services import HttpServices
+from infra.identity.reviewers import ReadModelReviewers
 from infra.projections import projector
 from infra.service_database import open_pool
 from infra.standards import StandardsFolder
@@ -66,7 +67,7 @@ async def running_api(settings: Settings, client: Client) -> AsyncIterator[str]:
         catalog = StandardsFolder(settings.effective_standards_dir).load()
         program = ProgramService(
             client, settings.task_queue, catalog=catalog, clock=load_clock(settings.data_dir),
-            drafts=Drafts(PostgresEventStore(pool), catalog))
+            drafts=Drafts(PostgresEventStore(pool), catalog), reviewers=ReadModelReviewers(pool))
         services = HttpServices.build(program, pool, settings,
                                       secure_cookies=settings.secure_cookies)
         app = build_app(services)

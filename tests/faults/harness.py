@@ -30,7 +30,7 @@ from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.verify import verify_chains
 from tests.factories import WWC_2022, answers
-from tests.temporal import eventually
+from tests.temporal import REVIEWER, eventually, reviewer_account
 
 T = TypeVar("T")
 CITY_COUNT = 50
@@ -84,7 +84,7 @@ async def lifecycle(program: ProgramService, name: str, report: FaultReport) -> 
     with an update id of its own, so its retries run it at most once."""
     key = city_key("US", name)
     steps: list[c.CityCommand] = [
-        c.SubmitAssessment(answers=CLAIMED), c.AssignReviewer(reviewer="rfa"),
+        c.SubmitAssessment(answers=CLAIMED), c.AssignReviewer(reviewer=REVIEWER),
         c.RecordReviews(reviews=tuple(c.RecordCriterionReview(code=code, met=True)
                                       for code in CLAIMED.criteria)),
         c.CompleteReview(), c.Decide()]
@@ -105,6 +105,7 @@ async def survive(fault_name: str, program: ProgramService, pool: asyncpg.Pool[A
     """Run `names` through their lifecycles, inject `fault` once a third of their events
     are stored, wait for every lifecycle, then check that nothing was lost or doubled."""
     report = FaultReport(fault_name, len(names))
+    await reviewer_account(pool)
     started = time.perf_counter()
     running = [asyncio.create_task(lifecycle(program, name, report)) for name in names]
     try:

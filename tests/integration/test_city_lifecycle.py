@@ -20,7 +20,7 @@ from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.projections import projector
 from tests.factories import WWC_2022, answers
-from tests.temporal import Service, eventually, program_clock
+from tests.temporal import REVIEWER, Service, eventually, program_clock
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 RECORD = os.environ.get("WWC_RECORD_HISTORIES") == "1"
@@ -34,7 +34,7 @@ async def assess(ops: ProgramService, key: str, met: int, *, clarify: bool = Fal
     claimed = answers(WWC_2022, met)
     await ops.send(key, c.SaveAssessment(answers=answers(WWC_2022, 2)))
     await ops.send(key, c.SubmitAssessment(answers=claimed))
-    await ops.send(key, c.AssignReviewer(reviewer="rfa-review-team"))
+    await ops.send(key, c.AssignReviewer(reviewer=REVIEWER))
     for code in claimed.criteria:
         await ops.send(key, c.RecordCriterionReview(code=code, met=True))
     if clarify:
