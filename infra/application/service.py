@@ -18,7 +18,9 @@ import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -224,12 +226,26 @@ class ProgramService:
 
     async def view(self, key: str) -> CityView:
         with _must_exist(f"city {key!r} (has it joined?)"):
-            view: CityView = await self._answered(
-                self._city(key).query(CityWorkflow.view))
+            try:
+                view: CityView = await self._answered(
+                    self._city(key).query(CityWorkflow.view))
+            except WorkflowQueryFailedError:
+                await self._failed_query(key)
+                raise
         if view.status is Status.NOT_JOINED:
             # A workflow whose join was refused ended without a member: no such city.
             raise NotFound(f"no city {key!r} (has it joined?)")
         return view
+
+    async def _failed_query(self, key: str) -> None:
+        """Why a city's workflow could not answer a query: it ended without a city (a
+        workflow started from outside the service, with an input that is not ours, fails
+        at once), or its workflow task is failing (the worker's log says why)."""
+        status = (await self._city(key).describe()).status
+        if status is not WorkflowExecutionStatus.RUNNING:
+            raise NotFound(f"no city {key!r} (has it joined?)")
+        raise Unavailable(f"the workflow of city {key!r} cannot answer now: its workflow "
+                          "task is failing (see the worker's log or the Temporal UI)")
 
     async def application(self, key: str) -> Application | None:
         """The city's open application in full (answers, reviews, clarifications); while

@@ -11,5 +11,7 @@ CODEC_PATH = "/codec"
 
 
 def dev_server_ui_flags() -> list[str]:
-    """`temporal server start-dev` flags for it."""
-    return ["--ui-public-path", UI_PATH, "--ui-codec-endpoint", CODEC_PATH]
+    """`temporal server start-dev` flags for it (and no news feed fetched from the
+    internet by an operator's browser)."""
+    return ["--ui-public-path", UI_PATH, "--ui-codec-endpoint", CODEC_PATH,
+            "--ui-disable-news-fetch"]

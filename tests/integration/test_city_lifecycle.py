@@ -58,7 +58,9 @@ async def stored(service: Service, key: str) -> list[e.Event]:
 
 
 async def record_histories(service: Service, workflow_id: str, name: str) -> None:
-    """With WWC_RECORD_HISTORIES=1, save every run's history for the replay test."""
+    """With WWC_RECORD_HISTORIES=1, save every run's history for the replay test. They are
+    sealed with the tests' payload key (`-sealed-` in their names); the histories without
+    it were recorded before payloads were sealed, and replay as such."""
     if not RECORD:
         return
     HISTORIES.mkdir(exist_ok=True)
@@ -68,7 +70,7 @@ async def record_histories(service: Service, workflow_id: str, name: str) -> Non
     for index, run in enumerate(sorted(runs, key=lambda w: w.start_time)):
         history = await client.get_workflow_handle(workflow_id, run_id=run.run_id)\
             .fetch_history()
-        (HISTORIES / f"{name}-run{index + 1}.json").write_text(
+        (HISTORIES / f"{name}-sealed-run{index + 1}.json").write_text(
             json.dumps(json.loads(history.to_json()), separators=(",", ":")))
 
 

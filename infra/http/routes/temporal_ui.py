@@ -133,10 +133,15 @@ async def temporal_ui(request: Request, path: str) -> Response:
         ("accept", request.headers.get("accept")),
         ("accept-language", request.headers.get("accept-language")),
         ("cookie", cookies or None)) if value}
-    url = f"{backend}{UI_PREFIX}/{path}"
+    # The path as it came, still encoded: a workflow id's slash (city%2Fus-...) must reach
+    # the UI server as one path segment.
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    url = f"{backend}{raw.decode('latin-1')}"
+    if request.url.query:
+        url += f"?{request.url.query}"
     async with httpx.AsyncClient(timeout=_PROXY_TIMEOUT) as client:
         try:
-            upstream = await client.get(url, params=request.query_params, headers=headers)
+            upstream = await client.get(httpx.URL(url), headers=headers)
         except httpx.HTTPError as error:
             raise HTTPException(503, f"the Temporal UI does not answer "
                                      f"({type(error).__name__})") from None
