@@ -146,11 +146,11 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         data = payload.data
         try:
             opened = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _aad(bound))
-        except InvalidTag:
+            inner = Payload.FromString(opened)
+        except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
             return self._foreign(payload, NOT_OURS,
                                  f"a payload does not open with key {key_id!r}: it was "
                                  "altered, or not sealed by this service")
-        inner = Payload.FromString(opened)
         if self.foreign == "refuse" and inner.metadata.get(SEALED_BY) == BY_ENDPOINT:
             return _refusal(NOT_OURS, "a payload sealed by the codec endpoint is never "
                                       "taken as input")

@@ -104,6 +104,19 @@ def test_the_stock_cli_reads_only_ciphertext(stack: Stack) -> None:
     assert base64.b64encode(b"binary/encrypted").decode() in json.dumps(stack.history())
 
 
+def payloads(node: Any) -> Iterator[tuple[bytes, bytes]]:
+    """Every payload in a history's JSON, as (encoding, data) decoded from base64."""
+    if isinstance(node, dict):
+        encoding = (node.get("metadata") or {}).get("encoding")
+        if isinstance(encoding, str):
+            yield base64.b64decode(encoding), base64.b64decode(node.get("data") or "")
+        for value in node.values():
+            yield from payloads(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from payloads(value)
+
+
 def test_the_ui_servers_own_api_shows_only_ciphertext(stack: Stack) -> None:
     path = f"api/v1/namespaces/default/workflows/{WORKFLOW.replace('/', '%2F')}/history"
     # The UI server's HTTP API, under the UI's public path (/temporal) or at its root.
@@ -112,8 +125,9 @@ def test_the_ui_servers_own_api_shows_only_ciphertext(stack: Stack) -> None:
         if history.headers.get("content-type", "").startswith("application/json"):
             break
     assert history.status_code == 200, history.text
-    assert "rockhill.gov" not in history.text
-    assert base64.b64encode(b"binary/encrypted").decode() in history.text
+    found = list(payloads(history.json()))
+    assert not [data for _, data in found if b"rockhill.gov" in data]
+    assert b"binary/encrypted" in {encoding for encoding, _ in found}
 
 
 @pytest.mark.parametrize(("update", "argument"), [
@@ -207,3 +221,22 @@ def test_operators_read_the_history_through_the_codec_endpoint(stack: Stack) -> 
     assert operator.status_code == 200, operator.text
     opened = [base64.b64decode(p["data"]) for p in operator.json()["payloads"]]
     assert any(EVIDENCE.encode() in data for data in opened)
+
+
+def test_what_the_codec_endpoint_seals_is_never_taken_as_a_command(stack: Stack) -> None:
+    plain = {"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+             "data": base64.b64encode(b'{"reason": "minted"}').decode()}
+    minted = httpx.post(f"{stack.api}/codec/encode", json={"payloads": [plain]}, timeout=60,
+                        headers={"Authorization": f"Bearer {stack.operator_token}"})
+    assert minted.status_code == 200, minted.text
+    [sealed] = minted.json()["payloads"]
+    meta = {key: base64.b64decode(value).decode() for key, value in sealed["metadata"].items()}
+    assert meta["encoding"] == "binary/encrypted"
+    before = stack.city_events()
+    forged = stack.stock("workflow", "update", "execute", "-w", WORKFLOW, "--name", "withdraw",
+                         "--input", sealed["data"], "--input-base64",
+                         *(arg for key, value in meta.items()
+                           for arg in ("--input-meta", f"{key}={value}")))
+    assert forged.returncode != 0, forged.stdout
+    assert "unauthenticated" in forged.stdout + forged.stderr
+    assert stack.city_events() == before

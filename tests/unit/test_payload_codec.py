@@ -86,6 +86,11 @@ async def test_a_payload_sealed_for_another_workflow_or_altered_is_refused() -> 
     altered.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
     [broken] = await codec.decode([altered])
     assert broken.metadata["encoding"] == REFUSED.encode()
+    stub = Payload()
+    stub.CopyFrom(sealed)
+    stub.data = b"short"  # not even a nonce
+    [short] = await codec.decode([stub])
+    assert short.metadata["encoding"] == REFUSED.encode()
 
 
 async def test_an_unknown_key_id_is_named_and_the_key_never_is() -> None:
