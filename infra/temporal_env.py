@@ -33,7 +33,7 @@ from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
 from infra.net import free_port
 from infra.temporal.codec import sealed_data_converter
-from infra.temporal.keys import configured_keys
+from infra.temporal.keys import configured_keys, ensure_embedded_keys
 from infra.tracing import configure_tracing, temporal_interceptors
 from workflows.search import ALL_KEYS
 
@@ -173,6 +173,9 @@ async def embedded_or_cluster_address(settings: Settings) -> str | None:
     here if need be)."""
     if cluster_config(settings) is not None:
         return None
+    # Its key first: a data directory whose Temporal database predates sealing is refused
+    # before a sealed worker could meet its plain histories (infra/temporal/keys.py).
+    ensure_embedded_keys(settings.model_copy(update={"data_dir": settings.data_dir.resolve()}))
     server = await asyncio.to_thread(start_dev_server, settings.data_dir.resolve())
     return server.address
 

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain import commands
 from infra.config import Settings
+from infra.errors import Refused
 from infra.temporal.codec import (
     BOUND_TO,
     ENCODING,
@@ -26,6 +27,8 @@ from infra.temporal.codec import (
 )
 from infra.temporal.keys import (
     KeyConfigError,
+    configured_keys,
+    ensure_embedded_keys,
     ensure_key_file,
     new_key_line,
     parse_keys,
@@ -162,3 +165,20 @@ def test_settings_never_show_the_keys() -> None:
     settings = Settings(payload_keys=f"a: {KEY_A}")
     assert KEY_A not in repr(settings)
     assert KEY_A not in str(settings)
+
+
+def test_the_embedded_stack_makes_its_key_and_refuses_a_temporal_database_from_before(
+        tmp_path: Path) -> None:
+    fresh = Settings(data_dir=tmp_path / "new")
+    ensure_embedded_keys(fresh)
+    assert stat.S_IMODE((tmp_path / "new" / "payload.keys").stat().st_mode) == 0o600
+    assert configured_keys(fresh).ids == read_key_file(tmp_path / "new" / "payload.keys").ids
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "temporal.db").write_bytes(b"")  # written before payloads were sealed
+    with pytest.raises(Refused, match="wwc recover"):
+        ensure_embedded_keys(Settings(data_dir=old))
+    assert not (old / "payload.keys").exists()
+    # Without the embedded stack, no key is made up: one must be configured.
+    with pytest.raises(KeyConfigError, match="WWC_PAYLOAD_KEYS_FILE"):
+        configured_keys(Settings(data_dir=tmp_path / "cluster"))
