@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from activities.ports import CityRef, DigestRequest, MailRequest, MailResult, NewEvent
+from domain.accounts import ReviewerStanding
 from domain.answers import Answers
 from domain.model import Frozen
 from domain.standard import Standard
@@ -19,6 +20,7 @@ SEND_MAIL = "send_mail"
 SEND_DIGEST = "send_digest"
 LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
+REVIEWER_STANDING = "reviewer_standing"
 # The mail activities' models live with their port; named here beside the other contracts.
 __all__ = ["DigestRequest", "MailRequest", "MailResult"]
 
@@ -73,3 +75,11 @@ class AwaitingAnnouncementRequest(Frozen):
 
 class AwaitingAnnouncementResponse(Frozen):
     cities: tuple[CityRef, ...]
+
+
+class ReviewerStandingRequest(Frozen):
+    email: str
+
+
+class ReviewerStandingResponse(Frozen):
+    standing: ReviewerStanding | None

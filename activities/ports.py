@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.accounts import ReviewerStanding
 from domain.catalog import StandardCatalog
 from domain.model import Frozen
 from domain.notices import Notice
@@ -143,3 +144,10 @@ class StandardsSource(Protocol):
     """The standards the program knows now (shipped ones and the operator's files)."""
 
     def load(self) -> StandardCatalog: ...
+
+
+class ReviewerAccounts(Protocol):
+    """The program's accounts as the service keeps them: what they say of a reviewer."""
+
+    async def standing(self, email: str) -> ReviewerStanding | None:
+        """None when no account has that e-mail."""

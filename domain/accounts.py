@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar, assert_never
 
 from pydantic import Field, StringConstraints
 
-from domain import events
+from domain import commands, events
 from domain.city import city_key
 from domain.commands import CityName, Country
 from domain.errors import AssessmentError, TransitionRefused
@@ -221,3 +221,28 @@ ACCOUNT_STREAM_PREFIX = "account/"
 
 def account_stream(account_id: str) -> str:
     return f"{ACCOUNT_STREAM_PREFIX}{account_id}"
+
+
+# --- a reviewer as the accounts know it --------------------------------------------------
+
+class ReviewerStanding(Frozen):
+    """What the program's accounts say of a reviewer when one is assigned: read by the
+    city's workflow from the accounts the service keeps, never taken from the caller (a
+    caller's command could leave out an affiliation)."""
+
+    email: str
+    active_reviewer: bool  # an account with the reviewer role, not disabled
+    affiliations: tuple[str, ...] = ()
+
+
+def as_the_accounts_say(command: commands.AssignReviewer,
+                        standing: ReviewerStanding | None) -> commands.AssignReviewer:
+    """The assignment with the reviewer's affiliations from their account (so the
+    decider's conflict-of-interest rule sees them all); refused unless the reviewer is an
+    active reviewer's account (`unknown_reviewer`)."""
+    if standing is None or not standing.active_reviewer \
+            or standing.email.lower() != command.reviewer.lower():
+        raise TransitionRefused(f"{command.reviewer} is not an active reviewer's account",
+                                code="unknown_reviewer")
+    return command.model_copy(update={"reviewer": standing.email,
+                                      "affiliations": standing.affiliations})

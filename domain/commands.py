@@ -133,8 +133,10 @@ class TouchDraft(Command):
 
 class AssignReviewer(Command):
     reviewer: OneLine
-    # The cities the reviewer is affiliated with (from the reviewer's account): a reviewer
-    # may never review one of them.
+    # The cities the reviewer is affiliated with: a reviewer may never review one of them.
+    # A front door fills them in from the reviewer's account so a conflict is refused
+    # before anything is recorded; the city's workflow takes them from the accounts
+    # itself (`domain.accounts.as_the_accounts_say`), whatever the command says.
     affiliations: tuple[SingleLine, ...] = ()
 
 

@@ -38,6 +38,13 @@ ENV_VARS: dict[str, str] = {
     "WWC_TEMPORAL_METRICS_ADDRESS": "HOST:PORT for the Temporal SDK's runtime metrics.",
     "WWC_TEMPORAL_UI_URL": "Base URL of the Temporal UI, for the portal's links to a city's "
                            "workflow (`wwc up` sets it to the dev server's UI).",
+    "WWC_TEMPORAL_UI_BACKEND": "A Temporal UI server (started with --ui-public-path /temporal) "
+                               "the API serves to operators under /temporal/ (`wwc up`: the "
+                               "dev server's UI).",
+    "WWC_PAYLOAD_KEYS": "Payload keys, KEY_ID:BASE64 entries, comma- or line-separated; the "
+                        "first seals, all open (never logged).",
+    "WWC_PAYLOAD_KEYS_FILE": "File of payload keys, one KEY_ID: BASE64 a line (default "
+                             "DATA_DIR/payload.keys, made by the embedded stack).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
     "WWC_TRUSTED_PROXIES": "Comma-separated addresses or networks of reverse proxies whose "
                            "X-Forwarded-For and X-Forwarded-Proto are believed (default "
@@ -86,6 +93,10 @@ class Settings(BaseModel):
     admin_email: str = "admin@wwc.local"
     # Never logged or printed (it is given, so it is known); see infra/bootstrap.py.
     admin_password: str | None = Field(default=None, repr=False)
+    temporal_ui_backend: str | None = None
+    # The keys payloads are sealed with (infra/temporal/keys.py): never logged or printed.
+    payload_keys: str | None = Field(default=None, repr=False)
+    payload_keys_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

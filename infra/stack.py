@@ -18,6 +18,7 @@ from infra.errors import Refused
 from infra.private import private_folder, tighten
 from infra.processes import create_time, live_process
 from infra.service_database import database_url, redact
+from infra.temporal.ui import UI_PATH
 from infra.temporal_env import (
     DevServer,
     cluster_config,
@@ -43,7 +44,8 @@ class Stack:
         lines.append(f"Temporal:     {self.temporal_address}"
                      + ("  (embedded dev server)" if self.dev_server else ""))
         if self.dev_server:
-            lines.append(f"Temporal UI:  {self.dev_server.ui_url}")
+            lines.append(f"Temporal UI:  http://{self.settings.http_address}{UI_PATH}/  "
+                         "(operators, signed in; payloads are sealed)")
         lines.append(f"Data dir:     {self.settings.data_dir.resolve()}")
         return lines
 

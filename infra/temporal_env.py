@@ -23,15 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.common import HeaderCodecBehavior, SearchAttributeKey
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.service import TLSConfig
 
+from infra.actor_headers import ClientActorInterceptor
 from infra.config import Settings
 from infra.errors import InvalidInput, Unavailable
 from infra.net import free_port
 from infra.processes import live_process, stop_process
+from infra.temporal.codec import sealed_data_converter
+from infra.temporal.keys import configured_keys, ensure_embedded_keys
+from infra.temporal.ui import dev_server_ui_flags
 from infra.tracing import configure_tracing, temporal_interceptors
 from workflows.search import ALL_KEYS
 
@@ -121,11 +124,12 @@ def running_dev_server(data_dir: Path) -> DevServer | None:
 
 def dev_server_command(data_dir: Path, port: int, ui_port: int) -> list[str]:
     """The one command line that starts the embedded dev server (first start and every
-    restart alike), persisting to DATA_DIR/temporal.db with our search attributes."""
+    restart alike), persisting to DATA_DIR/temporal.db with our search attributes, its UI
+    served to operators through the API (infra/temporal/ui.py)."""
     return [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
             "--port", str(port), "--ui-port", str(ui_port),
             "--db-filename", str(data_dir / "temporal.db"), "--log-level", "warn",
-            *SQLITE_PRAGMAS, *search_attribute_flags()]
+            *SQLITE_PRAGMAS, *search_attribute_flags(), *dev_server_ui_flags()]
 
 
 def launch_dev_server(data_dir: Path, *, port: int | None = None,
@@ -175,8 +179,8 @@ async def until_dev_server_answers(server: DevServer, data_dir: Path, *,
 
 def start_dev_server(data_dir: Path, *, port: int | None = None,
                      ui_port: int | None = None) -> DevServer:
-    """Start `temporal server start-dev` in the background, persisting to
-    DATA_DIR/temporal.db, with our search attributes registered; reuse a running one."""
+    """Start `temporal server start-dev` in the background (`dev_server_command`), and
+    wait until it answers; reuse a running one."""
     if (running := running_dev_server(data_dir)) is not None:
         return running
     server = launch_dev_server(data_dir, port=port, ui_port=ui_port)
@@ -234,6 +238,9 @@ async def embedded_or_cluster_address(settings: Settings) -> str | None:
     here if need be)."""
     if cluster_config(settings) is not None:
         return None
+    # Its key first: a data directory whose Temporal database predates sealing is refused
+    # before a sealed worker could meet its plain histories (infra/temporal/keys.py).
+    ensure_embedded_keys(settings.model_copy(update={"data_dir": settings.data_dir.resolve()}))
     server = await asyncio.to_thread(start_dev_server, settings.data_dir.resolve())
     return server.address
 
@@ -257,6 +264,8 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
     seconds) while the server is still starting: a freshly started dev server opens its
     port before its frontend is healthy."""
     address = dev_server_address or await embedded_or_cluster_address(settings)
+    # Every payload is sealed (infra/temporal/codec.py); the embedded stack makes its key.
+    keys = configured_keys(settings, embedded=address is not None)
     if address is not None:
         config: dict[str, Any] = {"target_host": address,
                                   "namespace": settings.temporal_namespace or "default"}
@@ -266,12 +275,14 @@ async def connect_client(settings: Settings, dev_server_address: str | None = No
         from infra.metrics import temporal_runtime
 
         config["runtime"] = temporal_runtime(settings.temporal_metrics_address)
-    if configure_tracing():
-        config["interceptors"] = temporal_interceptors()
+    config["interceptors"] = [*(temporal_interceptors() if configure_tracing() else []),
+                              ClientActorInterceptor()]
     deadline = time.monotonic() + patience
     while True:
         try:
-            return await Client.connect(**config, data_converter=pydantic_data_converter)
+            # Headers too: the actor's header, and the tracing context.
+            return await Client.connect(**config, data_converter=sealed_data_converter(keys),
+                                        header_codec_behavior=HeaderCodecBehavior.CODEC)
         except RuntimeError as error:
             starting = "Unavailable" in str(error) or "not healthy" in str(error)
             if not starting or time.monotonic() > deadline:

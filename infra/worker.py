@@ -34,7 +34,14 @@ from activities.catalog import CatalogActivities
 from activities.contracts import AppendRequest, AppendResponse
 from activities.mail import MailActivities
 from activities.notify import send_notification
-from activities.ports import AwaitingAnnouncement, EventAppender, Postbox, StandardsSource
+from activities.ports import (
+    AwaitingAnnouncement,
+    EventAppender,
+    Postbox,
+    ReviewerAccounts,
+    StandardsSource,
+)
+from activities.reviewers import ReviewerActivities
 from activities.scoring import score_application
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
@@ -45,6 +52,7 @@ from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.eventstore.postgres import PostgresEventStore
 from infra.heap import freeze_startup_heap
+from infra.identity.reviewers import ReadModelReviewers
 from infra.mail.postbox import LoggingPostbox, PostgresPostbox
 from infra.mail.smtp import SmtpServer
 from infra.service_database import open_pool
@@ -110,12 +118,14 @@ class _ActivityLogContext(ActivityInboundInterceptor):
 
 def build_worker(client: Client, *, task_queue: str, store: EventAppender,
                  awaiting: AwaitingAnnouncement, standards: StandardsSource,
-                 postbox: Postbox | None = None,
+                 reviewers: ReviewerAccounts, postbox: Postbox | None = None,
                  max_concurrent_activities: int = 10,
                  graceful_shutdown: timedelta = GRACEFUL_SHUTDOWN) -> Worker:
     """Both workflows and every activity over the given adapters. With a database behind
-    them, keep `max_concurrent_activities` at or below the pool's size."""
+    them, keep `max_concurrent_activities` at or below the pool's size. The client brings
+    the data converter (payloads sealed: `infra/temporal/codec.py`)."""
     appends = AppendActivities(store)
+    accounts = ReviewerActivities(reviewers)
     catalog = CatalogActivities(standards)
     announcements = AnnouncementActivities(awaiting)
     mail = MailActivities(postbox or LoggingPostbox())
@@ -126,7 +136,7 @@ def build_worker(client: Client, *, task_queue: str, store: EventAppender,
         workflows=list(WORKFLOWS),
         activities=[appends.append_events, score_application, send_notification,
                     catalog.load_standards, announcements.awaiting_announcement,
-                    mail.send_mail, mail.send_digest],
+                    accounts.reviewer_standing, mail.send_mail, mail.send_digest],
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext(), WorkerActorInterceptor()],
@@ -157,6 +167,7 @@ async def running_worker(settings: Settings, client: Client | None = None,
             client, task_queue=task_queue or settings.task_queue,
             store=PostgresEventStore(pool), awaiting=ReadModelAwaitingAnnouncement(pool),
             standards=StandardsFolder(settings.effective_standards_dir),
+            reviewers=ReadModelReviewers(pool),
             postbox=PostgresPostbox(
                 pool, server=SmtpServer.from_url(settings.smtp_url) if settings.smtp_url
                 else None, sender=settings.mail_from, portal_url=settings.effective_portal_url),

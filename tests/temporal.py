@@ -17,28 +17,40 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.common import HeaderCodecBehavior
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import accounts
 from domain import commands as c
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
 from domain.views import CommandAnswer
+from infra.actor_headers import ClientActorInterceptor
 from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
 from infra.application.drafts import Drafts
 from infra.config import Settings
+from infra.eventstore.model import EventStore
 from infra.eventstore.postgres import PostgresEventStore
+from infra.identity.directory import AccountDirectory
+from infra.identity.reviewers import ReadModelReviewers
 from infra.standards import StandardsFolder, load_catalog
+from infra.temporal.codec import sealed_data_converter
+from infra.temporal.keys import parse_keys
 from infra.temporal_env import search_attribute_keys, temporal_binary
 from infra.worker import build_worker
 from workflows.actors import SERVER_OPERATOR, RequestContext
+from workflows.persist import new_events
 
 T = TypeVar("T")
 WWC = str(Path(sys.executable).parent / "wwc")
+# The review team's account: a city's workflow assigns only an active reviewer's account.
+REVIEWER = "rfa@review.test"
+# The tests' payload key (a `wwc worker` subprocess gets it as WWC_PAYLOAD_KEYS).
+TEST_PAYLOAD_KEYS = "test-1: dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE="
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -47,16 +59,48 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
+def sealed_client(client: Client) -> Client:
+    """The same connection as the service's clients make it: payloads and headers sealed
+    with the tests' key, the actor's header on every update."""
+    config = client.config()
+    config["data_converter"] = sealed_data_converter(parse_keys(TEST_PAYLOAD_KEYS,
+                                                                source="tests"))
+    config["header_codec_behavior"] = HeaderCodecBehavior.CODEC
+    config["interceptors"] = [ClientActorInterceptor()]
+    return Client(**config)
+
+
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         search_attributes=search_attribute_keys(),
-        data_converter=pydantic_data_converter,
         dev_server_log_level="error",
     )
-    yield env
+    yield WorkflowEnvironment.from_client(sealed_client(env.client))
     await env.shutdown()
+
+
+def reviewer_command(email: str = REVIEWER,
+                     affiliations: tuple[str, ...] = ()) -> accounts.CreateAccount:
+    return accounts.CreateAccount(email=email, display_name="RfA review team",
+                                  role=accounts.Role.REVIEWER, affiliations=affiliations)
+
+
+async def reviewer_account(pool: asyncpg.Pool[Any], email: str = REVIEWER,
+                           affiliations: tuple[str, ...] = ()) -> None:
+    """A reviewer's account in the test's database."""
+    await AccountDirectory(pool).create(reviewer_command(email, affiliations), None,
+                                        SERVER_OPERATOR, date(2023, 1, 1))
+
+
+async def reviewer_in_store(store: EventStore, email: str = REVIEWER) -> None:
+    """A reviewer's account on an event store without read models (the in-memory one)."""
+    account_id = f"acc-{uuid.uuid4().hex[:16]}"
+    created = accounts.decide(accounts.AccountState(), reviewer_command(email), account_id,
+                              date(2023, 1, 1))
+    stream = accounts.account_stream(account_id)
+    await store.append(stream, 0, new_events(stream, 0, created, {"actor": "operator"}))
 
 
 def program_clock(start: date, ms_per_day: float) -> ProgramClock:
@@ -114,6 +158,7 @@ def postgres_worker(client: Client, pool: asyncpg.Pool[Any], task_queue: str) ->
     return build_worker(client, task_queue=task_queue, store=PostgresEventStore(pool),
                         awaiting=ReadModelAwaitingAnnouncement(pool),
                         standards=StandardsFolder(Path("/nonexistent")),
+                        reviewers=ReadModelReviewers(pool),
                         max_concurrent_activities=10)
 
 
@@ -122,9 +167,11 @@ async def service(temporal_env: WorkflowEnvironment, pool: asyncpg.Pool[Any], db
                   tmp_path: Path) -> AsyncIterator[Service]:
     settings = Settings(database_url=db_url, data_dir=tmp_path,
                         temporal_address=temporal_env.client.service_client.config.target_host,
-                        task_queue=f"test-{uuid.uuid4().hex[:8]}", db_pool_size=10)
+                        task_queue=f"test-{uuid.uuid4().hex[:8]}", db_pool_size=10,
+                        payload_keys=TEST_PAYLOAD_KEYS)
     worker = postgres_worker(temporal_env.client, pool, settings.task_queue)
     service = Service(temporal_env.client, pool, settings, PostgresEventStore(pool))
+    await reviewer_account(pool)
     async with worker:
         try:
             yield service

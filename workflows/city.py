@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         LOAD_STANDARDS,
+        REVIEWER_STANDING,
         SCORE_APPLICATION,
         SEND_MAIL,
         SEND_NOTIFICATION,
@@ -30,9 +31,12 @@ with workflow.unsafe.imports_passed_through():
         MailRequest,
         MailResult,
         Notification,
+        ReviewerStandingRequest,
+        ReviewerStandingResponse,
         ScoreRequest,
     )
     from domain import commands, events
+    from domain.accounts import as_the_accounts_say
     from domain.catalog import StandardCatalog
     from domain.city import city_stream, draft_stream
     from domain.clock import ProgramClock
@@ -82,6 +86,10 @@ MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coeffici
 MAIL_TIMEOUT = timedelta(minutes=5)
 MAIL_HEARTBEAT = timedelta(seconds=10)  # one message at a time: each well within it
 TimerCommand = commands.SendRenewalReminder | commands.Expire | commands.ReachDeadline
+# A reviewer's standing (an active reviewer's account, its affiliations) comes from the
+# accounts the service keeps, not from the command: histories recorded before took the
+# command's word, and replay as they ran.
+REVIEWER_FROM_ACCOUNTS = "reviewer-from-accounts"
 # The program's own actors: its timers, and a cohort announcing its cities.
 _PROGRAM_TIMER = RequestContext(actor_id="program-timer", actor_role="program")
 _COHORT = RequestContext(actor_id="cohort", actor_role="program")
@@ -383,6 +391,19 @@ class CityWorkflow:
 
     @workflow.update(name=city_update(commands.AssignReviewer))
     async def assign_reviewer(self, command: commands.AssignReviewer) -> CommandAnswer:
+        """The validator refuses on the affiliations the front door filled in (so an
+        honest refusal records nothing); this takes them, and whether the reviewer is an
+        active reviewer at all, from the accounts."""
+        if workflow.patched(REVIEWER_FROM_ACCOUNTS):
+            self.commands_started += 1  # before any await: `run` reads it (see there)
+            found = await execute_short_activity(
+                REVIEWER_STANDING, ReviewerStandingRequest(email=command.reviewer),
+                result_type=ReviewerStandingResponse,
+                summary=f"reviewer {command.reviewer} as the accounts say")
+            try:
+                command = as_the_accounts_say(command, found.standing)
+            except DomainError as error:
+                raise refused(error) from None
         return await self._command(command)
 
     @assign_reviewer.validator

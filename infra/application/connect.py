@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from activities.ports import AppendResult, NewEvent
+from domain.accounts import ReviewerStanding
 from infra.application.drafts import Drafts
 from infra.application.service import ProgramService
 from infra.clockfile import load_clock
 from infra.config import Settings
 from infra.eventstore.model import RecordedEvent
 from infra.eventstore.postgres import PostgresEventStore
+from infra.identity.reviewers import ReadModelReviewers
 from infra.service_database import open_pool
 from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client, service_temporal_address
@@ -26,13 +28,21 @@ class _StoreOnDemand:
         self._settings = settings
         self._exits = exits
         self._store: PostgresEventStore | None = None
+        self._reviewers: ReadModelReviewers | None = None
 
     async def _open(self) -> PostgresEventStore:
         if self._store is None:
             pool = await self._exits.enter_async_context(
                 open_pool(self._settings, run_migrations=False, size=2))
             self._store = PostgresEventStore(pool)
+            self._reviewers = ReadModelReviewers(pool)
         return self._store
+
+    async def standing(self, email: str) -> ReviewerStanding | None:
+        """A reviewer as the accounts say (`activities.ports.ReviewerAccounts`)."""
+        await self._open()
+        assert self._reviewers is not None
+        return await self._reviewers.standing(email)
 
     async def last_event(self, stream_id: str) -> RecordedEvent | None:
         return await (await self._open()).last_event(stream_id)
@@ -50,7 +60,8 @@ async def open_program(settings: Settings | None = None) -> AsyncIterator[Progra
     client = await connect_client(settings, await service_temporal_address(settings))
     catalog = StandardsFolder(settings.effective_standards_dir).load()
     async with AsyncExitStack() as exits:
+        on_demand = _StoreOnDemand(settings, exits)
         yield ProgramService(client, settings.task_queue, catalog=catalog,
                              clock=load_clock(settings.data_dir),
                              command_timeout=settings.command_timeout,
-                             drafts=Drafts(_StoreOnDemand(settings, exits), catalog))
+                             drafts=Drafts(on_demand, catalog), reviewers=on_demand)

@@ -18,7 +18,9 @@ import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -30,8 +32,10 @@ from temporalio.exceptions import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.ports import ReviewerAccounts
 from domain import cohort as cohorts
 from domain import commands
+from domain.accounts import as_the_accounts_say
 from domain.catalog import StandardCatalog
 from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
@@ -110,8 +114,13 @@ class ProgramService:
     def __init__(self, client: Client, task_queue: str, *, catalog: StandardCatalog,
                  clock: ProgramClock, rules: ProgramRules | None = None,
                  command_timeout: float = COMMAND_TIMEOUT,
-                 drafts: Drafts | None = None) -> None:
+                 drafts: Drafts | None = None,
+                 reviewers: ReviewerAccounts | None = None) -> None:
         self.client = _carrying_actors(client)
+        # The accounts, for a reviewer's standing: a front door with them refuses an
+        # unknown reviewer or a conflict of interest before the update is sent (nothing
+        # recorded); the city's workflow checks the accounts again either way.
+        self.reviewers = reviewers
         # Where drafts are saved (the event store); None for a front door that never
         # saves one (the demo, benchmarks): its submissions carry their answers.
         self.drafts = drafts
@@ -163,6 +172,12 @@ class ProgramService:
         if isinstance(command, commands.SaveAssessment):
             saved, _ = await self.save_draft(key, command, context=context, update_id=update_id)
             return saved
+        if isinstance(command, commands.AssignReviewer) and self.reviewers is not None:
+            try:
+                command = as_the_accounts_say(
+                    command, await self.reviewers.standing(command.reviewer))
+            except DomainError as error:
+                raise CommandRefused.from_domain(error) from None
         if isinstance(command, commands.SubmitAssessment) and self.drafts is not None:
             # The draft's answers (when none are given) and its version, to seal it at.
             command = submission(command, (await self.view(key)).application,
@@ -234,12 +249,26 @@ class ProgramService:
 
     async def view(self, key: str) -> CityView:
         with _must_exist(f"city {key!r} (has it joined?)"):
-            view: CityView = await self._answered(
-                self._city(key).query(CityWorkflow.view))
+            try:
+                view: CityView = await self._answered(
+                    self._city(key).query(CityWorkflow.view))
+            except WorkflowQueryFailedError:
+                await self._failed_query(key)
+                raise
         if view.status is Status.NOT_JOINED:
             # A workflow whose join was refused ended without a member: no such city.
             raise NotFound(f"no city {key!r} (has it joined?)")
         return view
+
+    async def _failed_query(self, key: str) -> None:
+        """Why a city's workflow could not answer a query: it ended without a city (a
+        workflow started from outside the service, with an input that is not ours, fails
+        at once), or its workflow task is failing (the worker's log says why)."""
+        status = (await self._city(key).describe()).status
+        if status is not WorkflowExecutionStatus.RUNNING:
+            raise NotFound(f"no city {key!r} (has it joined?)")
+        raise Unavailable(f"the workflow of city {key!r} cannot answer now: its workflow "
+                          "task is failing (see the worker's log or the Temporal UI)")
 
     async def application(self, key: str) -> Application | None:
         """The city's open application in full (answers, reviews, clarifications); while

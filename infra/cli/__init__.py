@@ -13,6 +13,7 @@ from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.common import retry_hint
 from infra.cli.demo import demo_command
+from infra.cli.keys import keys_app
 from infra.cli.mail import outbox_command
 from infra.cli.maintenance import (
     audit_command,
@@ -84,6 +85,7 @@ app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

@@ -120,10 +120,13 @@ def save_command(
 
 
 @review_app.command("assign")
-def assign_command(city: City, reviewer: Annotated[str, typer.Argument(help="Reviewer.")],
+def assign_command(city: City, reviewer: Annotated[str, typer.Argument(
+                       help="The reviewer's account e-mail (`wwc users add EMAIL --role "
+                            "reviewer`).")],
                    as_json: Annotated[bool, JsonOption] = False,
                    request_id: RequestId = None) -> None:
-    """Assign a reviewer; the application moves under review."""
+    """Assign a reviewer (an active reviewer's account, never one affiliated with the
+    city); the application moves under review."""
     _send(city, commands.AssignReviewer(reviewer=reviewer), as_json, request_id)
 
 

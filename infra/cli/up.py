@@ -51,6 +51,7 @@ from infra.supervisor import (
     Supervisor,
     TemporalDevServer,
 )
+from infra.temporal.ui import UI_PATH
 from infra.temporal_env import DEV_SERVER_FILE, cluster_config, connect_client, recorded_dev_server
 
 STOP_WITHIN = 4.5  # seconds from Ctrl-C to the last process gone
@@ -139,8 +140,10 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                                              program_today(stack.settings.data_dir))
         api_settings = stack.settings
         if stack.dev_server is not None and not api_settings.temporal_ui_url:
-            api_settings = api_settings.model_copy(
-                update={"temporal_ui_url": stack.dev_server.ui_url})
+            # The dev server's UI, served by the API to operators (infra/temporal/ui.py).
+            api_settings = api_settings.model_copy(update={
+                "temporal_ui_url": f"http://{api_settings.http_address}{UI_PATH}",
+                "temporal_ui_backend": stack.dev_server.ui_url})
         async with running_worker(stack.settings, client,
                                   graceful_shutdown=WORKER_GRACE) as worker, \
                 running_api(api_settings, client, graceful_shutdown=API_GRACE) as url:

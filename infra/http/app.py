@@ -9,7 +9,7 @@ from infra.http import docs, problems
 from infra.http.deadline import Deadline
 from infra.http.middleware import AccessLog, BodyLimit
 from infra.http.public_cache import PublicCache
-from infra.http.routes import cities, identity, public, staff
+from infra.http.routes import cities, identity, public, staff, temporal_ui
 from infra.http.routing import ACCESS_KEY, GuardedRoute, api_routes
 from infra.http.services import HttpServices
 from infra.portal.render import Portal
@@ -47,7 +47,7 @@ def build_app(services: HttpServices) -> FastAPI:
     # route before its own. No two routes match the same request (a unit test checks),
     # so the order decides nothing else.
     for module in (cities, public, identity, staff, public_pages, city_pages, review_pages,
-                   staff_pages, docs):
+                   staff_pages, temporal_ui, docs):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of

@@ -53,7 +53,8 @@ def problem(status: int, detail: str, *, code: str | None = None, kind: str | No
 
 # A page (not the API) may answer its errors in HTML: the portal installs the renderer.
 PageErrors = Callable[[Request, Problem, dict[str, str] | None], Awaitable[Response]]
-API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+API_PREFIXES = ("/api/", "/codec/", "/healthz", "/readyz", "/metrics", "/openapi.json",
+                "/docs")
 
 
 async def answer(request: Request, status: int, detail: str, *, code: str | None = None,

@@ -36,6 +36,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_KEY = "x-wwc-access"
 SECRET_ANSWER_KEY = "x-wwc-answer-holds-secret"
+# A POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
+# cannot send our CSRF header to): no CSRF token needed.
+CHANGES_NOTHING_KEY = "x-wwc-changes-nothing"
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ async def identify(request: Request, today: date | None = None) -> Caller:
     return caller
 
 
-def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
+def guard(rule: Rule, *, changes_nothing: bool = False
+          ) -> Callable[[Request], Awaitable[Caller]]:
     async def check(request: Request) -> Caller:
         # Answers of every route but a public one are private: not to be stored by a
         # cache (the access log adds `Cache-Control: no-store`), whatever they turn out
@@ -122,7 +126,7 @@ def guard(rule: Rule) -> Callable[[Request], Awaitable[Caller]]:
         # A public route changes nothing of the caller's (signing in again only replaces
         # the session), so it needs no CSRF token; every other change does.
         if caller.via == "session" and request.method not in SAFE_METHODS \
-                and rule is not Rule.PUBLIC:
+                and rule is not Rule.PUBLIC and not changes_nothing:
             assert caller.session is not None
             if not caller.session.csrf_ok(request.headers.get(CSRF_HEADER)):
                 raise Denied(403, f"missing or wrong CSRF token (send the {CSRF_HEADER} "
@@ -170,14 +174,16 @@ class GuardedRoute(APIRoute):
         handle = super().get_route_handler()
         extra = self.openapi_extra or {}
         rule = Rule(extra[ACCESS_KEY])
-        check = guard(rule)
+        changes_nothing = bool(extra.get(CHANGES_NOTHING_KEY))
+        check = guard(rule, changes_nothing=changes_nothing)
         takes_body = self.body_field is not None
         # POSTs take an Idempotency-Key, kept per account once the guard has let the
-        # caller in (`idempotency.py`); a public route takes none.
-        keyed = "POST" in (self.methods or ()) and rule is not Rule.PUBLIC
+        # caller in (`idempotency.py`); a public route, or one that changes nothing,
+        # takes none.
+        keyed = ("POST" in (self.methods or ()) and rule is not Rule.PUBLIC
+                 and not changes_nothing)
         keep_answer = not extra.get(SECRET_ANSWER_KEY, False)
         template = f"POST {self.path}"
-
         async def guarded(request: Request) -> Response:
             caller = await check(request)
             if takes_body:
@@ -228,19 +234,23 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           responses: dict[int | str, dict[str, Any]] | None = None,
           response_model: Any = None, include_in_schema: bool = True,
           response_class: Any = None, answer_holds_secret: bool = False,
-          links: dict[str, Link] | None = None,
+          links: dict[str, Link] | None = None, changes_nothing: bool = False,
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`answer_holds_secret`: the answer carries a secret shown once (a token, a made-up
     password), so a retry under the same Idempotency-Key is never given it again.
     `links`: what a successful answer leads to (OpenAPI links, under the link's name), so
     clients and the stateful fuzzing can follow a city, a cohort or an account from the
-    answer that made it. The operation's id is the handler's name."""
+    answer that made it. The operation's id is the handler's name. `changes_nothing`: a
+    POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
+    cannot send our CSRF header to) needs no CSRF token."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
         openapi_extra: dict[str, Any] = {ACCESS_KEY: rule.value}
         if answer_holds_secret:
             openapi_extra[SECRET_ANSWER_KEY] = True
+        if changes_nothing:
+            openapi_extra[CHANGES_NOTHING_KEY] = True
         answered = dict(responses or {})
         if links:
             answered[status_code] = {**answered.get(status_code, {}), "links": {

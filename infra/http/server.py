@@ -22,6 +22,7 @@ from infra.eventstore.postgres import PostgresEventStore
 from infra.health import Health
 from infra.http.app import build_app
 from infra.http.services import HttpServices
+from infra.identity.reviewers import ReadModelReviewers
 from infra.net import split_address
 from infra.projections import projector
 from infra.service_database import database_url, open_pool
@@ -76,7 +77,8 @@ async def running_api(settings: Settings, client: Client, *,
             log.warning("standard file skipped", file=skipped.file, problem=skipped.problem)
         program = ProgramService(
             client, settings.task_queue, catalog=catalog, clock=load_clock(settings.data_dir),
-            drafts=Drafts(PostgresEventStore(pool), catalog))
+            drafts=Drafts(PostgresEventStore(pool), catalog),
+            reviewers=ReadModelReviewers(pool))
         services = HttpServices.build(program, pool, settings, health=health,
                                       secure_cookies=settings.secure_cookies)
         app = build_app(services)

@@ -100,7 +100,11 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     late = wwc("assessment", "save", CITY, str(incomplete), env=service_env)
     assert late.returncode == 4
     assert "the application is submitted" in late.stderr
-    ok("review", "assign", CITY, "rfa-review-team")
+    unknown = wwc("review", "assign", CITY, "rfa-review-team", env=service_env)
+    assert unknown.returncode == 4
+    assert "[unknown_reviewer]" in unknown.stderr  # a reviewer is an account
+    ok("users", "add", "rfa@review.test", "--role", "reviewer")
+    ok("review", "assign", CITY, "rfa@review.test")
     sheet = tmp_path / "sheet.yaml"
     sheet.write_text(yaml.safe_dump({code: True for code in WWC_2022.codes[:24]}))
     ok("review", "record", CITY, "--sheet", str(sheet))

@@ -37,7 +37,7 @@ from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.verify import verify_chains
 from tests.factories import WWC_2022, answers
-from tests.temporal import WWC, eventually
+from tests.temporal import REVIEWER, WWC, eventually, reviewer_account
 
 T = TypeVar("T")
 CITY_COUNT = 50
@@ -177,7 +177,7 @@ async def lifecycle(program: ProgramService, name: str, report: FaultReport,
     again = retry or python_retries(program)
     steps: list[c.CityCommand] = [
         c.JoinNetwork(name=name, country="US", population=50_000),
-        c.SubmitAssessment(answers=CLAIMED), c.AssignReviewer(reviewer="rfa"),
+        c.SubmitAssessment(answers=CLAIMED), c.AssignReviewer(reviewer=REVIEWER),
         c.RecordReviews(reviews=tuple(c.RecordCriterionReview(code=code, met=True)
                                       for code in CLAIMED.criteria)),
         c.CompleteReview(), c.Decide()]
@@ -208,6 +208,7 @@ async def survive(fault_name: str, program: ProgramService, pool: asyncpg.Pool[A
     report = FaultReport(fault_name, len(names))
     retry = retries(report) if retries is not None else None
     already = await events_stored(pool)  # an earlier fault's cities, on a shared store
+    await reviewer_account(pool)
     started = time.perf_counter()
     running = [asyncio.create_task(lifecycle(program, name, report, retry))
                for name in names]

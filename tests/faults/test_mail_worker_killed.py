@@ -22,7 +22,14 @@ from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.standards import load_catalog
 from tests.factories import WWC_2022, answers
-from tests.temporal import TrackedProgram, eventually, program_clock, start_worker, terminate
+from tests.temporal import (
+    TEST_PAYLOAD_KEYS,
+    TrackedProgram,
+    eventually,
+    program_clock,
+    start_worker,
+    terminate,
+)
 from workflows.actors import SERVER_OPERATOR
 
 EDITORS = [f"editor{n}@recife.test" for n in range(6)]
@@ -44,6 +51,7 @@ async def test_a_worker_killed_mid_send_sends_no_message_twice(
         task_queue = f"mailkill-{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "WWC_DATABASE_URL": db_url, "WWC_TASK_QUEUE": task_queue,
                "WWC_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+               "WWC_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
                "WWC_DATA_DIR": str(tmp_path), "WWC_LOG_FORMAT": "json",
                "WWC_SMTP_URL": catcher.url}
         log = tmp_path / "worker.log"

@@ -17,7 +17,13 @@ from temporalio.testing import WorkflowEnvironment
 from domain import commands as c
 from infra.standards import load_catalog
 from tests.faults.harness import city_names, survive
-from tests.temporal import TrackedProgram, program_clock, start_worker, terminate
+from tests.temporal import (
+    TEST_PAYLOAD_KEYS,
+    TrackedProgram,
+    program_clock,
+    start_worker,
+    terminate,
+)
 
 
 async def test_a_killed_worker_loses_and_duplicates_nothing(
@@ -26,6 +32,7 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
     task_queue = f"crash-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "WWC_DATABASE_URL": db_url, "WWC_TASK_QUEUE": task_queue,
            "WWC_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+           "WWC_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
            "WWC_DATA_DIR": str(tmp_path), "WWC_LOG_FORMAT": "json"}
     log = tmp_path / "worker.log"
     program = TrackedProgram(temporal_env.client, task_queue, catalog=load_catalog(),

@@ -20,7 +20,7 @@ from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.projections import projector
 from tests.factories import WWC_2022, answers
-from tests.temporal import Service, eventually, program_clock
+from tests.temporal import REVIEWER, Service, eventually, program_clock
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 RECORD = os.environ.get("WWC_RECORD_HISTORIES") == "1"
@@ -34,7 +34,7 @@ async def assess(ops: ProgramService, key: str, met: int, *, clarify: bool = Fal
     claimed = answers(WWC_2022, met)
     await ops.send(key, c.SaveAssessment(answers=answers(WWC_2022, 2)))
     await ops.send(key, c.SubmitAssessment(answers=claimed))
-    await ops.send(key, c.AssignReviewer(reviewer="rfa-review-team"))
+    await ops.send(key, c.AssignReviewer(reviewer=REVIEWER))
     for code in claimed.criteria:
         await ops.send(key, c.RecordCriterionReview(code=code, met=True))
     if clarify:
@@ -58,7 +58,9 @@ async def stored(service: Service, key: str) -> list[e.Event]:
 
 
 async def record_histories(service: Service, workflow_id: str, name: str) -> None:
-    """With WWC_RECORD_HISTORIES=1, save every run's history for the replay test."""
+    """With WWC_RECORD_HISTORIES=1, save every run's history for the replay test. They are
+    sealed with the tests' payload key (`-sealed-` in their names); the histories without
+    it were recorded before payloads were sealed, and replay as such."""
     if not RECORD:
         return
     HISTORIES.mkdir(exist_ok=True)
@@ -68,7 +70,7 @@ async def record_histories(service: Service, workflow_id: str, name: str) -> Non
     for index, run in enumerate(sorted(runs, key=lambda w: w.start_time)):
         history = await client.get_workflow_handle(workflow_id, run_id=run.run_id)\
             .fetch_history()
-        (HISTORIES / f"{name}-run{index + 1}.json").write_text(
+        (HISTORIES / f"{name}-sealed-run{index + 1}.json").write_text(
             json.dumps(json.loads(history.to_json()), separators=(",", ":")))
 
 

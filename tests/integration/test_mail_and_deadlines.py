@@ -31,6 +31,7 @@ from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
+from infra.identity.reviewers import ReadModelReviewers
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.mail.digest import digest_facts
 from infra.mail.postbox import PostgresPostbox
@@ -97,7 +98,8 @@ async def mailroom(temporal_env: WorkflowEnvironment, pool: asyncpg.Pool[Any],
         worker = build_worker(temporal_env.client, task_queue=task_queue,
                               store=PostgresEventStore(pool),
                               awaiting=ReadModelAwaitingAnnouncement(pool),
-                              standards=StandardsFolder(Path("/nonexistent")), postbox=postbox)
+                              standards=StandardsFolder(Path("/nonexistent")),
+                              reviewers=ReadModelReviewers(pool), postbox=postbox)
         ops = TrackedProgram(temporal_env.client, task_queue, catalog=load_catalog(),
                              clock=program_clock(START, ms_per_day=ms_per_day), rules=rules)
         async with worker:
@@ -227,7 +229,8 @@ async def test_a_failing_mail_server_is_retried_and_recorded(
     worker = build_worker(temporal_env.client, task_queue=task_queue,
                           store=PostgresEventStore(pool),
                           awaiting=ReadModelAwaitingAnnouncement(pool),
-                          standards=StandardsFolder(Path("/nonexistent")), postbox=postbox)
+                          standards=StandardsFolder(Path("/nonexistent")),
+                          reviewers=ReadModelReviewers(pool), postbox=postbox)
     ops = TrackedProgram(temporal_env.client, task_queue, catalog=load_catalog(),
                          clock=program_clock(START, ms_per_day=3_000))
     async with worker:

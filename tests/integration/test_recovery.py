@@ -26,7 +26,13 @@ from infra.recovery import recover
 from infra.standards import StandardsFolder
 from infra.temporal_env import connect_client, start_dev_server, stop_dev_server
 from tests.integration.test_city_lifecycle import assess
-from tests.temporal import TrackedProgram, eventually, postgres_worker, program_clock
+from tests.temporal import (
+    TrackedProgram,
+    eventually,
+    postgres_worker,
+    program_clock,
+    reviewer_account,
+)
 
 
 def lose_the_temporal_database(data_dir: Path) -> None:
@@ -45,6 +51,7 @@ async def test_every_workflow_comes_back_from_the_log_after_temporal_loses_its_d
     # announcement, long after the loss and the recovery.
     clock = program_clock(date(2023, 1, 2), ms_per_day=10)
     standards = StandardsFolder(tmp_path / "standards")
+    await reviewer_account(pool)
     server = start_dev_server(tmp_path)
     client = await connect_client(settings, server.address)
 

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
@@ -23,10 +22,17 @@ from infra.application.drafts import Drafts
 from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.eventstore.memory import InMemoryEventStore
+from infra.identity.reviewers import FoldedReviewers
 from infra.standards import StandardsFolder
 from infra.worker import build_worker
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
-from tests.temporal import TrackedProgram, eventually, program_clock, terminate
+from tests.temporal import (
+    TrackedProgram,
+    eventually,
+    program_clock,
+    reviewer_in_store,
+    terminate,
+)
 
 
 @pytest.fixture
@@ -36,8 +42,10 @@ async def in_memory(temporal_env: WorkflowEnvironment,
     task_queue = f"memory-{uuid.uuid4().hex[:8]}"
     worker = build_worker(temporal_env.client, task_queue=task_queue, store=store,
                           awaiting=FoldedAwaitingAnnouncement(store),
+                          reviewers=FoldedReviewers(store),
                           standards=StandardsFolder(tmp_path / "standards"))
     catalog = StandardsFolder(tmp_path / "standards").load()
+    await reviewer_in_store(store)
     program = TrackedProgram(temporal_env.client, task_queue, catalog=catalog,
                              clock=program_clock(date(2023, 1, 2), ms_per_day=6),
                              drafts=Drafts(store, catalog))
@@ -94,8 +102,10 @@ async def timeline_summaries(program: TrackedProgram, workflow_id: str) -> set[s
             workflow_id, run_id=run.run_id).fetch_history()
         for event in history.events:
             if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
-                found.add(pydantic_data_converter.payload_converter.from_payload(
-                    event.user_metadata.summary, str))
+                # Sealed like every payload: opened with the client's converter.
+                [summary] = await program.client.data_converter.decode(
+                    [event.user_metadata.summary], [str])
+                found.add(summary)
     return found
 
 

@@ -108,6 +108,24 @@ def test_a_reviewer_affiliated_with_the_city_cannot_be_assigned() -> None:
     city(c.AssignReviewer(reviewer="rev@rfa.test", affiliations=("us-other-xx",)), D0)
 
 
+def test_an_assignment_takes_the_reviewers_standing_from_the_accounts() -> None:
+    city = submitted_city()
+    key = city.state.profile.city_key if city.state.profile else ""
+    forged = c.AssignReviewer(reviewer="Rev@RFA.test", affiliations=())
+    affiliated = accounts.ReviewerStanding(email="rev@rfa.test", active_reviewer=True,
+                                           affiliations=(key,))
+    trusted = accounts.as_the_accounts_say(forged, affiliated)
+    assert (trusted.reviewer, trusted.affiliations) == ("rev@rfa.test", (key,))
+    with pytest.raises(TransitionRefused) as refused:
+        city(trusted, D0)
+    assert refused.value.code == "conflict_of_interest"
+    for standing in (None, affiliated.model_copy(update={"active_reviewer": False}),
+                     affiliated.model_copy(update={"email": "someone@else.test"})):
+        with pytest.raises(TransitionRefused) as unknown:
+            accounts.as_the_accounts_say(forged, standing)
+        assert unknown.value.code == "unknown_reviewer"
+
+
 def test_a_draft_saved_over_a_newer_one_is_refused() -> None:
     city = CityDriver()
     city(c.JoinNetwork(name="A, XX", country="US", population=50_000), D0)

@@ -53,6 +53,13 @@ POLICY = {
     ("GET", "/api/tokens"): "admin",
     ("POST", "/api/tokens"): "admin",
     ("DELETE", "/api/tokens/{token_id}"): "admin",
+    # Temporal for operators: the codec endpoint (a browser's preflight for it is public,
+    # and answers nothing but CORS headers) and the proxied Temporal UI.
+    ("POST", "/codec/decode"): "operator",
+    ("POST", "/codec/encode"): "operator",
+    ("OPTIONS", "/codec/{operation}"): "public",
+    ("GET", "/temporal"): "operator",
+    ("GET", "/temporal/{path:path}"): "operator",
     # The portal's pages (not in the OpenAPI document), behind the same guard.
     ("GET", "/"): "public",
     ("GET", "/cities/{key}"): "public",
@@ -90,8 +97,11 @@ def test_every_route_has_the_rule_the_policy_gives_it() -> None:
 
 def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> None:
     public = {route for route, rule in POLICY.items() if rule == "public"}
-    signing_in = {("POST", "/api/session"), ("POST", "/sign-in")}
-    assert all(method == "GET" for method, _ in public - signing_in)
+    # Signing in; a browser's CORS preflight for the codec endpoint answers headers,
+    # nothing else.
+    opened = public - {("POST", "/api/session"), ("POST", "/sign-in"),
+                       ("OPTIONS", "/codec/{operation}")}
+    assert all(method == "GET" for method, _ in opened)
 
 
 def test_a_route_without_an_access_rule_stops_the_app(monkeypatch: Any) -> None:

@@ -14,6 +14,7 @@ from domain import commands, events
 from infra.projections import Projection, all_projections
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.updates import CITY_UPDATES, COHORT_UPDATES
 
 TABLES: list[tuple[type, Mapping[type[commands.Command], str]]] = [
@@ -27,6 +28,16 @@ def test_every_update_takes_the_command_its_table_names(
     updates = workflow._Definition.must_from_class(workflow_class).updates
     handled = {name: tuple(update.arg_types or ()) for name, update in updates.items()}
     assert handled == {name: (command,) for command, name in table.items()}
+
+
+@pytest.mark.parametrize("workflow_class", [CityWorkflow, CohortWorkflow, DigestWorkflow],
+                         ids=["city", "cohort", "digest"])
+def test_every_update_has_a_validator(workflow_class: type) -> None:
+    # The worker refuses an update that is not authenticated in the validator's stage (the
+    # SDK runs that stage only for an update with a validator): one without would take
+    # a forged command.
+    updates = workflow._Definition.must_from_class(workflow_class).updates
+    assert all(update.validator is not None for update in updates.values())
 
 
 def test_operator_commands_of_a_city_all_have_an_update() -> None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from domain import accounts, commands
 from domain.views import CommandAnswer
 from infra import queries
-from infra.errors import CommandRefused, NotFound
+from infra.errors import NotFound
 from infra.eventstore.model import START, LogCursor
 from infra.http.access import Rule
 from infra.http.models import (
@@ -86,13 +86,9 @@ async def review_queue(request: Request) -> Page:
        links=CITY_LINKS)
 async def assign_reviewer(request: Request, key: str, body: ReviewerRequest) -> CommandAnswer:
     """The reviewer is an account with the reviewer role; one affiliated with the city is
-    refused (conflict of interest)."""
-    reviewer = await services(request).directory.find_by_email(body.reviewer)
-    if reviewer is None or reviewer.role is not accounts.Role.REVIEWER or reviewer.disabled:
-        raise CommandRefused("unknown_reviewer",
-                             f"{body.reviewer} is not an active reviewer's account")
-    return await send_command(request, key, commands.AssignReviewer(
-        reviewer=reviewer.email, affiliations=reviewer.affiliations))
+    refused (conflict of interest). Both are taken from the accounts, by the application
+    layer and again by the city's workflow."""
+    return await send_command(request, key, commands.AssignReviewer(reviewer=body.reviewer))
 
 
 @route(router, "POST", "/api/cities/{key}/decision", Rule.OPERATOR,
