@@ -12,11 +12,14 @@ from `deploy/secrets/`; nothing in it has a password of its own.
     wwc-db-password             the event store's PostgreSQL password (role `wwc`),
     wwc.pgpass                  and the same as a PostgreSQL password file (PGPASSFILE)
     temporal-db-password        the password of Temporal's own PostgreSQL (role `temporal`)
+    payload.keys                the keys that seal every payload sent through Temporal
+                                (README, Security): the worker's and the API's alike
 
 The folder is 0700, keys and passwords 0600, certificates 0644. Running it again is safe:
 it makes what is missing, re-issues a certificate that expires within RENEW_WITHIN (or
 that the CA did not sign, or that lacks a name asked for), and keeps everything else, the
-passwords always (PostgreSQL reads them only when it creates its data directory).
+passwords and the payload keys always (PostgreSQL reads a password only when it creates
+its data directory; a payload key opens what it sealed: rotate with `wwc keys rotate`).
 `--renew` re-issues every certificate now; `--new-ca` makes a new CA first.
 """
 
@@ -39,6 +42,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from infra.temporal.keys import KEY_FILE_NAME, ensure_key_file
 
 CA_VALIDITY = timedelta(days=3650)
 LEAF_VALIDITY = timedelta(days=365)
@@ -119,6 +124,8 @@ def make_secrets(folder: Path, *, now: datetime | None = None, renew: bool = Fal
     # The password file follows the password (asyncpg and libpq read it; `*` = any host).
     pgpass = f"*:*:wwc:wwc:{(folder / 'wwc-db-password').read_text().strip()}\n"
     _write(folder / "wwc.pgpass", pgpass.encode(), 0o600)
+    made = ensure_key_file(folder / KEY_FILE_NAME)
+    outcomes.append(Outcome(KEY_FILE_NAME, "made" if made else "kept"))
     return outcomes
 
 

@@ -161,5 +161,13 @@ def test_every_secret_named_is_made_by_make_secrets_and_copied_to_its_reader(
             assert file in copied[volume], (name, volume, file)
 
 
+def test_the_worker_and_the_api_seal_payloads_with_the_same_keys(stack: Stack) -> None:
+    """Without keys our service refuses to start on a cluster of its own (README,
+    Security); both must read the one file `make secrets` makes."""
+    files = {environment(services(stack)[name]).get("WWC_PAYLOAD_KEYS_FILE")
+             for name in OUR_SERVICES}
+    assert files == {"/run/secrets/wwc/payload.keys"}
+
+
 def test_the_cas_key_never_leaves_the_operators_folder() -> None:
     assert "ca.key" not in COMPOSE.read_text()

@@ -16,7 +16,7 @@ from infra.deploy_secrets import LEAF_VALIDITY, RENEW_WITHIN, main, make_secrets
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 SECRET_FILES = ["ca.key", "temporal.key", "wwc.key", "operator.key", "wwc-db-password",
-                "temporal-db-password", "wwc.pgpass"]
+                "temporal-db-password", "wwc.pgpass", "payload.keys"]
 CERTIFICATES = ["ca.pem", "temporal.pem", "wwc.pem", "operator.pem"]
 
 
@@ -91,7 +91,8 @@ def test_certificates_about_to_expire_are_renewed_and_the_ca_and_passwords_kept(
 
     assert {o.file: o.action for o in outcomes} == {
         "ca.pem": "kept", "temporal.pem": "renewed", "wwc.pem": "renewed",
-        "operator.pem": "renewed", "wwc-db-password": "kept", "temporal-db-password": "kept"}
+        "operator.pem": "renewed", "wwc-db-password": "kept", "temporal-db-password": "kept",
+        "payload.keys": "kept"}
     assert (tmp_path / "ca.pem").read_bytes() == ca
     assert (tmp_path / "wwc.key").read_bytes() != key  # a new key with a new certificate
     assert (tmp_path / "wwc-db-password").read_bytes() == password
