@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.city import city_key
 from tests.e2e.conftest import RunWwc, clean_env
-from tests.temporal import start_worker
+from tests.temporal import TEST_PAYLOAD_KEYS, start_worker
 
 pytestmark = pytest.mark.e2e
 RETRY = re.compile(r"retry with: (wwc .*--request-id [A-Za-z0-9._:-]+)$")
@@ -33,6 +33,7 @@ RETRY = re.compile(r"retry with: (wwc .*--request-id [A-Za-z0-9._:-]+)$")
 def _env(tmp_path: Path, temporal_env: WorkflowEnvironment, db_url: str) -> dict[str, str]:
     return clean_env(tmp_path, WWC_DATABASE_URL=db_url,
                      WWC_TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
+                     WWC_PAYLOAD_KEYS=TEST_PAYLOAD_KEYS,
                      WWC_TASK_QUEUE=f"retries-{uuid.uuid4().hex[:8]}")
 
 

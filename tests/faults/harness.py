@@ -37,7 +37,7 @@ from infra.eventstore.mapper import decode
 from infra.eventstore.postgres import PostgresEventStore
 from infra.verify import verify_chains
 from tests.factories import WWC_2022, answers
-from tests.temporal import REVIEWER, WWC, eventually, reviewer_account
+from tests.temporal import REVIEWER, TEST_PAYLOAD_KEYS, WWC, eventually, reviewer_account
 
 T = TypeVar("T")
 CITY_COUNT = 50
@@ -123,7 +123,8 @@ class CliRetries:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")} | {
             "WWC_DATA_DIR": str(folder), "WWC_DATABASE_URL": database_url,
             "WWC_TASK_QUEUE": program.task_queue, "WWC_LOG_FORMAT": "json",
-            "WWC_TEMPORAL_ADDRESS": program.client.service_client.config.target_host}
+            "WWC_TEMPORAL_ADDRESS": program.client.service_client.config.target_host,
+            "WWC_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS}
         self.assessment = folder / "assessment.yaml"
         self.assessment.write_text(yaml.safe_dump({
             "standard": WWC_2022.id, "outcomes": dict(CLAIMED.outcomes),

@@ -31,7 +31,7 @@ from infra.eventstore.postgres import PostgresEventStore
 from infra.http.server import CATCH_UP_EVERY, running_api
 from infra.identity.directory import AccountDirectory
 from tests.faults.postgres import PrivatePostgres, private_postgres
-from tests.temporal import eventually, postgres_worker, terminate
+from tests.temporal import TEST_PAYLOAD_KEYS, eventually, postgres_worker, terminate
 from workflows.actors import SERVER_OPERATOR
 
 REQUEST_TIMEOUT = 6.0  # WWC_REQUEST_TIMEOUT for this API (the default is 10 s)
@@ -70,7 +70,7 @@ async def wwc_list(database_url: str, temporal_env: WorkflowEnvironment,
     env = {k: v for k, v in os.environ.items() if not k.startswith("WWC_")} | {
         "WWC_DATABASE_URL": database_url, "WWC_DATA_DIR": str(data_dir),
         "WWC_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        "WWC_CLI_TIMEOUT": str(CLI_TIMEOUT)}
+        "WWC_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WWC_CLI_TIMEOUT": str(CLI_TIMEOUT)}
     started = time.monotonic()
     done = await asyncio.to_thread(subprocess.run, [WWC, "list"], env=env, text=True,
                                    capture_output=True, timeout=60, check=False)
