@@ -33,6 +33,7 @@ from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
 from infra.application.drafts import Drafts
 from infra.config import Settings
+from infra.errors import CommandRefused
 from infra.eventstore.model import EventStore
 from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
@@ -89,9 +90,14 @@ def reviewer_command(email: str = REVIEWER,
 
 async def reviewer_account(pool: asyncpg.Pool[Any], email: str = REVIEWER,
                            affiliations: tuple[str, ...] = ()) -> None:
-    """A reviewer's account in the test's database."""
-    await AccountDirectory(pool).create(reviewer_command(email, affiliations), None,
-                                        SERVER_OPERATOR, date(2023, 1, 1))
+    """A reviewer's account in the test's database (kept if it is there already: a store
+    shared by several runs makes it once)."""
+    try:
+        await AccountDirectory(pool).create(reviewer_command(email, affiliations), None,
+                                            SERVER_OPERATOR, date(2023, 1, 1))
+    except CommandRefused as refused:
+        if refused.code != "exists":
+            raise
 
 
 async def reviewer_in_store(store: EventStore, email: str = REVIEWER) -> None:

@@ -59,11 +59,13 @@ def test_a_command_left_unanswered_is_retried_with_the_printed_id_and_runs_once(
         "standard": "wwc-2022", "criteria": {"DM1": True, "DM2": True},
         "evidence": {"DM1": ["https://x.gov/dm1"], "DM2": ["https://x.gov/dm2"]},
         "outcomes": {"broadband": True}}))
+    reviewer = f"retries-{uuid.uuid4().hex[:6]}@rfa.test"
     worker = start_worker(env, tmp_path / "worker.log")
     try:
-        for args in (("join", "--name", name, "--country", "US", "--population", "50000"),
+        for args in (("users", "add", reviewer, "--role", "reviewer"),
+                     ("join", "--name", name, "--country", "US", "--population", "50000"),
                      ("assessment", "submit", key, str(assessment)),
-                     ("review", "assign", key, "rfa")):
+                     ("review", "assign", key, reviewer)):
             done = wwc(*args, env=env)
             assert done.returncode == 0, (args, done.stderr)
 
@@ -90,9 +92,10 @@ def test_a_command_left_unanswered_is_retried_with_the_printed_id_and_runs_once(
         rerun = wwc("review", "record", key, "DM1", "--met", env=env)
         assert rerun.returncode == 0, rerun.stderr
         assert "nothing new recorded: DM1 was already recorded as met" in rerun.stdout
-        again = wwc("review", "assign", key, "rfa", "--json", env=env)
+        again = wwc("review", "assign", key, reviewer, "--json", env=env)
         assert again.returncode == 0, again.stderr
-        assert json.loads(again.stdout)["nothing_new"] == "rfa is already assigned to application 1"
+        assert json.loads(again.stdout)["nothing_new"] == (
+            f"{reviewer} is already assigned to application 1")
         changed = wwc("review", "record", key, "DM1", "--not-met", env=env)
         assert changed.returncode == 0, changed.stderr
         assert "nothing new" not in changed.stdout

@@ -18,7 +18,7 @@ from domain.lifecycle import Status
 from infra.errors import CommandRefused
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess, stored
-from tests.temporal import Service, program_clock
+from tests.temporal import REVIEWER, Service, program_clock
 from workflows.persist import new_events
 
 START = date(2023, 1, 2)
@@ -44,11 +44,11 @@ async def test_a_command_decided_again_takes_the_events_its_lost_execution_store
     today = ops.program_today()
     before = today - timedelta(days=1)
     # The lost execution of update "assign-1" stored its event, dated the day before.
-    await _earlier(service, 3, e.ReviewerAssigned(reviewer="rfa", on=before),
+    await _earlier(service, 3, e.ReviewerAssigned(reviewer=REVIEWER, on=before),
                    "update:assign-1", "AssignReviewer")
 
-    view = await ops.send(KEY, c.AssignReviewer(reviewer="rfa"), update_id="assign-1")
-    assert (view.status, view.reviewer, view.version) == (Status.UNDER_REVIEW, "rfa", 4)
+    view = await ops.send(KEY, c.AssignReviewer(reviewer=REVIEWER), update_id="assign-1")
+    assert (view.status, view.reviewer, view.version) == (Status.UNDER_REVIEW, REVIEWER, 4)
     assigned = [ev for ev in await stored(service, KEY) if isinstance(ev, e.ReviewerAssigned)]
     assert [ev.on for ev in assigned] == [before]
     application = await ops.application(KEY)

@@ -36,7 +36,7 @@ from infra.errors import Unavailable
 from infra.net import free_port
 from infra.temporal_env import cluster_config, connect_client
 from infra.worker import running_worker
-from tests.temporal import WWC, terminate
+from tests.temporal import TEST_PAYLOAD_KEYS, WWC, terminate
 
 pytestmark = pytest.mark.integration
 
@@ -239,7 +239,9 @@ def temporal_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pyt
 def operator_shell(data_dir: Path, **variables: str) -> dict[str, str]:
     """This process's environment without any WWC_ or TEMPORAL_ setting, plus these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WWC_", "TEMPORAL_"))}
+    # A cluster of its own wants the deployment's payload keys (the tests' here).
     return env | {"WWC_DATA_DIR": str(data_dir), "WWC_LOG_FORMAT": "json",
+                  "WWC_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
                   "TEMPORAL_CONFIG_FILE": str(data_dir / "absent.toml"), **variables}
 
 
@@ -263,7 +265,7 @@ async def test_the_service_works_over_mutual_tls_configured_as_an_operator_would
     for name, value in variables.items():
         temporal_environment.setenv(name, value)
     settings = Settings(database_url=db_url, data_dir=tmp_path,
-                        task_queue=f"mtls-{uuid.uuid4().hex[:8]}")
+                        payload_keys=TEST_PAYLOAD_KEYS, task_queue=f"mtls-{uuid.uuid4().hex[:8]}")
     config = cluster_config(settings)
     assert config is not None
     assert config["target_host"] == gateway.address
@@ -338,7 +340,8 @@ async def test_a_client_the_gateway_does_not_accept_is_refused_clearly(
         temporal_environment.setenv(name, value)
 
     with pytest.raises(Unavailable) as refused:
-        await connect_client(Settings(data_dir=tmp_path), patience=5)
+        await connect_client(Settings(data_dir=tmp_path, payload_keys=TEST_PAYLOAD_KEYS),
+                             patience=5)
 
     message = str(refused.value)
     assert message.startswith(f"cannot reach Temporal at {gateway.address} over TLS: {says}")
@@ -350,7 +353,8 @@ async def test_a_client_without_tls_is_asked_whether_the_cluster_wants_it(
     temporal_environment.setenv("TEMPORAL_ADDRESS", gateway.address)
 
     with pytest.raises(Unavailable, match=r"does it require TLS\? Then set TEMPORAL_TLS_"):
-        await connect_client(Settings(data_dir=tmp_path), patience=5)
+        await connect_client(Settings(data_dir=tmp_path, payload_keys=TEST_PAYLOAD_KEYS),
+                             patience=5)
 
 
 @pytest.mark.parametrize(("client", "says"), [
@@ -371,7 +375,8 @@ async def test_a_refusal_during_the_handshake_is_explained_too(
     refused_before = len(handshake_refuser.refusals)
 
     with pytest.raises(Unavailable) as refused:
-        await connect_client(Settings(data_dir=tmp_path), patience=5)
+        await connect_client(Settings(data_dir=tmp_path, payload_keys=TEST_PAYLOAD_KEYS),
+                             patience=5)
 
     message = str(refused.value)
     assert re.match(f"cannot reach Temporal at {handshake_refuser.address} over TLS: {says}",

@@ -16,6 +16,7 @@ UI = "http://temporal-ui.example:8080"
 async def preflight(origin: str) -> dict[str, str]:
     services = MagicMock()
     services.settings = Settings(temporal_ui_url=f"{UI}/namespaces")
+    services.health.within = 1.0  # the request deadline reads it to leave time for a probe
     transport = httpx.ASGITransport(app=build_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         answer = await client.options("/codec/decode", headers={
