@@ -59,7 +59,7 @@ up: install
 # certificates that expire within 30 days and keeps the rest; ARGS=--renew re-issues them
 # all now, ARGS=--new-ca makes a new CA too.
 secrets: install
-	$(BIN)/python -m infra.deploy_secrets deploy/secrets $(ARGS)
+	$(BIN)/python -m infra.ops.deploy_secrets deploy/secrets $(ARGS)
 
 bench: install
 	$(BIN)/python bench/event_store.py

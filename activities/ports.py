@@ -1,5 +1,5 @@
 """The ports the activities depend on, and the vocabulary of appending events. Adapters in
-`infra/` implement them and the composition root (`infra/worker.py`) injects them, so no
+`infra/` implement them and the composition root (`infra/temporal/worker.py`) injects them, so no
 activity imports `infra` and workflow tests can run on the in-memory event store.
 
 Nothing here does I/O: workflows may import these models (they build `NewEvent`s)."""

@@ -37,7 +37,7 @@ import httpx
 
 from bench import cpu
 from domain.answers import Answers, CriterionAnswer
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 
 ADMIN = ("admin@bench.test", "bench admin password")
 WWC = str(Path(sys.executable).parent / "wwc")

@@ -29,17 +29,17 @@ from activities.ports import NewEvent
 from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.city import city_stream
-from infra.db import (
+from infra.eventstore.model import START
+from infra.postgres.db import (
     create_pool,
     embedded_server_url,
     keep_session,
     stop_embedded_server,
 )
-from infra.eventstore.model import START
-from infra.eventstore.postgres import PostgresEventStore, fetch_log_page
-from infra.migrate import migrated_database
-from infra.projections import projector
-from infra.standards import load_catalog
+from infra.postgres.eventstore import PostgresEventStore, fetch_log_page
+from infra.postgres.migrate import migrated_database
+from infra.readside.projections import projector
+from infra.standards.folder import load_catalog
 from workflows.persist import new_events
 
 EVENTS_PER_CITY = 100

@@ -33,21 +33,21 @@ from bench.bare import BareWorkflow, bare_noop
 from domain import accounts, commands
 from domain.answers import Answers, CriterionAnswer
 from domain.clock import ProgramClock
-from infra.actor_headers import ClientActorInterceptor
-from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
-from infra.config import Settings
-from infra.db import create_pool, embedded_server_url, stop_embedded_server
-from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
 from infra.identity.reviewers import ReadModelReviewers
-from infra.logs import configure_logging
-from infra.migrate import migrated_database
-from infra.standards import StandardsFolder, load_catalog
+from infra.platform.config import Settings
+from infra.platform.logs import configure_logging
+from infra.postgres.db import create_pool, embedded_server_url, stop_embedded_server
+from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.migrate import migrated_database
+from infra.readside.announcements import ReadModelAwaitingAnnouncement
+from infra.standards.folder import StandardsFolder, load_catalog
 from infra.temporal.codec import SealedPayloadConverter, sealed_data_converter
+from infra.temporal.environment import search_attribute_keys, temporal_binary
+from infra.temporal.headers import ClientActorInterceptor
 from infra.temporal.keys import new_key_line, parse_keys
-from infra.temporal_env import search_attribute_keys, temporal_binary
-from infra.worker import build_worker, workflow_runner
+from infra.temporal.worker import build_worker, workflow_runner
 from workflows.actors import SERVER_OPERATOR
 
 IN_FLIGHT = 64

@@ -13,7 +13,7 @@ from domain.lifecycle import CityState, decide, evolve
 from domain.report import build_report
 from domain.rules import ProgramRules
 from domain.standard import Standard, parse_standard
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 
 CATALOG: StandardCatalog = load_catalog()
 WWC_2022: Standard = CATALOG["wwc-2022"]

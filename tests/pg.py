@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from infra.db import create_pool, embedded_server_url, stop_embedded_server, with_database
-from infra.migrate import migrate_url
+from infra.postgres.db import create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.postgres.migrate import migrate_url
 
 
 @pytest.fixture(scope="session")

@@ -28,21 +28,21 @@ from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
 from domain.views import CommandAnswer
-from infra.actor_headers import ClientActorInterceptor
-from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.application import ProgramService
 from infra.application.drafts import Drafts
-from infra.config import Settings
-from infra.errors import CommandRefused
 from infra.eventstore.model import EventStore
-from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
 from infra.identity.reviewers import ReadModelReviewers
-from infra.standards import StandardsFolder, load_catalog
+from infra.platform.config import Settings
+from infra.platform.errors import CommandRefused
+from infra.postgres.eventstore import PostgresEventStore
+from infra.readside.announcements import ReadModelAwaitingAnnouncement
+from infra.standards.folder import StandardsFolder, load_catalog
 from infra.temporal.codec import sealed_data_converter
+from infra.temporal.environment import search_attribute_keys, temporal_binary
+from infra.temporal.headers import ClientActorInterceptor
 from infra.temporal.keys import parse_keys
-from infra.temporal_env import search_attribute_keys, temporal_binary
-from infra.worker import build_worker
+from infra.temporal.worker import build_worker
 from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.persist import new_events
 

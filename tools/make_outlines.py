@@ -2,9 +2,9 @@
 ISC licence) into the portal's shipped map of the Americas: one SVG path per country in
 the map's own equirectangular frame. Run once by hand when the outlines should change:
 
-    python tools/make_outlines.py path/to/countries-110m.json > infra/portal/data/americas.json
+    python tools/make_outlines.py path/to/countries-110m.json > infra/web/portal/data/americas.json
 
-The portal projects city markers with the same frame (`infra.portal.map`)."""
+The portal projects city markers with the same frame (`infra.web.portal.map`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Who gave a command, as the events it causes record it. It travels in a Temporal header
 on the update (so every update keeps its one command argument), sealed by the payload
 codec like every payload, is checked by the worker's interceptor before the update's
-validator runs (`infra/actor_headers.py`) and handed to the workflow by update id.
+validator runs (`infra/temporal/headers.py`) and handed to the workflow by update id.
 
 The header names the workflow and the update it was made for and when: only a holder of
 the payload keys can seal one, and one copied from a history is refused for any other

@@ -20,9 +20,9 @@ from domain.city import draft_stream
 from domain.drafts import DraftState, decide_save, draft_after
 from domain.errors import DomainError, ErrorCategory
 from domain.views import CityView
-from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
+from infra.platform.errors import CommandRefused
 from workflows.actors import RequestContext
 
 # Save ids: uuid5(namespace, "<stream>:<version>:<request id>"). Not the workflows'
@@ -95,3 +95,8 @@ class Drafts:
                 "stale_version", "the assessment changed while this draft was being saved; "
                 "reload it") from None
         return draft_after(version, saved), True
+
+
+def etag(draft: DraftState) -> str:
+    """The draft's version: its stream's version when it was read."""
+    return f'W/"v{draft.version}"'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -45,16 +45,16 @@ from domain.lifecycle import Application, CityState, Status, decide
 from domain.report import Report
 from domain.rules import ProgramRules
 from domain.views import CityView, CommandAnswer, answer
-from infra import metrics
-from infra.actor_headers import ClientActorInterceptor, acting_as
 from infra.application.drafts import Drafts
-from infra.errors import CommandRefused, NotFound, Unavailable, UsageError
-from infra.health import waiting_on
+from infra.platform import metrics
+from infra.platform.errors import CommandRefused, NotFound, Unavailable, UsageError
+from infra.platform.waiting import waiting_on
+from infra.temporal.headers import ClientActorInterceptor, acting_as
 from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
 from workflows.messages import CityInput, CohortInput, CohortResult
-from workflows.updates import city_update, cohort_update
+from workflows.updates import CARRIERS, Carrier, city_update, cohort_update
 
 T = TypeVar("T")
 log = structlog.get_logger("wwc.program")
@@ -132,6 +132,11 @@ class ProgramService:
         self.clock = clock
         self.rules = rules or ProgramRules()
         self.command_timeout = command_timeout
+        # What a command needs from the service's adapters before its update is sent.
+        self._before_update: dict[type[commands.Command], Callable[
+            [str, commands.CityCommand], Awaitable[commands.CityCommand]]] = {
+            commands.AssignReviewer: self._with_standing,
+            commands.SubmitAssessment: self._with_draft}
 
     def program_today(self) -> date:
         return self.clock.today(datetime.now(UTC))
@@ -162,30 +167,57 @@ class ProgramService:
                    update_id: str | None = None) -> CommandAnswer:
         """Give `command` to the city `key` as `context`'s actor; the city's view once the
         command is recorded (with why nothing new was, when its effect already held). The
-        same `update_id` twice runs the command once."""
-        if isinstance(command, commands.JoinNetwork):
-            joined = await self.join(command, context=context, update_id=update_id)
-            if joined.city_key != key:
-                raise UsageError(f"a join for {command.name} is for {joined.city_key}, "
-                                 f"not {key}")
-            return joined
-        if isinstance(command, commands.SaveAssessment):
-            saved, _ = await self.save_draft(key, command, context=context, update_id=update_id)
-            return saved
-        if isinstance(command, commands.AssignReviewer) and self.reviewers is not None:
-            try:
-                command = as_the_accounts_say(
-                    command, await self.reviewers.standing(command.reviewer))
-            except DomainError as error:
-                raise CommandRefused.from_domain(error) from None
-        if isinstance(command, commands.SubmitAssessment) and self.drafts is not None:
-            # The draft's answers (when none are given) and its version, to seal it at.
-            command = submission(command, (await self.view(key)).application,
-                                 await self.drafts.read(key))
+        same `update_id` twice runs the command once. How it travels is the command
+        table's (`workflows.updates.CARRIERS`)."""
+        match CARRIERS.get(type(command)):
+            case Carrier.UPDATE_WITH_START:
+                assert isinstance(command, commands.JoinNetwork)
+                joined = await self.join(command, context=context, update_id=update_id)
+                if joined.city_key != key:
+                    raise UsageError(f"a join for {command.name} is for {joined.city_key}, "
+                                     f"not {key}")
+                return joined
+            case Carrier.DRAFT_STREAM:
+                assert isinstance(command, commands.SaveAssessment)
+                saved, _ = await self.save_draft(key, command, context=context,
+                                                 update_id=update_id)
+                return saved
+            case Carrier.CITY_UPDATE:
+                prepare = self._before_update.get(type(command))
+                ready = await prepare(key, command) if prepare is not None else command
+                return await self._update(key, ready, context, update_id)
+            case _:
+                raise UsageError(f"{type(command).__name__} is not a command a client gives "
+                                 "a city")
+
+    async def _update(self, key: str, command: commands.CityCommand, context: RequestContext,
+                      update_id: str | None) -> CommandAnswer:
+        """The city's workflow runs `command` (an update) and answers its view."""
         with _must_exist(f"city {key!r} (has it joined?)"), acting_as(context):
             view: CommandAnswer = await self._answered(self._city(key).execute_update(
                 city_update(type(command)), command, id=update_id, result_type=CommandAnswer))
         return view
+
+    async def _with_standing(self, key: str,
+                             command: commands.CityCommand) -> commands.CityCommand:
+        """An assignment with the reviewer's affiliations as the accounts hold them
+        (refused here, nothing sent, for a reviewer the accounts do not know)."""
+        assert isinstance(command, commands.AssignReviewer)
+        if self.reviewers is None:
+            return command
+        try:
+            return as_the_accounts_say(command, await self.reviewers.standing(command.reviewer))
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
+
+    async def _with_draft(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
+        """A submission with the draft's answers (when none are given) and its version,
+        to seal it at."""
+        assert isinstance(command, commands.SubmitAssessment)
+        if self.drafts is None:
+            return command
+        return submission(command, (await self.view(key)).application,
+                          await self.drafts.read(key))
 
     async def save_draft(self, key: str, command: commands.SaveAssessment, *,
                          context: RequestContext = SERVER_OPERATOR,
@@ -213,8 +245,8 @@ class ProgramService:
         it). The save is stored whatever happens here: a failure only means the nudge may
         come a day early, and the next save tries again."""
         try:
-            await self.send(key, commands.TouchDraft(), context=context,
-                            update_id=f"{key}:touch-draft:{today}")
+            await self._update(key, commands.TouchDraft(), context,
+                               f"{key}:touch-draft:{today}")
             self._touched[1].add(key)
         except (CommandRefused, Unavailable, NotFound) as error:
             log.warning("draft save not told to the city's workflow", city=key,

@@ -11,7 +11,7 @@ import typer
 from domain.text import escape_controls
 from infra.cli import program, reading
 from infra.cli.accounts import tokens_app, users_app
-from infra.cli.common import retry_hint
+from infra.cli.common import cli_settings, forget_settings, retry_hint
 from infra.cli.demo import demo_command
 from infra.cli.keys import keys_app
 from infra.cli.mail import outbox_command
@@ -29,11 +29,10 @@ from infra.cli.serve import serve_command
 from infra.cli.up import down_command, up_command
 from infra.cli.watchdog import BOUND_COMMANDS, command_name, give_up_after
 from infra.cli.worker import worker_command
-from infra.config import Settings
-from infra.db import stop_servers_started_here
-from infra.errors import ErrorKind, classify, describe
-from infra.private import keep_files_private
-from infra.tracing import flush_tracing
+from infra.platform.errors import ErrorKind, classify, describe
+from infra.platform.private import keep_files_private
+from infra.platform.tracing import flush_tracing
+from infra.postgres.db import stop_servers_started_here
 
 app = typer.Typer(
     name="wwc",
@@ -90,7 +89,7 @@ app.add_typer(keys_app, name="keys")
 
 def main() -> None:
     """Entry point: usage errors are Typer's (exit 2); every other error is one line on
-    stderr with the exit code of its kind (`infra.errors.ErrorKind`), and a traceback
+    stderr with the exit code of its kind (`infra.platform.errors.ErrorKind`), and a traceback
     only with --debug.
 
     It leaves with os._exit after flushing: the Temporal SDK's native threads can abort
@@ -108,7 +107,7 @@ def main() -> None:
 
 def _stop_what_this_command_started() -> None:
     """A command that had to start the embedded PostgreSQL (no `wwc up` running) stops it
-    again, unless another process is using it (`infra.db.stop_servers_started_here`)."""
+    again, unless another process is using it (`infra.postgres.db.stop_servers_started_here`)."""
     try:
         stop_servers_started_here()
     except Exception as error:  # the command's own outcome stands; say what was left
@@ -117,9 +116,10 @@ def _stop_what_this_command_started() -> None:
 
 def _run() -> int:
     debug = "--debug" in sys.argv[1:]
+    forget_settings()  # each run reads the environment once, here or in its command
     try:
         if command_name(sys.argv[1:]) in BOUND_COMMANDS:
-            give_up_after(Settings.from_env().cli_timeout, retry_hint=retry_hint,
+            give_up_after(cli_settings().cli_timeout, retry_hint=retry_hint,
                           before_leaving=_stop_what_this_command_started)
         app()
     except SystemExit as exit_:

@@ -20,16 +20,16 @@ from infra.cli.common import (
     Request,
     RequestIdOption,
     async_command,
+    cli_settings,
     echo_json,
     retryable,
     shown,
 )
-from infra.clockfile import program_today
-from infra.config import Settings
-from infra.errors import NotFound, UsageError
 from infra.identity.directory import Account, AccountDirectory, account_id_for, token_id_for
 from infra.identity.secrets import new_secret
-from infra.service_database import open_pool
+from infra.platform.clockfile import program_today
+from infra.platform.errors import NotFound, UsageError
+from infra.postgres.service_database import open_pool
 from workflows.actors import SERVER_OPERATOR
 
 users_app = typer.Typer(help="Accounts of the program's people.", no_args_is_help=True)
@@ -66,7 +66,7 @@ async def add_user(
     request_id: RequestId = None,
 ) -> None:
     """Create an account; its one-time password is printed once."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     if bool(joining) != bool(country):
         raise UsageError("--joining and --country go together (e.g. --joining 'Rock Hill, "
                          "SC' --country US)")
@@ -98,7 +98,7 @@ async def add_user(
 @async_command
 async def list_users(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Every account: e-mail, role, cities or affiliations, and whether it is disabled."""
-    async with open_pool(Settings.from_env(), size=2) as pool:
+    async with open_pool(cli_settings(), size=2) as pool:
         directory = AccountDirectory(pool)
         await directory.caught_up()
         found = await directory.page(limit=10_000)
@@ -119,7 +119,7 @@ async def disable_user(
     request_id: RequestId = None,
 ) -> None:
     """Disable an account: no more sign-ins or tokens, its sessions end at once."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     request = Request(request_id)
     with retryable(request):
         async with open_pool(settings, size=2) as pool:
@@ -144,7 +144,7 @@ async def create_token(
     request_id: RequestId = None,
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     request = Request(request_id)
     named = request.update_id(email.strip().lower(), "IssueToken")
     with retryable(request):
@@ -169,7 +169,7 @@ async def create_token(
 @async_command
 async def list_tokens(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Every token's record (never the token itself)."""
-    async with open_pool(Settings.from_env(), size=2) as pool:
+    async with open_pool(cli_settings(), size=2) as pool:
         found = await AccountDirectory(pool).tokens()
     if as_json:
         echo_json([t.model_dump(mode="json") for t in found])
@@ -185,7 +185,7 @@ async def list_tokens(as_json: Annotated[bool, JsonOption] = False) -> None:
 async def revoke_token(token_id: Annotated[str, typer.Argument(help="The token's id.")],
                        request_id: RequestId = None) -> None:
     """Revoke a token: it stops working at once (revoking it again records nothing)."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     with retryable(Request(request_id)):
         async with open_pool(settings, size=2) as pool:
             directory = AccountDirectory(pool)

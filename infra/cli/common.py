@@ -21,11 +21,31 @@ from rich.text import Text
 from domain import commands
 from domain.text import escape_controls
 from domain.views import CityView, CommandAnswer
-from infra.application import ProgramService, open_program
+from infra.application import ProgramService
 from infra.application.service import command_update_id
-from infra.errors import ErrorKind, Unavailable, classify, describe
+from infra.bootstrap import open_program
+from infra.platform.config import Settings
+from infra.platform.errors import ErrorKind, Unavailable, classify, describe
 
 P = ParamSpec("P")
+
+_settings: Settings | None = None
+
+
+def cli_settings() -> Settings:
+    """The deployment's settings, read from the environment once per `wwc` run (`main`
+    starts each run afresh) and handed down to whatever the command builds."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def forget_settings() -> None:
+    """A new run reads the environment again."""
+    global _settings
+    _settings = None
+
 
 JsonOption = typer.Option("--json", help="Print one JSON object.")
 
@@ -117,7 +137,7 @@ async def send_and_print(key: str, command: commands.CityCommand | Callable[
     view afterwards."""
     request = Request(request_id)
     with retryable(request):
-        async with open_program() as program:
+        async with open_program(cli_settings()) as program:
             ready = command if isinstance(command, commands.Command) else await command(program)
             view = await program.send(key, ready, update_id=request.update_id(key, type(ready)))
             print_view(view, as_json, program.program_today())

@@ -18,15 +18,12 @@ from domain.accounts import CityToJoin, Role
 from domain.city import city_key
 from domain.rules import ProgramRules
 from domain.standard import Standard
-from infra import queries
-from infra.application import ProgramService
-from infra.bootstrap import create_demo_accounts
+from infra.bootstrap import build_program
+from infra.cli.common import cli_settings
 from infra.cli.progress import progress_bar
 from infra.cli.reading import print_registry
-from infra.clockfile import save_clock
-from infra.config import Settings
-from infra.db import stop_embedded_server
-from infra.demo import (
+from infra.mail.catcher import MailCatcher
+from infra.ops.demo import (
     DemoRun,
     Scenario,
     YearEnd,
@@ -36,16 +33,20 @@ from infra.demo import (
     load_scenario,
     scenario_catalog,
 )
-from infra.logs import configure_logging
-from infra.mail.catcher import MailCatcher
-from infra.projections import projector
-from infra.service_database import open_pool
-from infra.stack import claim_up, embedded_stack, release_up
-from infra.temporal_env import cluster_config, connect_client, stop_dev_server
+from infra.ops.first_accounts import create_demo_accounts
+from infra.ops.stack import claim_up, embedded_stack, release_up
+from infra.platform.clockfile import save_clock
+from infra.platform.config import Settings
+from infra.platform.logs import configure_logging
+from infra.postgres.db import stop_embedded_server
+from infra.postgres.service_database import open_pool
+from infra.readside import queries
+from infra.readside.projections import projector
+from infra.temporal.environment import cluster_config, connect_client, stop_dev_server
 
 
 def default_scenario() -> Path:
-    return Path(str(resources.files("infra") / "scenarios" / "wwc-history.yaml"))
+    return Path(str(resources.files("infra.ops") / "scenarios" / "wwc-history.yaml"))
 
 
 def demo_command(
@@ -56,7 +57,7 @@ def demo_command(
 ) -> None:
     """Replay a scenario through the real service on the embedded stack, from an empty
     program in WWC_DATA_DIR; afterwards `wwc up` serves its data for inspection."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     data_dir = settings.data_dir.resolve()
     claim = claim_up(data_dir, "demo")  # refused while `wwc up` (or a demo) runs here
     try:
@@ -104,7 +105,7 @@ async def _play(settings: Settings, plan: Scenario, extra: list[Standard], path:
 
 async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], path: Path,
                    console: Console) -> None:
-    from infra.worker import running_worker  # loaded by the command that runs it only
+    from infra.bootstrap import running_worker  # loaded by the command that runs it only
 
     started = time.monotonic()
     async with embedded_stack(settings) as stack:
@@ -114,8 +115,8 @@ async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], pa
         save_clock(settings.data_dir, clock)
         client = await connect_client(stack.settings, stack.temporal_address)
         rules = ProgramRules(honor_roll_percent=plan.honor_roll_percent)
-        program = ProgramService(client, stack.settings.task_queue,
-                                 catalog=scenario_catalog(extra), clock=clock, rules=rules)
+        program = build_program(stack.settings, client, catalog=scenario_catalog(extra),
+                                clock=clock, rules=rules)
         run = DemoRun(program, plan, end)
         # The accounts first: each city's mail (reminders, decisions, deadlines) has
         # someone to go to, in the demo's mail catcher.

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from infra.config import Settings
+from infra.cli.common import cli_settings
 from infra.temporal.keys import configured_keys, key_file, rotate_key_file
 
 keys_app = typer.Typer(help="The keys payloads sent through Temporal are sealed with.",
@@ -17,7 +17,7 @@ keys_app = typer.Typer(help="The keys payloads sent through Temporal are sealed 
 @keys_app.command("list")
 def list_command() -> None:
     """The key ids and which one seals (never the keys)."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     keys = configured_keys(settings, embedded=False)
     where = "WWC_PAYLOAD_KEYS" if settings.payload_keys else str(key_file(settings))
     typer.echo(f"keys from {where}:")
@@ -32,7 +32,7 @@ def rotate_command(
 ) -> None:
     """Put a new sealing key first in the key file, keeping the others to open what they
     sealed; restart the service (every worker, API and CLI host) to seal with it."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     if settings.payload_keys:
         raise typer.BadParameter("the keys come from WWC_PAYLOAD_KEYS: rotate them there "
                                  "(README, Security)")

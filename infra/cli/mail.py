@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from infra import queries
-from infra.cli.common import async_command, json_safe, shown
-from infra.config import Settings
-from infra.service_database import open_pool
+from infra.cli.common import async_command, cli_settings, json_safe, shown
+from infra.postgres.service_database import open_pool
+from infra.readside import queries
 
 
 @async_command
@@ -23,7 +22,7 @@ async def outbox_command(
 ) -> None:
     """The program's outgoing mail, newest first: when, to whom, which message, whether it
     was sent (and after how many attempts), held (no mail server) or still pending."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     async with open_pool(settings, size=1) as pool:
         rows = await queries.outbox(pool, to=to, limit=limit)
     if as_json:

@@ -10,24 +10,24 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from infra import queries
-from infra.application import open_program
-from infra.audit import Auditor
-from infra.backup import DeploymentFiles, backup, restore_database
-from infra.cli.common import async_command
+from infra.bootstrap import open_program
+from infra.cli.common import async_command, cli_settings
 from infra.cli.progress import progress_bar
-from infra.clockfile import load_clock
-from infra.config import Settings
-from infra.db import connect
-from infra.errors import IntegrityBroken, InvalidInput, Refused, Unavailable, UsageError
-from infra.migrate import migrate, migrations
-from infra.projections import projector
-from infra.recovery import recover
-from infra.service_database import database_url, open_pool, redact
-from infra.stack import running_up
-from infra.standards import StandardsFolder
-from infra.temporal_env import connect_client, service_temporal_address
-from infra.verify import verify_chains
+from infra.ops.audit import Auditor
+from infra.ops.recovery import recover
+from infra.ops.stack import running_up
+from infra.platform.clockfile import load_clock
+from infra.platform.config import Settings
+from infra.platform.errors import IntegrityBroken, InvalidInput, Refused, Unavailable, UsageError
+from infra.postgres.backup import DeploymentFiles, backup, restore_database
+from infra.postgres.db import connect
+from infra.postgres.migrate import migrate, migrations
+from infra.postgres.service_database import database_url, open_pool, redact
+from infra.postgres.verify import verify_chains
+from infra.readside import queries
+from infra.readside.projections import projector
+from infra.standards.folder import StandardsFolder
+from infra.temporal.environment import connect_client, service_temporal_address
 
 db_app = typer.Typer(help="The event store's database.", no_args_is_help=True)
 projections_app = typer.Typer(help="Read models kept from the event log.",
@@ -38,7 +38,7 @@ projections_app = typer.Typer(help="Read models kept from the event log.",
 @async_command
 async def migrate_command() -> None:
     """Apply the schema migrations that are missing (safe to run any time)."""
-    url = await database_url(Settings.from_env())
+    url = await database_url(cli_settings())
     try:
         conn = await connect(url)
     except OSError as error:
@@ -59,7 +59,7 @@ async def rebuild_command(
         help="registry, cohorts or pipeline; all of them when left out.")] = None,
 ) -> None:
     """Rebuild read models from position zero of the event log, with a progress bar."""
-    async with open_pool(Settings.from_env()) as pool:
+    async with open_pool(cli_settings()) as pool:
         read_models = projector(pool)
         names = [name] if name else list(read_models.projections)
         unknown = [n for n in names if n not in read_models.projections]
@@ -81,7 +81,7 @@ async def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Walk the event log and check every stream's hash chain; exit 7 on a break."""
-    async with open_pool(Settings.from_env()) as pool, pool.acquire() as conn:
+    async with open_pool(cli_settings()) as pool, pool.acquire() as conn:
         total = await conn.fetchval("SELECT count(*) FROM wwc_events")
         with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
             task = bar.add_task("verify", total=total)
@@ -108,7 +108,7 @@ async def audit_command(
 ) -> None:
     """Check that every city's and cohort's workflow state, the fold of its event stream
     and its read-model rows agree; name each disagreement; exit 7 on any."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     async with open_program(settings) as program, open_pool(settings) as pool:
         auditor = Auditor(program, pool)
         streams = await auditor.streams()
@@ -135,7 +135,7 @@ async def recover_command() -> None:
     server that lost its database: state, status, search attributes and pending timers
     as before. Safe to repeat: a workflow still running is left as it is. Needs a worker
     (`wwc up`, or `wwc worker`) to run them; check with `wwc audit` afterwards."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     client = await connect_client(settings, await service_temporal_address(settings))
     async with open_pool(settings) as pool:
         total = len(await queries.program_streams(pool))
@@ -155,7 +155,7 @@ async def backup_command(
 ) -> None:
     """Back up the program to FILE: the event store's database (events, read models,
     accounts), the program clock and the operator's standard files. Readable by you only."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     url = await database_url(settings)
     size = await asyncio.to_thread(backup, url, file, deployment_files(settings))
     typer.echo(f"wrote {file} ({size:,} bytes); restore with `wwc restore {file} --yes`")
@@ -176,7 +176,7 @@ async def restore_command(
     clock and operator standards in the data directory); then follow the README's runbook:
     `wwc verify`, `wwc projections rebuild`, `wwc up` (or your workers), `wwc recover`,
     `wwc audit`."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     if not yes:
         raise UsageError("restoring replaces every event in the database: add --yes")
     if (pid := running_up(settings.data_dir.resolve())) is not None:

@@ -14,21 +14,23 @@ from pydantic import ValidationError
 from domain import commands
 from domain.answers import Answers, parse_self_assessment
 from domain.city import city_key
-from infra.application import ProgramService, open_program
+from infra.application import ProgramService
+from infra.bootstrap import open_program
 from infra.cli.common import (
     JsonOption,
     Request,
     RequestIdOption,
     async_command,
     city_key_arg,
+    cli_settings,
     echo_json,
     print_view,
     retryable,
     send_and_print,
     shown,
 )
-from infra.errors import CommandRefused, InvalidInput, UsageError
-from infra.files import load_document
+from infra.platform.errors import CommandRefused, InvalidInput, UsageError
+from infra.platform.files import load_document
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
                                      callback=city_key_arg)]
@@ -70,7 +72,7 @@ async def _join(command: commands.JoinNetwork, as_json: bool, request_id: str | 
     request = Request(request_id)
     key = city_key(command.country, command.name)
     with retryable(request):
-        async with open_program() as program:
+        async with open_program(cli_settings()) as program:
             view = await program.join(command, update_id=request.update_id(key, type(command)))
             print_view(view, as_json, program.program_today())
 
@@ -255,7 +257,7 @@ def cohort_create_command(
 async def _create_cohort(command: commands.CreateCohort, request_id: str | None) -> None:
     request = Request(request_id)
     with retryable(request):
-        async with open_program() as program:
+        async with open_program(cli_settings()) as program:
             nothing_new = await program.create_cohort(
                 command, request_id=request.update_id(command.cohort_id, type(command)))
     typer.echo(f"cohort {command.cohort_id} will be announced on {command.announce_on} (or "
@@ -277,7 +279,7 @@ async def _announce_cohort(cohort_id: str, as_json: bool, request_id: str | None
     request = Request(request_id)
     nothing_new = None
     with retryable(request):
-        async with open_program() as program:
+        async with open_program(cli_settings()) as program:
             try:
                 result = await program.announce_cohort(
                     cohort_id, update_id=request.update_id(cohort_id, commands.AnnounceCohort))

@@ -20,29 +20,29 @@ from rich.table import Table
 from domain import events
 from domain.city import DRAFT_STREAM_PREFIX, city_stream
 from domain.report import Report
-from infra import queries
-from infra.application import open_program
-from infra.application.as_of import certified_as_of, city_as_of
+from infra.bootstrap import open_program
 from infra.cli.common import (
     JsonOption,
     async_command,
     cell,
     city_key_arg,
+    cli_settings,
     echo_json,
     json_safe,
     print_view,
     shown,
 )
-from infra.config import Settings
-from infra.errors import NotFound, Unavailable, UsageError
 from infra.eventstore.mapper import current_data, decode
-from infra.eventstore.postgres import PostgresEventStore
-from infra.history import city_records, summarize
-from infra.projections import projector
-from infra.render import report_json, report_markdown
-from infra.service_database import open_pool
-from infra.service_health import service_health
-from infra.standards import StandardsFolder
+from infra.ops.service_health import service_health
+from infra.platform.errors import NotFound, Unavailable, UsageError
+from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.service_database import open_pool
+from infra.readside import queries
+from infra.readside.as_of import certified_as_of, city_as_of
+from infra.readside.history import city_records, summarize
+from infra.readside.projections import projector
+from infra.readside.render import report_json, report_markdown
+from infra.standards.folder import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
                                      callback=city_key_arg)]
@@ -76,17 +76,17 @@ async def status_command(
         raise UsageError("give a city key, or --service")
     if as_of is not None:
         day = _date_option("--as-of", as_of)
-        async with open_pool(Settings.from_env()) as pool:
+        async with open_pool(cli_settings()) as pool:
             print_view(await city_as_of(PostgresEventStore(pool), city, day), as_json)
         return
-    async with open_program() as program:
+    async with open_program(cli_settings()) as program:
         print_view(await program.view(city), as_json, program.program_today())
 
 
 async def _service_status(as_json: bool) -> None:
     """Each part as it is (nothing is started to answer); exit 5 when one is down. The
     operator standard files skipped are listed too (they leave the service running)."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     health = await service_health(settings)
     skipped = StandardsFolder(settings.effective_standards_dir).problems()
     if as_json:
@@ -114,7 +114,7 @@ def _date_option(flag: str, value: str) -> date:
 
 
 async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
-    async with open_pool(Settings.from_env()) as pool:
+    async with open_pool(cli_settings()) as pool:
         await projector(pool).catch_up_all()
         return await queries.registry(pool, **filters)
 
@@ -134,7 +134,7 @@ async def list_command(
     """The certification registry, filtered (or the certified cities as of a day)."""
     if as_of is not None:
         day = _date_option("--as-of", as_of)
-        async with open_pool(Settings.from_env()) as pool:
+        async with open_pool(cli_settings()) as pool:
             held = await certified_as_of(pool, day, tier=tier, country=country,
                                          limit=100_000)
         if as_json:
@@ -175,7 +175,7 @@ def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
 @async_command
 async def history_command(city: City, as_json: Annotated[bool, JsonOption] = False) -> None:
     """The city's domain events as a timeline, with the Temporal workflow and run ids."""
-    async with open_pool(Settings.from_env()) as pool:
+    async with open_pool(cli_settings()) as pool:
         timeline = await city_records(PostgresEventStore(pool), city)
     if not timeline:
         raise NotFound(f"no events for city {city!r} (has it joined?)")
@@ -204,7 +204,7 @@ async def history_command(city: City, as_json: Annotated[bool, JsonOption] = Fal
 
 
 async def _latest_report(city: str) -> tuple[Report, str]:
-    async with open_pool(Settings.from_env()) as pool:
+    async with open_pool(cli_settings()) as pool:
         stream = [decode(ev) for ev in
                   await PostgresEventStore(pool).read_stream(city_stream(city))]
     decided = [ev for ev in stream if isinstance(ev, events.CertificationDecided)]
@@ -224,7 +224,7 @@ async def report_command(
     """The customised report of the city's latest decision (Markdown on stdout)."""
     report, stored_name = await _latest_report(city)
     name = shown(stored_name)
-    standard = StandardsFolder(Settings.from_env().effective_standards_dir).load()[
+    standard = StandardsFolder(cli_settings().effective_standards_dir).load()[
         report.score.standard]
     if as_json:
         echo_json(report_json(report))
@@ -314,7 +314,7 @@ def csv_cell(value: Any) -> Any:
 @async_command
 async def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
     """Cohorts and the cities announced in them."""
-    async with open_pool(Settings.from_env()) as pool:
+    async with open_pool(cli_settings()) as pool:
         await projector(pool).catch_up("cohorts")
         cohorts = await queries.cohorts(pool)
     if as_json:

@@ -15,9 +15,9 @@ from domain.answers import check_answers, parse_self_assessment
 from domain.report import Report, build_report
 from domain.standard import Standard
 from infra.cli.common import cell, shown
-from infra.files import load_document
-from infra.render import report_json
-from infra.standards import load_catalog
+from infra.platform.files import load_document
+from infra.readside.render import report_json
+from infra.standards.folder import load_catalog
 
 
 def score_command(

@@ -8,17 +8,18 @@ import signal
 
 import typer
 
-from infra.config import Settings
-from infra.heap import freeze_startup_heap
-from infra.logs import configure_logging
-from infra.temporal_env import connect_client, service_temporal_address
+from infra.cli.common import cli_settings
+from infra.platform.config import Settings
+from infra.platform.heap import freeze_startup_heap
+from infra.platform.logs import configure_logging
+from infra.temporal.environment import connect_client, service_temporal_address
 
 
 def serve_command() -> None:
     """Serve the API on WWC_HTTP_ADDRESS (default 127.0.0.1:8000) until SIGINT/SIGTERM,
     then finish the requests in flight. Uses the configured Temporal cluster and
     WWC_DATABASE_URL (or the embedded ones of a running `wwc up`)."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_serve(settings))
 
@@ -26,7 +27,7 @@ def serve_command() -> None:
 async def _serve(settings: Settings) -> None:
     # The HTTP stack and the worker are loaded by the commands that run them only: every
     # other `wwc` command starts without them (about half its start-up time).
-    from infra.http.server import running_api
+    from infra.bootstrap import running_api
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -2,9 +2,9 @@
 
 It owns what it starts: the data directory's lock and `up.pid` (its pid and start time),
 the Temporal dev server (its child, in a process group of its own), the embedded
-PostgreSQL and the mail catcher. The supervisor (`infra/supervisor.py`) restarts any of
+PostgreSQL and the mail catcher. The supervisor (`infra/ops/supervisor.py`) restarts any of
 them that dies. A `wwc up` that was killed leaves its servers running; the next one stops
-the dev server and adopts PostgreSQL (`infra.stack.take_over`) before it starts.
+the dev server and adopts PostgreSQL (`infra.ops.stack.take_over`) before it starts.
 
 Ctrl-C (or SIGTERM) stops everything within `STOP_WITHIN` seconds: the API and the worker
 get a short grace for work in flight (an update cut off is retried by its client under its
@@ -22,18 +22,10 @@ from datetime import timedelta
 
 import typer
 
-from infra.bootstrap import ensure_first_admin
-from infra.cli.common import shown
-from infra.clockfile import load_clock, program_today
-from infra.config import Settings
-from infra.db import postmaster_pid
-from infra.errors import Unavailable
-from infra.heap import freeze_startup_heap
-from infra.logs import configure_logging
+from infra.cli.common import cli_settings, shown
 from infra.mail.catcher import MailCatcher
-from infra.processes import wait_gone
-from infra.service_database import open_pool
-from infra.stack import (
+from infra.ops.first_accounts import ensure_first_admin
+from infra.ops.stack import (
     Stack,
     UpClaim,
     claim_up,
@@ -43,16 +35,29 @@ from infra.stack import (
     stop_leftovers,
     take_over,
 )
-from infra.standards import StandardsFolder
-from infra.supervisor import (
+from infra.ops.supervisor import (
     Child,
     EmbeddedPostgres,
     MailCatcherChild,
     Supervisor,
     TemporalDevServer,
 )
+from infra.platform.clockfile import load_clock, program_today
+from infra.platform.config import Settings
+from infra.platform.errors import Unavailable
+from infra.platform.heap import freeze_startup_heap
+from infra.platform.logs import configure_logging
+from infra.platform.processes import wait_gone
+from infra.postgres.db import postmaster_pid
+from infra.postgres.service_database import open_pool
+from infra.standards.folder import StandardsFolder
+from infra.temporal.environment import (
+    DEV_SERVER_FILE,
+    cluster_config,
+    connect_client,
+    recorded_dev_server,
+)
 from infra.temporal.ui import UI_PATH
-from infra.temporal_env import DEV_SERVER_FILE, cluster_config, connect_client, recorded_dev_server
 
 STOP_WITHIN = 4.5  # seconds from Ctrl-C to the last process gone
 API_GRACE = 1  # second for requests in flight when the API stops
@@ -67,7 +72,7 @@ def up_command() -> None:
     """Start PostgreSQL, the Temporal dev server (with its web UI), a worker and the HTTP
     API, with state in WWC_DATA_DIR (default ./.wwc), and keep them running: a server that
     dies is started again. Ctrl-C stops everything."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
     data_dir = settings.data_dir.resolve()
     claim = claim_up(data_dir)
@@ -125,8 +130,8 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
                        catcher: MailCatcher | None) -> None:
     # The HTTP stack and the worker are loaded by the commands that run them only: every
     # other `wwc` command starts without them (about half its start-up time).
-    from infra.http.server import running_api
-    from infra.worker import ensure_digest, running_worker
+    from infra.bootstrap import running_api, running_worker
+    from infra.temporal.worker import ensure_digest
 
     async with embedded_stack(settings) as stack, \
             Supervisor(_children(stack, catcher), say).running():
@@ -174,7 +179,7 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
 def down_command() -> None:
     """Stop the service running for WWC_DATA_DIR: its `wwc up` (as Ctrl-C would), and the
     Temporal dev server and PostgreSQL that a killed `wwc up`, or a command, left running."""
-    settings = Settings.from_env()
+    settings = cli_settings()
     data_dir = settings.data_dir.resolve()
     if (pid := running_up(data_dir)) is not None:
         os.kill(pid, signal.SIGTERM)

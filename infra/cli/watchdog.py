@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from infra.errors import ErrorKind
+from infra.platform.errors import ErrorKind
 
 BOUND_COMMANDS = frozenset({
     "join", "assessment", "review", "decide", "cohort", "reapply", "withdraw",

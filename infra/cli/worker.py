@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from infra.config import Settings
-from infra.logs import configure_logging
+from infra.cli.common import cli_settings
+from infra.platform.logs import configure_logging
 
 
 def worker_command() -> None:
@@ -13,8 +13,8 @@ def worker_command() -> None:
 
     Uses WWC_TEMPORAL_ADDRESS and WWC_DATABASE_URL, or starts the embedded Temporal dev
     server and PostgreSQL in WWC_DATA_DIR when they are not set."""
-    from infra.worker import serve  # loaded by the command that runs it only
+    from infra.bootstrap import serve_worker  # loaded by the command that runs it only
 
-    settings = Settings.from_env()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(serve(settings))
+    asyncio.run(serve_worker(settings))

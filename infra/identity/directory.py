@@ -4,7 +4,7 @@
 Every write brings the read model up to date before it returns, so a look-up right after
 (by this process or another) sees it, unless a transaction older than the write is still
 running somewhere: catch-up readers stop below the oldest one (see
-`infra/eventstore/postgres.py`), and see the write once it ends."""
+`infra/postgres/eventstore.py`), and see the write once it ends."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from domain import accounts, events
 from domain.city import city_stream
 from domain.errors import DomainError
 from domain.model import Frozen
-from infra.db import Connection
-from infra.errors import CommandRefused, InvalidInput, NotFound
 from infra.eventstore.mapper import decode
-from infra.eventstore.postgres import PostgresEventStore
 from infra.identity import passwords
 from infra.identity.secrets import digest, new_secret
-from infra.projections import projector
+from infra.platform.errors import CommandRefused, InvalidInput, NotFound
+from infra.postgres.db import Connection
+from infra.postgres.eventstore import PostgresEventStore
+from infra.readside.projections import projector
 from workflows.actors import RequestContext
 from workflows.persist import new_events
 

@@ -20,7 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from infra.net import free_port
+from infra.platform.net import free_port
 
 RECEIVED_LOG = "received.jsonl"
 

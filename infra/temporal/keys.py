@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.config import Settings
-from infra.errors import InvalidInput, Refused
+from infra.platform.config import Settings
+from infra.platform.errors import InvalidInput, Refused
 
 KEY_FILE_NAME = "payload.keys"
 KEY_BYTES = 32  # AES-256

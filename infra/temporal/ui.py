@@ -1,5 +1,5 @@
 """How the embedded dev server's web UI is served: under `/temporal` on the API's own
-origin, to operators (`infra/http/routes/temporal_ui.py`), calling the API's codec
+origin, to operators (`infra/web/api/temporal_ui.py`), calling the API's codec
 endpoint at `/codec`, a path, so the browser calls it at whichever origin served the UI:
 the API's (with the operator's session: decoded payloads) or the UI's own port (no
 session, no codec there: ciphertext)."""

@@ -25,7 +25,7 @@ from domain.city import city_key
 from domain.scoring import needed_for
 from domain.standard import PercentTierRule
 from domain.tiers import Tier
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 from tests.browser.conftest import Visits, new_context, sign_in
 from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService
 

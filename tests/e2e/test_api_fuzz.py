@@ -23,8 +23,8 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
 from domain.accounts import CreateAccount, Role
-from infra.db import EMBEDDED_DATABASE, create_pool, running_server_url
 from infra.identity.directory import AccountDirectory
+from infra.postgres.db import EMBEDDED_DATABASE, create_pool, running_server_url
 from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService, api
 from workflows.actors import SERVER_OPERATOR
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from infra.db import stop_embedded_server
+from infra.postgres.db import stop_embedded_server
 from tests.e2e.conftest import WWC, RunWwc, clean_env, free_port, wwc_up
 from tests.factories import WWC_2022
 

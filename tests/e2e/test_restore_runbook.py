@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from infra.db import stop_embedded_server
+from infra.postgres.db import stop_embedded_server
 from tests.e2e.conftest import REPO, WWC, clean_env, wwc_up
 
 pytestmark = pytest.mark.e2e

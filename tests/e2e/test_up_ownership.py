@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from infra.db import embedded_server_url
-from infra.temporal_env import start_dev_server
+from infra.postgres.db import embedded_server_url
+from infra.temporal.environment import start_dev_server
 from tests.e2e.conftest import WWC, RunWwc, clean_env
 
 pytestmark = pytest.mark.e2e

@@ -30,12 +30,12 @@ from domain import events as e
 from domain.city import city_key, city_stream
 from infra.application import ProgramService
 from infra.application.service import command_update_id
-from infra.audit import Auditor
-from infra.clockfile import save_clock
-from infra.errors import Unavailable
 from infra.eventstore.mapper import decode
-from infra.eventstore.postgres import PostgresEventStore
-from infra.verify import verify_chains
+from infra.ops.audit import Auditor
+from infra.platform.clockfile import save_clock
+from infra.platform.errors import Unavailable
+from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.verify import verify_chains
 from tests.factories import WWC_2022, answers
 from tests.temporal import REVIEWER, TEST_PAYLOAD_KEYS, WWC, eventually, reviewer_account
 

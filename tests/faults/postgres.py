@@ -15,8 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from infra.db import create_pool, embedded_server_url, stop_embedded_server, with_database
-from infra.migrate import migrated_database
+from infra.postgres.db import create_pool, embedded_server_url, stop_embedded_server, with_database
+from infra.postgres.migrate import migrated_database
 
 
 def postmaster_pid(pgdata: Path) -> int:

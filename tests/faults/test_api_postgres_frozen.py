@@ -24,12 +24,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import events as e
 from domain.city import city_key, city_stream
-from infra.bootstrap import ensure_first_admin
-from infra.config import Settings
+from infra.bootstrap import running_api
 from infra.eventstore.mapper import decode
-from infra.eventstore.postgres import PostgresEventStore
-from infra.http.server import CATCH_UP_EVERY, running_api
 from infra.identity.directory import AccountDirectory
+from infra.ops.first_accounts import ensure_first_admin
+from infra.platform.config import Settings
+from infra.postgres.eventstore import PostgresEventStore
+from infra.web.server import CATCH_UP_EVERY
 from tests.faults.postgres import PrivatePostgres, private_postgres
 from tests.temporal import TEST_PAYLOAD_KEYS, eventually, postgres_worker, terminate
 from workflows.actors import SERVER_OPERATOR

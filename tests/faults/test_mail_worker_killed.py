@@ -20,7 +20,7 @@ from domain.accounts import CityToJoin, CreateAccount, Role
 from domain.city import city_key
 from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 from tests.factories import WWC_2022, answers
 from tests.temporal import (
     TEST_PAYLOAD_KEYS,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 from tests.faults.harness import CliRetries, city_names, survive
 from tests.faults.postgres import PrivatePostgres, private_postgres
 from tests.temporal import TrackedProgram, postgres_worker, program_clock, terminate

@@ -16,9 +16,9 @@ from typing import Any
 
 import asyncpg
 
-from infra.config import Settings
-from infra.standards import StandardsFolder
-from infra.temporal_env import connect_client, start_dev_server, stop_dev_server
+from infra.platform.config import Settings
+from infra.standards.folder import StandardsFolder
+from infra.temporal.environment import connect_client, start_dev_server, stop_dev_server
 from tests.faults.harness import city_names, survive
 from tests.temporal import TrackedProgram, postgres_worker, program_clock
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.config import Settings
-from infra.db import create_pool
-from infra.standards import load_catalog
-from infra.temporal_env import connect_client
+from infra.platform.config import Settings
+from infra.postgres.db import create_pool
+from infra.standards.folder import load_catalog
+from infra.temporal.environment import connect_client
 from tests.e2e.conftest import WWC, clean_env, wwc_up
 from tests.faults.harness import FaultReport, city_names, survive
 from tests.faults.postgres import postmaster_pid

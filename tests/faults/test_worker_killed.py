@@ -15,7 +15,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 from tests.faults.harness import city_names, survive
 from tests.temporal import (
     TEST_PAYLOAD_KEYS,

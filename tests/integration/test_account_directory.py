@@ -10,11 +10,11 @@ from typing import Any
 import asyncpg
 
 from domain.accounts import CreateAccount, Role
-from infra.bootstrap import ensure_first_admin
-from infra.config import Settings
-from infra.db import create_pool
-from infra.errors import CommandRefused
 from infra.identity.directory import AccountDirectory
+from infra.ops.first_accounts import ensure_first_admin
+from infra.platform.config import Settings
+from infra.platform.errors import CommandRefused
+from infra.postgres.db import create_pool
 from workflows.actors import SERVER_OPERATOR
 
 TODAY = date(2026, 1, 5)

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from domain import commands as c
 from domain.city import city_stream
 from domain.views import CityView
-from infra.errors import CommandRefused
+from infra.platform.errors import CommandRefused
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY
 from tests.temporal import REVIEWER, Service, program_clock, reviewer_account

@@ -12,9 +12,8 @@ from typing import Any
 import asyncpg
 
 from domain import commands as c
-from infra import queries
-from infra.backup import backup, restore_database
-from infra.db import (
+from infra.postgres.backup import backup, restore_database
+from infra.postgres.db import (
     connect,
     create_pool,
     embedded_server_url,
@@ -22,10 +21,11 @@ from infra.db import (
     stop_embedded_server,
     with_database,
 )
-from infra.eventstore.postgres import PostgresEventStore
-from infra.migrate import heal_log_clock
-from infra.projections import projector
-from infra.verify import verify_chains
+from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.migrate import heal_log_clock
+from infra.postgres.verify import verify_chains
+from infra.readside import queries
+from infra.readside.projections import projector
 from tests.factories import CityDriver
 from tests.integration.test_projections import build_history, snapshot
 from workflows.persist import new_events

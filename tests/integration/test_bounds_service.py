@@ -14,7 +14,7 @@ from domain import commands as c
 from domain.city import city_stream, cohort_stream
 from domain.errors import ErrorCategory
 from domain.events import CohortCreated
-from infra.errors import CommandRefused, ErrorKind
+from infra.platform.errors import CommandRefused, ErrorKind
 from tests.temporal import Service, program_clock
 from workflows.persist import new_events
 

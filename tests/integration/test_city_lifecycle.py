@@ -14,11 +14,11 @@ from domain import events as e
 from domain.city import city_stream
 from domain.lifecycle import Status
 from domain.tiers import Outcome, Tier
-from infra import queries
 from infra.application import ProgramService
-from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
-from infra.projections import projector
+from infra.platform.errors import CommandRefused
+from infra.readside import queries
+from infra.readside.projections import projector
 from tests.factories import WWC_2022, answers
 from tests.temporal import REVIEWER, Service, eventually, program_clock
 

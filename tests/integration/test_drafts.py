@@ -14,8 +14,8 @@ from domain import events as e
 from domain.city import city_stream, draft_stream
 from domain.lifecycle import Stage
 from domain.views import CityView
-from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
+from infra.platform.errors import CommandRefused
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY
 from tests.temporal import Service, program_clock

@@ -20,7 +20,7 @@ from infra.eventstore import (
     RecordedEvent,
 )
 from infra.eventstore.memory import InMemoryEventStore
-from infra.eventstore.postgres import PostgresEventStore
+from infra.postgres.eventstore import PostgresEventStore
 
 
 @pytest.fixture(params=["memory", "postgres"])

@@ -15,12 +15,12 @@ from temporalio.testing import ActivityEnvironment
 from activities.append import AppendActivities
 from activities.contracts import AppendRequest
 from domain.events import CityJoined
-from infra.db import connect
 from infra.eventstore import START, ConcurrencyError, IdempotencyConflict, NewEvent
 from infra.eventstore.mapper import Upcasters, decode
-from infra.eventstore.postgres import PostgresEventStore
-from infra.migrate import migrate, migrations
-from infra.verify import verify_chains
+from infra.postgres.db import connect
+from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.migrate import migrate, migrations
+from infra.postgres.verify import verify_chains
 from workflows.persist import new_events
 
 

@@ -27,18 +27,18 @@ from domain import events as e
 from domain.accounts import CityToJoin, CreateAccount, Role
 from domain.city import city_key, city_stream
 from domain.rules import ProgramRules
-from infra.announcements import ReadModelAwaitingAnnouncement
 from infra.eventstore.mapper import decode
-from infra.eventstore.postgres import PostgresEventStore
 from infra.identity.directory import AccountDirectory
 from infra.identity.reviewers import ReadModelReviewers
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.mail.digest import digest_facts
 from infra.mail.postbox import PostgresPostbox
 from infra.mail.smtp import SmtpServer
-from infra.projections import projector
-from infra.standards import StandardsFolder, load_catalog
-from infra.worker import build_worker
+from infra.postgres.eventstore import PostgresEventStore
+from infra.readside.announcements import ReadModelAwaitingAnnouncement
+from infra.readside.projections import projector
+from infra.standards.folder import StandardsFolder, load_catalog
+from infra.temporal.worker import build_worker
 from tests.factories import answers
 from tests.temporal import (
     Service,

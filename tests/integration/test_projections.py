@@ -15,12 +15,12 @@ from domain import commands as c
 from domain.city import city_stream, cohort_stream, draft_stream
 from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, DraftSaved, Event
 from domain.tiers import Tier
-from infra import queries
-from infra.db import Connection
 from infra.eventstore.model import RecordedEvent
-from infra.eventstore.postgres import PostgresEventStore
-from infra.projections import all_projections, projector
-from infra.projections.base import Projector
+from infra.postgres.db import Connection
+from infra.postgres.eventstore import PostgresEventStore
+from infra.readside import queries
+from infra.readside.projections import all_projections, projector
+from infra.readside.projections.base import Projector
 from tests.factories import WWC_2022, CityDriver, answers
 from workflows.persist import new_events
 

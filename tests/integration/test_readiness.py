@@ -19,10 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
 from domain.city import city_stream
-from infra import metrics
-from infra.config import Settings
-from infra.eventstore.postgres import PostgresEventStore
-from infra.http.server import CATCH_UP_EVERY, running_api
+from infra.bootstrap import running_api
+from infra.platform import metrics
+from infra.platform.config import Settings
+from infra.postgres.eventstore import PostgresEventStore
+from infra.web.server import CATCH_UP_EVERY
 from tests.factories import CityDriver
 from tests.temporal import eventually
 from workflows.persist import new_events

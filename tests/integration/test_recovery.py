@@ -18,13 +18,13 @@ from domain.city import city_stream, cohort_stream
 from domain.lifecycle import Status
 from domain.rules import ProgramRules
 from infra.application.drafts import Drafts
-from infra.audit import Auditor
-from infra.config import Settings
 from infra.eventstore.mapper import decode
-from infra.eventstore.postgres import PostgresEventStore
-from infra.recovery import recover
-from infra.standards import StandardsFolder
-from infra.temporal_env import connect_client, start_dev_server, stop_dev_server
+from infra.ops.audit import Auditor
+from infra.ops.recovery import recover
+from infra.platform.config import Settings
+from infra.postgres.eventstore import PostgresEventStore
+from infra.standards.folder import StandardsFolder
+from infra.temporal.environment import connect_client, start_dev_server, stop_dev_server
 from tests.integration.test_city_lifecycle import assess
 from tests.temporal import (
     TrackedProgram,

@@ -20,8 +20,8 @@ from domain import commands as c
 from domain.city import city_stream
 from domain.views import CityView
 from infra.application import ProgramService
-from infra.errors import CommandRefused, NotFound
-from infra.standards import load_catalog
+from infra.platform.errors import CommandRefused, NotFound
+from infra.standards.folder import load_catalog
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import Service, program_clock

@@ -22,10 +22,10 @@ from temporalio.common import HeaderCodecBehavior
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from infra.actor_headers import WorkerActorInterceptor
 from infra.temporal.codec import sealed_data_converter
+from infra.temporal.headers import WorkerActorInterceptor
 from infra.temporal.keys import parse_keys
-from infra.worker import WORKFLOWS, workflow_runner
+from infra.temporal.worker import WORKFLOWS, workflow_runner
 from tests.temporal import TEST_PAYLOAD_KEYS
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))

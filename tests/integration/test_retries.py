@@ -15,7 +15,7 @@ from domain import commands as c
 from domain import events as e
 from domain.city import city_stream
 from domain.lifecycle import Status
-from infra.errors import CommandRefused
+from infra.platform.errors import CommandRefused
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess, stored
 from tests.temporal import REVIEWER, Service, program_clock

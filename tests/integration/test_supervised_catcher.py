@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from infra.mail.catcher import MailCatcher, receptions
-from infra.supervisor import Backoff, MailCatcherChild, Supervisor
+from infra.ops.supervisor import Backoff, MailCatcherChild, Supervisor
 
 
 def send(port: int, subject: str) -> None:

@@ -31,11 +31,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.city import city_key, city_stream
-from infra.config import Settings
-from infra.errors import Unavailable
-from infra.net import free_port
-from infra.temporal_env import cluster_config, connect_client
-from infra.worker import running_worker
+from infra.bootstrap import running_worker
+from infra.platform.config import Settings
+from infra.platform.errors import Unavailable
+from infra.platform.net import free_port
+from infra.temporal.environment import cluster_config, connect_client
 from tests.temporal import TEST_PAYLOAD_KEYS, WWC, terminate
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def nginx_binary() -> str | None:
 
 def make_secrets(folder: Path) -> Path:
     """Our command, as `make secrets` runs it."""
-    subprocess.run([sys.executable, "-m", "infra.deploy_secrets", str(folder)],
+    subprocess.run([sys.executable, "-m", "infra.ops.deploy_secrets", str(folder)],
                    check=True, capture_output=True, timeout=60)
     return folder
 

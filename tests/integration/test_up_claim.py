@@ -16,9 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from infra.errors import Refused
-from infra.stack import PID_FILE, claim_up, release_up, running_up
-from infra.temporal_env import start_dev_server, stop_dev_server
+from infra.ops.stack import PID_FILE, claim_up, release_up, running_up
+from infra.platform.errors import Refused
+from infra.temporal.environment import start_dev_server, stop_dev_server
 
 
 def record(data_dir: Path, pid: int, started: float | None = None) -> None:
@@ -55,7 +55,7 @@ def test_one_claim_at_a_time_and_a_stale_file_is_named(tmp_path: Path) -> None:
         # Another process asking while this one holds it is refused.
         other = subprocess.run(
             [sys.executable, "-c", "import sys; from pathlib import Path; "
-             "from infra.stack import claim_up; claim_up(Path(sys.argv[1]))", str(tmp_path)],
+             "from infra.ops.stack import claim_up; claim_up(Path(sys.argv[1]))", str(tmp_path)],
             capture_output=True, text=True, timeout=60, check=False)
         assert "the service is already running" in other.stderr, other.stderr
         with pytest.raises(Refused):  # and this very process asking again, too

@@ -17,14 +17,14 @@ from domain import events as e
 from domain.city import city_stream, cohort_stream
 from domain.lifecycle import Status
 from domain.tiers import Outcome, Tier
-from infra.announcements import FoldedAwaitingAnnouncement
 from infra.application.drafts import Drafts
-from infra.errors import CommandRefused
 from infra.eventstore.mapper import decode
 from infra.eventstore.memory import InMemoryEventStore
 from infra.identity.reviewers import FoldedReviewers
-from infra.standards import StandardsFolder
-from infra.worker import build_worker
+from infra.platform.errors import CommandRefused
+from infra.readside.announcements import FoldedAwaitingAnnouncement
+from infra.standards.folder import StandardsFolder
+from infra.temporal.worker import build_worker
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess
 from tests.temporal import (
     TrackedProgram,

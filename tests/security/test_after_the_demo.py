@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from infra.db import stop_embedded_server
-from infra.private import private_folder, tighten
+from infra.platform.private import private_folder, tighten
+from infra.postgres.db import stop_embedded_server
 from tests.e2e.conftest import WWC, clean_env, wwc_up
 from tests.security.web_service import sign_in
 
@@ -59,7 +59,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, s
 
 def readable_by_others(data_dir: Path) -> list[str]:
     """Every file or folder under `data_dir` that group or others may read or write (the
-    data directory itself may let others pass through: see infra/private.py)."""
+    data directory itself may let others pass through: see infra/platform/private.py)."""
     found = []
     for path in [data_dir, *data_dir.rglob("*")]:
         mode = path.lstat().st_mode

@@ -15,8 +15,8 @@ from domain.errors import AssessmentError, TransitionRefused
 from domain.lifecycle import CityState, Status
 from domain.tiers import Tier
 from domain.views import CityView
-from infra.http.access import Denied, Rule, check_role, may_see_city
 from infra.identity.directory import Account
+from infra.web.access import Denied, Rule, check_role, may_see_city
 from tests.factories import WWC_2022, CityDriver, answers
 
 D0 = date(2024, 3, 1)

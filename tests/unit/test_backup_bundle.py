@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.backup import DeploymentFiles, unpack
-from infra.errors import InvalidInput
+from infra.platform.errors import InvalidInput
+from infra.postgres.backup import DeploymentFiles, unpack
 
 
 def bundle(path: Path, members: dict[str, bytes], hashes: dict[str, str] | None = None,

@@ -21,8 +21,8 @@ from domain.errors import DomainError, ErrorCategory
 from domain.events import AccountCreated
 from domain.rules import ProgramRules
 from domain.validation import describe_validation_error
-from infra.http.models import JoinRequest
-from infra.portal.render import Portal
+from infra.web.api.models import JoinRequest
+from infra.web.portal.render import Portal
 
 # (What came with the bounds is imported in the tests that use it, so each test of this
 # module also runs, and fails for its own reason, on the code from before.)

@@ -7,8 +7,8 @@ from unittest.mock import MagicMock
 
 import httpx
 
-from infra.config import Settings
-from infra.http.app import build_app
+from infra.platform.config import Settings
+from infra.web.app import build_app
 
 UI = "http://temporal-ui.example:8080"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.deploy_secrets import make_secrets
+from infra.ops.deploy_secrets import make_secrets
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"

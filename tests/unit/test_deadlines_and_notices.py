@@ -20,7 +20,7 @@ from domain.lifecycle import CityState, decide, evolve
 from domain.notices import MESSAGE_KINDS, Audience, notices_for
 from domain.rules import ProgramRules
 from infra.mail.templates import render, templates
-from infra.standards import load_catalog
+from infra.standards.folder import load_catalog
 from tests.factories import WWC_2022, answers
 
 CATALOG = load_catalog()

@@ -10,7 +10,7 @@ import pytest
 
 from domain.tiers import Tier
 from infra.cli.demo import default_scenario
-from infra.demo import Scenario, ScenarioCity, certified_by_year, load_scenario
+from infra.ops.demo import Scenario, ScenarioCity, certified_by_year, load_scenario
 
 # What the program's announcements counted (the record's cohort notes give the sources).
 # Only cohorts whose every city of that kind is named are listed: elsewhere the record

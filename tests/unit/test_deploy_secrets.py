@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from infra.deploy_secrets import LEAF_VALIDITY, RENEW_WITHIN, main, make_secrets
+from infra.ops.deploy_secrets import LEAF_VALIDITY, RENEW_WITHIN, main, make_secrets
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 SECRET_FILES = ["ca.key", "temporal.key", "wwc.key", "operator.key", "wwc-db-password",

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any, cast
 
 from infra.eventstore.model import LogCursor
-from infra.projections.base import Projector
-from infra.projections.fresh import FreshReadModels
+from infra.readside.projections.base import Projector
+from infra.readside.projections.fresh import FreshReadModels
 
 
 class CountingProjector:

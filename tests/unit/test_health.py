@@ -15,20 +15,18 @@ from starlette.types import Receive, Scope, Send
 from structlog.testing import capture_logs
 
 from infra.cli.watchdog import BOUND_COMMANDS, command_name
-from infra.errors import describe
-from infra.health import (
+from infra.ops.health import (
     FAILING_AFTER_ATTEMPTS,
     FAILING_AFTER_SECONDS,
     REMIND_EVERY,
-    WAITING,
     Flight,
     Health,
     ReadModelHealth,
     Verdict,
-    Waiting,
-    waiting_on,
 )
-from infra.http.deadline import Deadline, unanswered
+from infra.platform.errors import describe
+from infra.platform.waiting import WAITING, Waiting, waiting_on
+from infra.web.deadline import Deadline, unanswered
 
 
 class Hang:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.http.kept import _Kept
-from infra.http.public_cache import Generations
+from infra.web.kept import _Kept
+from infra.web.public_cache import Generations
 
 
 class Reads:

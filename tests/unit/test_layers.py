@@ -1,5 +1,6 @@
 """The layers' import rules, checked on the source: the domain is pure, workflows reach
-only the sandbox-safe parts, and nothing outside `infra/` depends on `infra`."""
+only the sandbox-safe parts, nothing outside `infra/` depends on `infra`, and inside
+`infra/` every folder imports only the folders below it (the floor plan in the README)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,103 @@ def test_a_layer_imports_only_what_it_may(layer: str) -> None:
         for module in imports_of(path) if not allowed(module, ALLOWED[layer])
     }
     assert not offending
+
+
+# infra's floor plan, lowest first: a folder imports only folders on a lower floor. The web
+# is three floors: its core (routing, access, middleware), its two faces, and the app and
+# server that put the faces together.
+FLOORS: dict[str, int] = {
+    "platform": 0,
+    "i18n": 1, "eventstore": 1, "standards": 1, "mail": 1,
+    "postgres": 2,
+    "readside": 3,
+    "identity": 4,
+    "temporal": 5,
+    "application": 6,
+    "ops": 7,
+    "web": 8,
+    "web.api": 9, "web.portal": 9,
+    "web.root": 10,
+    # The composition root builds the service, the worker and the web; the CLI, the door
+    # an operator starts them from, asks it to.
+    "bootstrap": 11,
+    "cli": 12,
+}
+WEB_ROOT = {"infra.web.app", "infra.web.server"}
+
+
+def room(module: str) -> str | None:
+    """The floor plan's name for an infra module (None outside infra, or its face)."""
+    parts = module.split(".")
+    if parts[0] != "infra" or len(parts) < 2:
+        return None
+    if parts[1] == "web":
+        if module in WEB_ROOT:
+            return "web.root"
+        if len(parts) > 2 and parts[2] in ("api", "portal"):
+            return f"web.{parts[2]}"
+    return parts[1]
+
+
+def infra_modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted((ROOT / "infra").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def infra_imports(path: Path) -> set[str]:
+    """What a module imports from infra, `from infra.x import y` counted as `infra.x.y`
+    when `y` is a module (so `from infra.web import signing_in` names its room)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("infra"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and \
+                node.module.startswith("infra"):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names
+                         if (ROOT / f"{node.module}.{a.name}".replace(".", "/")).exists()
+                         or (ROOT / (f"{node.module}.{a.name}".replace(".", "/") + ".py")).exists())
+    return names
+
+
+def test_infra_has_no_loose_module_but_its_face_and_the_composition_root() -> None:
+    loose = {p.name for p in (ROOT / "infra").glob("*.py")}
+    assert loose == {"__init__.py", "bootstrap.py"}
+
+
+def test_every_infra_folder_has_its_floor() -> None:
+    rooms = {room(module) for module in infra_modules()} - {None, "__init__"}
+    assert rooms <= set(FLOORS), f"place {sorted(rooms - set(FLOORS))} in FLOORS"
+
+
+def test_infra_folders_import_only_the_floors_below_them() -> None:
+    """No arrow runs back up and, so, no cycle between folders."""
+    upward = sorted(
+        f"{path.relative_to(ROOT)} ({room(module)}) imports {name} ({room(name)})"
+        for module, path in infra_modules().items() if room(module) in FLOORS
+        for name in infra_imports(path)
+        if room(name) in FLOORS and room(name) != room(module)
+        and FLOORS[str(room(name))] >= FLOORS[str(room(module))])
+    assert not upward
+
+
+def test_the_webs_two_faces_never_import_each_other() -> None:
+    crossing = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for module, path in infra_modules().items()
+        if room(module) in ("web.api", "web.portal")
+        for name in infra_imports(path)
+        if room(name) in ("web.api", "web.portal") and room(name) != room(module))
+    assert not crossing
+
+
+def test_nothing_below_the_web_imports_it() -> None:
+    below = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for module, path in infra_modules().items()
+        if FLOORS.get(str(room(module)), 99) < FLOORS["web"]
+        for name in infra_imports(path) if name.startswith("infra.web"))
+    assert not below

@@ -8,7 +8,7 @@ import re
 from typing import Any
 from unittest.mock import MagicMock
 
-from infra.http.app import build_app
+from infra.web.app import build_app
 
 
 def document() -> dict[str, Any]:

@@ -13,12 +13,12 @@ import pytest
 
 from domain.catalog import StandardCatalog
 from domain.errors import StandardError
-from infra.errors import ErrorKind, classify
-from infra.files import DocumentError, load_document
-from infra.standards import StandardsFolder, load_catalog
+from infra.platform.errors import ErrorKind, classify
+from infra.platform.files import DocumentError, load_document
+from infra.standards.folder import StandardsFolder, load_catalog
 
 if TYPE_CHECKING:
-    from infra.standards import StandardProblem
+    from infra.standards.folder import StandardProblem
 
 PILOT = """id: city-pilot-2030
 title: City pilot standard
@@ -89,7 +89,7 @@ def test_absurd_nesting_is_refused(tmp_path: Path, name: str, text: str) -> None
 
 def survey_folder(folder: Path) -> tuple[StandardCatalog, tuple[StandardProblem, ...]]:
     # Imported here: the module's other tests also run on the code from before it.
-    from infra.standards import survey_folder as survey
+    from infra.standards.folder import survey_folder as survey
 
     return survey(folder)
 

@@ -14,8 +14,8 @@ from temporalio.converter import ActivitySerializationContext, WorkflowSerializa
 from temporalio.exceptions import ApplicationError
 
 from domain import commands
-from infra.config import Settings
-from infra.errors import Refused
+from infra.platform.config import Settings
+from infra.platform.errors import Refused
 from infra.temporal.codec import (
     BOUND_TO,
     ENCODING,

@@ -22,11 +22,11 @@ from domain.preview import preview
 from domain.scoring import score
 from domain.tiers import Outcome, Tier
 from infra.eventstore.model import RecordedEvent
-from infra.history import summarize
+from infra.i18n.catalogs import Catalogs
 from infra.identity.sessions import csrf_token_for
-from infra.portal.i18n import Catalogs
-from infra.portal.map import markers, outlines
-from infra.standards import load_catalog
+from infra.readside.history import summarize
+from infra.standards.folder import load_catalog
+from infra.web.portal.map import markers, outlines
 from tests.factories import CityDriver, answers
 
 CATALOGS = Catalogs()
@@ -51,7 +51,7 @@ def test_the_page_language_is_asked_then_remembered_then_the_account_then_the_br
 
 
 def test_every_interface_string_is_translated_in_every_language() -> None:
-    root = resources.files("infra.portal").joinpath("locales")
+    root = resources.files("infra.i18n").joinpath("locales")
     with root.joinpath("messages.pot").open("rb") as file:
         wanted = {m.id if isinstance(m.id, str) else m.id[0]
                   for m in read_po(file) if m.id}
@@ -154,15 +154,15 @@ def test_a_citys_timeline_speaks_the_pages_language_words_included() -> None:
 def test_the_catalog_template_holds_every_string_the_sources_mark() -> None:
     """The template is what translators work from: a string marked in a template, in
     words.py or in a timeline line, but never extracted, would stay English silently."""
-    root = resources.files("infra.portal").joinpath("locales")
+    root = resources.files("infra.i18n").joinpath("locales")
     with root.joinpath("messages.pot").open("rb") as file:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id}
     repo = Path(__file__).resolve().parents[2]
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    marked = {message for _, _, message, _, _ in
-              extract_from_dir(repo / "infra" / "portal", method_map,
-                               keywords={**DEFAULT_KEYWORDS, "N_": None})}
-    with (repo / "infra" / "history.py").open("rb") as source:
+    marked = {message for folder in (repo / "infra" / "web" / "portal", repo / "infra" / "i18n")
+              for _, _, message, _, _ in extract_from_dir(
+                  folder, method_map, keywords={**DEFAULT_KEYWORDS, "N_": None})}
+    with (repo / "infra" / "readside" / "history.py").open("rb") as source:
         marked |= {message for _, message, _, _ in
                    extract("python", source, keywords={"N_": None})}
     marked = {m if isinstance(m, str) else m[0] for m in marked}

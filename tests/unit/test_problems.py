@@ -9,8 +9,8 @@ from starlette.requests import Request
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import AssessmentError, TransitionRefused
-from infra.errors import CommandRefused, Unavailable
-from infra.http.problems import any_error
+from infra.platform.errors import CommandRefused, Unavailable
+from infra.web.problems import any_error
 
 REQUEST = Request({"type": "http", "method": "GET", "path": "/x", "headers": []})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope, Send
 
-from infra.http.public_cache import Generations, PublicCache
+from infra.web.public_cache import Generations, PublicCache
 
 
 class CountingApp:

@@ -10,8 +10,8 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from infra.http.app import build_app
-from infra.http.routing import api_routes
+from infra.web.app import build_app
+from infra.web.routing import api_routes
 
 POLICY = {
     ("GET", "/api/registry"): "public",
@@ -107,7 +107,7 @@ def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> 
 def test_a_route_without_an_access_rule_stops_the_app(monkeypatch: Any) -> None:
     from fastapi import APIRouter
 
-    from infra.http.routes import public
+    from infra.web.api import public
 
     unguarded = APIRouter()
     unguarded.add_api_route("/api/unguarded", lambda: None, methods=["GET"])
@@ -120,7 +120,7 @@ def test_a_rule_written_on_a_route_that_does_not_enforce_it_stops_the_app(
         monkeypatch: Any) -> None:
     from fastapi import APIRouter
 
-    from infra.http.routes import public
+    from infra.web.api import public
 
     unenforced = APIRouter()
     unenforced.add_api_route("/api/unenforced", lambda: None, methods=["GET"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.eventstore.postgres import StreamHeads
+from infra.postgres.eventstore import StreamHeads
 
 
 def test_a_head_is_known_only_at_its_exact_version() -> None:

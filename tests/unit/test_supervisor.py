@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from infra.supervisor import Backoff, Child, Supervisor
+from infra.ops.supervisor import Backoff, Child, Supervisor
 
 FAST = Backoff(first=0.05, longest=0.2, steady=10.0)
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from temporalio.service import TLSConfig
 
-from infra.config import Settings
-from infra.temporal_env import cluster_config, connect_failure
+from infra.platform.config import Settings
+from infra.temporal.environment import cluster_config, connect_failure
 
 TEMPORAL_VARIABLES = ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
                       "TEMPORAL_PROFILE", "TEMPORAL_TLS")

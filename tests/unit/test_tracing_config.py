@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.errors import UsageError
-from infra.tracing import wanted_exporter
+from infra.platform.errors import UsageError
+from infra.platform.tracing import wanted_exporter
 
 
 @pytest.mark.parametrize(("environ", "wanted"), [

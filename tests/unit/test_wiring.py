@@ -10,12 +10,12 @@ from typing import get_args
 import pytest
 from temporalio import workflow
 
-from domain import commands, events
-from infra.projections import Projection, all_projections
+from domain import accounts, commands, events
+from infra.readside.projections import Projection, all_projections
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
 from workflows.digest import DigestWorkflow
-from workflows.updates import CITY_UPDATES, COHORT_UPDATES
+from workflows.updates import CARRIERS, CITY_UPDATES, COHORT_UPDATES, INTERNAL, Carrier
 
 TABLES: list[tuple[type, Mapping[type[commands.Command], str]]] = [
     (CityWorkflow, CITY_UPDATES), (CohortWorkflow, COHORT_UPDATES)]
@@ -42,9 +42,31 @@ def test_every_update_has_a_validator(workflow_class: type) -> None:
 
 def test_operator_commands_of_a_city_all_have_an_update() -> None:
     # The program's own commands are given by the workflow itself, never by a client.
-    internal = {commands.RecordDecision, commands.SendRenewalReminder, commands.Expire,
-                commands.ReachDeadline}
-    assert set(get_args(commands.CityCommand)) - internal == set(CITY_UPDATES)
+    assert set(get_args(commands.CityCommand)) - INTERNAL == set(CITY_UPDATES)
+
+
+def _command_types() -> set[type]:
+    return {cls for module, base in ((commands, commands.Command),
+                                     (accounts, accounts.AccountCommand))
+            for cls in vars(module).values()
+            if isinstance(cls, type) and issubclass(cls, base) and cls is not base}
+
+
+def test_every_command_has_one_carrier_or_is_the_programs_own() -> None:
+    assert set(CARRIERS) | INTERNAL == _command_types()
+    assert not set(CARRIERS) & INTERNAL
+
+
+def test_the_carriers_agree_with_the_update_tables() -> None:
+    by_carrier = {carrier: {t for t, c in CARRIERS.items() if c is carrier} for carrier in Carrier}
+    # Every carrier is used: a carrier nothing travels by would be dead code in `send`.
+    assert all(by_carrier.values())
+    assert by_carrier[Carrier.CITY_UPDATE] | by_carrier[Carrier.UPDATE_WITH_START] <= set(
+        CITY_UPDATES)
+    assert by_carrier[Carrier.COHORT_UPDATE] == set(COHORT_UPDATES)
+    assert all(issubclass(t, accounts.AccountCommand)
+               for t in by_carrier[Carrier.ACCOUNT_STREAM])
+    assert all(issubclass(t, commands.Command) for t in by_carrier[Carrier.CITY_UPDATE])
 
 
 @pytest.mark.parametrize("projection", all_projections(), ids=lambda p: p.name)

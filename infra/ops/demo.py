@@ -1,0 +1,357 @@
+"""The program demo: a scenario (the program's published history, or any file in the same
+format) replayed through the real service on a compressed program clock.
+
+Cities join (or reapply) some months before their cohort's date, are assessed with
+synthetic answers that earn their published tier under the standard named for that
+cohort, reviewed and decided; each cohort's workflow announces them on its date by its own
+durable timer; renewal reminders and expiries happen on theirs. Everything printed at the
+end is read back from the event store, never from the scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from functools import partial
+from itertools import groupby
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain import commands
+from domain.answers import Answers, CriterionAnswer
+from domain.catalog import StandardCatalog
+from domain.city import city_key
+from domain.clock import ProgramClock, midnight
+from domain.eligibility import first_eligible
+from domain.lifecycle import Stage
+from domain.rules import ProgramRules
+from domain.scoring import needed_for
+from domain.standard import PercentTierRule, Standard
+from domain.tiers import Tier
+from domain.validation import describe_validation_error
+from infra.application import ProgramService
+from infra.platform.errors import CommandRefused, InvalidInput
+from infra.platform.files import load_document
+from infra.standards.folder import load_catalog, load_standard_file
+
+REVIEWER = "reviewer@demo.wwc.local"  # the demo's reviewer account (infra/ops/first_accounts.py)
+CONCURRENT_ASSESSMENTS = 16
+# One application per cohort (where the record leaves room) waits on a clarification this
+# many program days, so the demo shows the deadlines firing: the city's reminder, the
+# overdue flag to the operators, the reviewer's reminder (rules: 23, 30 and 38 days).
+SLOW_REVIEW_DAYS = 40
+# The slow application is decided at least this many program days before its cohort (a few
+# commands on a busy machine take a few program days at the demo's speed).
+COHORT_MARGIN_DAYS = 10
+
+
+class ScenarioCity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    country: str
+    population: int
+    tier: Tier
+    # As published: N new, U moved up, R recertified, HR Honor Roll (assessed, not
+    # certified). Kept for the reader; the service classifies outcomes by its own rules.
+    type: Literal["N", "U", "R", "HR"] = "N"
+    assumed: bool = False  # the tier was not published; this one is assumed
+    source: str = ""
+    note: str = ""
+
+
+class ScenarioCohort(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    announce_on: date
+    standard: str
+    source: str = ""
+    note: str = ""
+    cities: list[ScenarioCity]
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    source: str = ""
+    start: date
+    end: date | Literal["today"] = "today"
+    days_per_second: float = Field(default=60, gt=0)
+    lead_days: int = Field(default=120, ge=1)
+    honor_roll_percent: Fraction | None = None
+    standards: list[str] = []
+    # City name -> (latitude, longitude), recorded with each city's join (the public map).
+    places: dict[str, tuple[float, float]] = {}
+    cohorts: list[ScenarioCohort]
+
+    def end_date(self, today: date) -> date:
+        return today if self.end == "today" else self.end
+
+
+def load_scenario(path: Path) -> tuple[Scenario, list[Standard]]:
+    try:
+        scenario = Scenario.model_validate(load_document(path))
+    except ValidationError as error:
+        raise InvalidInput(f"{path}: {describe_validation_error(error)}") from None
+    extra = [load_standard_file(path.parent / name) for name in scenario.standards]
+    return scenario, extra
+
+
+def synthetic_answers(standard: Standard, tier: Tier, rules: ProgramRules) -> Answers:
+    """Answers that earn exactly `tier` under `standard` (and, for tier none, the Honor
+    Roll when the rules have one): the first N criteria claimed with evidence, and the
+    outcome gate met."""
+    rule = standard.tiers
+    if isinstance(rule, PercentTierRule):
+        if tier.certified:
+            count = needed_for(standard, rule, tier)
+        else:
+            bar = (rules.honor_roll_percent or Fraction(0)) / 100
+            count = min(max(math.ceil(bar * standard.total), 1),
+                        needed_for(standard, rule, Tier.SILVER) - 1)
+        codes = list(standard.codes[:count])
+    else:
+        components = rule.required(tier) if tier.certified else 1
+        worked = {comp.code for comp in standard.components[:components]}
+        codes = [cr.code for cr in standard.criteria if cr.component in worked]
+    return Answers(
+        criteria={code: CriterionAnswer(
+            met=True, evidence=tuple(f"https://evidence.example/{code.lower()}/{slot}"
+                                     for slot in range(len(standard.evidence_slots(
+                                         standard.criterion(code))))))
+            for code in codes},
+        outcomes={option.id: True for gate in standard.gates
+                  for option in gate.options[: gate.at_least]},
+    )
+
+
+@dataclass(order=True)
+class Action:
+    day: date
+    order: int
+    label: str = field(compare=False)
+    run: Callable[[], Awaitable[object]] = field(compare=False)
+
+
+@dataclass
+class DemoRun:
+    program: ProgramService
+    scenario: Scenario
+    end: date
+    joined: set[str] = field(default_factory=set)
+    prepared: set[tuple[str, str]] = field(default_factory=set)
+    slow: set[tuple[str, str]] = field(default_factory=set)  # (cohort, city) with a question
+    problems: list[str] = field(default_factory=list)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def actions(self) -> list[Action]:
+        """Applications are prepared as early as the record allows (assessment and review
+        take time): up to `lead_days` before the cohort, but not before the city's previous
+        award. A cohort announces every certified decision awaiting it, so a city is
+        decided only after the previous cohort's date, or that cohort would take it."""
+        found = []
+        previous: date | None = None
+        last_award: dict[str, date] = {}
+        for cohort in sorted(self.scenario.cohorts, key=lambda k: k.announce_on):
+            lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
+            slow_taken = False
+            found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
+                                partial(self.program.create_cohort, commands.CreateCohort(
+                                    cohort_id=cohort.id, announce_on=cohort.announce_on))))
+            for city in cohort.cities:
+                key = city_key(city.country, city.name)
+                after = last_award.get(key, self.scenario.start - timedelta(days=1))
+                eligible = first_eligible(self.program.rules.eligibility, city.country) or lead
+                opens = max(lead, self.scenario.start, after + timedelta(days=1), eligible)
+                decides = opens if previous is None else max(opens,
+                                                             previous + timedelta(days=1))
+                answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
+                if not slow_taken and answers_on + timedelta(days=2) < cohort.announce_on:
+                    slow_taken = True
+                    self.slow.add((cohort.id, key))
+                    found.append(Action(answers_on, 1, city.name,
+                                        partial(self.finish_review, cohort, city)))
+                    decides = max(decides, answers_on + timedelta(days=1))
+                found.append(Action(opens, 1, city.name, partial(self.prepare, cohort, city)))
+                found.append(Action(decides, 2, city.name, partial(self.decide, cohort, city)))
+                last_award[key] = cohort.announce_on
+            previous = cohort.announce_on
+        return sorted(found)
+
+    def _location(self, name: str) -> commands.Location | None:
+        place = self.scenario.places.get(name)
+        return commands.Location(latitude=place[0], longitude=place[1]) if place else None
+
+    async def prepare(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
+        """Join or reapply, submit the self-assessment and take it through review."""
+        key = city_key(city.country, city.name)
+        standard = self.program.catalog[cohort.standard]
+        try:
+            if key in self.joined:
+                await self._until_announced(key)
+                await self.program.send(key, commands.Reapply(standard_id=standard.id))
+            else:
+                await self.program.join(commands.JoinNetwork(name=city.name, country=city.country,
+                                                  population=city.population,
+                                                  standard_id=standard.id,
+                                                  location=self._location(city.name)))
+                self.joined.add(key)
+            answers = synthetic_answers(standard, city.tier, self.program.rules)
+            slow = (cohort.id, key) in self.slow
+            last: commands.CityCommand = commands.CompleteReview()
+            if slow:
+                last = commands.RequestClarification(
+                    criterion=next(iter(answers.criteria)),
+                    question="Demo: where is this documented? (answered late on purpose)")
+            for command in (
+                    commands.SubmitAssessment(answers=answers),
+                    commands.AssignReviewer(reviewer=REVIEWER),
+                    commands.RecordReviews(reviews=tuple(
+                        commands.RecordCriterionReview(code=code, met=True)
+                        for code in answers.criteria)),
+                    last):
+                await self.program.send(key, command)
+            self.prepared.add((cohort.id, key))
+        except CommandRefused as refused:
+            self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
+
+    async def finish_review(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
+        """The late answer to the demo's clarification, then the review's completion."""
+        key = city_key(city.country, city.name)
+        if (cohort.id, key) not in self.prepared:
+            return
+        try:
+            app = await self.program.application(key)
+            questions = app.open_clarifications() if app else []
+            if questions:
+                # SLOW_REVIEW_DAYS after the question as it was asked: on a busy machine the
+                # city's preparation may have queued for weeks of program time, and an answer
+                # planned from the day it opened came before any deadline. Never so late
+                # that the city misses its cohort.
+                await self.wait_until(min(
+                    questions[0].asked_on + timedelta(days=SLOW_REVIEW_DAYS),
+                    cohort.announce_on - timedelta(days=COHORT_MARGIN_DAYS)))
+            for question in questions:
+                await self.program.send(key, commands.AnswerClarification(
+                    clarification_id=question.id, answer="Here, at last.",
+                    evidence=("https://evidence.example/late-answer",)))
+            await self.program.send(key, commands.CompleteReview())
+        except CommandRefused as refused:
+            self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
+
+    async def decide(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
+        key = city_key(city.country, city.name)
+        if (cohort.id, key) not in self.prepared:
+            return  # its preparation was refused, and said so
+        try:
+            await self.program.send(key, commands.Decide())
+        except CommandRefused as refused:
+            self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
+
+    async def _until_announced(self, key: str, patience: float = 30.0) -> None:
+        """A reapplication waits for the previous decision's announcement (on a slow
+        machine the previous cohort may still be announcing)."""
+        deadline = asyncio.get_running_loop().time() + patience
+        # The stage, not the status: a city still certified reads as "reapplying".
+        while (await self.program.view(key)).stage == Stage.DECIDED.value:
+            if asyncio.get_running_loop().time() > deadline:
+                return  # the reapplication will say why it is refused
+            await asyncio.sleep(0.2)
+
+    async def wait_until(self, day: date) -> None:
+        delay = self.program.clock.real_delay(datetime.now(UTC), midnight(day))
+        if delay:
+            await asyncio.sleep(delay.total_seconds())
+
+    async def play(self, on_day: Callable[[date], None]) -> None:
+        ticker = asyncio.create_task(self._tick(on_day))
+        gate = asyncio.Semaphore(CONCURRENT_ASSESSMENTS)
+
+        async def bounded(action: Action) -> None:
+            # One city's actions run in the order they were scheduled (asyncio locks are
+            # first come, first served, and tasks start in creation order). Decisions are a
+            # single update each and go ahead of queued preparations.
+            async with self._locks.setdefault(action.label, asyncio.Lock()):
+                if action.order == 2:
+                    await action.run()
+                    return
+                async with gate:
+                    await action.run()
+
+        started: list[asyncio.Task[None]] = []
+        try:
+            for day, group in groupby(self.actions(), key=lambda a: a.day):
+                await self.wait_until(day)
+                # Started at their date and left to run: waiting for one cohort's cities
+                # before starting the next would make every later cohort late.
+                started += [asyncio.create_task(bounded(a)) for a in group]
+            await asyncio.gather(*started)
+            await self.wait_until(self.end)
+        finally:
+            ticker.cancel()
+        on_day(self.end)
+
+    async def _tick(self, on_day: Callable[[date], None]) -> None:
+        while True:
+            on_day(min(self.program.clock.today(datetime.now(UTC)), self.end))
+            await asyncio.sleep(0.1)
+
+
+def demo_clock(scenario: Scenario, end: date, now: datetime) -> ProgramClock:
+    """Fast from the scenario's start until its end, then real speed from there on."""
+    return ProgramClock(origin_real=now, origin_program=midnight(scenario.start),
+                        speed=scenario.days_per_second * 86_400, until=midnight(end),
+                        then_speed=1.0)
+
+
+def install_standards(data_dir: Path, scenario_path: Path, scenario: Scenario) -> None:
+    """Copy the scenario's standard files into the operator folder, so every worker (and
+    every later `wwc up`) knows them when cities reapply."""
+    folder = data_dir / "standards"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in scenario.standards:
+        # The contents only: a copy of the file's mode would leave it readable by others.
+        shutil.copyfile(scenario_path.parent / name, folder / Path(name).name)
+
+
+def scenario_catalog(extra: list[Standard]) -> StandardCatalog:
+    return load_catalog().merged(extra)
+
+
+@dataclass(frozen=True)
+class YearEnd:
+    """How many cities held an announced certification on a year's last day, by tier."""
+
+    year: int
+    on: date  # 31 December, or the demo's end in its last year
+    tiers: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.tiers.values())
+
+
+def certified_by_year(periods: Iterable[tuple[str, date, date | None]], start: date,
+                      end: date) -> list[YearEnd]:
+    """Certified cities at the end of each program year from `start` to `end`, counted
+    over certification periods (tier, awarded_on, ended_on). A period is held on a day
+    when it began on or before that day and had not ended by it (the day a certification
+    lapses or is replaced, it is no longer held), as in the public registry as of a date."""
+    held = list(periods)
+    found = []
+    for year in range(start.year, end.year + 1):
+        on = min(date(year, 12, 31), end)
+        found.append(YearEnd(year, on, Counter(
+            tier for tier, awarded_on, ended_on in held
+            if awarded_on <= on and (ended_on is None or ended_on > on))))
+    return found

@@ -1,0 +1,37 @@
+"""The program as it stood on a date, from the event log: a city's state folded up to
+that day, and who was certified then (from the certification periods)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from domain.city import city_stream
+from domain.events import CityJoined
+from domain.lifecycle import fold
+from domain.views import CityView, city_view
+from infra.eventstore.mapper import decode
+from infra.eventstore.model import EventStore
+from infra.platform.errors import NotFound
+from infra.readside import queries
+from infra.readside.projections import projector
+
+
+async def city_as_of(store: EventStore, key: str, day: date) -> CityView:
+    """The city at the end of `day` (events are dated by the program day they happened)."""
+    stored = [decode(r) for r in await store.read_stream(city_stream(key))]
+    then = [event for event in stored if event.on <= day]
+    if not any(isinstance(event, CityJoined) for event in then):
+        raise NotFound(f"city {key!r} had not joined by {day}")
+    return city_view(fold(then), day)
+
+
+async def certified_as_of(pool: asyncpg.Pool[Any], day: date | None,
+                          **filters: Any) -> list[dict[str, Any]]:
+    """Cities holding an announced certification on `day` (None: now)."""
+    read_models = projector(pool)
+    await read_models.catch_up("periods")
+    await read_models.catch_up("registry")
+    return await queries.public_registry(pool, as_of=day, **filters)

@@ -1,0 +1,98 @@
+"""A city's pages: its editors' home, joining, the dashboard (status, who the application
+waits on, clarifications, the report, reapplying, the timeline) and the self-assessment.
+The same rules as the API's city routes: another city is not found."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.accounts import Role
+from domain.city import city_stream
+from domain.deadlines import waits
+from domain.eligibility import period_on
+from domain.lifecycle import Stage
+from infra.application.drafts import etag
+from infra.readside import queries
+from infra.readside.history import timeline
+from infra.web.access import Rule, may_see_city
+from infra.web.portal.render import page, portal
+from infra.web.routing import caller_of
+from infra.web.routing import city_view as admitted_city
+from infra.web.services import services
+
+router = APIRouter()
+
+
+
+@page(router, "/portal", Rule.SIGNED_IN)
+async def home(request: Request) -> Response:
+    """Each role's starting page: a city editor's cities; the review queue; the board."""
+    account = caller_of(request).signed_in
+    if account.role is Role.REVIEWER:
+        return RedirectResponse("/portal/reviews", status_code=303)
+    if account.role.runs_the_program:
+        return RedirectResponse("/portal/pipeline", status_code=303)
+    found = services(request)
+    today = found.program.program_today()
+    cities = [(key, await queries.city_view(found.pool, key, today)) for key in account.cities]
+    return await portal(request).render(request, "portal/home.html", cities=cities)
+
+
+@page(router, "/portal/join", Rule.SIGNED_IN)
+async def join_page(request: Request) -> HTMLResponse:
+    """State interest: the eligibility rule explained before anything is sent."""
+    found = services(request)
+    today = found.program.program_today()
+    rule = period_on(found.program.rules.eligibility, today)
+    return await portal(request).render(
+        request, "portal/join.html", rule=rule,
+        countries=sorted(rule.countries) if rule else [],
+        standard=found.program.catalog.in_force(today))
+
+
+@page(router, "/portal/cities/{key}", Rule.CITY)
+async def dashboard(request: Request, key: str) -> HTMLResponse:
+    """The city's status, what it waits on since when, clarifications, the report of its
+    latest decision, reapplying and withdrawing, and its timeline with who did what."""
+    found = services(request)
+    view = admitted_city(request)
+    account = caller_of(request).signed_in
+    application = await found.program.application(key)
+    report = await found.program.report(key)
+    stage = Stage(view.stage) if view.stage else None
+    standard = found.program.catalog.get(view.standard_id) if view.standard_id else None
+    return await portal(request).render(
+        request, "portal/city.html", view=view, application=application, report=report,
+        stage=stage, waits=waits(application, found.program.rules),
+        timeline=list(reversed(await timeline(
+            found.store, key, portal(request).language(request, caller_of(request)).gettext))),
+        standard=standard,
+        editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
+        staff=account.role.runs_the_program,
+        temporal_link=_temporal_link(request, key) if account.role.runs_the_program else None,
+        today=found.program.program_today())
+
+
+@page(router, "/portal/cities/{key}/assessment", Rule.CITY_EDITOR)
+async def assessment(request: Request, key: str) -> HTMLResponse:
+    """The self-assessment, practice by practice, saved as the editor goes, with the live
+    tier preview and the smallest set of criteria that would reach the next tier."""
+    found = services(request)
+    view = admitted_city(request)
+    application, draft = await found.program.application_and_draft(key)
+    standard = (found.program.catalog.get(application.standard_id)
+                if application is not None else None)
+    return await portal(request).render(
+        request, "portal/assessment.html", view=view, application=application,
+        standard=standard, etag=etag(draft),
+        editable=application is not None and application.stage is Stage.ASSESSING)
+
+
+def _temporal_link(request: Request, key: str) -> str | None:
+    settings = services(request).settings
+    if not settings.temporal_ui_url:
+        return None
+    namespace = settings.temporal_namespace or "default"
+    return (f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/"
+            f"{city_stream(key).replace('/', '%2F')}")

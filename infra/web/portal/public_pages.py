@@ -1,0 +1,149 @@
+"""What anyone may see: the registry with its filters and map, cohorts, a certified city's
+page and its certificates, and the sign-in page. The same read models and the same
+privacy rule as the public API: only announced certified cities appear."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.city import city_stream
+from infra.identity.throttle import Throttled
+from infra.postgres.verify import verify_chains
+from infra.readside import queries
+from infra.web.access import Denied, Rule, not_found
+from infra.web.portal.map import markers, outlines
+from infra.web.portal.redirects import safe_next
+from infra.web.portal.render import page, portal
+from infra.web.routing import route
+from infra.web.services import services
+from infra.web.signing_in import open_session
+
+router = APIRouter()
+TIERS = ("silver", "gold", "platinum")
+
+
+@page(router, "/", Rule.PUBLIC)
+async def registry_page(
+    request: Request,
+    tier: Annotated[str | None, Query(max_length=20)] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    standard: Annotated[str | None, Query(max_length=64)] = None,
+    cohort: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """The registry of certified cities, filtered, and the map of them."""
+    found = services(request)
+    # An empty filter field in the form means "any".
+    tier, country, standard, cohort = (v or None for v in (tier, country, standard, cohort))
+    # Read once: the filters' choices come from every certified city, the rows from those
+    # the filters keep.
+    everyone = await queries.public_registry(found.pool, limit=10_000)
+    wanted = {"tier": tier if tier in TIERS else None,
+              "country": country.upper() if country else None,
+              "standard_id": standard, "cohort_id": cohort}
+    rows = [r for r in everyone
+            if all(value is None or r[column] == value for column, value in wanted.items())]
+    shown = {r["city_key"] for r in rows}
+    places = [p for p in await queries.public_places(found.pool) if p["city_key"] in shown]
+    return await portal(request).render(
+        request, "public/registry.html", rows=rows, markers=markers(places),
+        outlines=outlines(), tiers=TIERS,
+        countries=sorted({r["country"] for r in everyone}),
+        standards=sorted({r["standard_id"] for r in everyone}),
+        cohorts=sorted({r["cohort_id"] for r in everyone}, reverse=True),
+        chosen={"tier": tier or "", "country": country or "", "standard": standard or "",
+                "cohort": cohort or ""},
+        counts={t: sum(1 for r in rows if r["tier"] == t) for t in TIERS})
+
+
+@page(router, "/cities/{key}", Rule.PUBLIC)
+async def city_page(request: Request, key: str) -> HTMLResponse:
+    """A certified city: tier, since, until, cohort, its tiers over time, certificates."""
+    city = await queries.public_city(services(request).pool, key)
+    if city is None:
+        raise not_found(key)
+    return await portal(request).render(request, "public/city.html", city=city)
+
+
+@page(router, "/cohorts", Rule.PUBLIC)
+async def cohorts_page(request: Request) -> HTMLResponse:
+    """Every announced cohort and its cities (cohorts still to come are not public)."""
+    found = await queries.public_cohorts(services(request).pool)
+    return await portal(request).render(request, "public/cohorts.html",
+                                        cohorts=list(reversed(found)))
+
+
+@page(router, "/cohorts/{cohort_id}", Rule.PUBLIC)
+async def cohort_page(request: Request, cohort_id: str) -> HTMLResponse:
+    """One announced cohort."""
+    found = [c for c in await queries.public_cohorts(services(request).pool)
+             if c["cohort_id"] == cohort_id]
+    if not found:
+        raise not_found(cohort_id)
+    return await portal(request).render(request, "public/cohort.html", cohort=found[0])
+
+
+@page(router, "/certificates/{key}/{awarded_on}", Rule.PUBLIC)
+async def certificate_page(request: Request, key: str, awarded_on: date) -> HTMLResponse:
+    """A certification anyone can check: tier, standard, dates, cohort, the hash of the
+    event that decided it, and whether the city's hash chain verifies, now, from its
+    first event up to that one. Only up to it: the events after it (a new application,
+    its review) are private, and even their number would show that they happen."""
+    found = services(request)
+    certificate = await queries.certificate(found.pool, key, awarded_on)
+    if certificate is None or certificate["decided"] is None:
+        raise not_found(key)
+    async with found.pool.acquire() as conn:
+        chain = await verify_chains(conn, stream_id=city_stream(key),
+                                    through_version=certificate["decided"]["stream_version"])
+    return await portal(request).render(
+        request, "public/certificate.html", certificate=certificate, city=certificate["city"],
+        chain=chain, today=found.program.program_today())
+
+
+@page(router, "/sign-in", Rule.PUBLIC)
+async def sign_in_page(request: Request,
+                       next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    """The sign-in form: the page's script posts it to the API's /api/session; without
+    JavaScript the browser posts it here (`sign_in_form`)."""
+    return await portal(request).render(request, "sign_in.html", next_url=safe_next(next),
+                                        email="", problem=None)
+
+
+@route(router, "POST", "/sign-in", Rule.PUBLIC, include_in_schema=False,
+       response_class=HTMLResponse)
+async def sign_in_form(request: Request) -> Response:
+    """The sign-in form posted by a browser without JavaScript (form-encoded, so the
+    password travels in the body, never in a URL): signed in, it goes on to `next` (a
+    path on this site only); refused, the form again with the reason."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        # Another site's form would sign this browser in to the account it chose.
+        raise Denied(403, "sign in from this site's own sign-in page")
+    form = await request.form(max_files=0, max_fields=10)
+    email, password = str(form.get("email", ""))[:254], str(form.get("password", ""))[:1024]
+    target = safe_next(str(form.get("next", "")))
+    response = RedirectResponse(target, status_code=303)
+    try:
+        await open_session(request, response, email, password)
+    except (Denied, Throttled) as refused:
+        status, detail, headers = ((refused.status, refused.message, None)
+                                   if isinstance(refused, Denied) else
+                                   (429, str(refused), {"Retry-After": str(refused.retry_after)}))
+        return await portal(request).render(
+            request, "sign_in.html", status=status, headers=headers, next_url=target,
+            email=email, problem=detail)
+    return response
+
+
+@route(router, "GET", "/static/{name}", Rule.PUBLIC, include_in_schema=False)
+async def static_file(request: Request, name: str) -> Response:
+    """The portal's shipped CSS and scripts, by name (nothing else can be asked for)."""
+    found = portal(request).static.get(name)
+    if found is None:
+        raise not_found(name)
+    return Response(found.body, media_type=found.media_type,
+                    headers={"Cache-Control": "public, max-age=31536000, immutable",
+                             "ETag": f'"{found.etag}"', "X-Content-Type-Options": "nosniff"})

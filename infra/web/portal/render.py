@@ -1,0 +1,135 @@
+"""Rendering a page: the template, the caller, the page's language and its CSRF token.
+
+Every page carries a strict Content-Security-Policy (scripts and styles from this server
+only, no inline script), and the CSRF token of the caller's session in a meta tag, which
+the portal's script sends back in the X-CSRF-Token header of every change."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from domain.accounts import LANGUAGES
+from domain.text import escape_controls
+from infra.i18n.catalogs import LANGUAGE_COOKIE, NAMES, Catalogs, Language
+from infra.identity.sessions import csrf_token_for
+from infra.web.access import Rule
+from infra.web.problems import Problem
+from infra.web.routing import SESSION_COOKIE, Caller, identify, route
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; frame-ancestors 'none'; "
+                               "form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def _static_files() -> dict[str, StaticFile]:
+    """The shipped static files, read once: nothing else can be asked for by name."""
+    found = {}
+    for entry in resources.files("infra.web.portal").joinpath("static").iterdir():
+        suffix = "." + entry.name.rsplit(".", 1)[-1]
+        if entry.is_file() and suffix in STATIC_TYPES:
+            body = entry.read_bytes()
+            found[entry.name] = StaticFile(body, STATIC_TYPES[suffix],
+                                           hashlib.sha256(body).hexdigest()[:16])
+    return found
+
+
+def _inert(value: Any) -> Any:
+    """Every value a page shows, with control and bidi-override characters written as
+    escapes. Autoescaping makes stored text inert as HTML, not as text: U+202E would
+    still turn a name around on the page. Commands refuse them (domain/text.py); this
+    covers what older versions stored. Line breaks stay (answers have them)."""
+    if not isinstance(value, str):
+        return value
+    shown = escape_controls(value, keep_lines=True)
+    if shown == value:
+        return value
+    # The escapes are letters, digits and backslashes: as safe in markup as in text.
+    return Markup(shown) if isinstance(value, Markup) else shown
+
+
+class Portal:
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("infra.web.portal", "templates"),
+            autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+            lstrip_blocks=True, finalize=_inert)
+        self.catalogs = Catalogs()
+        self.static = _static_files()
+        self.env.globals["static"] = self.static_url
+
+    def static_url(self, name: str) -> str:
+        # Versioned by content: a changed file is a new URL, so it may be cached for long.
+        return f"/static/{name}?v={self.static[name].etag}"
+
+    def language(self, request: Request, caller: Caller) -> Language:
+        return self.catalogs.choose(
+            asked=request.query_params.get("lang"),
+            remembered=request.cookies.get(LANGUAGE_COOKIE),
+            account=caller.account.language if caller.account else None,
+            accept_language=request.headers.get("Accept-Language"))
+
+    async def render(self, request: Request, template: str, *, status: int = 200,
+                     headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+        caller = await identify(request)
+        language = self.language(request, caller)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        body = self.env.get_template(template).render(
+            _=language.gettext, ngettext=language.ngettext, lang=language.code,
+            fmt_date=language.date, languages=[(c, NAMES[c]) for c in LANGUAGES],
+            account=caller.account, path=request.url.path,
+            csrf=csrf_token_for(session_id) if caller.via == "session" and session_id
+            else "", **context)
+        response = HTMLResponse(body, status_code=status,
+                                headers={**SECURITY_HEADERS, **(headers or {})})
+        response.headers["Vary"] = "Cookie, Accept-Language"
+        response.headers["Cache-Control"] = "no-store" if caller.account else "no-cache"
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(LANGUAGE_COOKIE, request.query_params["lang"],
+                                max_age=365 * 86400, samesite="lax", path="/")
+        return response
+
+    async def error_page(self, request: Request, problem: Problem,
+                         headers: dict[str, str] | None) -> Response:
+        if problem.status == 401:  # a page that needs a sign-in: go and sign in, then back
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Response(status_code=303,
+                            headers={"Location": f"/sign-in?{urlencode({'next': target})}"})
+        return await self.render(request, "error.html", status=problem.status,
+                                 headers=headers, problem=problem)
+
+
+def portal(request: Request) -> Portal:
+    found: Portal = request.app.state.portal
+    return found
+
+
+def page(router: APIRouter, path: str, rule: Rule) -> Callable[[Callable[..., Any]],
+                                                                 Callable[..., Any]]:
+    """A GET page behind `rule` (the same guard as the API's routes), not in the OpenAPI
+    document."""
+    return route(router, "GET", path, rule, include_in_schema=False,
+                 response_class=HTMLResponse)

@@ -1,0 +1,185 @@
+// The portal's few lines of script: forms that call the JSON API (with the session's CSRF
+// token), sign-in and sign-out, and the join form's eligibility note. No framework, no
+// build step. Every error the API answers (RFC 9457 problem details) is shown in the form.
+"use strict";
+
+const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+function newKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Calls the API; resolves to {ok, status, body, response}. A network failure is status 0.
+// A POST carries a fresh Idempotency-Key (a retried click runs once) unless it changes
+// nothing (`once: false`, the tier preview), which need not be remembered.
+async function callApi(method, url, body, headers = {}, { once = true } = {}) {
+  const init = { method, credentials: "same-origin",
+    headers: { "Accept": "application/json", "X-CSRF-Token": csrf(), ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (method === "POST" && once) init.headers["Idempotency-Key"] = newKey();
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    return { ok: false, status: 0, body: { detail: "network" }, response: null };
+  }
+  let parsed = null;
+  const text = await response.text();
+  try { parsed = text ? JSON.parse(text) : null; } catch (error) { parsed = { detail: text }; }
+  return { ok: response.ok, status: response.status, body: parsed, response };
+}
+
+function showAlert(form, message) {
+  const alert = form.querySelector("[data-alert]");
+  if (!alert) return;
+  alert.textContent = message || "";
+  alert.hidden = !message;
+  if (message) alert.focus?.();
+}
+
+function problemText(result) {
+  if (result.status === 0) return document.body.dataset.msgNetwork;
+  const body = result.body || {};
+  return (body.detail || body.title || ("HTTP " + result.status)) + (body.code ? " [" + body.code + "]" : "");
+}
+
+// Form fields to a JSON body: "a.b" names nest, data-type says how to read the value.
+function formBody(form) {
+  const body = {};
+  for (const field of form.elements) {
+    if (!field.name || field.disabled) continue;
+    let value = field.value;
+    const type = field.dataset.type;
+    if (field.type === "checkbox") value = field.checked;
+    else if (type === "int") value = value === "" ? null : parseInt(value, 10);
+    else if (type === "float") value = value === "" ? null : parseFloat(value);
+    else if (type === "lines") value = value.split("\n").map((s) => s.trim()).filter(Boolean);
+    else if (type === "words") value = value.split(/[\s,]+/).filter(Boolean);
+    else if (value === "" && field.dataset.optional !== undefined) value = null;
+    const path = field.name.split(".");
+    let target = body;
+    for (const part of path.slice(0, -1)) target = target[part] = target[part] || {};
+    target[path[path.length - 1]] = value;
+  }
+  // An optional group left empty is absent, not a half-filled object.
+  for (const [key, value] of Object.entries(body)) {
+    if (value && typeof value === "object" && !Array.isArray(value)
+        && Object.values(value).every((v) => v === null)) delete body[key];
+  }
+  // A group the API takes as a list (data-lists names them) is a list of that one item.
+  for (const key of (form.dataset.lists || "").split(" ").filter(Boolean)) {
+    if (body[key] && !Array.isArray(body[key])) body[key] = [body[key]];
+  }
+  return body;
+}
+
+// The review sheet: a verdict per criterion the reviewer has decided on (others untouched).
+function reviewSheet(form) {
+  const reviews = [];
+  form.querySelectorAll("[data-review]").forEach((box) => {
+    const verdict = box.querySelector("input[data-verdict]:checked");
+    const items = [...box.querySelectorAll("input[data-item]")];
+    const checked = items.filter((i) => i.checked).map((i) => i.dataset.item);
+    if (!verdict && !checked.length) return;
+    const review = { code: box.dataset.review, met: verdict ? verdict.value === "met" : false,
+                     note: box.querySelector("[data-note]").value.trim() };
+    if (items.length) review.items = checked;
+    reviews.push(review);
+  });
+  return { reviews };
+}
+
+function bindApiForm(form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const [method, url] = form.dataset.api.split(" ");
+    const button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    showAlert(form, "");
+    const body = method === "DELETE" ? undefined
+      : form.dataset.reviewSheet !== undefined ? reviewSheet(form) : formBody(form);
+    const result = await callApi(method, url, body);
+    if (button) button.disabled = false;
+    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    const then = form.dataset.then || "reload";
+    if (then === "show-password") {
+      const status = form.querySelector("[data-alert]");
+      status.textContent = form.dataset.msgCreated.replace("%(password)s", (result.body && result.body.password) || "—");
+      status.hidden = false;
+      form.reset();
+    } else if (then === "reload") window.location.reload();
+    else window.location.assign(then.replace("{key}", (result.body && result.body.city_key) || ""));
+  });
+}
+
+// Where to go after signing in: a path on this site only (the server checks `next` too,
+// infra/web/portal/redirects.py; this is the same rule where the page follows it). A path
+// starts with one "/" followed by anything but "/" or "\", holds no backslash, space or
+// control character, stays so once percent-decoded, and resolves to this origin.
+const UNSAFE_IN_PATH = /[\\\s\u0000-\u001f\u007f]/;
+
+function safeNext(value) {
+  const fallback = "/portal";
+  if (typeof value !== "string" || !value || value.length > 500) return fallback;
+  let seen = value;
+  for (let i = 0; i < 3; i++) {
+    if (!/^\/(?![\/\\])/.test(seen) || UNSAFE_IN_PATH.test(seen)) return fallback;
+    let decoded;
+    try { decoded = decodeURIComponent(seen); } catch (error) { return fallback; }
+    if (decoded === seen) break;
+    seen = decoded;
+    if (i === 2) return fallback;
+  }
+  try {
+    if (new URL(value, window.location.origin).origin !== window.location.origin) return fallback;
+  } catch (error) { return fallback; }
+  return value;
+}
+
+function bindSignIn(form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(form, "");
+    // No Idempotency-Key: a sign-in changes nothing worth replaying (the server takes
+    // none on a public route), and a retry simply signs in again.
+    const result = await callApi("POST", "/api/session",
+      { email: form.email.value, password: form.password.value }, {}, { once: false });
+    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    window.location.assign(safeNext(form.dataset.next));
+  });
+}
+
+function bindEligibility(form) {
+  const note = form.querySelector("[data-eligibility-note]");
+  const countries = new Set(form.dataset.countries.split(" "));
+  const minimum = parseInt(form.dataset.minPopulation, 10);
+  const check = () => {
+    const country = form.country.value.trim().toUpperCase();
+    const population = parseInt(form.population.value, 10);
+    const problems = [];
+    if (country.length === 2 && !countries.has(country)) problems.push(form.dataset.msgCountry.replace("%(country)s", country));
+    if (!Number.isNaN(population) && population < minimum) problems.push(form.dataset.msgPopulation.replace("%(n)s", minimum.toLocaleString()));
+    note.textContent = problems.join(" ");
+    note.classList.toggle("bad", problems.length > 0);
+  };
+  form.addEventListener("input", check);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-api]").forEach(bindApiForm);
+  document.querySelectorAll("form[data-sign-in]").forEach(bindSignIn);
+  document.querySelectorAll("form[data-eligibility]").forEach(bindEligibility);
+  document.querySelectorAll("[data-sign-out]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      await callApi("DELETE", "/api/session");
+      window.location.assign("/");
+    });
+  });
+});
+
+window.wwc = { callApi, showAlert, problemText, safeNext };

@@ -1,0 +1,62 @@
+"""What the HTTP routes use, built once per process by the composition root (`serve`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+
+from infra.application import ProgramService
+from infra.identity.directory import AccountDirectory
+from infra.identity.sessions import Sessions
+from infra.identity.throttle import SignInThrottle
+from infra.ops.health import Health
+from infra.platform.config import Settings
+from infra.postgres.eventstore import PostgresEventStore
+from infra.readside.projections import projector
+from infra.readside.projections.fresh import FreshReadModels
+from infra.web.idempotency import IdempotentPosts
+from infra.web.kept import KeptLookups
+from infra.web.public_cache import Generations
+
+
+@dataclass
+class HttpServices:
+    program: ProgramService
+    pool: asyncpg.Pool[Any]
+    settings: Settings
+    directory: AccountDirectory
+    sessions: Sessions
+    throttle: SignInThrottle
+    store: PostgresEventStore
+    fresh: FreshReadModels  # read models up to date for a read, shared by concurrent reads
+    generations: Generations  # of the read models (answers and look-ups kept until they move)
+    kept: KeptLookups  # token owners and city views, kept while their read models stand
+    health: Health  # PostgreSQL, Temporal and the read models, each checked within a bound
+    idempotency: IdempotentPosts  # POSTs under an Idempotency-Key, run once per account
+    # Behind https (a proxy that terminates TLS): session cookies are then Secure.
+    secure_cookies: bool = False
+
+    async def after_write(self, *read_models: str) -> None:
+        """A write's effects visible to the next read (this caller's or anyone's)."""
+        await self.fresh.current(*(read_models or ("city_views",)))
+
+    @classmethod
+    def build(cls, program: ProgramService, pool: asyncpg.Pool[Any], settings: Settings,
+              *, health: Health, secure_cookies: bool = False) -> HttpServices:
+        generations = Generations()
+        directory = AccountDirectory(pool)
+        return cls(program=program, pool=pool, settings=settings, generations=generations,
+                   kept=KeptLookups(pool, directory, generations),
+                   directory=directory, sessions=Sessions(pool),
+                   idempotency=IdempotentPosts(pool),
+                   throttle=SignInThrottle(pool), store=PostgresEventStore(pool),
+                   fresh=FreshReadModels(projector(pool), generations.saw), health=health,
+                   secure_cookies=secure_cookies)
+
+
+def services(request: Request) -> HttpServices:
+    found: HttpServices = request.app.state.services
+    return found
