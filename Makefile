@@ -5,15 +5,30 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck pytest demo up bench clean chromium nginx secrets
+.PHONY: install lock test lint typecheck pytest demo up bench clean chromium nginx secrets
 
-$(BIN)/.installed: pyproject.toml
+# Every dependency (runtime and the test extra) comes pinned with its hashes from
+# requirements.lock, so a fresh machine installs exactly what CI tested; the project itself
+# installs editable on top, without resolving anything.
+LOCK := requirements.lock
+
+$(BIN)/.installed: $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 install: $(BIN)/.installed
+
+# Re-resolves requirements.lock from pyproject.toml (run it after adding or changing a
+# dependency), for CPython 3.11 on Linux x86_64 whatever machine runs it. Pins that still
+# satisfy pyproject.toml are kept; ARGS=--upgrade moves every pin to the newest release
+# allowed, ARGS='--upgrade-package NAME' one of them. Review the diff, then `make install`.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --no-emit-index-url --custom-compile-command 'make lock' --quiet -o $(LOCK) $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

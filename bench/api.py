@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -30,12 +31,14 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import cpu
+from bench.args import positive_int, positive_seconds
 from domain.answers import Answers, CriterionAnswer
 from infra.standards.folder import load_catalog
 
@@ -102,8 +105,10 @@ def setup(base: str, certified: int, drafts: int) -> dict[str, Any]:
                 ("review/complete", {}, "rev"), ("decision", None, "ops")):
             http.post(f"/api/cities/{key}/{path}", headers=tokens[who],
                       json=body).raise_for_status()
+    # A date within the program's cohort horizon (a far one is refused), announced at once.
+    announce_on = (date.today() + timedelta(days=30)).isoformat()
     http.post("/api/cohorts", headers=tokens["ops"], json={
-        "cohort_id": "bench", "announce_on": "2099-01-01"}).raise_for_status()
+        "cohort_id": "bench", "announce_on": announce_on}).raise_for_status()
     http.post("/api/cohorts/bench/announce", headers=tokens["ops"]).raise_for_status()
     page = http.get("/api/registry", params={"limit": 50})
     return {"tokens": tokens, "certified": keys[:certified], "drafts": keys[certified:],
@@ -115,11 +120,12 @@ Request = Callable[[httpx.AsyncClient, int], Awaitable[bool]]
 
 @dataclass
 class Figures:
-    per_second: float
+    per_second: float  # requests completed over the time the load actually ran
     p50_ms: float
     p99_ms: float
     errors: int
     tool: str
+    requests: int
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process kind
     vs_bare: float = 0.0  # throughput over the bare route's
 
@@ -130,7 +136,20 @@ class Figures:
         def at(q: float) -> float:
             return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
 
-        return cls(len(ordered) / seconds, at(0.5), at(0.99), errors, "httpx")
+        return cls(len(ordered) / seconds, at(0.5), at(0.99), errors, "httpx", len(ordered))
+
+
+def load_seconds(seconds: float, *, whole: bool) -> float:
+    """How long one load run lasts when `seconds` are asked of it. wrk's `-d` takes whole
+    seconds (it refuses `3.33333s`, a third of the default 10 s split over 3 rounds), so
+    for wrk the nearest whole second, at least 1; httpx runs the fraction as it is.
+    Either way the rates are computed from the time the load actually ran."""
+    return max(1, math.floor(seconds + 0.5)) if whole else seconds
+
+
+def wrk_command(clients: int, threads: int, seconds: float, *args: str) -> list[str]:
+    return ["wrk", f"-t{threads}", f"-c{clients}",
+            f"-d{load_seconds(seconds, whole=True):g}s", "--latency", *args]
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -140,13 +159,15 @@ def wrk_load(url: str, headers: dict[str, str], clients: int, seconds: float) ->
     """GET load from wrk (C, two threads): the load generator costs far less than the
     server, so the figures are the server's rather than a Python client's."""
     flags = [f for name, value in headers.items() for f in ("-H", f"{name}: {value}")]
-    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "--latency",
-                          *flags, url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(wrk_command(clients, 2, seconds, *flags, url), capture_output=True,
+                         text=True, check=True).stdout
     return parse_wrk(out)
 
 
 def parse_wrk(out: str) -> Figures:
+    # wrk's rate is its completed requests over the time it measured itself running.
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"^\s*(\d+) requests in ", out, re.M).group(1))  # type: ignore[union-attr]
 
     def percentile(label: str) -> float:
         found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -155,7 +176,7 @@ def parse_wrk(out: str) -> Figures:
 
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return Figures(rate, percentile("50"), percentile("99"), int(bad.group(1)) if bad else 0,
-                   "wrk")
+                   "wrk", requests)
 
 
 def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) -> Figures:
@@ -173,9 +194,8 @@ def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) ->
                       f"auth = {json.dumps(state['tokens']['ed']['Authorization'])}\n"
                       f"body = {json.dumps(json.dumps(answers(5)))}\n"
                       + (Path(__file__).parent / "wrk_saves.lua").read_text())
-    out = subprocess.run(["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s",
-                          "--latency", "-s", str(script), base], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(wrk_command(clients, clients, seconds, "-s", str(script), base),
+                         capture_output=True, text=True, check=True).stdout
     script.unlink()
     return parse_wrk(out)
 
@@ -193,11 +213,13 @@ async def load(clients: int, seconds: float,
 
         async def client(n: int) -> None:
             nonlocal errors
-            while time.perf_counter() < end:
+            while True:  # at least one request each, however short the run
                 began = time.perf_counter()
                 ok = await request(http, n)
                 latencies.append(time.perf_counter() - began)
                 errors += not ok
+                if time.perf_counter() >= end:
+                    break
 
         await asyncio.gather(*(client(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
@@ -243,7 +265,8 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
     # (these figures move by a tenth from run to run) falls on the baseline as on the
     # routes; each figure is its route's median round, each ratio the median of the
     # rounds' ratios to the bare route in the same round.
-    each = seconds / rounds
+    wrk = shutil.which("wrk") is not None
+    each = load_seconds(seconds / rounds, whole=wrk)
     by_round: dict[str, list[Figures]] = {name: [] for name, *_ in reads}
     for turn in range(rounds):
         print(f"  round {turn + 1} of {rounds}: {clients} clients for {each:g} s per route",
@@ -251,9 +274,8 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
         for name, url, headers, request in reads:
             before = cpu.snapshot()
             figures = (await asyncio.to_thread(wrk_load, url, headers, clients, each)
-                       if shutil.which("wrk") else await load(clients, each, request))
-            figures.cpu_ms = cpu.per_request(before, cpu.snapshot(),
-                                             round(figures.per_second * each))
+                       if wrk else await load(clients, each, request))
+            figures.cpu_ms = cpu.per_request(before, cpu.snapshot(), figures.requests)
             by_round[name].append(figures)
     for name, rounds_of in by_round.items():
         ratios = [r.per_second / bare_round.per_second
@@ -263,15 +285,15 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
     for count in writers:
         name = ("save assessment draft" if writers == [clients]
                 else f"save draft, {count} writers")
-        print(f"  {name}: {count} writers for {seconds:g} s", flush=True)
+        print(f"  {name}: {count} writers for {load_seconds(seconds, whole=wrk):g} s",
+              flush=True)
         etags.clear()  # each run loads its drafts afresh (see wrk_saves)
         await asyncio.sleep(2)
         before = cpu.snapshot()
         saves = results[name] = (
             await asyncio.to_thread(wrk_saves, base, state, count, seconds)
-            if shutil.which("wrk") else await load(count, seconds, save_draft))
-        saves.cpu_ms = cpu.per_request(before, cpu.snapshot(),
-                                       round(saves.per_second * seconds))
+            if wrk else await load(count, seconds, save_draft))
+        saves.cpu_ms = cpu.per_request(before, cpu.snapshot(), saves.requests)
         saves.vs_bare = saves.per_second / results["bare FastAPI route"].per_second
     return results
 
@@ -304,7 +326,7 @@ def main(args: argparse.Namespace) -> None:
                    for n in range(args.workers)]
         if workers:
             time.sleep(3)  # polling before the first city joins
-        writers = [int(n) for n in args.writers.split(",")] if args.writers else [args.clients]
+        writers = args.writers or [args.clients]
         print(f"setting up {args.certified} certified cities and {max(writers)} drafts "
               "through the API", flush=True)
         state = setup(base, args.certified, max(writers))
@@ -346,16 +368,20 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--writers", default="",
+    parser.add_argument("--seconds", type=positive_seconds, default=10.0,
+                        help="load time of each route, split over the read routes' rounds "
+                             "(wrk runs whole seconds: each run is rounded, at least 1 s; "
+                             "rates are over the time actually run) (default 10)")
+    parser.add_argument("--clients", type=positive_int, default=32)
+    parser.add_argument("--writers", type=lambda text: [positive_int(n) for n in text.split(",")],
+                        default=[],
                         help="concurrent draft savers, one run each: e.g. 8,16,32 (default: "
                              "as many as --clients)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=positive_int, default=3,
                         help="rounds of the read routes, each route in turn (default 3)")
     parser.add_argument("--workers", type=int, default=0,
                         help="`wwc worker` processes to run beside `wwc up` (default 0: the "
                              "embedded stack as a newcomer runs it)")
-    parser.add_argument("--certified", type=int, default=20,
+    parser.add_argument("--certified", type=positive_int, default=20,
                         help="certified cities in the registry (default 20)")
     main(parser.parse_args())

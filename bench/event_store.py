@@ -152,8 +152,10 @@ _next_offset: dict[Callable[[int, int], Awaitable[None]], int] = {}
 
 
 async def rate(total_ops: int, writers: int, op: Callable[[int, int], Awaitable[None]]) -> float:
-    """Run `total_ops` calls of op(writer, i) over `writers` concurrent tasks; ops/second."""
-    per_writer = total_ops // writers
+    """Run about `total_ops` calls of op(writer, i) over `writers` concurrent tasks, at least
+    one each (a small --appends split over rounds and 16 writers leaves less than one);
+    ops/second over the calls actually made."""
+    per_writer = max(1, total_ops // writers)
     offset = _next_offset.get(op, 0)  # a stream continues where its last round ended
     _next_offset[op] = offset + per_writer
 
@@ -284,7 +286,7 @@ async def main(args: argparse.Namespace) -> None:
     url = await migrated_database(admin, name)
     try:
         pool = await create_pool(url, size=20)
-        cities = args.events // EVENTS_PER_CITY
+        cities = max(1, args.events // EVENTS_PER_CITY)  # the stream reads need one city
         print(f"filling a log of {cities * EVENTS_PER_CITY:,} events "
               f"({cities:,} cities x {EVENTS_PER_CITY})", flush=True)
         seconds = await fill(pool, cities, writers=4)

@@ -29,6 +29,7 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.args import positive_int
 from bench.bare import BareWorkflow, bare_noop
 from domain import accounts, commands
 from domain.answers import Answers, CriterionAnswer
@@ -252,15 +253,15 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cities", type=int, default=1000)
+    parser.add_argument("--cities", type=positive_int, default=1000)
     parser.add_argument("--criteria", type=int, default=31, choices=range(22, 44),
                         metavar="22..43",
                         help="criteria each city claims, each reviewed (default 31: gold; "
                              "22 is the least that certifies)")
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--rounds", type=positive_int, default=1,
                         help="rounds of the lifecycles sealed and without the payload codec, "
                              "in alternating order (default 1)")
-    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT,
+    parser.add_argument("--in-flight", type=positive_int, default=IN_FLIGHT,
                         help=f"lifecycles under way at once (default {IN_FLIGHT}; fewer on a "
                              "machine shared with other work, where 64 starve workflow tasks "
                              "past their timeout)")
