@@ -1,7 +1,8 @@
-"""Program operations as every front door (the CLI, the demo, later the HTTP API) sees
-them. A command goes to its city's (or cohort's) workflow as the update that
-`workflows/updates.py` names for its type, except a draft's save, which is appended to
-the draft's own stream (`infra/application/drafts.py`; why in `domain/drafts.py`). A
+"""Program operations as every door (the CLI, the API and the portal, the demo) sees them,
+built by `infra/bootstrap.py`. A command travels as the command table says
+(`workflows/updates.CARRIERS`): to its city's (or cohort's) workflow as an update, the
+first join as update-with-start, a draft's save appended to the draft's own stream
+(`infra/application/drafts.py`; why in `domain/drafts.py`). A
 refusal comes back as `CommandRefused` with the domain's code, message and category; an
 unreachable or silent service is `Unavailable`, an unknown city or cohort `NotFound`."""
 
