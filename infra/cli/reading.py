@@ -41,7 +41,7 @@ from infra.readside import queries
 from infra.readside.as_of import certified_as_of, city_as_of
 from infra.readside.history import city_records, summarize
 from infra.readside.projections import projector
-from infra.readside.render import report_json, report_markdown
+from infra.readside.report_formats import report_json, report_markdown
 from infra.standards.folder import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",

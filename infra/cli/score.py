@@ -16,7 +16,7 @@ from domain.report import Report, build_report
 from domain.standard import Standard
 from infra.cli.common import cell, shown
 from infra.platform.files import load_document
-from infra.readside.render import report_json
+from infra.readside.report_formats import report_json
 from infra.standards.folder import load_catalog
 
 
