@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from domain import accounts, events
 from domain import commands as c
 from domain.answers import Answers, CriterionAnswer
+from domain.city_state import CityState, Status
 from domain.errors import AssessmentError, TransitionRefused
-from domain.lifecycle import CityState, Status
 from domain.tiers import Tier
 from domain.views import CityView
 from infra.identity.directory import Account

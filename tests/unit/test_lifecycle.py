@@ -4,8 +4,8 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
+from domain.city_state import Stage, Status
 from domain.errors import AssessmentError, DomainError, IneligibleCity, TransitionRefused
-from domain.lifecycle import Stage, Status
 from domain.rules import ProgramRules
 from domain.tiers import Outcome, Tier
 from tests.factories import WWC_2022, CityDriver, answers
