@@ -28,7 +28,7 @@ import asyncpg
 from activities.ports import NewEvent
 from domain import commands
 from domain.answers import Answers, CriterionAnswer
-from domain.city import city_stream
+from domain.streams import city_stream
 from infra.eventstore.model import START
 from infra.postgres.db import (
     create_pool,
@@ -47,7 +47,8 @@ EVENTS_PER_CITY = 100
 
 def city_template() -> list[tuple[str, int, dict[str, Any]]]:
     """A real ~100-event city history (three application cycles) from the domain decider."""
-    from domain.lifecycle import CityState, decide, evolve
+    from domain.city_state import CityState
+    from domain.lifecycle import decide, evolve
     from domain.report import build_report
     from domain.rules import ProgramRules
 

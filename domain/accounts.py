@@ -22,10 +22,10 @@ from typing import Annotated, ClassVar, assert_never
 from pydantic import Field, StringConstraints
 
 from domain import commands, events
-from domain.city import city_key
 from domain.commands import CityName, Country
 from domain.errors import AssessmentError, TransitionRefused
 from domain.model import ONE_LINE, Frozen, Input
+from domain.streams import city_key
 
 
 class Role(StrEnum):

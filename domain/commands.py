@@ -14,9 +14,9 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
 from domain.answers import Answers
-from domain.city import slugify
 from domain.model import ONE_LINE, Input, SingleLine, longest, made_here
 from domain.report import Report
+from domain.streams import slugify
 from domain.tiers import Tier
 
 # Free text (answers, questions, reasons): several lines allowed.

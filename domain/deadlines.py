@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Literal
 
-from domain.lifecycle import Application, Stage
+from domain.city_state import Application, Stage
 from domain.model import Frozen
 from domain.rules import ProgramRules
 

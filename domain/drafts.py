@@ -21,8 +21,8 @@ from datetime import date
 
 from domain import commands, events
 from domain.answers import Answers, check_answers
+from domain.city_state import Application, Stage
 from domain.errors import TransitionRefused
-from domain.lifecycle import Application, Stage
 from domain.model import Frozen
 from domain.standard import Standard
 

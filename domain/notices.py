@@ -11,7 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from domain import events
-from domain.lifecycle import CityState
+from domain.city_state import CityState
 from domain.model import Frozen
 
 

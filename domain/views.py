@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.lifecycle import CityState, Status
+from domain.city_state import CityState, Status
 from domain.model import Frozen
 from domain.tiers import Outcome, Tier
 

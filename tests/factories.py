@@ -9,7 +9,8 @@ from typing import Any
 from domain import commands as c
 from domain.answers import Answers, CriterionAnswer
 from domain.catalog import StandardCatalog
-from domain.lifecycle import CityState, decide, evolve
+from domain.city_state import CityState
+from domain.lifecycle import decide, evolve
 from domain.report import build_report
 from domain.rules import ProgramRules
 from domain.standard import Standard, parse_standard

@@ -24,9 +24,9 @@ from temporalio.worker import Worker
 
 from domain import accounts
 from domain import commands as c
-from domain.city import city_key, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.rules import ProgramRules
+from domain.streams import city_key, city_stream, cohort_stream
 from domain.views import CommandAnswer
 from infra.application import ProgramService
 from infra.application.drafts import Drafts

@@ -38,21 +38,15 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands, events
     from domain.accounts import as_the_accounts_say
     from domain.catalog import StandardCatalog
-    from domain.city import city_stream, draft_stream
+    from domain.city_state import Application, CityState
     from domain.clock import ProgramClock
     from domain.deadlines import pending
     from domain.errors import DomainError, TransitionRefused
-    from domain.lifecycle import (
-        Application,
-        CityState,
-        already_holds,
-        decide,
-        ensure_decidable,
-        evolve,
-    )
+    from domain.lifecycle import already_holds, decide, ensure_decidable, evolve
     from domain.notices import notices_for
     from domain.report import Report
     from domain.standard import Standard
+    from domain.streams import city_stream, draft_stream
     from domain.views import CityView, CommandAnswer, answer, city_view
     from workflows import search
     from workflows.actors import ActorsByUpdate, RequestContext

@@ -19,9 +19,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import cohort as cohorts
     from domain import commands, events
-    from domain.city import city_stream, cohort_stream
     from domain.clock import ProgramClock
     from domain.errors import DomainError
+    from domain.streams import city_stream, cohort_stream
     from workflows import search
     from workflows.actors import RequestContext
     from workflows.messages import CohortAnnouncement, CohortInput, CohortReply, CohortResult

@@ -14,8 +14,8 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from domain import cohort as cohorts
+from domain.city_state import CityState
 from domain.clock import ProgramClock
-from domain.lifecycle import CityState
 from domain.model import Frozen
 from domain.rules import ProgramRules
 from domain.standard import Standard

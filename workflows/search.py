@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from domain.lifecycle import CityState
+    from domain.city_state import CityState
 
 KIND = SearchAttributeKey.for_keyword("WwcKind")
 CITY_NAME = SearchAttributeKey.for_keyword("WwcCityName")

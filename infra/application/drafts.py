@@ -16,9 +16,9 @@ from typing import Protocol
 from activities.ports import AppendResult, ConcurrencyError, NewEvent
 from domain import commands, events
 from domain.catalog import StandardCatalog
-from domain.city import draft_stream
 from domain.drafts import DraftState, decide_save, draft_after
 from domain.errors import DomainError, ErrorCategory
+from domain.streams import draft_stream
 from domain.views import CityView
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent

@@ -38,13 +38,14 @@ from domain import cohort as cohorts
 from domain import commands
 from domain.accounts import as_the_accounts_say
 from domain.catalog import StandardCatalog
-from domain.city import city_key, city_stream, cohort_stream
+from domain.city_state import Application, CityState, Status
 from domain.clock import ProgramClock
 from domain.drafts import DraftState, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
-from domain.lifecycle import Application, CityState, Status, decide
+from domain.lifecycle import decide
 from domain.report import Report
 from domain.rules import ProgramRules
+from domain.streams import city_key, city_stream, cohort_stream
 from domain.views import CityView, CommandAnswer, answer
 from infra.application.drafts import Drafts
 from infra.platform import metrics

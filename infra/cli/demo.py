@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.accounts import CityToJoin, Role
-from domain.city import city_key
 from domain.rules import ProgramRules
 from domain.standard import Standard
+from domain.streams import city_key
 from infra.bootstrap import build_program
 from infra.cli.common import cli_settings
 from infra.cli.progress import progress_bar

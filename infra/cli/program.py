@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from domain import commands
 from domain.answers import Answers, parse_self_assessment
-from domain.city import city_key
+from domain.streams import city_key
 from infra.application import ProgramService
 from infra.bootstrap import open_program
 from infra.cli.common import (

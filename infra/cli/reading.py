@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from domain import events
-from domain.city import DRAFT_STREAM_PREFIX, city_stream
 from domain.report import Report
+from domain.streams import DRAFT_STREAM_PREFIX, city_stream
 from infra.bootstrap import open_program
 from infra.cli.common import (
     JsonOption,

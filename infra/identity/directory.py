@@ -16,9 +16,9 @@ from typing import Any
 import asyncpg
 
 from domain import accounts, events
-from domain.city import city_stream
 from domain.errors import DomainError
 from domain.model import Frozen
+from domain.streams import city_stream
 from infra.eventstore.mapper import decode
 from infra.identity import passwords
 from infra.identity.secrets import digest, new_secret

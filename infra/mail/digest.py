@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 
 from activities.ports import DigestRequest
+from domain.city_state import CityState
 from domain.deadlines import deadlines
-from domain.lifecycle import CityState
 
 EXPIRING_WITHIN = timedelta(days=90)
 

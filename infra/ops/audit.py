@@ -12,10 +12,10 @@ from typing import Any
 import asyncpg
 
 from domain import cohort as cohorts
-from domain.city import CITY_STREAM_PREFIX, COHORT_STREAM_PREFIX
 from domain.events import as_city_event, as_cohort_event
 from domain.lifecycle import fold
 from domain.model import Frozen
+from domain.streams import CITY_STREAM_PREFIX, COHORT_STREAM_PREFIX
 from domain.views import CityView, city_view
 from infra.application import ProgramService
 from infra.eventstore.mapper import decode

@@ -28,13 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from domain import commands
 from domain.answers import Answers, CriterionAnswer
 from domain.catalog import StandardCatalog
-from domain.city import city_key
+from domain.city_state import Stage
 from domain.clock import ProgramClock, midnight
 from domain.eligibility import first_eligible
-from domain.lifecycle import Stage
 from domain.rules import ProgramRules
 from domain.scoring import needed_for
 from domain.standard import PercentTierRule, Standard
+from domain.streams import city_key
 from domain.tiers import Tier
 from domain.validation import describe_validation_error
 from infra.application import ProgramService

@@ -14,12 +14,12 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from domain import cohort as cohorts
-from domain.city import CITY_STREAM_PREFIX, COHORT_STREAM_PREFIX, city_stream, cohort_stream
 from domain.clock import ProgramClock
 from domain.events import as_city_event, as_cohort_event
 from domain.lifecycle import fold
 from domain.model import Frozen
 from domain.rules import ProgramRules
+from domain.streams import CITY_STREAM_PREFIX, COHORT_STREAM_PREFIX, city_stream, cohort_stream
 from infra.eventstore.mapper import decode
 from infra.postgres.eventstore import PostgresEventStore
 from infra.readside import queries

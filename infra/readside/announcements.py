@@ -8,9 +8,10 @@ from typing import Any
 import asyncpg
 
 from activities.ports import CityRef
-from domain.city import CITY_STREAM_PREFIX
+from domain.city_state import CityState, Stage
 from domain.events import CITY_EVENTS, as_city_event
-from domain.lifecycle import CityState, Stage, evolve
+from domain.lifecycle import evolve
+from domain.streams import CITY_STREAM_PREFIX
 from domain.tiers import Tier
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import START, EventStore

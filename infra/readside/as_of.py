@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.city import city_stream
 from domain.events import CityJoined
 from domain.lifecycle import fold
+from domain.streams import city_stream
 from domain.views import CityView, city_view
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import EventStore

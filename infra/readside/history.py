@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeAlias, assert_never, cast
 
 from domain import events
-from domain.city import DRAFT_STREAM_PREFIX, city_stream, draft_stream
 from domain.model import Input
+from domain.streams import DRAFT_STREAM_PREFIX, city_stream, draft_stream
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
 from infra.i18n.words import N_
@@ -35,12 +35,21 @@ def english(message: str) -> str:
     return message
 
 
+# What a city's timeline shows: its own events and its drafts'. `describe` matches over
+# every one of them and ends in `assert_never`, so an event type added to either union
+# without a line of its own fails the type check there.
+TimelineEvent: TypeAlias = events.CityEvent | events.DraftEvent
+_TIMELINE_EVENTS = (*events.CITY_EVENTS, *events.DRAFT_EVENTS)
+
+
 def summarize(recorded: RecordedEvent, translate: Translate = english) -> str:
     """One line of a city's timeline, in English or in what `translate` gives (the
-    portal's language: the line's template and the words in it, a tier say)."""
-    template, values = describe(decode(recorded))
-    if not template:  # (gettext's answer for "" is the catalog's header)
+    portal's language: the line's template and the words in it, a tier say). Empty for
+    an event no city's timeline holds (a cohort's, an account's)."""
+    event = decode(recorded)
+    if not isinstance(event, _TIMELINE_EVENTS):
         return ""
+    template, values = describe(cast(TimelineEvent, event))
     return translate(template) % {
         name: translate(value.replace("_", " ")) if name in _WORDS else value
         for name, value in values.items()}
@@ -51,8 +60,8 @@ def summarize(recorded: RecordedEvent, translate: Translate = english) -> str:
 _WORDS = frozenset({"tier", "outcome", "kind", "step"})
 
 
-def describe(event: events.Event) -> tuple[str, dict[str, str]]:
-    """A timeline line's template (%-style, named) and its values."""
+def describe(event: TimelineEvent) -> tuple[str, dict[str, str]]:
+    """A timeline line's template (%-style, named, never empty) and its values."""
     match event:
         case events.CityJoined():
             return N_("%(name)s (%(country)s, %(population)s residents)"), {
@@ -112,7 +121,8 @@ def describe(event: events.Event) -> tuple[str, dict[str, str]]:
         case events.DeadlineReached():
             return N_("%(kind)s %(step)s (due %(due_on)s)"), {
                 "kind": event.kind, "step": event.step, "due_on": str(event.due_on)}
-    return "", {}
+        case _:
+            assert_never(event)
 
 
 class HistoryEntry(Input):

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.city import city_stream
+from domain.streams import city_stream
 from domain.views import CityView
 
 RegistryRow = dict[str, Any]

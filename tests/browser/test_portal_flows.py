@@ -21,9 +21,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from domain.city import city_key
 from domain.scoring import needed_for
 from domain.standard import PercentTierRule
+from domain.streams import city_key
 from domain.tiers import Tier
 from infra.standards.folder import load_catalog
 from tests.browser.conftest import Visits, new_context, sign_in

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from domain.city import city_key
+from domain.streams import city_key
 from tests.e2e.conftest import RunWwc, clean_env
 from tests.temporal import TEST_PAYLOAD_KEYS, start_worker
 

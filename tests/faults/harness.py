@@ -27,7 +27,7 @@ from temporalio.service import RPCError
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_key, city_stream
+from domain.streams import city_key, city_stream
 from infra.application import ProgramService
 from infra.application.service import command_update_id
 from infra.eventstore.mapper import decode

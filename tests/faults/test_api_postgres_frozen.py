@@ -23,7 +23,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from domain import events as e
-from domain.city import city_key, city_stream
+from domain.streams import city_key, city_stream
 from infra.bootstrap import running_api
 from infra.eventstore.mapper import decode
 from infra.identity.directory import AccountDirectory

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
 from domain.accounts import CityToJoin, CreateAccount, Role
-from domain.city import city_key
+from domain.streams import city_key
 from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, receptions, stored_messages
 from infra.standards.folder import load_catalog

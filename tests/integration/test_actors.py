@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain import commands as c
-from domain.city import city_stream
+from domain.streams import city_stream
 from tests.integration.test_city_lifecycle import JOIN, KEY
 from tests.temporal import Service, program_clock
 from workflows.actors import RequestContext

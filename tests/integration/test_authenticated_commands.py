@@ -17,7 +17,7 @@ from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 
 from domain import commands as c
-from domain.city import city_stream
+from domain.streams import city_stream
 from domain.views import CityView
 from infra.platform.errors import CommandRefused
 from tests.factories import WWC_2022, answers

@@ -11,9 +11,9 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import commands as c
-from domain.city import city_stream, cohort_stream
 from domain.errors import ErrorCategory
 from domain.events import CohortCreated
+from domain.streams import city_stream, cohort_stream
 from infra.platform.errors import CommandRefused, ErrorKind
 from tests.temporal import Service, program_clock
 from workflows.persist import new_events

@@ -11,8 +11,8 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_stream
-from domain.lifecycle import Status
+from domain.city_state import Status
+from domain.streams import city_stream
 from domain.tiers import Outcome, Tier
 from infra.application import ProgramService
 from infra.eventstore.mapper import decode

@@ -11,8 +11,8 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_stream, draft_stream
-from domain.lifecycle import Stage
+from domain.city_state import Stage
+from domain.streams import city_stream, draft_stream
 from domain.views import CityView
 from infra.eventstore.mapper import decode
 from infra.platform.errors import CommandRefused

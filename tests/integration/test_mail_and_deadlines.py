@@ -25,8 +25,8 @@ from activities.ports import DigestRequest
 from domain import commands as c
 from domain import events as e
 from domain.accounts import CityToJoin, CreateAccount, Role
-from domain.city import city_key, city_stream
 from domain.rules import ProgramRules
+from domain.streams import city_key, city_stream
 from infra.eventstore.mapper import decode
 from infra.identity.directory import AccountDirectory
 from infra.identity.reviewers import ReadModelReviewers

@@ -12,8 +12,8 @@ import pytest
 
 from domain import accounts
 from domain import commands as c
-from domain.city import city_stream, cohort_stream, draft_stream
 from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated, DraftSaved, Event
+from domain.streams import city_stream, cohort_stream, draft_stream
 from domain.tiers import Tier
 from infra.eventstore.model import RecordedEvent
 from infra.postgres.db import Connection

@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
-from domain.city import city_stream
+from domain.streams import city_stream
 from infra.bootstrap import running_api
 from infra.platform import metrics
 from infra.platform.config import Settings

@@ -14,9 +14,9 @@ from temporalio.client import Client
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_stream, cohort_stream
-from domain.lifecycle import Status
+from domain.city_state import Status
 from domain.rules import ProgramRules
+from domain.streams import city_stream, cohort_stream
 from infra.application.drafts import Drafts
 from infra.eventstore.mapper import decode
 from infra.ops.audit import Auditor

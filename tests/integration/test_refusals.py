@@ -17,7 +17,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import commands as c
-from domain.city import city_stream
+from domain.streams import city_stream
 from domain.views import CityView
 from infra.application import ProgramService
 from infra.platform.errors import CommandRefused, NotFound

@@ -13,8 +13,8 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_stream
-from domain.lifecycle import Status
+from domain.city_state import Status
+from domain.streams import city_stream
 from infra.platform.errors import CommandRefused
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY, assess, stored

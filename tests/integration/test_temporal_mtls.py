@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain.city import city_key, city_stream
+from domain.streams import city_key, city_stream
 from infra.bootstrap import running_worker
 from infra.platform.config import Settings
 from infra.platform.errors import Unavailable

@@ -14,8 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as c
 from domain import events as e
-from domain.city import city_stream, cohort_stream
-from domain.lifecycle import Status
+from domain.city_state import Status
+from domain.streams import city_stream, cohort_stream
 from domain.tiers import Outcome, Tier
 from infra.application.drafts import Drafts
 from infra.eventstore.mapper import decode

@@ -11,13 +11,14 @@ from pydantic import ValidationError
 from domain import accounts, events
 from domain import commands as c
 from domain.answers import Answers, CriterionAnswer
-from domain.errors import AssessmentError, TransitionRefused
-from domain.lifecycle import CityState, Status
+from domain.city_state import CityState, Status
+from domain.errors import ErrorCategory, TransitionRefused
 from domain.tiers import Tier
 from domain.views import CityView
 from infra.identity.directory import Account
 from infra.web.access import Denied, Rule, check_role, may_see_city
 from tests.factories import WWC_2022, CityDriver, answers
+from tests.unit.decider import ACCOUNT, refused
 
 D0 = date(2024, 3, 1)
 
@@ -34,21 +35,22 @@ def view(reviewer: str | None = None) -> CityView:
 
 
 def test_an_account_is_created_once_and_its_tokens_are_revoked_once() -> None:
-    state = accounts.AccountState()
     create = accounts.CreateAccount(email="Ed@City.Test ", display_name="Ed",
                                     role=accounts.Role.CITY_EDITOR, cities=("us-a-xx",))
-    (created,) = accounts.decide(state, create, "acc-1", D0)
-    assert isinstance(created, events.AccountCreated)
-    assert created.email == "ed@city.test"  # e-mails are compared case-blind
-    state = accounts.evolve(state, created)
-    with pytest.raises(TransitionRefused, match="already exists"):
-        accounts.decide(state, create, "acc-1", D0)
-    (issued,) = accounts.decide(state, accounts.IssueToken(
-        token_id="tok12345", name="crm", expires_on=date(2024, 4, 1)), "acc-1", D0)
-    state = accounts.evolve(state, issued)
-    (revoked,) = accounts.decide(state, accounts.RevokeToken(token_id="tok12345"), "acc-1", D0)
-    state = accounts.evolve(state, revoked)
-    assert accounts.decide(state, accounts.RevokeToken(token_id="tok12345"), "acc-1", D0) == []
+    # E-mails are compared case-blind: the account records the address in lower case.
+    created = events.AccountCreated(account_id="acc-1", email="ed@city.test",
+                                    display_name="Ed", role="city_editor",
+                                    cities=("us-a-xx",), on=D0)
+    ACCOUNT.given().when(create, on=D0).then(created)
+    ACCOUNT.given(created).when(create, on=D0).then(refused("exists", match="already exists"))
+    issued = events.ApiTokenIssued(token_id="tok12345", name="crm",
+                                   expires_on=date(2024, 4, 1), on=D0)
+    ACCOUNT.given(created).when(accounts.IssueToken(
+        token_id="tok12345", name="crm", expires_on=date(2024, 4, 1)), on=D0).then(issued)
+    revoke = accounts.RevokeToken(token_id="tok12345")
+    revoked = events.ApiTokenRevoked(token_id="tok12345", on=D0)
+    ACCOUNT.given(created, issued).when(revoke, on=D0).then(revoked)
+    ACCOUNT.given(created, issued, revoked).when(revoke, on=D0).then()  # once: nothing more
 
 
 @pytest.mark.parametrize(("role", "cities", "affiliations", "message"), [
@@ -59,10 +61,10 @@ def test_an_account_is_created_once_and_its_tokens_are_revoked_once() -> None:
 def test_an_account_binds_only_what_its_role_has(role: accounts.Role, cities: tuple[str, ...],
                                                  affiliations: tuple[str, ...],
                                                  message: str) -> None:
-    with pytest.raises(AssessmentError, match=message):
-        accounts.decide(accounts.AccountState(), accounts.CreateAccount(
-            email="a@b.test", display_name="A", role=role, cities=cities,
-            affiliations=affiliations), "acc-1", D0)
+    error = ACCOUNT.given().when(accounts.CreateAccount(
+        email="a@b.test", display_name="A", role=role, cities=cities,
+        affiliations=affiliations), on=D0).then(refused("invalid_account", match=message))
+    assert error.category is ErrorCategory.INVALID_INPUT  # the input is wrong: exit 3, 422
 
 
 def test_no_identity_is_401_and_the_wrong_role_403() -> None:

@@ -16,10 +16,10 @@ from domain import cohort as cohorts
 from domain import commands as c
 from domain.accounts import AccountState, CreateAccount, Role, decide
 from domain.answers import Answers, CriterionAnswer
-from domain.city import city_key
 from domain.errors import DomainError, ErrorCategory
 from domain.events import AccountCreated
 from domain.rules import ProgramRules
+from domain.streams import city_key
 from domain.validation import describe_validation_error
 from infra.web.api.models import JoinRequest
 from infra.web.portal.render import Portal

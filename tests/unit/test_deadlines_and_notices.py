@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain import events as e
 from domain.accounts import LANGUAGES
+from domain.city_state import CityState
 from domain.deadlines import deadlines, pending, waits
 from domain.errors import TransitionRefused
-from domain.lifecycle import CityState, decide, evolve
+from domain.lifecycle import decide, evolve
 from domain.notices import MESSAGE_KINDS, Audience, notices_for
 from domain.rules import ProgramRules
 from infra.mail.templates import render, templates

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain import events as e
 from domain.answers import Answers, CriterionAnswer
+from domain.city_state import Stage
 from domain.drafts import DraftState, decide_save, draft_after, submission, with_draft
 from domain.errors import AssessmentError, TransitionRefused
-from domain.lifecycle import Stage
 from tests.factories import WWC_2022, CityDriver, answers
 
 D0 = date(2023, 1, 10)

@@ -1,11 +1,13 @@
-"""The layers' import rules, checked on the source: the domain is pure, workflows reach
-only the sandbox-safe parts, nothing outside `infra/` depends on `infra`, and inside
-`infra/` every folder imports only the folders below it (the floor plan in the README)."""
+"""The layers' import rules, checked on the source: the domain is pure and free of import
+cycles, workflows reach only the sandbox-safe parts, nothing outside `infra/` depends on
+`infra`, and inside `infra/` every folder imports only the folders below it (the floor
+plan in the README)."""
 
 from __future__ import annotations
 
 import ast
 import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,70 @@ def test_a_layer_imports_only_what_it_may(layer: str) -> None:
     assert not offending
 
 
+def package_modules(root: Path, package: str) -> dict[str, Path]:
+    """Every module of `package` under `root` by its dotted name (a package by its own)."""
+    found = {}
+    for path in sorted((root / package).rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def module_graph(root: Path, package: str) -> dict[str, set[str]]:
+    """Which of `package`'s modules each of its modules imports, wherever the import
+    stands (a function's late import counts: it is a cycle put off, not gone). `from p
+    import m` counts as importing `p.m` when `m` is a module; a package's face (its
+    `__init__`) is left out, being what every `from p.x import y` runs first."""
+    modules = package_modules(root, package)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                named.add(node.module)
+                named.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[module] = {name for name in named
+                         if name in modules and name != module and not _is_package(modules[name])}
+    return graph
+
+
+def _is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def import_cycle(root: Path, package: str) -> list[str]:
+    """One cycle among `package`'s modules (the first module repeated at its end), or []."""
+    try:
+        TopologicalSorter(module_graph(root, package)).prepare()
+    except CycleError as found:
+        return list(found.args[1])
+    return []
+
+
+def test_the_domain_has_no_import_cycle() -> None:
+    """Each domain module can be read (and imported) after the ones it names: the state
+    before the deadlines, both before the decider."""
+    cycle = import_cycle(ROOT, "domain")
+    assert not cycle, f"domain modules import each other: {' -> '.join(reversed(cycle))}"
+
+
+def test_a_cycle_is_found_even_behind_a_late_import(tmp_path: Path) -> None:
+    """The check above can fail: two modules that import each other, one of them inside
+    a function (as lifecycle.py once imported deadlines.py), are named with the path."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "state.py").write_text("X = 1\n")
+    (package / "rules.py").write_text("from pkg.state import X\nfrom pkg import decider\n")
+    (package / "decider.py").write_text(
+        "from pkg import state\n\n\ndef f() -> None:\n    from pkg.rules import X\n")
+    assert sorted(set(import_cycle(tmp_path, "pkg"))) == ["pkg.decider", "pkg.rules"]
+    (package / "decider.py").write_text("from pkg import state\n")
+    assert import_cycle(tmp_path, "pkg") == []
+
+
 # infra's floor plan, lowest first: a folder imports only folders on a lower floor. The web
 # is three floors: its core (routing, access, middleware), its two faces, and the app and
 # server that put the faces together.
@@ -84,11 +150,7 @@ def room(module: str) -> str | None:
 
 
 def infra_modules() -> dict[str, Path]:
-    found = {}
-    for path in sorted((ROOT / "infra").rglob("*.py")):
-        parts = path.relative_to(ROOT).with_suffix("").parts
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
+    return package_modules(ROOT, "infra")
 
 
 def infra_imports(path: Path) -> set[str]:

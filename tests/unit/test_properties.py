@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.answers import Answers
+from domain.city_state import CityState
 from domain.errors import DomainError
 from domain.events import event_from_data, event_to_data
-from domain.lifecycle import CityState, already_holds, decide, evolve, fold
+from domain.lifecycle import already_holds, decide, evolve, fold
 from domain.report import build_report
 from domain.rules import ProgramRules
 from domain.scoring import score

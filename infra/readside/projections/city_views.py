@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import orjson
 
-from domain.city import CITY_STREAM_PREFIX
+from domain.city_state import CityState
 from domain.events import CITY_EVENTS, as_city_event
-from domain.lifecycle import CityState, evolve
+from domain.lifecycle import evolve
+from domain.streams import CITY_STREAM_PREFIX
 from domain.views import city_view
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent

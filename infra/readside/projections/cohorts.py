@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain import events
-from domain.city import COHORT_STREAM_PREFIX
+from domain.streams import COHORT_STREAM_PREFIX
 from infra.eventstore.mapper import current_data
 from infra.eventstore.model import RecordedEvent
 from infra.postgres.db import Connection

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain import events
-from domain.city import CITY_STREAM_PREFIX
+from domain.streams import CITY_STREAM_PREFIX
 from infra.eventstore.mapper import current_data
 from infra.eventstore.model import RecordedEvent
 from infra.postgres.db import Connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import events
-from domain.city import CITY_STREAM_PREFIX
+from domain.streams import CITY_STREAM_PREFIX
 from infra.eventstore.model import RecordedEvent
 from infra.readside.projections.base import KeyedRowProjection, Row, day
 from infra.readside.projections.stages import advance_stage

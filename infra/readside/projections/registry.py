@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain import events
-from domain.city import CITY_STREAM_PREFIX
-from domain.lifecycle import Stage, derive_status
+from domain.city_state import Stage, derive_status
+from domain.streams import CITY_STREAM_PREFIX
 from infra.eventstore.model import RecordedEvent
 from infra.readside.projections.base import KeyedRowProjection, Row, day
 from infra.readside.projections.stages import advance_stage

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain import events
-from domain.lifecycle import Stage, stage_after
+from domain.city_state import Stage
+from domain.lifecycle import stage_after
 from infra.readside.projections.base import Row, day
 
 _ASKED = events.ClarificationRequested.TYPE

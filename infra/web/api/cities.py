@@ -12,10 +12,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from domain import commands
 from domain.accounts import Role
 from domain.answers import Answers
-from domain.city import city_key
-from domain.lifecycle import Application
+from domain.city_state import Application
 from domain.preview import Preview, preview
 from domain.report import Report
+from domain.streams import city_key
 from domain.views import CityView, CommandAnswer
 from infra.application.drafts import etag
 from infra.platform.errors import NotFound, UsageError

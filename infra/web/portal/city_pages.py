@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.accounts import Role
-from domain.city import city_stream
+from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.eligibility import period_on
-from domain.lifecycle import Stage
+from domain.streams import city_stream
 from infra.application.drafts import etag
 from infra.readside import queries
 from infra.readside.history import timeline

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.city import city_stream
+from domain.streams import city_stream
 from infra.identity.throttle import Throttled
 from infra.postgres.verify import verify_chains
 from infra.readside import queries

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from domain.accounts import Role
-from domain.lifecycle import Stage
+from domain.city_state import Stage
 from infra.readside import queries
 from infra.readside.announcements import ReadModelAwaitingAnnouncement
 from infra.web.access import Rule

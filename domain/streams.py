@@ -1,4 +1,6 @@
-"""City identity: a stable business key from the country code and the name."""
+"""What the program's streams are named by: a city's stable business key (from its country
+code and name) and the event streams (and Temporal workflow ids) keyed by it, a city's, its
+drafts' and a cohort's."""
 
 from __future__ import annotations
 
