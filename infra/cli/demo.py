@@ -42,6 +42,7 @@ from infra.postgres.db import stop_embedded_server
 from infra.postgres.service_database import open_pool
 from infra.readside import queries
 from infra.readside.projections import projector
+from infra.readside.rows import CohortRow, RegistryRow
 from infra.temporal.environment import cluster_config, connect_client, stop_dev_server
 
 
@@ -180,26 +181,26 @@ def _portal(console: Console, address: str, password: str,
         console.print(f"  {role.value.replace('_', ' '):<12} {email}{bound}")
 
 
-def _summary(console: Console, end: date, rows: list[dict[str, object]],
-             cohorts: list[dict[str, object]], counts: dict[str, int],
+def _summary(console: Console, end: date, rows: list[RegistryRow],
+             cohorts: list[CohortRow], counts: dict[str, int],
              years: list[YearEnd], events: int, problems: list[str], seconds: float) -> None:
     console.print()
     print_registry(console, rows)
     table = Table("Cohort", "Announced", "Cities", title="Cohorts (from the event store)")
     for cohort in cohorts:
-        table.add_row(str(cohort["cohort_id"]), str(cohort["announced_on"] or "not yet"),
-                      str(cohort["city_count"]))
+        table.add_row(cohort.cohort_id, str(cohort.announced_on or "not yet"),
+                      str(cohort.city_count))
     console.print(table)
     _certified_by_year(console, years)
     tiers = ", ".join(f"{tier} {counts.get(tier, 0)}" for tier in ("platinum", "gold", "silver"))
-    lapsed = sum(1 for r in rows if r["status"] == "lapsed")
+    lapsed = sum(1 for r in rows if r.status == "lapsed")
     console.print(f"As of {end}: certified {tiers}; not certified {counts.get('none', 0)} "
                   f"(of which lapsed {lapsed}). {events:,} events recorded in "
                   f"{seconds:.0f} s.")
     for problem in problems:
         console.print(f"[yellow]refused:[/yellow] {problem}")
-    example = next((str(r["city_key"]) for r in rows if r["tier"] != "none"),
-                   str(rows[0]["city_key"]) if rows else "CITY")
+    example = next((r.city_key for r in rows if r.tier != "none"),
+                   rows[0].city_key if rows else "CITY")
     console.print("\nInspect it: `wwc up` (serves this data and prints the Temporal UI, "
                   "portal and API addresses; the API's docs are at /docs), then e.g."
                   f"\n  wwc history {example}"

@@ -27,16 +27,17 @@ async def outbox_command(
         rows = await queries.outbox(pool, to=to, limit=limit)
     if as_json:
         for row in rows:
-            typer.echo(json_safe(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat")
-                                                 else v) for k, v in row.items()})))
+            fields = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                      for k, v in row.model_dump().items()}
+            typer.echo(json_safe(json.dumps(fields)))
         return
     # One line per message (it reads in any terminal width and greps well).
     for row in rows:
-        status = f"{row['status']} ({row['attempts']} tr{'y' if row['attempts'] == 1 else 'ies'})"
-        if row["last_error"]:
-            status += f", last error: {row['last_error']}"
-        typer.echo(f"{row['created_at']:%Y-%m-%d %H:%M}  {row['kind']:<22} "
-                   f"{shown(row['recipient'])} [{row['language']}]  {shown(row['subject'])}  "
+        status = f"{row.status} ({row.attempts} tr{'y' if row.attempts == 1 else 'ies'})"
+        if row.last_error:
+            status += f", last error: {row.last_error}"
+        typer.echo(f"{row.created_at:%Y-%m-%d %H:%M}  {row.kind:<22} "
+                   f"{shown(row.recipient)} [{row.language}]  {shown(row.subject)}  "
                    f"-- {shown(status)}")
     if not rows:
         typer.echo("no mail yet" + (f" to {to}" if to else ""))

@@ -42,6 +42,7 @@ from infra.readside.as_of import certified_as_of, city_as_of
 from infra.readside.history import city_records, summarize
 from infra.readside.projections import projector
 from infra.readside.report_formats import report_json, report_markdown
+from infra.readside.rows import RegistryRow
 from infra.standards.folder import StandardsFolder
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma.",
@@ -113,7 +114,7 @@ def _date_option(flag: str, value: str) -> date:
         raise UsageError(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-async def _fresh_registry(**filters: Any) -> list[dict[str, Any]]:
+async def _fresh_registry(**filters: Any) -> list[RegistryRow]:
     async with open_pool(cli_settings()) as pool:
         await projector(pool).catch_up_all()
         return await queries.registry(pool, **filters)
@@ -138,13 +139,13 @@ async def list_command(
             held = await certified_as_of(pool, day, tier=tier, country=country,
                                          limit=100_000)
         if as_json:
-            echo_json(held)
+            echo_json([row.model_dump() for row in held])
             return
         table = Table("City (key)", "Tier", "Since", "Until", "Cohort", box=box.SIMPLE,
                       title=f"Certified on {day} ({len(held)} cities)", pad_edge=False)
         for row in held:
-            table.add_row(cell(row["city_key"]), row["tier"], str(row["awarded_on"]),
-                          str(row["expires_on"]), cell(row["cohort_id"]))
+            table.add_row(cell(row.city_key), row.tier, str(row.awarded_on),
+                          str(row.expires_on), cell(row.cohort_id))
         Console().print(table)
         return
     before = None
@@ -157,18 +158,24 @@ async def list_command(
     rows = await _fresh_registry(status=status, tier=tier, country=country,
                                  expiring_before=before)
     if as_json:
-        echo_json([{k: row[k] for k in REGISTRY_COLUMNS} for row in rows])
+        echo_json([exported(row) for row in rows])
         return
     print_registry(Console(), rows)
 
 
-def print_registry(console: Console, rows: list[dict[str, Any]]) -> None:
+def exported(row: RegistryRow) -> dict[str, object]:
+    """A registry row as `wwc list --json` and `wwc export registry` give it: the
+    REGISTRY_COLUMNS, in their order."""
+    return {column: getattr(row, column) for column in REGISTRY_COLUMNS}
+
+
+def print_registry(console: Console, rows: list[RegistryRow]) -> None:
     # Compact on purpose: it must stay readable in an 80-column terminal.
     table = Table("City (key)", "Tier", "Status", "Expires", "Last outcome", box=box.SIMPLE,
                   title=f"Registry ({len(rows)} cities)", pad_edge=False)
     for row in rows:
-        table.add_row(cell(row["city_key"]), row["tier"], row["status"].replace("_", " "),
-                      str(row["expires_on"] or ""), (row["last_outcome"] or "").replace("_", " "))
+        table.add_row(cell(row.city_key), row.tier, row.status.replace("_", " "),
+                      str(row.expires_on or ""), (row.last_outcome or "").replace("_", " "))
     console.print(table)
 
 
@@ -280,7 +287,7 @@ async def export_registry_command(
     """Export the certification registry as CSV or JSON."""
     if fmt not in ("csv", "json"):
         raise UsageError(f"--format must be csv or json, not {fmt!r}")
-    rows = [{k: row[k] for k in REGISTRY_COLUMNS} for row in await _fresh_registry()]
+    rows = [exported(row) for row in await _fresh_registry()]
     if fmt == "json":
         text = json_safe(json.dumps(rows, indent=2, default=str, ensure_ascii=False)) + "\n"
     else:
@@ -318,11 +325,9 @@ async def cohorts_command(as_json: Annotated[bool, JsonOption] = False) -> None:
         await projector(pool).catch_up("cohorts")
         cohorts = await queries.cohorts(pool)
     if as_json:
-        echo_json(cohorts)
+        echo_json([cohort.model_dump() for cohort in cohorts])
         return
     for cohort in cohorts:
-        cities = cohort["cities"] if isinstance(cohort["cities"], list) else json.loads(
-            cohort["cities"])
-        when = cohort["announced_on"] or f"due {cohort['announce_on']}"
-        typer.echo(f"{cohort['cohort_id']} ({when}): " + (", ".join(
-            f"{shown(c['name'])} [{c['tier']}]" for c in cities) or "no cities"))
+        when = cohort.announced_on or f"due {cohort.announce_on}"
+        typer.echo(f"{cohort.cohort_id} ({when}): " + (", ".join(
+            f"{shown(c.name)} [{c.tier}]" for c in cohort.cities) or "no cities"))

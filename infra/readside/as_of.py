@@ -17,6 +17,7 @@ from infra.eventstore.model import EventStore
 from infra.platform.errors import NotFound
 from infra.readside import queries
 from infra.readside.projections import projector
+from infra.readside.rows import CertifiedCity
 
 
 async def city_as_of(store: EventStore, key: str, day: date) -> CityView:
@@ -29,7 +30,7 @@ async def city_as_of(store: EventStore, key: str, day: date) -> CityView:
 
 
 async def certified_as_of(pool: asyncpg.Pool[Any], day: date | None,
-                          **filters: Any) -> list[dict[str, Any]]:
+                          **filters: Any) -> list[CertifiedCity]:
     """Cities holding an announced certification on `day` (None: now)."""
     read_models = projector(pool)
     await read_models.catch_up("periods")

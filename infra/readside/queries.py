@@ -1,5 +1,6 @@
 """Reads of the read models: the registry and cohorts (the CLI, the demo), certifications
-expiring soon and the application pipeline (the operators' views and digests)."""
+expiring soon and the application pipeline (the operators' views and digests). Each answers
+typed rows (`infra/readside/rows.py`), never a bare record or dict."""
 
 from __future__ import annotations
 
@@ -10,8 +11,22 @@ import asyncpg
 
 from domain.streams import city_stream
 from domain.views import CityView
+from infra.readside.rows import (
+    AnnouncedCohort,
+    Certificate,
+    CertificationPeriod,
+    CertifiedCity,
+    CertifiedCityPage,
+    CohortRow,
+    DecidingEvent,
+    MapPlace,
+    OutboxMessage,
+    PipelineRow,
+    QueuedReview,
+    RegistryRow,
+)
 
-RegistryRow = dict[str, Any]
+_REGISTRY = RegistryRow.columns()
 
 
 async def registry(
@@ -19,36 +34,43 @@ async def registry(
     country: str | None = None, expiring_before: date | None = None,
 ) -> list[RegistryRow]:
     rows = await pool.fetch(
-        """SELECT * FROM wwc_registry
+        f"""SELECT {_REGISTRY} FROM wwc_registry
             WHERE ($1::text IS NULL OR status = $1)
               AND ($2::text IS NULL OR tier = $2)
               AND ($3::text IS NULL OR country = upper($3))
               AND ($4::date IS NULL OR (expires_on IS NOT NULL AND expires_on < $4))
             ORDER BY country, name""", status, tier, country, expiring_before)
-    return [dict(r) for r in rows]
+    return [RegistryRow(**r) for r in rows]
 
 
 async def expiring(pool: asyncpg.Pool[Any], on_or_before: date) -> list[RegistryRow]:
     """Certifications in force that expire on or before the date, soonest first."""
     rows = await pool.fetch(
-        "SELECT * FROM wwc_registry WHERE tier <> 'none' AND expires_on <= $1 "
+        f"SELECT {_REGISTRY} FROM wwc_registry WHERE tier <> 'none' AND expires_on <= $1 "
         "ORDER BY expires_on, name", on_or_before)
-    return [dict(r) for r in rows]
+    return [RegistryRow(**r) for r in rows]
 
 
-async def cohorts(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        """SELECT c.*, coalesce(json_agg(json_build_object('city_key', m.city_key,
+async def _cohorts(pool: asyncpg.Pool[Any], *, announced_only: bool) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT c.cohort_id, c.announce_on, c.announced_on, c.city_count,
+                  coalesce(json_agg(json_build_object('city_key', m.city_key,
                   'name', m.name, 'tier', m.tier) ORDER BY m.name)
                   FILTER (WHERE m.city_key IS NOT NULL), '[]') AS cities
              FROM wwc_cohorts c LEFT JOIN wwc_cohort_cities m USING (cohort_id)
-            GROUP BY c.cohort_id ORDER BY c.announce_on, c.cohort_id""")
-    return [dict(r) for r in rows]
+            WHERE NOT $1::boolean OR c.announced_on IS NOT NULL
+            GROUP BY c.cohort_id ORDER BY c.announce_on, c.cohort_id""", announced_only)
 
 
-async def pipeline(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT * FROM wwc_pipeline ORDER BY stage, stage_since, city_key")
-    return [dict(r) for r in rows]
+async def cohorts(pool: asyncpg.Pool[Any]) -> list[CohortRow]:
+    """Every cohort, the first to announce first, with the cities announced in it."""
+    return [CohortRow(**r) for r in await _cohorts(pool, announced_only=False)]
+
+
+async def pipeline(pool: asyncpg.Pool[Any]) -> list[PipelineRow]:
+    rows = await pool.fetch(f"SELECT {PipelineRow.columns()} FROM wwc_pipeline "
+                            "ORDER BY stage, stage_since, city_key")
+    return [PipelineRow(**r) for r in rows]
 
 
 async def counts_by_tier(pool: asyncpg.Pool[Any]) -> dict[str, int]:
@@ -59,15 +81,11 @@ async def counts_by_tier(pool: asyncpg.Pool[Any]) -> dict[str, int]:
 
 # --- what the public may see: announced certifications only --------------------------
 
-PUBLIC_COLUMNS = ("city_key", "name", "country", "tier", "standard_id", "cohort_id",
-                  "awarded_on", "expires_on")
-
-
 async def public_registry(
     pool: asyncpg.Pool[Any], *, as_of: date | None = None, tier: str | None = None,
     country: str | None = None, standard: str | None = None, cohort: str | None = None,
     after: str = "", limit: int = 50,
-) -> list[RegistryRow]:
+) -> list[CertifiedCity]:
     """Cities holding an announced certification (on `as_of`, default: now), by key."""
     rows = await pool.fetch(
         """SELECT p.city_key, r.name, r.country, p.tier, p.standard_id, p.cohort_id,
@@ -83,16 +101,16 @@ async def public_registry(
               AND p.city_key > $6
             ORDER BY p.city_key LIMIT $7""",
         as_of, tier, country, standard, cohort, after, limit)
-    return [dict(r) for r in rows]
+    return [CertifiedCity(**r) for r in rows]
 
 
-async def public_city(pool: asyncpg.Pool[Any], city_key: str) -> dict[str, Any] | None:
+async def public_city(pool: asyncpg.Pool[Any], city_key: str) -> CertifiedCityPage | None:
     """A currently certified city's public facts and its announced tiers over time; None
     for every other city (applicants, not certified, lapsed, withdrawn)."""
-    periods = await pool.fetch(
-        "SELECT tier, standard_id, cohort_id, awarded_on, expires_on, ended_on, outcome "
-        "FROM wwc_certification_periods WHERE city_key = $1 ORDER BY awarded_on", city_key)
-    current = [p for p in periods if p["ended_on"] is None]
+    periods = [CertificationPeriod(**p) for p in await pool.fetch(
+        f"SELECT {CertificationPeriod.columns()} FROM wwc_certification_periods "
+        "WHERE city_key = $1 ORDER BY awarded_on", city_key)]
+    current = [p for p in periods if p.ended_on is None]
     if not current:
         return None
     city = await pool.fetchrow("SELECT name, country FROM wwc_registry WHERE city_key = $1",
@@ -100,21 +118,18 @@ async def public_city(pool: asyncpg.Pool[Any], city_key: str) -> dict[str, Any] 
     if city is None:
         return None
     now = current[-1]
-    return {"city_key": city_key, "name": city["name"], "country": city["country"],
-            "tier": now["tier"], "standard_id": now["standard_id"],
-            "cohort_id": now["cohort_id"], "awarded_on": now["awarded_on"],
-            "expires_on": now["expires_on"],
-            "history": [{k: p[k] for k in ("tier", "standard_id", "cohort_id", "awarded_on",
-                                           "expires_on", "ended_on", "outcome")}
-                        for p in periods]}
+    return CertifiedCityPage(
+        city_key=city_key, name=city["name"], country=city["country"], tier=now.tier,
+        standard_id=now.standard_id, cohort_id=now.cohort_id, awarded_on=now.awarded_on,
+        expires_on=now.expires_on, history=tuple(periods))
 
 
-async def public_cohorts(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
+async def public_cohorts(pool: asyncpg.Pool[Any]) -> list[AnnouncedCohort]:
     """Announced cohorts only, with the cities announced in them."""
-    return [c for c in await cohorts(pool) if c["announced_on"] is not None]
+    return [AnnouncedCohort(**r) for r in await _cohorts(pool, announced_only=True)]
 
 
-async def reviewer_queue(pool: asyncpg.Pool[Any], reviewer: str | None) -> list[dict[str, Any]]:
+async def reviewer_queue(pool: asyncpg.Pool[Any], reviewer: str | None) -> list[QueuedReview]:
     """Applications under review, oldest stage first: one reviewer's, or everyone's."""
     rows = await pool.fetch(
         """SELECT p.city_key, r.name, p.application, p.standard_id, p.stage, p.stage_since,
@@ -123,7 +138,7 @@ async def reviewer_queue(pool: asyncpg.Pool[Any], reviewer: str | None) -> list[
             WHERE p.reviewer IS NOT NULL AND ($1::text IS NULL OR p.reviewer = $1)
               AND p.stage IN ('under_review', 'awaiting_clarification', 'review_complete')
             ORDER BY p.stage_since, p.city_key""", reviewer)
-    return [dict(r) for r in rows]
+    return [QueuedReview(**r) for r in rows]
 
 
 async def city_view(pool: asyncpg.Pool[Any], city_key: str, today: date) -> CityView | None:
@@ -142,17 +157,17 @@ async def program_streams(pool: asyncpg.Pool[Any]) -> list[str]:
     return [r["stream_id"] for r in rows]
 
 
-async def public_places(pool: asyncpg.Pool[Any]) -> list[dict[str, Any]]:
+async def public_places(pool: asyncpg.Pool[Any]) -> list[MapPlace]:
     """Where each currently certified (announced) city is, for the public map."""
     rows = await pool.fetch(
         """SELECT p.city_key, r.name, p.tier, r.latitude, r.longitude
              FROM wwc_certification_periods p JOIN wwc_registry r USING (city_key)
             WHERE p.ended_on IS NULL ORDER BY p.city_key""")
-    return [dict(r) for r in rows]
+    return [MapPlace(**r) for r in rows]
 
 
 async def certificate(pool: asyncpg.Pool[Any], city_key: str,
-                      awarded_on: date) -> dict[str, Any] | None:
+                      awarded_on: date) -> Certificate | None:
     """One announced certification of a city certified now, with the event that decided
     it (its position and hash in the city's chain) and the city's public page (`city`);
     None for anything not public."""
@@ -160,8 +175,8 @@ async def certificate(pool: asyncpg.Pool[Any], city_key: str,
     if city is None:
         return None  # a lapsed or withdrawn city has no public page, nor certificates
     period = await pool.fetchrow(
-        "SELECT * FROM wwc_certification_periods WHERE city_key = $1 AND awarded_on = $2",
-        city_key, awarded_on)
+        f"SELECT city_key, {CertificationPeriod.columns()} FROM wwc_certification_periods "
+        "WHERE city_key = $1 AND awarded_on = $2", city_key, awarded_on)
     if period is None:
         return None
     stream = city_stream(city_key)
@@ -175,15 +190,15 @@ async def certificate(pool: asyncpg.Pool[Any], city_key: str,
                             ORDER BY d.stream_version DESC LIMIT 1) d ON true
             WHERE a.stream_id = $1 AND a.event_type = $4 AND a.data->>'on' = $2""",
         stream, awarded_on.isoformat(), "certification.decided", "certification.announced")
-    return {**dict(period), "decided": dict(decided) if decided else None, "city": city}
+    return Certificate(**period, decided=DecidingEvent(**decided) if decided else None,
+                       city=city)
 
 
 async def outbox(pool: asyncpg.Pool[Any], *, to: str | None = None,
-                 limit: int = 200) -> list[dict[str, Any]]:
+                 limit: int = 200) -> list[OutboxMessage]:
     """The program's outgoing mail, newest first (no body: subject, status, attempts)."""
     rows = await pool.fetch(
-        """SELECT message_id, created_at, sent_at, recipient, language, city_key, kind,
-                  subject, status, attempts, last_error
+        f"""SELECT {OutboxMessage.columns()}
              FROM wwc_outbox WHERE $1::text IS NULL OR recipient = lower($1)
             ORDER BY created_at DESC, message_id LIMIT $2""", to, limit)
-    return [dict(r) for r in rows]
+    return [OutboxMessage(**r) for r in rows]

@@ -97,11 +97,11 @@ async def test_a_backup_restored_into_a_new_cluster_serves_old_and_new_events(
             await store.append("city/us-tulsa-ok", 0,
                                list(new_events("city/us-tulsa-ok", 0, city.events, {})))
             await rebuilt.catch_up_all()
-            keys = {r["city_key"] for r in await queries.registry(restored)}
+            keys = {r.city_key for r in await queries.registry(restored)}
             assert {"us-tulsa-ok", "us-charleston-sc"} <= keys
             for name in rebuilt.projections:
                 await rebuilt.rebuild(name)
-            assert {r["city_key"] for r in await queries.registry(restored)} == keys
+            assert {r.city_key for r in await queries.registry(restored)} == keys
             async with restored.acquire() as conn:
                 assert (await verify_chains(conn)).first_break is None
         finally:

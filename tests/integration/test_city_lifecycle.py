@@ -111,13 +111,13 @@ async def test_full_lifecycle_from_join_to_expiry(service: Service) -> None:
     assert dates == sorted(dates), "program dates never run backwards"
 
     await projector(service.pool).catch_up_all()
-    (row,) = [r for r in await queries.registry(service.pool) if r["city_key"] == KEY]
-    assert (row["status"], row["tier"], row["last_outcome"]) == ("lapsed", "none", "lapsed")
-    assert row["lapsed_on"] == announced.expires_on
-    assert row["last_decision_tier"] == "gold"
+    (row,) = [r for r in await queries.registry(service.pool) if r.city_key == KEY]
+    assert (row.status, row.tier, row.last_outcome) == ("lapsed", "none", "lapsed")
+    assert row.lapsed_on == announced.expires_on
+    assert row.last_decision_tier == "gold"
     (cohort,) = await queries.cohorts(service.pool)
-    assert cohort["announced_on"] == announce_on
-    assert [city["city_key"] for city in cohort["cities"]] == [KEY]
+    assert cohort.announced_on == announce_on
+    assert [city.city_key for city in cohort.cities] == [KEY]
     await record_histories(service, city_stream(KEY), "full-lifecycle")
 
 

@@ -21,6 +21,7 @@ from infra.postgres.eventstore import PostgresEventStore
 from infra.readside import queries
 from infra.readside.projections import all_projections, projector
 from infra.readside.projections.base import Projector
+from infra.readside.rows import CertifiedCity
 from tests.factories import WWC_2022, CityDriver, answers
 from workflows.persist import new_events
 
@@ -115,35 +116,35 @@ async def build_history(pool: asyncpg.Pool[Any], after_each: Any = None) -> None
 async def test_the_registry_shows_each_city_as_its_events_say(pool: asyncpg.Pool[Any]) -> None:
     await build_history(pool)
     await projector(pool).catch_up_all()
-    rows = {r["city_key"]: r for r in await queries.registry(pool)}
-    assert rows["us-charleston-sc"]["status"] == "certified"
-    assert rows["us-charleston-sc"]["tier"] == "gold"
-    assert rows["us-charleston-sc"]["expires_on"] == date(2026, 3, 1)
-    assert rows["us-charleston-sc"]["last_outcome"] == "new"
-    assert rows["ar-cordoba"]["status"] == "lapsed"
-    assert rows["ar-cordoba"]["tier"] == "none"
-    assert rows["ar-cordoba"]["lapsed_on"] == date(2026, 3, 4)
-    assert rows["br-fortaleza"]["status"] == "renewal_due"
-    assert rows["br-fortaleza"]["tier"] == "platinum"
-    assert rows["ar-mendoza"]["status"] == "awaiting_clarification"
-    assert rows["ar-mendoza"]["open_clarifications"] == 1
-    assert rows["cl-las-condes"]["status"] == "not_certified"
-    assert rows["cl-las-condes"]["last_decision_tier"] == "none"
-    assert [r["city_key"] for r in await queries.registry(pool, tier="gold")] == [
+    rows = {r.city_key: r for r in await queries.registry(pool)}
+    assert rows["us-charleston-sc"].status == "certified"
+    assert rows["us-charleston-sc"].tier == "gold"
+    assert rows["us-charleston-sc"].expires_on == date(2026, 3, 1)
+    assert rows["us-charleston-sc"].last_outcome == "new"
+    assert rows["ar-cordoba"].status == "lapsed"
+    assert rows["ar-cordoba"].tier == "none"
+    assert rows["ar-cordoba"].lapsed_on == date(2026, 3, 4)
+    assert rows["br-fortaleza"].status == "renewal_due"
+    assert rows["br-fortaleza"].tier == "platinum"
+    assert rows["ar-mendoza"].status == "awaiting_clarification"
+    assert rows["ar-mendoza"].open_clarifications == 1
+    assert rows["cl-las-condes"].status == "not_certified"
+    assert rows["cl-las-condes"].last_decision_tier == "none"
+    assert [r.city_key for r in await queries.registry(pool, tier="gold")] == [
         "us-charleston-sc"]
     expiring = await queries.expiring(pool, date(2026, 6, 1))
-    assert [r["city_key"] for r in expiring] == ["us-charleston-sc", "br-fortaleza"]
+    assert [r.city_key for r in expiring] == ["us-charleston-sc", "br-fortaleza"]
 
 
 async def test_pipeline_and_cohorts(pool: asyncpg.Pool[Any]) -> None:
     await build_history(pool)
     await projector(pool).catch_up_all()
     pipeline = await queries.pipeline(pool)
-    assert [(p["city_key"], p["stage"], p["stage_since"]) for p in pipeline] == [
+    assert [(p.city_key, p.stage, p.stage_since) for p in pipeline] == [
         ("ar-mendoza", "awaiting_clarification", date(2023, 2, 3))]
     (cohort,) = await queries.cohorts(pool)
-    assert cohort["announced_on"] == date(2023, 6, 20)
-    assert cohort["city_count"] == 1
+    assert cohort.announced_on == date(2023, 6, 20)
+    assert cohort.city_count == 1
 
 
 async def test_a_rebuild_equals_the_incremental_build(pool: asyncpg.Pool[Any]) -> None:
@@ -199,8 +200,8 @@ async def test_the_registry_as_of_any_day_from_certification_periods(
     await build_history(pool)
     await projector(pool).catch_up_all()
 
-    def held(rows: list[dict[str, Any]]) -> dict[str, str]:
-        return {r["city_key"]: r["tier"] for r in rows}
+    def held(rows: list[CertifiedCity]) -> dict[str, str]:
+        return {r.city_key: r.tier for r in rows}
 
     # Announced on 2023-03-01 (the history's cities are certified and announced that day).
     assert held(await queries.public_registry(pool, as_of=date(2023, 2, 28))) == {}
@@ -214,7 +215,7 @@ async def test_the_registry_as_of_any_day_from_certification_periods(
     assert "ar-cordoba" not in held(await queries.public_registry(pool))
     page = await queries.public_city(pool, "br-fortaleza")
     assert page is not None
-    assert [p["tier"] for p in page["history"]] == ["platinum"]
+    assert [p.tier for p in page.history] == ["platinum"]
     assert await queries.public_city(pool, "ar-cordoba") is None  # lapsed: not public
     assert await queries.public_city(pool, "ar-mendoza") is None  # an applicant: never
 

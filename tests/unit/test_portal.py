@@ -25,6 +25,7 @@ from infra.eventstore.model import RecordedEvent
 from infra.i18n.catalogs import Catalogs
 from infra.identity.sessions import csrf_token_for
 from infra.readside.history import summarize
+from infra.readside.rows import MapPlace
 from infra.standards.folder import load_catalog
 from infra.web.portal.map import markers, outlines
 from tests.factories import CityDriver, answers
@@ -85,12 +86,10 @@ def test_the_map_projects_inside_its_frame_and_drops_what_lies_outside() -> None
     assert frame.project(frame.south, frame.east) == (frame.width, frame.height)
     assert frame.project(48.85, 2.35) is None  # Paris
     found = markers([
-        {"city_key": "br-recife", "name": "Recife", "tier": "platinum", "latitude": -8.05,
-         "longitude": -34.88},
-        {"city_key": "us-x", "name": "X", "tier": "silver", "latitude": None,
-         "longitude": None},
-        {"city_key": "us-a", "name": "A", "tier": "silver", "latitude": 40.0,
-         "longitude": -100.0}])
+        MapPlace(city_key="br-recife", name="Recife", tier="platinum", latitude=-8.05,
+                 longitude=-34.88),
+        MapPlace(city_key="us-x", name="X", tier="silver", latitude=None, longitude=None),
+        MapPlace(city_key="us-a", name="A", tier="silver", latitude=40.0, longitude=-100.0)])
     assert [m.city_key for m in found] == ["us-a", "br-recife"]  # platinum drawn on top
     assert len(frame.countries) > 25
 

@@ -22,7 +22,6 @@ from infra.web.api.models import (
     PublicCohort,
     PublicCohortCity,
     RegistryPage,
-    TierPeriod,
 )
 from infra.web.routing import route
 from infra.web.services import services
@@ -64,7 +63,7 @@ async def registry(
     rows = await queries.public_registry(
         found.pool, as_of=as_of, tier=tier, country=country, standard=standard,
         cohort=cohort, after=decode_cursor(cursor), limit=limit + 1)
-    items = tuple(PublicCity.model_validate(r) for r in rows[:limit])
+    items = tuple(PublicCity.model_validate(r.model_dump()) for r in rows[:limit])
     more = len(rows) > limit
     return RegistryPage(items=items, as_of=as_of,
                         next_cursor=encode_cursor(items[-1].city_key) if more else None)
@@ -79,8 +78,7 @@ async def public_city(request: Request, key: str) -> PublicCityPage:
     page = await queries.public_city(found.pool, key)
     if page is None:
         raise not_found(key)
-    return PublicCityPage(**{k: v for k, v in page.items() if k != "history"},
-                          history=tuple(TierPeriod.model_validate(p) for p in page["history"]))
+    return PublicCityPage.model_validate(page.model_dump())
 
 
 @route(router, "GET", "/api/cohorts", Rule.PUBLIC, response_model=list[PublicCohort],
@@ -89,9 +87,9 @@ async def cohorts(request: Request) -> list[PublicCohort]:
     """Every cohort announced so far with its cities (a cohort still to come is not shown:
     its members are not announced yet)."""
     found = services(request)
-    return [PublicCohort(cohort_id=c["cohort_id"], announced_on=c["announced_on"],
-                         cities=tuple(PublicCohortCity.model_validate(m)
-                                      for m in c["cities"]))
+    return [PublicCohort(cohort_id=c.cohort_id, announced_on=c.announced_on,
+                         cities=tuple(PublicCohortCity.model_validate(m.model_dump())
+                                      for m in c.cities))
             for c in await queries.public_cohorts(found.pool)]
 
 

@@ -13,6 +13,7 @@ from domain.views import CommandAnswer
 from infra.eventstore.model import START, LogCursor
 from infra.platform.errors import NotFound
 from infra.readside import queries
+from infra.readside.rows import ReadRow
 from infra.web.access import Rule
 from infra.web.api.cities import CITY_LINKS, send_command
 from infra.web.api.identity import me
@@ -36,9 +37,11 @@ from workflows.messages import CohortResult
 router = APIRouter()
 
 
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+def _jsonable(row: ReadRow) -> dict[str, Any]:
+    """A read model's row as the staff's pages answer it: its columns in order, dates in
+    ISO form, a percentage as a number."""
     return {k: (v.isoformat() if hasattr(v, "isoformat") else
-                float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+                float(v) if isinstance(v, Decimal) else v) for k, v in row.model_dump().items()}
 
 
 # --- operators ---------------------------------------------------------------------------
@@ -52,12 +55,11 @@ async def all_cities(request: Request, status: Annotated[str | None, Query(max_l
     found = services(request)
     await found.fresh.current("registry")
     after = decode_cursor(cursor)
-    rows = [r for r in await queries.registry(found.pool, status=status)
-            if r["city_key"] > after]
-    rows.sort(key=lambda r: r["city_key"])
+    rows = [r for r in await queries.registry(found.pool, status=status) if r.city_key > after]
+    rows.sort(key=lambda r: r.city_key)
     page = rows[:limit]
     return Page(items=tuple(_jsonable(r) for r in page),
-                next_cursor=encode_cursor(page[-1]["city_key"]) if len(rows) > limit else None)
+                next_cursor=encode_cursor(page[-1].city_key) if len(rows) > limit else None)
 
 
 @route(router, "GET", "/api/pipeline", Rule.OPERATOR, response_model=Page,

@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+
+from infra.readside.rows import MapPlace
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,15 @@ class Marker:
     y: float
 
 
-def markers(places: list[dict[str, Any]]) -> list[Marker]:
+def markers(places: list[MapPlace]) -> list[Marker]:
     """Markers for the cities that have a location inside the frame, platinum drawn last
     (on top)."""
     rank = {"silver": 0, "gold": 1, "platinum": 2}
     found = []
     for place in places:
-        if place.get("latitude") is None or place.get("longitude") is None:
+        if place.latitude is None or place.longitude is None:
             continue
-        point = outlines().project(place["latitude"], place["longitude"])
+        point = outlines().project(place.latitude, place.longitude)
         if point is not None:
-            found.append(Marker(place["city_key"], place["name"], place["tier"], *point))
+            found.append(Marker(place.city_key, place.name, place.tier, *point))
     return sorted(found, key=lambda m: (rank.get(m.tier, 0), m.city_key))

@@ -41,22 +41,22 @@ async def registry_page(
     # Read once: the filters' choices come from every certified city, the rows from those
     # the filters keep.
     everyone = await queries.public_registry(found.pool, limit=10_000)
-    wanted = {"tier": tier if tier in TIERS else None,
-              "country": country.upper() if country else None,
-              "standard_id": standard, "cohort_id": cohort}
+    wanted_tier = tier if tier in TIERS else None
+    wanted_country = country.upper() if country else None
     rows = [r for r in everyone
-            if all(value is None or r[column] == value for column, value in wanted.items())]
-    shown = {r["city_key"] for r in rows}
-    places = [p for p in await queries.public_places(found.pool) if p["city_key"] in shown]
+            if wanted_tier in (None, r.tier) and wanted_country in (None, r.country)
+            and standard in (None, r.standard_id) and cohort in (None, r.cohort_id)]
+    shown = {r.city_key for r in rows}
+    places = [p for p in await queries.public_places(found.pool) if p.city_key in shown]
     return await portal(request).render(
         request, "public/registry.html", rows=rows, markers=markers(places),
         outlines=outlines(), tiers=TIERS,
-        countries=sorted({r["country"] for r in everyone}),
-        standards=sorted({r["standard_id"] for r in everyone}),
-        cohorts=sorted({r["cohort_id"] for r in everyone}, reverse=True),
+        countries=sorted({r.country for r in everyone}),
+        standards=sorted({r.standard_id for r in everyone}),
+        cohorts=sorted({r.cohort_id for r in everyone}, reverse=True),
         chosen={"tier": tier or "", "country": country or "", "standard": standard or "",
                 "cohort": cohort or ""},
-        counts={t: sum(1 for r in rows if r["tier"] == t) for t in TIERS})
+        counts={t: sum(1 for r in rows if r.tier == t) for t in TIERS})
 
 
 @page(router, "/cities/{key}", Rule.PUBLIC)
@@ -80,7 +80,7 @@ async def cohorts_page(request: Request) -> HTMLResponse:
 async def cohort_page(request: Request, cohort_id: str) -> HTMLResponse:
     """One announced cohort."""
     found = [c for c in await queries.public_cohorts(services(request).pool)
-             if c["cohort_id"] == cohort_id]
+             if c.cohort_id == cohort_id]
     if not found:
         raise not_found(cohort_id)
     return await portal(request).render(request, "public/cohort.html", cohort=found[0])
@@ -94,13 +94,13 @@ async def certificate_page(request: Request, key: str, awarded_on: date) -> HTML
     its review) are private, and even their number would show that they happen."""
     found = services(request)
     certificate = await queries.certificate(found.pool, key, awarded_on)
-    if certificate is None or certificate["decided"] is None:
+    if certificate is None or certificate.decided is None:
         raise not_found(key)
     async with found.pool.acquire() as conn:
         chain = await verify_chains(conn, stream_id=city_stream(key),
-                                    through_version=certificate["decided"]["stream_version"])
+                                    through_version=certificate.decided.stream_version)
     return await portal(request).render(
-        request, "public/certificate.html", certificate=certificate, city=certificate["city"],
+        request, "public/certificate.html", certificate=certificate, city=certificate.city,
         chain=chain, today=found.program.program_today())
 
 

@@ -5,6 +5,7 @@ to assign, decisions to take), certifications expiring soon, the cohort builder,
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -25,6 +26,17 @@ BOARD = (Stage.ASSESSING, Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.AWAITING_CL
          Stage.REVIEW_COMPLETE, Stage.DECIDED)
 
 
+@dataclass(frozen=True)
+class BoardCard:
+    """An application on the pipeline board: the city, its days in the stage, its
+    reviewer."""
+
+    city_key: str
+    name: str
+    days: int
+    reviewer: str | None
+
+
 @page(router, "/portal/pipeline", Rule.OPERATOR)
 async def pipeline(request: Request) -> HTMLResponse:
     """Every open application by stage with its time in stage; reviewers to assign and
@@ -32,11 +44,12 @@ async def pipeline(request: Request) -> HTMLResponse:
     found = services(request)
     await found.fresh.current("pipeline", "registry")
     today = found.program.program_today()
-    names = {r["city_key"]: r["name"] for r in await queries.registry(found.pool)}
-    columns: dict[str, list[dict[str, object]]] = defaultdict(list)
+    names = {r.city_key: r.name for r in await queries.registry(found.pool)}
+    columns: dict[str, list[BoardCard]] = defaultdict(list)
     for row in await queries.pipeline(found.pool):
-        columns[row["stage"]].append({**row, "name": names.get(row["city_key"], row["city_key"]),
-                                      "days": (today - row["stage_since"]).days})
+        columns[row.stage].append(BoardCard(
+            city_key=row.city_key, name=names.get(row.city_key, row.city_key),
+            days=(today - row.stage_since).days, reviewer=row.reviewer))
     reviewers = [a for a in await found.directory.page(limit=500)
                  if a.role is Role.REVIEWER and not a.disabled]
     return await portal(request).render(
@@ -58,8 +71,8 @@ async def cohort_builder(request: Request) -> HTMLResponse:
         request, "portal/cohorts.html",
         # What the cohort itself will announce: the same port its workflow reads.
         waiting=await ReadModelAwaitingAnnouncement(found.pool).cities(),
-        upcoming=[c for c in cohorts if c["announced_on"] is None],
-        announced=[c for c in reversed(cohorts) if c["announced_on"] is not None][:10],
+        upcoming=[c for c in cohorts if c.announced_on is None],
+        announced=[c for c in reversed(cohorts) if c.announced_on is not None][:10],
         today=found.program.program_today())
 
 
