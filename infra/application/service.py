@@ -1,9 +1,10 @@
-"""Program operations as every front door (the CLI, the demo, later the HTTP API) sees
-them. A command goes to its city's (or cohort's) workflow as the update that
-`workflows/updates.py` names for its type, except a draft's save, which is appended to
-the draft's own stream (`infra/application/drafts.py`; why in `domain/drafts.py`). A
-refusal comes back as `CommandRefused` with the domain's code, message and category; an
-unreachable or silent service is `Unavailable`, an unknown city or cohort `NotFound`."""
+"""Program operations as every front door (the CLI, the demo, the HTTP API: through its
+port, `infra.application.port.Program`) sees them. A command goes to its city's (or
+cohort's) workflow as the update that `workflows/updates.py` names for its type, except a
+draft's save, which is appended to the draft's own stream (`infra/application/drafts.py`;
+why in `domain/drafts.py`). A refusal comes back as `CommandRefused` with the domain's
+code, message and category; an unreachable or silent service is `Unavailable`, an unknown
+city or cohort `NotFound`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.converter import PayloadCodec
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -140,6 +142,12 @@ class ProgramService:
 
     def program_today(self) -> date:
         return self.clock.today(datetime.now(UTC))
+
+    @property
+    def payload_codec(self) -> PayloadCodec | None:
+        """What seals the payloads this service sends through Temporal (the operators'
+        codec endpoint opens them with its keys)."""
+        return self.client.data_converter.payload_codec
 
     def _city(self, key: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(city_stream(key))
