@@ -1,10 +1,11 @@
-"""Program operations as every door (the CLI, the API and the portal, the demo) sees them,
-built by `infra/bootstrap.py`. A command travels as the command table says
-(`workflows/updates.CARRIERS`): to its city's (or cohort's) workflow as an update, the
-first join as update-with-start, a draft's save appended to the draft's own stream
-(`infra/application/drafts.py`; why in `domain/drafts.py`). A
-refusal comes back as `CommandRefused` with the domain's code, message and category; an
-unreachable or silent service is `Unavailable`, an unknown city or cohort `NotFound`."""
+"""Program operations as every door (the CLI, the demo, the API and the portal: through
+its port, `infra.application.port.Program`) sees them, built by `infra/bootstrap.py`. A
+command travels as the command table says (`workflows/updates.CARRIERS`): to its city's
+(or cohort's) workflow as an update, the first join as update-with-start, a draft's save
+appended to the draft's own stream (`infra/application/drafts.py`; why in
+`domain/drafts.py`). A refusal comes back as `CommandRefused` with the domain's code,
+message and category; an unreachable or silent service is `Unavailable`, an unknown city
+or cohort `NotFound`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.converter import PayloadCodec
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -142,6 +144,12 @@ class ProgramService:
 
     def program_today(self) -> date:
         return self.clock.today(datetime.now(UTC))
+
+    @property
+    def payload_codec(self) -> PayloadCodec | None:
+        """What seals the payloads this service sends through Temporal (the operators'
+        codec endpoint opens them with its keys)."""
+        return self.client.data_converter.payload_codec
 
     def _city(self, key: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(city_stream(key))

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from fastapi import Request
 
-from infra.application import ProgramService
+from infra.application import Program
 from infra.identity.directory import AccountDirectory
 from infra.identity.sessions import Sessions
 from infra.identity.throttle import SignInThrottle
@@ -24,7 +24,7 @@ from infra.web.public_cache import Generations
 
 @dataclass
 class HttpServices:
-    program: ProgramService
+    program: Program  # the program's port: ProgramService, over Temporal
     pool: asyncpg.Pool[Any]
     settings: Settings
     directory: AccountDirectory
@@ -44,7 +44,7 @@ class HttpServices:
         await self.fresh.current(*(read_models or ("city_views",)))
 
     @classmethod
-    def build(cls, program: ProgramService, pool: asyncpg.Pool[Any], settings: Settings,
+    def build(cls, program: Program, pool: asyncpg.Pool[Any], settings: Settings,
               *, health: Health, secure_cookies: bool = False) -> HttpServices:
         generations = Generations()
         directory = AccountDirectory(pool)

@@ -45,7 +45,7 @@ def _codec(request: Request) -> EncryptionCodec:
     marks what it seals."""
     found: EncryptionCodec | None = getattr(request.app.state, "codec_endpoint", None)
     if found is None:
-        service = services(request).program.client.data_converter.payload_codec
+        service = services(request).program.payload_codec
         if not isinstance(service, EncryptionCodec):
             raise Denied(404, "payloads are not sealed by this service: nothing to decode")
         found = EncryptionCodec(service.keys, foreign="pass", sealer=BY_ENDPOINT)
