@@ -76,10 +76,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert done.returncode == 0, (args, done.stderr)
         return done.stdout
 
-    add("users", "add", AFFILIATED, "--role", "reviewer", "--affiliation", CITY)
-    add("users", "add", REVIEWER, "--role", "reviewer")
-    add("users", "add", "op@program.test", "--role", "operator")
     with wwc_up(env, data_dir / "up.log"):
+        # With the stack up: each would otherwise start and stop PostgreSQL of its own.
+        add("users", "add", AFFILIATED, "--role", "reviewer", "--affiliation", CITY)
+        add("users", "add", REVIEWER, "--role", "reviewer")
+        add("users", "add", "op@program.test", "--role", "operator")
         server = json.loads((data_dir / "temporal.json").read_text())
         operator = add("tokens", "create", "op@program.test", "--name", "codec").splitlines()[-1]
         reviewer = add("tokens", "create", REVIEWER, "--name", "codec").splitlines()[-1]
