@@ -162,9 +162,12 @@ def parse_wrk(out: str) -> Figures:
                    "wrk")
 
 
-def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) -> Figures:
+def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float,
+              data_dir: Path) -> Figures:
     """Draft saves from wrk (`wrk_saves.lua`): a thread and a connection per client, each
-    saving its own city's draft with the ETag its last save answered."""
+    saving its own city's draft with the ETag its last save answered. The CPU figures
+    are wrk's run alone: the ETags' loads before it (a workflow query each, seconds on a
+    loaded machine) are not saves."""
     # Saves in flight when an earlier run's wrk stopped still land (a closed connection
     # does not cancel the server's append): let them, or an ETag read now would be stale.
     time.sleep(2)
@@ -177,11 +180,15 @@ def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) ->
                       f"auth = {json.dumps(state['tokens']['ed']['Authorization'])}\n"
                       f"body = {json.dumps(json.dumps(answers(5)))}\n"
                       + (Path(__file__).parent / "wrk_saves.lua").read_text())
+    before = cpu.snapshot(data_dir)
     out = subprocess.run(["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s",
                           "--latency", "-s", str(script), base], capture_output=True,
                          text=True, check=True).stdout
+    after = cpu.snapshot(data_dir)
     script.unlink()
-    return parse_wrk(out)
+    figures = parse_wrk(out)
+    figures.cpu_ms = cpu.per_request(before, after, round(figures.per_second * seconds))
+    return figures
 
 
 async def load(clients: int, seconds: float,
@@ -249,6 +256,8 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
     # routes; each figure is its route's median round, each ratio the median of the
     # rounds' ratios to the bare route in the same round.
     each = seconds / rounds
+    if shutil.which("wrk"):  # wrk takes whole seconds only ("-d3.33333s" is a usage error)
+        each, seconds = max(1, round(each)), max(1, round(seconds))
     by_round: dict[str, list[Figures]] = {name: [] for name, *_ in reads}
     for turn in range(rounds):
         print(f"  round {turn + 1} of {rounds}: {clients} clients for {each:g} s per route",
@@ -271,12 +280,14 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
         print(f"  {name}: {count} writers for {seconds:g} s", flush=True)
         etags.clear()  # each run loads its drafts afresh (see wrk_saves)
         await asyncio.sleep(2)
-        before = cpu.snapshot(data_dir)
-        saves = results[name] = (
-            await asyncio.to_thread(wrk_saves, base, state, count, seconds)
-            if shutil.which("wrk") else await load(count, seconds, save_draft))
-        saves.cpu_ms = cpu.per_request(before, cpu.snapshot(data_dir),
-                                       round(saves.per_second * seconds))
+        if shutil.which("wrk"):
+            saves = await asyncio.to_thread(wrk_saves, base, state, count, seconds, data_dir)
+        else:
+            before = cpu.snapshot(data_dir)
+            saves = await load(count, seconds, save_draft)
+            saves.cpu_ms = cpu.per_request(before, cpu.snapshot(data_dir),
+                                           round(saves.per_second * seconds))
+        results[name] = saves
         saves.vs_bare = saves.per_second / results["bare FastAPI route"].per_second
     return results
 
