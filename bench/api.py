@@ -179,9 +179,12 @@ def parse_wrk(out: str) -> Figures:
                    "wrk", requests)
 
 
-def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) -> Figures:
+def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float,
+              data_dir: Path) -> Figures:
     """Draft saves from wrk (`wrk_saves.lua`): a thread and a connection per client, each
-    saving its own city's draft with the ETag its last save answered."""
+    saving its own city's draft with the ETag its last save answered. The CPU figures
+    are wrk's run alone: the ETags' loads before it (a workflow query each, seconds on a
+    loaded machine) are not saves."""
     # Saves in flight when an earlier run's wrk stopped still land (a closed connection
     # does not cancel the server's append): let them, or an ETag read now would be stale.
     time.sleep(2)
@@ -194,10 +197,14 @@ def wrk_saves(base: str, state: dict[str, Any], clients: int, seconds: float) ->
                       f"auth = {json.dumps(state['tokens']['ed']['Authorization'])}\n"
                       f"body = {json.dumps(json.dumps(answers(5)))}\n"
                       + (Path(__file__).parent / "wrk_saves.lua").read_text())
+    before = cpu.snapshot(data_dir)
     out = subprocess.run(wrk_command(clients, clients, seconds, "-s", str(script), base),
                          capture_output=True, text=True, check=True).stdout
+    after = cpu.snapshot(data_dir)
     script.unlink()
-    return parse_wrk(out)
+    figures = parse_wrk(out)
+    figures.cpu_ms = cpu.per_request(before, after, figures.requests)
+    return figures
 
 
 async def load(clients: int, seconds: float,
@@ -227,7 +234,8 @@ async def load(clients: int, seconds: float,
 
 
 async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
-                  seconds: float, rounds: int, writers: list[int]) -> dict[str, Figures]:
+                  seconds: float, rounds: int, writers: list[int],
+                  data_dir: Path) -> dict[str, Figures]:
     tokens = state["tokens"]
     city = state["certified"][0]
     etags: dict[int, str] = {}
@@ -272,10 +280,10 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
         print(f"  round {turn + 1} of {rounds}: {clients} clients for {each:g} s per route",
               flush=True)
         for name, url, headers, request in reads:
-            before = cpu.snapshot()
+            before = cpu.snapshot(data_dir)
             figures = (await asyncio.to_thread(wrk_load, url, headers, clients, each)
                        if wrk else await load(clients, each, request))
-            figures.cpu_ms = cpu.per_request(before, cpu.snapshot(), figures.requests)
+            figures.cpu_ms = cpu.per_request(before, cpu.snapshot(data_dir), figures.requests)
             by_round[name].append(figures)
     for name, rounds_of in by_round.items():
         ratios = [r.per_second / bare_round.per_second
@@ -289,11 +297,13 @@ async def measure(base: str, bare: str, state: dict[str, Any], clients: int,
               flush=True)
         etags.clear()  # each run loads its drafts afresh (see wrk_saves)
         await asyncio.sleep(2)
-        before = cpu.snapshot()
-        saves = results[name] = (
-            await asyncio.to_thread(wrk_saves, base, state, count, seconds)
-            if wrk else await load(count, seconds, save_draft))
-        saves.cpu_ms = cpu.per_request(before, cpu.snapshot(), saves.requests)
+        if wrk:
+            saves = await asyncio.to_thread(wrk_saves, base, state, count, seconds, data_dir)
+        else:
+            before = cpu.snapshot(data_dir)
+            saves = await load(count, seconds, save_draft)
+            saves.cpu_ms = cpu.per_request(before, cpu.snapshot(data_dir), saves.requests)
+        results[name] = saves
         saves.vs_bare = saves.per_second / results["bare FastAPI route"].per_second
     return results
 
@@ -336,7 +346,7 @@ def main(args: argparse.Namespace) -> None:
         bare = f"http://127.0.0.1:{bare_port}"
         wait_for(f"{bare}/bare", bare_server, log)
         results = asyncio.run(measure(base, bare, state, args.clients, args.seconds,
-                                    args.rounds, writers))
+                                      args.rounds, writers, data_dir))
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)
@@ -356,8 +366,10 @@ def main(args: argparse.Namespace) -> None:
               f"{figures.p50_ms:>9.1f}{figures.p99_ms:>9.1f}{figures.errors:>8}  "
               f"{figures.tool}")
     print()
-    print("CPU per request, ms, by process (the machine has "
-          f"{os.cpu_count()} cores; the bare route's server is not counted)")
+    print("CPU per request, ms, by process of the benchmark's own (the machine has "
+          f"{os.cpu_count()} cores; the bare route's server is not counted); other jobs:\n"
+          "what the rest of the machine spent meanwhile, not ours, but a busy machine "
+          "slows every figure")
     kinds = sorted({kind for figures in results.values() for kind in figures.cpu_ms})
     print(f"{'route':<26}" + "".join(f"{kind[:14]:>16}" for kind in kinds))
     for name, figures in results.items():

@@ -1,13 +1,17 @@
 """Drafts saved in their own stream (domain/drafts.py), on a real PostgreSQL and Temporal:
 what a save records and who it names, the submission that takes and seals the draft, the
-save that races a submission, and retries that store nothing twice."""
+save that races a submission, retries that store nothing twice, and what a day's saves
+ask of Temporal (one update)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio import client as temporal_client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateFailedError
 
 from domain import commands as c
 from domain import events as e
@@ -16,6 +20,7 @@ from domain.streams import city_stream, draft_stream
 from domain.views import CityView
 from infra.eventstore.mapper import decode
 from infra.platform.errors import CommandRefused
+from infra.temporal.headers import ClientActorInterceptor
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY
 from tests.temporal import Service, program_clock
@@ -103,3 +108,62 @@ async def test_a_save_landing_during_a_submission_makes_it_stale(service: Servic
         e.DraftSaved, e.DraftSaved]
     view = await ops.send(KEY, c.SubmitAssessment())  # submitted again, from the draft
     assert view.stage == Stage.SUBMITTED
+
+
+class _Counting(temporal_client.Interceptor):
+    """Every update, query, signal and description the service's client sends, by
+    workflow: what the Temporal server is asked to do."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def intercept_client(self, next: temporal_client.OutboundInterceptor
+                         ) -> temporal_client.OutboundInterceptor:
+        calls = self.calls
+
+        class Outbound(temporal_client.OutboundInterceptor):
+            async def start_workflow_update(
+                self, input: temporal_client.StartWorkflowUpdateInput
+            ) -> temporal_client.WorkflowUpdateHandle[Any]:
+                calls.append(("update " + input.update, input.id))
+                return await super().start_workflow_update(input)
+
+            async def query_workflow(self, input: temporal_client.QueryWorkflowInput) -> Any:
+                calls.append(("query " + input.query, input.id))
+                return await super().query_workflow(input)
+
+            async def signal_workflow(self, input: temporal_client.SignalWorkflowInput
+                                      ) -> None:
+                calls.append(("signal " + input.signal, input.id))
+                await super().signal_workflow(input)
+
+            async def describe_workflow(self, input: temporal_client.DescribeWorkflowInput
+                                        ) -> temporal_client.WorkflowExecutionDescription:
+                calls.append(("describe", input.id))
+                return await super().describe_workflow(input)
+
+        return Outbound(next)
+
+
+async def test_a_days_saves_tell_the_citys_workflow_once(service: Service) -> None:
+    """A save is an append: of a day's saves through the API (which passes the city's
+    kept view), the first tells the workflow (the draft nudge) and the rest ask Temporal
+    nothing. A regression here is what a draft save costs the Temporal server."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=3_600_000))
+    await ops.join(JOIN)
+    view = await ops.view(KEY)
+    counting = _Counting()
+    config = service.client.config()
+    config["interceptors"] = [counting, ClientActorInterceptor()]
+    ops.client = Client(**config)
+    for version in range(20):
+        await ops.save_draft(KEY, c.SaveAssessment(answers=answers(WWC_2022, 1 + version % 5),
+                                                   expected_version=version),
+                             context=EDITOR, view=view)
+    assert counting.calls == [("update touch_draft", city_stream(KEY))]
+    history = await service.client.get_workflow_handle(city_stream(KEY)).fetch_history()
+    accepted = [event.workflow_execution_update_accepted_event_attributes.accepted_request
+                .input.name for event in history.events
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    assert accepted.count("touch_draft") == 1
+    assert len(await service.store.read_stream(draft_stream(KEY))) == 20
