@@ -61,7 +61,8 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
     if stage != Stage.ASSESSING:
         shown = (stage or "closed").replace("_", " ")
         raise TransitionRefused(f"cannot save a self-assessment: the application is {shown} "
-                                "(allowed when assessing)", code="wrong_stage")
+                                "(allowed when assessing)", code="wrong_stage",
+                                facts={"stage": stage or ""})
     if command.expected_version not in (None, draft.version):
         raise TransitionRefused(
             f"the assessment changed since this draft was loaded (now version "
