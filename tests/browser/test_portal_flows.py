@@ -2,11 +2,15 @@
 
 1. a city joins, fills its self-assessment over two sessions (a reload keeps every
    answer; a lost connection keeps the unsaved ones and says so), watches the tier
-   preview and the path to the next tier change, and submits;
+   preview and the path to the next tier change; "Submit for review" asks once more
+   (what will be sent, the tier, or plainly "not certified", what is missing; also at
+   390 px), a link that is not one is refused in Spanish words, and the confirmed
+   submission works without JavaScript; then the answers are read-only;
 2. the reviewer records verdicts and asks a clarification, the city answers, the review
-   is completed; a reviewer affiliated with the city is refused; the operator decides,
-   builds a cohort and announces it; the registry, map and certificate show the city
-   only after the announcement;
+   is completed; a reviewer affiliated with the city is refused (in Portuguese words);
+   the operator decides and is told the outcome, builds a cohort and announces it after
+   a step listing its cities; the registry, map and certificate show the city only after
+   the announcement;
 3. the pages speak English, Spanish and Portuguese, and axe finds no serious or critical
    violation on any page the flows opened.
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -390,6 +395,14 @@ def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
     page.goto("/portal/cities/us-nowhere")
     expect(page.locator("h1")).to_have_text("Não encontrado")  # the language is remembered
     context.close()
+
+
+def test_the_readmes_screenshots_of_the_steps_are_there() -> None:
+    """Copied from this module's artifacts (.artifacts/screenshots) after a run."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    for name in ("submit-not-certified", "submit-confirm-390", "announce-confirm",
+                 "pipeline-decided", "refusal-es", "refusal-pt"):
+        assert (docs / f"{name}.png").exists(), name
 
 
 def test_no_serious_accessibility_violation_on_any_page(visits: Visits) -> None:
