@@ -140,7 +140,8 @@ def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
     match command:
         case CreateAccount():
             if state.account_id is not None:
-                raise TransitionRefused(f"account {state.email} already exists", code="exists")
+                raise TransitionRefused(f"account {state.email} already exists", code="exists",
+                                        facts={"what": state.email or ""})
             cities = command.bound_cities
             if command.role is Role.CITY_EDITOR and not cities:
                 raise AssessmentError("a city editor needs at least one city (--city KEY, "
@@ -164,7 +165,8 @@ def decide(state: AccountState, command: AnyAccountCommand, account_id: str,
             if command.expires_on <= now:
                 raise AssessmentError("a token must expire after today", code="invalid_token")
             if any(t.token_id == command.token_id for t in state.tokens):
-                raise TransitionRefused(f"token {command.token_id} exists", code="exists")
+                raise TransitionRefused(f"token {command.token_id} exists", code="exists",
+                                        facts={"what": command.token_id})
             return [events.ApiTokenIssued(token_id=command.token_id, name=command.name,
                                           expires_on=command.expires_on, on=now)]
         case SetDigest():
@@ -189,7 +191,8 @@ def _require_active(state: AccountState) -> None:
     if state.account_id is None:
         raise TransitionRefused("no such account", code="not_found")
     if state.disabled:
-        raise TransitionRefused(f"account {state.email} is disabled", code="disabled")
+        raise TransitionRefused(f"account {state.email} is disabled", code="disabled",
+                                facts={"email": state.email or ""})
 
 
 def evolve(state: AccountState, event: events.AccountEvent) -> AccountState:
@@ -243,6 +246,6 @@ def as_the_accounts_say(command: commands.AssignReviewer,
     if standing is None or not standing.active_reviewer \
             or standing.email.lower() != command.reviewer.lower():
         raise TransitionRefused(f"{command.reviewer} is not an active reviewer's account",
-                                code="unknown_reviewer")
+                                code="unknown_reviewer", facts={"reviewer": command.reviewer})
     return command.model_copy(update={"reviewer": standing.email,
                                       "affiliations": standing.affiliations})

@@ -97,7 +97,7 @@ def check_answers(standard: Standard, answers: Answers, *, require_evidence: boo
     if unknown:
         raise AssessmentError(
             f"unknown criterion code {', '.join(unknown)} for standard {standard.id}",
-            code="unknown_criterion",
+            code="unknown_criterion", facts={"criterion": ", ".join(unknown)},
         )
     for code, answer in answers.criteria.items():
         checklist = standard.criterion(code).checklist
@@ -116,7 +116,9 @@ def check_answers(standard: Standard, answers: Answers, *, require_evidence: boo
                 raise AssessmentError(
                     f"criterion {code} is claimed as met but lacks evidence: "
                     f"{', '.join(slots)} ({len(answer.evidence)} of {len(slots)} links given)",
-                    code="missing_evidence",
+                    code="missing_evidence", facts={
+                        "criterion": code, "needed": ", ".join(slots),
+                        "given": len(answer.evidence), "wanted": len(slots)},
                 )
     options = standard.gate_option_ids()
     if bad := sorted(set(answers.outcomes) - options):

@@ -23,7 +23,8 @@ class StandardCatalog(Mapping[str, Standard]):
         except KeyError:
             known = ", ".join(sorted(self._by_id)) or "none"
             raise StandardError(
-                f"unknown standard {standard_id!r} (known: {known})", code="unknown_standard"
+                f"unknown standard {standard_id!r} (known: {known})", code="unknown_standard",
+                facts={"standard": standard_id}
             ) from None
 
     def __iter__(self) -> Iterator[str]:

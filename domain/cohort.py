@@ -39,18 +39,20 @@ def decide(state: CohortState, command: commands.CohortCommand, now: date,
         case commands.CreateCohort():
             if state.cohort_id is not None:
                 raise TransitionRefused(f"cohort {state.cohort_id} already exists",
-                                        code="cohort_exists")
+                                        code="cohort_exists",
+                                        facts={"cohort": state.cohort_id})
             if command.announce_on < now:
                 # It would announce at once, under a date already past (and expire early).
                 raise TransitionRefused(
                     f"cohort {command.cohort_id} cannot be announced on "
                     f"{command.announce_on}, a date already past (today is {now})",
-                    code="past_date")
+                    code="past_date", facts={"day_on": command.announce_on.isoformat()})
             if rules is not None and command.announce_on > rules.latest_cohort_date(now):
                 raise InvalidCommand(
                     f"announce_on: {command.announce_on} is more than "
                     f"{rules.cohort_horizon_years} years ahead (the latest is "
-                    f"{rules.latest_cohort_date(now)})", code="date_too_far")
+                    f"{rules.latest_cohort_date(now)})", code="date_too_far",
+                    facts={"latest_on": rules.latest_cohort_date(now).isoformat()})
             return [events.CohortCreated(cohort_id=command.cohort_id,
                                          announce_on=command.announce_on, on=now)]
         case commands.AddToCohort():
@@ -75,7 +77,8 @@ def _require_open(state: CohortState) -> None:
         raise TransitionRefused("no such cohort", code="not_found")
     if state.announced_on is not None:
         raise TransitionRefused(f"cohort {state.cohort_id} was announced on "
-                                f"{state.announced_on}", code="already_announced")
+                                f"{state.announced_on}", code="already_announced",
+                                facts={"cohort": state.cohort_id})
 
 
 def evolve(state: CohortState, event: events.CohortEvent) -> CohortState:

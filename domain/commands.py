@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from domain.answers import Answers
 from domain.model import ONE_LINE, Input, SingleLine, longest, made_here
@@ -101,7 +102,12 @@ def _require_link(link: str, where: str) -> None:
     # Evidence is a link to what the city publishes; anything else (a script, a local path)
     # has no place in a review.
     if not re.fullmatch(r"https?://[^\s/$.?#][^\s]{0,2000}", link):
-        raise ValueError(f"{where}: evidence must be an http(s) URL, not {link[:80]!r}")
+        # A coded error (domain/validation.py: CODED), with the link as a fact, so a
+        # page can say it in the reader's language; the message reads as it always did.
+        raise PydanticCustomError("invalid_link",
+                                  "{where}: evidence must be an http(s) URL, not {shown}",
+                                  {"where": where, "shown": repr(link[:80]),
+                                   "link": link[:80]})
 
 
 def _links(evidence: tuple[str, ...]) -> tuple[str, ...]:

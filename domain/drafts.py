@@ -61,7 +61,8 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
     if stage != Stage.ASSESSING:
         shown = (stage or "closed").replace("_", " ")
         raise TransitionRefused(f"cannot save a self-assessment: the application is {shown} "
-                                "(allowed when assessing)", code="wrong_stage")
+                                "(allowed when assessing)", code="wrong_stage",
+                                facts={"stage": stage or ""})
     if command.expected_version not in (None, draft.version):
         raise TransitionRefused(
             f"the assessment changed since this draft was loaded (now version "
@@ -83,8 +84,11 @@ def with_draft(app: Application, draft: DraftState) -> Application:
 def submission(command: commands.SubmitAssessment, app_number: int | None,
                draft: DraftState) -> commands.SubmitAssessment:
     """The submission the workflow gets: the draft's answers when none were given, and
-    the draft's version to seal it at."""
+    the draft's version to seal it at: the one the caller read the answers at when it
+    says (a confirmation step shows the answers, then sends them: a save landing between
+    the two makes the seal, so the submission, stale), else the draft's as it stands."""
     answers = command.answers
     if answers is None and draft.application == app_number and not draft.sealed:
         answers = draft.answers
-    return command.model_copy(update={"answers": answers, "draft_version": draft.version})
+    version = command.draft_version if command.draft_version is not None else draft.version
+    return command.model_copy(update={"answers": answers, "draft_version": version})

@@ -5,7 +5,14 @@ status) without keeping lists of codes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+
+# What a refusal is about, as values rather than words: the criterion, the stage, a date
+# (a key ending in `_on`, ISO form), a count. The front doors that speak the reader's
+# language build their sentence from the code and these (infra/i18n/refusals.py); the
+# message stays the English sentence operators and scripts read.
+Facts = Mapping[str, str | int]
 
 
 class ErrorCategory(StrEnum):
@@ -19,9 +26,11 @@ class DomainError(Exception):
     code = "refused"
     category = ErrorCategory.REFUSED
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None,
+                 facts: Facts | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.facts: dict[str, str | int] = dict(facts or {})
         if code is not None:
             self.code = code
 

@@ -29,7 +29,7 @@ from domain.city_state import (
     Stage,
 )
 from domain.deadlines import find_pending
-from domain.eligibility import ineligibility_reasons
+from domain.eligibility import ineligibility_reasons, period_on
 from domain.errors import AssessmentError, IneligibleCity, TransitionRefused
 from domain.rules import ProgramRules
 from domain.standard import Standard
@@ -107,7 +107,8 @@ def decide(
             if state.profile is not None and state.profile.city_key in command.affiliations:
                 raise TransitionRefused(
                     f"{command.reviewer} is affiliated with {state.profile.name} and cannot "
-                    "review it (conflict of interest)", code="conflict_of_interest")
+                    "review it (conflict of interest)", code="conflict_of_interest",
+                    facts={"reviewer": command.reviewer, "city": state.profile.name})
             return [events.ReviewerAssigned(reviewer=command.reviewer, on=now)]
         case commands.RecordCriterionReview():
             app, standard = _open_application(state, standards)
@@ -267,7 +268,7 @@ def _reach_deadline(state: CityState, command: commands.ReachDeadline, now: date
                                 "or already reached)", code="no_deadline")
     if found.fires_on > now:
         raise TransitionRefused(f"the deadline {command.key} comes on {found.fires_on}",
-                                code="not_due")
+                                code="not_due", facts={"due_on": found.fires_on.isoformat()})
     return [events.DeadlineReached(key=found.key, kind=found.kind, step=found.step,
                                    due_on=found.due_on, on=now)]
 
@@ -303,14 +304,14 @@ def _require_stage(app: Application, stages: Stage | Sequence[Stage], action: st
         raise TransitionRefused(
             f"cannot {action}: the application is {app.stage.value.replace('_', ' ')} "
             f"(allowed when {' or '.join(s.value.replace('_', ' ') for s in allowed)})",
-            code="wrong_stage",
+            code="wrong_stage", facts={"stage": app.stage.value},
         )
 
 
 def _require_criterion(standard: Standard, code: str) -> None:
     if code not in standard.codes:
         raise AssessmentError(f"unknown criterion code {code} for standard {standard.id}",
-                              code="unknown_criterion")
+                              code="unknown_criterion", facts={"criterion": code})
 
 
 def _resolve_standard(
@@ -329,7 +330,10 @@ def _join(
         raise TransitionRefused("the city has already joined the network", code="already_joined")
     reasons = ineligibility_reasons(rules.eligibility, command.country, command.population, now)
     if reasons:
-        raise IneligibleCity(f"{command.name} is not eligible: {'; '.join(reasons)}")
+        period = period_on(rules.eligibility, now)
+        raise IneligibleCity(f"{command.name} is not eligible: {'; '.join(reasons)}", facts={
+            "name": command.name, "eligible": period.label if period else "",
+            "minimum": period.min_population if period else 0})
     key = city_key(command.country, command.name)
     if state.profile is not None and state.profile.city_key != key:
         raise TransitionRefused(f"this workflow belongs to {state.profile.city_key}, not {key}")
@@ -360,7 +364,7 @@ def _reapply(
         if now < allowed_on:
             raise TransitionRefused(
                 f"a city not certified may reapply from {allowed_on.isoformat()}",
-                code="too_early",
+                code="too_early", facts={"from_on": allowed_on.isoformat()},
             )
     standard = _resolve_standard(standards, command.standard_id, now)
     return [events.ApplicationOpened(number=state.applications + 1, standard_id=standard.id,
@@ -381,12 +385,13 @@ def _answer_clarification(
         if question.id == command.clarification_id:
             if question.answer is not None:
                 raise TransitionRefused(f"clarification {question.id} is already answered",
-                                        code="already_answered")
+                                        code="already_answered", facts={"number": question.id})
             return [events.ClarificationAnswered(
                 clarification_id=question.id, answer=command.answer,
                 evidence=command.evidence, on=now)]
     raise TransitionRefused(f"no clarification {command.clarification_id} was requested",
-                            code="unknown_clarification")
+                            code="unknown_clarification",
+                            facts={"number": command.clarification_id})
 
 
 def _complete_review(
@@ -396,7 +401,7 @@ def _complete_review(
     if open_questions := app.open_clarifications():
         ids = ", ".join(str(q.id) for q in open_questions)
         raise TransitionRefused(f"clarification {ids} still awaits the city's answer",
-                                code="clarification_open")
+                                code="clarification_open", facts={"numbers": ids})
     unreviewed = [
         code for code in standard.codes
         if app.answers.answer(code).claimed(standard, code) and code not in app.reviews
@@ -404,7 +409,7 @@ def _complete_review(
     if unreviewed:
         raise TransitionRefused(
             f"criteria claimed by the city but not yet reviewed: {', '.join(unreviewed)}",
-            code="review_incomplete",
+            code="review_incomplete", facts={"criteria": ", ".join(unreviewed)},
         )
     outcomes = command.outcomes if command.outcomes is not None else app.answers.outcomes
     check_answers(standard, Answers(outcomes=outcomes), require_evidence=False)
@@ -418,6 +423,7 @@ def ensure_decidable(state: CityState) -> Application:
         raise TransitionRefused(
             "cannot decide before the review is complete (the application is "
             f"{app.stage.value.replace('_', ' ')})", code="review_not_complete",
+            facts={"stage": app.stage.value},
         )
     return app
 
@@ -458,10 +464,11 @@ def _announce(
     day = command.announced_on or now
     if day > now:
         raise TransitionRefused(f"cannot announce on {day}, a date still to come",
-                                code="future_date")
+                                code="future_date", facts={"day_on": day.isoformat()})
     if day < decision.decided_on:
         raise TransitionRefused(f"cannot announce on {day}, before the decision of "
-                                f"{decision.decided_on}", code="before_decision")
+                                f"{decision.decided_on}", code="before_decision",
+                                facts={"decided_on": decision.decided_on.isoformat()})
     previous = state.certification.tier if state.certification else None
     return [events.CertificationAnnounced(
         cohort_id=command.cohort_id, standard_id=decision.standard_id, tier=decision.tier,
@@ -482,13 +489,13 @@ def _remind(
                                 f"(rules: {list(rules.reminder_lead_days)})")
     if command.lead_days in cert.reminders_sent:
         raise TransitionRefused(f"the {command.lead_days}-day reminder was already sent",
-                                code="already_sent")
+                                code="already_sent", facts={"days": command.lead_days})
     if state.application is not None:
         raise TransitionRefused("the city is already reapplying", code="application_open")
     due = cert.expires_on - timedelta(days=command.lead_days)
     if now < due:
         raise TransitionRefused(f"the {command.lead_days}-day reminder is due on {due}",
-                                code="too_early")
+                                code="too_early", facts={"from_on": due.isoformat()})
     return [events.RenewalReminderSent(lead_days=command.lead_days, expires_on=cert.expires_on,
                                   on=now)]
 
@@ -501,7 +508,7 @@ def _expire(state: CityState, now: date) -> list[events.CityEvent]:
                                 code="not_certified")
     if now < cert.expires_on:
         raise TransitionRefused(f"the certification runs until {cert.expires_on}",
-                                code="too_early")
+                                code="too_early", facts={"from_on": cert.expires_on.isoformat()})
     if state.application is not None:
         return [events.CertificationHeldPendingRenewal(expires_on=cert.expires_on, on=now)]
     return [events.CertificationLapsed(tier=cert.tier, expires_on=cert.expires_on, on=now)]

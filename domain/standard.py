@@ -182,7 +182,7 @@ class Standard(StrictFrozen):
             raise StandardError(
                 f"standard {self.id} is incomplete ({known} criteria known) and cannot be used "
                 "to score; name a complete standard",
-                code="standard_incomplete",
+                code="standard_incomplete", facts={"standard": self.id},
             )
 
 

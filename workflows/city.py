@@ -58,9 +58,9 @@ with workflow.unsafe.imports_passed_through():
 
 def refused(error: DomainError) -> ApplicationError:
     """How a domain refusal reaches the caller: its message, its code as the error type,
-    and its category (bad input, or refused by the rules) as the details."""
-    return ApplicationError(error.message, error.category.value, type=error.code,
-                            non_retryable=True)
+    and its category (bad input, or refused by the rules) and its facts as the details."""
+    return ApplicationError(error.message, error.category.value, error.facts,
+                            type=error.code, non_retryable=True)
 
 
 # What each renewal notice says (the e-mail seam: `send_notification`).

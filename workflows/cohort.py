@@ -84,8 +84,8 @@ class CohortWorkflow:
         try:
             return cohorts.decide(state or self.state, command, on)
         except DomainError as error:
-            raise ApplicationError(error.message, error.category.value, type=error.code,
-                                   non_retryable=True) from None
+            raise ApplicationError(error.message, error.category.value, error.facts,
+                                   type=error.code, non_retryable=True) from None
 
     async def _announce(self, day: date) -> None:
         awaiting = await execute_short_activity(

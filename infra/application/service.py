@@ -87,8 +87,19 @@ def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
         category = ErrorCategory.REFUSED
         if cause.details and cause.details[0] in ErrorCategory.__members__.values():
             category = ErrorCategory(cause.details[0])
-        return CommandRefused(cause.type or "refused", cause.message, category)
+        # Then its facts (a workflow from before facts sends none).
+        facts = cause.details[1] if len(cause.details) > 1 else None
+        return CommandRefused(cause.type or "refused", cause.message, category,
+                              _facts(facts))
     return CommandRefused("refused", str(cause or error))
+
+
+def _facts(found: object) -> dict[str, str | int]:
+    """A refusal's facts as the workflow sent them: names to texts and whole numbers."""
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items()
+            if isinstance(v, str | int) and not isinstance(v, bool)}
 
 
 @contextmanager
@@ -347,7 +358,8 @@ class ProgramService:
             cohorts.decide(cohorts.CohortState(), command, today, self.rules)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
-        exists = CommandRefused("cohort_exists", f"cohort {command.cohort_id} already exists")
+        exists = CommandRefused("cohort_exists", f"cohort {command.cohort_id} already exists",
+                                facts={"cohort": command.cohort_id})
         workflow_id = cohort_stream(command.cohort_id)
         # The event store says whether a cohort exists: an announced cohort's workflow
         # has completed (Temporal would start a second run under its id, which would find

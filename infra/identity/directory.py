@@ -119,12 +119,12 @@ class AccountDirectory:
                     f"cities: {key} has not joined the network (check the key: `wwc list`); "
                     "for a city still to join, give its name and country instead "
                     "(--joining NAME --country CC, or cities_to_join in the API)",
-                    code="unknown_city")
+                    code="unknown_city", facts={"city": key})
         made_up = None
         if password is None:
             password = made_up = new_secret()
         if (problem := passwords.weakness(password)) is not None:
-            raise InvalidInput(problem, code="weak_password")
+            raise InvalidInput(problem, code="weak_password", facts=passwords.BOUNDS)
         hashed = await passwords.hash_password(password)
         account_id = (account_id_for(request_id) if request_id
                       else f"acc-{uuid.uuid4().hex[:16]}")
@@ -140,7 +140,8 @@ class AccountDirectory:
             if await conn.fetchval(
                     "SELECT EXISTS (SELECT 1 FROM wwc_events WHERE event_type = $1 "
                     "AND data ->> 'email' = $2)", events.AccountCreated.TYPE, command.email):
-                raise CommandRefused("exists", f"an account for {command.email} already exists")
+                raise CommandRefused("exists", f"an account for {command.email} already exists",
+                                     facts={"what": command.email})
             await conn.execute(
                 "INSERT INTO wwc_password_hashes (account_id, hash) VALUES ($1, $2) "
                 "ON CONFLICT (account_id) DO UPDATE SET hash = EXCLUDED.hash, "
@@ -156,7 +157,7 @@ class AccountDirectory:
 
     async def set_password(self, account_id: str, password: str) -> None:
         if (problem := passwords.weakness(password)) is not None:
-            raise InvalidInput(problem, code="weak_password")
+            raise InvalidInput(problem, code="weak_password", facts=passwords.BOUNDS)
         await self._pool.execute(
             "INSERT INTO wwc_password_hashes (account_id, hash) VALUES ($1, $2) "
             "ON CONFLICT (account_id) DO UPDATE SET hash = EXCLUDED.hash, updated_at = now()",

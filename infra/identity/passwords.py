@@ -12,6 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 MIN_LENGTH = 12
+MAX_LENGTH = 1024
+# What a refusal of a weak password is about (infra/i18n/refusals.py says it in words).
+BOUNDS = {"minimum": MIN_LENGTH, "maximum": MAX_LENGTH}
 
 
 @functools.cache
@@ -26,7 +29,7 @@ def weakness(password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_LENGTH:
         return f"a password needs at least {MIN_LENGTH} characters"
-    if len(password) > 1024:
+    if len(password) > MAX_LENGTH:
         return "a password may have at most 1,024 characters"
     return None
 

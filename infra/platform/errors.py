@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from activities.ports import UnstorableEvent
-from domain.errors import DomainError, ErrorCategory
+from domain.errors import DomainError, ErrorCategory, Facts
 from domain.validation import describe_validation_error
 
 
@@ -43,15 +43,17 @@ _HTTP_STATUS = {ErrorKind.UNEXPECTED: 500, ErrorKind.USAGE: 400, ErrorKind.INVAL
 
 
 class ServiceError(Exception):
-    """An error with a sentence for the user, its kind and (for refusals) a stable code."""
+    """An error with a sentence for the user, its kind and (for refusals) a stable code
+    and the facts it is about (see `domain.errors.Facts`)."""
 
     kind = ErrorKind.UNEXPECTED
 
     def __init__(self, message: str, *, code: str | None = None,
-                 kind: ErrorKind | None = None) -> None:
+                 kind: ErrorKind | None = None, facts: Facts | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.facts: dict[str, str | int] = dict(facts or {})
         if kind is not None:
             self.kind = kind
 
@@ -88,13 +90,14 @@ class CommandRefused(ServiceError):
     whether the input was wrong or the rules said no."""
 
     def __init__(self, code: str, message: str,
-                 category: ErrorCategory = ErrorCategory.REFUSED) -> None:
-        super().__init__(message, code=code, kind=_BY_CATEGORY[category])
+                 category: ErrorCategory = ErrorCategory.REFUSED,
+                 facts: Facts | None = None) -> None:
+        super().__init__(message, code=code, kind=_BY_CATEGORY[category], facts=facts)
         self.category = category
 
     @classmethod
     def from_domain(cls, error: DomainError) -> CommandRefused:
-        return cls(error.code, error.message, error.category)
+        return cls(error.code, error.message, error.category, error.facts)
 
 
 _BY_CATEGORY = {ErrorCategory.INVALID_INPUT: ErrorKind.INVALID_INPUT,

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from domain.errors import DomainError
+from domain.validation import validation_code
 from infra.identity.throttle import Throttled
 from infra.platform.errors import ErrorKind, ServiceError, classify, describe
 from infra.web.access import Denied
@@ -26,7 +27,9 @@ RETRY_AFTER_UNAVAILABLE = 5  # seconds: a restarting server or worker is usually
 
 
 class Problem(BaseModel):
-    """What every error answers (RFC 9457), with our `code` for refusals."""
+    """What every error answers (RFC 9457), with our `code` for refusals and the facts
+    the refusal is about (an extension member: the criterion, the stage, a date...), from
+    which the portal says it in the reader's language (infra/i18n/refusals.py)."""
 
     type: str = "about:blank"
     title: str
@@ -34,6 +37,7 @@ class Problem(BaseModel):
     detail: str
     code: str | None = None
     kind: str | None = None
+    facts: dict[str, str | int] | None = None
 
 
 _TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Forbidden", 404: "Not found",
@@ -44,9 +48,10 @@ _TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Forbidden", 404: "
 
 
 def problem(status: int, detail: str, *, code: str | None = None, kind: str | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None,
+            facts: dict[str, str | int] | None = None) -> JSONResponse:
     body = Problem(title=_TITLES.get(status, "Error"), status=status, detail=detail,
-                   code=code, kind=kind)
+                   code=code, kind=kind, facts=facts or None)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=PROBLEM_TYPE, headers=headers)
 
@@ -58,15 +63,16 @@ API_PREFIXES = ("/api/", "/codec/", "/healthz", "/readyz", "/metrics", "/openapi
 
 
 async def answer(request: Request, status: int, detail: str, *, code: str | None = None,
-                 kind: str | None = None, headers: dict[str, str] | None = None) -> Response:
+                 kind: str | None = None, headers: dict[str, str] | None = None,
+                 facts: dict[str, str | int] | None = None) -> Response:
     """The error as problem+json, or as the portal's error page for a page request."""
     app = request.scope.get("app")
     render: PageErrors | None = getattr(app.state, "page_errors", None) if app else None
     if render is not None and not request.url.path.startswith(API_PREFIXES):
         return await render(request, Problem(title=_TITLES.get(status, "Error"),
                                              status=status, detail=detail, code=code,
-                                             kind=kind), headers)
-    return problem(status, detail, code=code, kind=kind, headers=headers)
+                                             kind=kind, facts=facts or None), headers)
+    return problem(status, detail, code=code, kind=kind, headers=headers, facts=facts)
 
 
 async def error_answer(request: Request, error: Exception) -> Response:
@@ -85,7 +91,9 @@ async def error_answer(request: Request, error: Exception) -> Response:
                                 kind=ErrorKind.USAGE.value)
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: "
                           f"{str(e['msg']).removeprefix('Value error, ')}" for e in errors)
-        return await answer(request, 422, where, kind=ErrorKind.INVALID_INPUT.value)
+        code, facts = validation_code(errors) or (None, None)
+        return await answer(request, 422, where, kind=ErrorKind.INVALID_INPUT.value,
+                            code=code, facts=facts)
     if isinstance(error, StarletteHTTPException):
         return await answer(request, error.status_code, str(error.detail),
                             headers=dict(error.headers) if error.headers else None)
@@ -119,13 +127,16 @@ async def any_error(request: Request, error: Exception) -> Response:
         return await answer(request, 500, "an unexpected error; it has been logged",
                        kind=kind.value)
     code = getattr(error, "code", None)
+    facts = getattr(error, "facts", None) if code else None
+    if isinstance(error, ValidationError):  # e.g. a draft's link, met in a handler
+        code, facts = validation_code(error.errors()) or (None, None)
     headers = ({"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
                if kind is ErrorKind.UNAVAILABLE else None)
     message = describe(error)
     if code and message.endswith(f" [{code}]"):
         message = message.removesuffix(f" [{code}]")
     return await answer(request, kind.http_status, message, code=code, kind=kind.value,
-                        headers=headers)
+                        headers=headers, facts=facts if isinstance(facts, dict) else None)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

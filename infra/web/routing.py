@@ -32,6 +32,7 @@ from workflows.actors import RequestContext
 
 SESSION_COOKIE = "wwc_session"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"  # the same token, in a form posted without JavaScript
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_KEY = "x-wwc-access"
@@ -128,7 +129,7 @@ def guard(rule: Rule, *, changes_nothing: bool = False
         if caller.via == "session" and request.method not in SAFE_METHODS \
                 and rule is not Rule.PUBLIC and not changes_nothing:
             assert caller.session is not None
-            if not caller.session.csrf_ok(request.headers.get(CSRF_HEADER)):
+            if not caller.session.csrf_ok(await _csrf_token(request)):
                 raise Denied(403, f"missing or wrong CSRF token (send the {CSRF_HEADER} "
                                   "header given at sign-in)")
         if rule.is_city_rule:
@@ -136,6 +137,18 @@ def guard(rule: Rule, *, changes_nothing: bool = False
         return caller
 
     return check
+
+
+async def _csrf_token(request: Request) -> str | None:
+    """The CSRF token a change carries: the header the portal's script sends, or, from a
+    form the browser posts without JavaScript, its `csrf_token` field. (Starlette keeps
+    the parsed form on the request: the route reads the same one.)"""
+    found = request.headers.get(CSRF_HEADER)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if found is None and kind == "application/x-www-form-urlencoded":
+        field = (await request.form(max_files=0, max_fields=50)).get(CSRF_FIELD)
+        return field if isinstance(field, str) else None
+    return found
 
 
 async def _city_for(request: Request, caller: Caller, rule: Rule, key: str,

@@ -2,11 +2,15 @@
 
 1. a city joins, fills its self-assessment over two sessions (a reload keeps every
    answer; a lost connection keeps the unsaved ones and says so), watches the tier
-   preview and the path to the next tier change, and submits;
+   preview and the path to the next tier change; "Submit for review" asks once more
+   (what will be sent, the tier, or plainly "not certified", what is missing; also at
+   390 px), a link that is not one is refused in Spanish words, and the confirmed
+   submission works without JavaScript; then the answers are read-only;
 2. the reviewer records verdicts and asks a clarification, the city answers, the review
-   is completed; a reviewer affiliated with the city is refused; the operator decides,
-   builds a cohort and announces it; the registry, map and certificate show the city
-   only after the announcement;
+   is completed; a reviewer affiliated with the city is refused (in Portuguese words);
+   the operator decides and is told the outcome, builds a cohort and announces it after
+   a step listing its cities; the registry, map and certificate show the city only after
+   the announcement;
 3. the pages speak English, Spanish and Portuguese, and axe finds no serious or critical
    violation on any page the flows opened.
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -130,6 +135,24 @@ def test_a_city_joins_and_fills_its_assessment_over_two_sessions(
     context.set_offline(False)
     saved(page)
     visits.check(page, "assessment-first-session")
+    # 11 of 43 earn no tier: the preview never says "you may submit" without saying so,
+    # and "Submit for review" only asks, plainly saying it would not be certified.
+    expect(page.locator("[data-ready]")).to_have_attribute("data-ready", "not-certified")
+    expect(page.locator("[data-preview]")).not_to_contain_text("puede enviar")
+    page.click("[data-submit-assessment]")
+    page.wait_for_url(f"**/portal/cities/{KEY}/assessment/submit")
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "none")
+    expect(page.locator("[data-verdict]")).to_contain_text("no quedaría certificada")
+    expect(page.locator("main")).not_to_contain_text("puede enviar")
+    expect(page.locator("[data-claimed]")).to_have_attribute("data-claimed", "11")
+    visits.check(page, "submit-not-certified")
+    # One click on "yes" without ticking "I understand" sends nothing (nor does Enter).
+    page.locator("[data-confirm-submit] button[type=submit]").click()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r".*/assessment/submit$"))
+    page.click("text=No, volver a las respuestas")
+    page.wait_for_url(f"**/portal/cities/{KEY}/assessment")
+    expect(page.locator("[data-save-state]")).to_be_visible()  # still being assessed
     context.close()  # the first session ends
 
     context = new_context(browser, portal)
@@ -140,26 +163,88 @@ def test_a_city_joins_and_fills_its_assessment_over_two_sessions(
         expect(page.locator(f'[data-criterion="{code}"] input[data-met]')).to_be_checked()
     page.reload()
     expect(page.locator(f'[data-criterion="{CODES[10]}"] input[data-met]')).to_be_checked()
+    # A refusal in the page's language and words: a link that is not one.
+    bad = page.locator(f'[data-criterion="{CODES[11]}"] textarea[data-evidence]')
+    bad.fill("acta del consejo")
+    expect(page.locator("[data-save-state]")).to_have_attribute("data-kind", "refused",
+                                                                 timeout=20_000)
+    expect(page.locator("[data-save-state]")).to_contain_text(
+        "La evidencia debe ser un enlace web")
+    for jargon in ("invalid_link", "http(s) URL", "["):
+        expect(page.locator("[data-save-state]")).not_to_contain_text(jargon)
+    visits.check(page, "refusal-es")
     tick(page, CODES[11:SILVER])
     page.locator("input[data-outcome]").first.check()
     saved(page)
     expect(page.locator("[data-preview-tier]")).to_have_attribute("data-preview-tier",
                                                                   "silver")
     expect(page.locator("[data-next-tier] li")).to_have_count(GOLD - SILVER)
-    # A claim without its evidence is listed before submitting, and refused if sent.
+    # A claim without its evidence is listed before submitting, and the confirmation
+    # step lists it too, in words, with no way to send.
     box = page.locator(f'[data-criterion="{CODES[SILVER]}"]')
     box.locator("input[data-met]").check()
     expect(page.locator("[data-missing] li")).to_have_count(1)
     page.click("[data-submit-assessment]")
-    expect(page.locator("form[data-assessment] [data-alert]")).to_contain_text(
-        "missing_evidence")
+    page.wait_for_url(f"**/portal/cities/{KEY}/assessment/submit")
+    expect(page.locator("[data-missing] li")).to_have_count(1)
+    expect(page.locator("[data-missing]")).to_contain_text(CODES[SILVER])
+    expect(page.locator("[data-confirm-submit]")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("missing_evidence")
+    page.go_back()
+    box = page.locator(f'[data-criterion="{CODES[SILVER]}"]')
     box.locator("input[data-met]").uncheck()
     saved(page)
     visits.check(page, "assessment")
     page.click("[data-submit-assessment]")
-    page.wait_for_url(f"**/portal/cities/{KEY}")
+    page.wait_for_url(f"**/portal/cities/{KEY}/assessment/submit")
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "silver")
+    expect(page.locator("[data-claimed]")).to_have_attribute("data-claimed", str(SILVER))
+    expect(page.locator("[data-complete]")).to_be_visible()
+    visits.check(page, "submit-confirm")
+    # On a phone: the same step, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.querySelector('main').scrollWidth") <= 390
+    assert page.evaluate("document.querySelector('form.confirm').getBoundingClientRect()"
+                         ".right") <= 390
+    visits.check(page, "submit-confirm-390")
+    context.close()
+
+    # The confirmation works without JavaScript: the form posts, the city's page says
+    # what happened.
+    plain = new_context(browser, portal, java_script_enabled=False)
+    page = plain.new_page()
+    page.goto("/sign-in")
+    page.fill("#email", EDITOR)
+    page.fill("#password", PASSWORD)
+    page.click("form[data-sign-in] button[type=submit]")
+    page.wait_for_url("**/portal")
+    page.goto(f"/portal/cities/{KEY}/assessment/submit")
+    page.click("[data-confirm-submit] button[type=submit]")
+    page.wait_for_url(f"**/portal/cities/{KEY}?done=submitted")
+    expect(page.locator('[data-notice="submitted"]')).to_contain_text("Enviada a revisión")
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "submitted")
     expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "program")
+    expect(page.locator("#renew-title")).to_have_count(0)  # no empty "Renewal"
+    plain.close()
+
+    context = new_context(browser, portal)  # with its script again, for axe
+    page = context.new_page()
+    sign_in(page, EDITOR, PASSWORD)
+    page.goto(f"/portal/cities/{KEY}?done=submitted")
+    visits.check(page, "city-submitted")
+    # Submitted: the editor reads the answers, read-only, and nothing says "saved" or
+    # "you may submit".
+    page.click("text=Sus respuestas enviadas (solo lectura)")
+    page.wait_for_url(f"**/portal/cities/{KEY}/assessment")
+    expect(page.locator(f'[data-criterion="{CODES[0]}"] input[data-met]')).to_be_checked()
+    expect(page.locator(f'[data-criterion="{CODES[0]}"] input[data-met]')).to_be_disabled()
+    expect(page.locator("[data-save-state]")).to_have_count(0)
+    expect(page.locator("[data-submit-assessment]")).to_have_count(0)
+    for said in ("guardadas", "puede enviar", "Enviar a revisión"):
+        expect(page.locator("main")).not_to_contain_text(said)
+    expect(page.locator(".lead")).to_contain_text("Enviada el")
+    visits.check(page, "assessment-read-only")
     context.close()
 
 
@@ -169,11 +254,15 @@ def test_review_clarification_decision_and_announcement(
     page = operator.new_page()
     sign_in(page, OPERATOR, PASSWORD)
     page.wait_for_url("**/portal/pipeline")
+    page.goto("/portal/pipeline?lang=pt")  # this operator reads Portuguese from now on
     card = page.locator(f'[data-city="{KEY}"]')
     card.locator("select").select_option(AFFILIATED)
     card.locator("button[type=submit]").click()
-    expect(card.locator("[data-alert]")).to_contain_text("conflict_of_interest")
-    visits.check(page, "pipeline-conflict")
+    # The refusal in the page's language and words, with its facts: no code, no English.
+    expect(card.locator("[data-alert]")).to_have_text(
+        f"{AFFILIATED} tem vínculo com {CITY}, então não pode revisá-la "
+        "(conflito de interesses).")
+    visits.check(page, "refusal-pt")
     card.locator("select").select_option(REVIEWER)
     with page.expect_navigation():  # each change reloads the page it was made on
         card.locator("button[type=submit]").click()
@@ -219,10 +308,14 @@ def test_review_clarification_decision_and_announcement(
     rpage.wait_for_url("**/portal/reviews")
 
     page.goto("/portal/pipeline")
-    with page.expect_navigation():
-        page.locator(f'[data-city="{KEY}"] button[type=submit]').click()
+    page.locator(f'[data-city="{KEY}"] button[type=submit]').click()
+    # Deciding says what was decided, and who hears of it.
+    page.wait_for_url(f"**/portal/pipeline?decided={KEY}")
+    expect(page.locator('[data-notice="decided"]')).to_have_attribute("data-tier", "silver")
+    expect(page.locator('[data-notice="decided"]')).to_contain_text(
+        f"{CITY}: decidida, prata")
     expect(page.locator(f'#col-decided ~ ul [data-city="{KEY}"]')).to_be_visible()
-    visits.check(page, "pipeline")
+    visits.check(page, "pipeline-decided")
 
     # Decided but not announced: nothing public yet.
     public = new_context(browser, portal)
@@ -240,9 +333,19 @@ def test_review_clarification_decision_and_announcement(
     page.fill("#co-date", (today + timedelta(days=1)).isoformat())
     with page.expect_navigation():
         page.click("form[data-api] button[type=submit] >> nth=0")
-    with page.expect_navigation():
-        page.locator('[data-cohort="portal-cohort"] button').click()
-    expect(page.locator('a[href="/cohorts/portal-cohort"]')).to_be_visible()
+    # "Announce now" asks once more, listing the cities it will announce.
+    page.locator('[data-cohort="portal-cohort"] a.button').click()
+    page.wait_for_url("**/portal/cohorts/portal-cohort/announce")
+    expect(page.locator("[data-members] [data-member]")).to_have_count(1)
+    expect(page.locator(f'[data-member="{KEY}"]')).to_contain_text(CITY)
+    expect(page.locator("h1")).to_have_text("Anunciar agora a turma portal-cohort?")
+    visits.check(page, "announce-confirm")
+    page.keyboard.press("Enter")  # nothing focused that sends: nothing announced
+    expect(page).to_have_url(re.compile(r".*/announce$"))
+    page.locator("[data-confirm-announce] button[type=submit]").click()
+    page.wait_for_url("**/portal/cohorts?announced=portal-cohort")
+    expect(page.locator('[data-notice="announced"]')).to_contain_text(CITY)
+    expect(page.locator('a[href="/cohorts/portal-cohort"]').first).to_be_visible()
     visits.check(page, "cohort-builder")
 
     ppage.goto("/")
@@ -292,6 +395,14 @@ def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
     page.goto("/portal/cities/us-nowhere")
     expect(page.locator("h1")).to_have_text("Não encontrado")  # the language is remembered
     context.close()
+
+
+def test_the_readmes_screenshots_of_the_steps_are_there() -> None:
+    """Copied from this module's artifacts (.artifacts/screenshots) after a run."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    for name in ("submit-not-certified", "submit-confirm-390", "announce-confirm",
+                 "pipeline-decided", "refusal-es", "refusal-pt"):
+        assert (docs / f"{name}.png").exists(), name
 
 
 def test_no_serious_accessibility_violation_on_any_page(visits: Visits) -> None:

@@ -132,6 +132,8 @@ async def test_a_reviewers_affiliations_come_from_the_accounts(service: Service)
         in_history=True)
     assert isinstance(refused, CommandRefused)
     assert refused.code == "conflict_of_interest"
+    # Refused in the update's handler, its facts come along as a validator's do.
+    assert refused.facts["reviewer"] == "affiliated@rfa.test"
     unknown = await nothing_recorded(service, lambda: ops.send(
         KEY, c.AssignReviewer(reviewer="nobody@rfa.test")), in_history=True)
     assert isinstance(unknown, CommandRefused)

@@ -167,3 +167,24 @@ async def test_a_days_saves_tell_the_citys_workflow_once(service: Service) -> No
                 if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert accepted.count("touch_draft") == 1
     assert len(await service.store.read_stream(draft_stream(KEY))) == 20
+
+
+async def test_a_submission_confirmed_at_a_version_a_save_has_passed_is_stale(
+        service: Service) -> None:
+    """The portal's confirmation step shows the draft at a version and sends that one: a
+    save since (another editor's) refuses it, nothing submitted, nothing sealed."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    await ops.save_draft(KEY, c.SaveAssessment(answers=answers(WWC_2022, 31),
+                                               expected_version=0))
+    shown = 1  # the step showed these answers
+    await ops.save_draft(KEY, c.SaveAssessment(answers=answers(WWC_2022, 5),
+                                               expected_version=1))
+    with pytest.raises(CommandRefused) as refused:
+        await ops.send(KEY, c.SubmitAssessment(draft_version=shown))
+    assert refused.value.code == "stale_version"
+    assert (await ops.view(KEY)).stage == Stage.ASSESSING
+    assert [type(x) for x in await stream(service, draft_stream(KEY))] == [
+        e.DraftSaved, e.DraftSaved]
+    # Confirmed again at the version it now shows: submitted.
+    assert (await ops.send(KEY, c.SubmitAssessment(draft_version=2))).stage == Stage.SUBMITTED

@@ -119,3 +119,13 @@ async def test_a_workflow_whose_join_was_refused_ends_itself(service: Service) -
     assert await service.store.stream_version(workflow_id) == 0
     with pytest.raises(NotFound):
         await service.operations(clock).view("us-tinytown-vt")
+
+
+async def test_a_refusal_brings_its_facts_through_the_workflow(service: Service) -> None:
+    """What a page needs to say the refusal in the reader's words, not only its code."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=200))
+    await ops.join(JOIN)
+    with pytest.raises(CommandRefused) as refused:
+        await ops.send(KEY, c.SubmitAssessment(answers=answers(WWC_2022, 5, evidence=False)))
+    assert (refused.value.code, refused.value.facts) == ("missing_evidence", {
+        "criterion": "DM1", "needed": "supporting documentation", "given": 0, "wanted": 1})

@@ -343,7 +343,7 @@ def test_the_sign_in_form_posts_and_works_without_javascript(api: ApiService) ->
     wrong = api.client().post("/sign-in", follow_redirects=False, data={
         "email": ADMIN_EMAIL, "password": "wrong", "next": "/portal"})
     assert wrong.status_code == 401
-    assert "wrong e-mail or password" in wrong.text
+    assert "Wrong e-mail or password." in wrong.text  # in the page's words
     assert "set-cookie" not in wrong.headers
     # Another site's form would sign the browser in to an account of its choosing.
     forged = api.client().post("/sign-in", follow_redirects=False,
@@ -352,3 +352,21 @@ def test_the_sign_in_form_posts_and_works_without_javascript(api: ApiService) ->
     assert forged.status_code == 403
     assert "set-cookie" not in forged.headers
     assert ADMIN_PASSWORD not in api.log.read_text()
+
+
+def test_a_confirmation_form_needs_the_sessions_csrf_token_in_its_field(
+        admin: Person) -> None:
+    """The confirmation steps post plain forms (they work without JavaScript): the token
+    comes in the form's `csrf_token` field, checked as the header is, before the route."""
+    decide = "/portal/cities/us-nowhere-zz/decision"
+    for fields in ({}, {"csrf_token": "not-the-sessions"}, {"csrf_token": ""}):
+        refused = admin.http.post(decide, data=fields, follow_redirects=False)
+        assert refused.status_code == 403, fields
+    # With the session's own token the route runs: a city that does not exist.
+    ran = admin.http.post(decide, data={"csrf_token": admin.csrf}, follow_redirects=False)
+    assert ran.status_code == 404, ran.text
+    # A form without a session is no one's: it goes and signs in.
+    anonymous = httpx.post(f"{str(admin.http.base_url).rstrip('/')}{decide}",
+                           data={"csrf_token": admin.csrf}, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/sign-in")

@@ -94,6 +94,9 @@ def test_a_submission_takes_the_drafts_answers_and_version() -> None:
     assert (explicit.answers, explicit.draft_version) == (given, 3)
     # A draft of an earlier application is not this one's answers.
     assert submission(c.SubmitAssessment(), 2, draft).answers is None
+    # Confirmed at the version it was shown at (2), while a save made it 3: the seal is
+    # made at 2, so the workflow refuses it as stale rather than sending unseen answers.
+    assert submission(c.SubmitAssessment(draft_version=2), 1, draft).draft_version == 2
 
 
 def test_the_workflow_hears_of_a_days_saves_once() -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pydantic import ValidationError
 from starlette.requests import Request
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.answers import Answers
+from domain.commands import SubmitAssessment
 from domain.errors import AssessmentError, TransitionRefused
 from infra.platform.errors import CommandRefused, Unavailable
 from infra.web.problems import any_error
@@ -41,3 +45,21 @@ async def test_a_bug_is_500_and_says_nothing_of_itself() -> None:
     status, _, body = await answer(KeyError("secret internals"))
     assert status == 500
     assert "secret" not in json.dumps(body)
+
+
+async def test_a_refusal_carries_its_facts_and_a_bad_link_its_code() -> None:
+    """What a page needs to say it in words (infra/i18n/refusals.py); none without."""
+    _, _, body = await answer(CommandRefused("conflict_of_interest", "no",
+                                             facts={"reviewer": "r@x.org", "city": "Recife"}))
+    assert body["facts"] == {"reviewer": "r@x.org", "city": "Recife"}
+    _, _, body = await answer(TransitionRefused("no", code="stale_version"))
+    assert "facts" not in body
+    with pytest.raises(ValidationError) as refused:
+        SubmitAssessment(answers=Answers.model_validate(
+            {"criteria": {"DM1": {"met": True, "evidence": ["minutes.pdf"]}}}))
+    status, _, body = await answer(refused.value)
+    assert (status, body["code"], body["facts"]) == (422, "invalid_link",
+                                                     {"link": "minutes.pdf"})
+    # The detail reads as it always did.
+    assert body["detail"] == ("answers: criterion DM1: evidence must be an http(s) URL, "
+                              "not 'minutes.pdf'")

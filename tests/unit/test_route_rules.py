@@ -69,12 +69,19 @@ POLICY = {
     ("GET", "/sign-in"): "public",
     ("POST", "/sign-in"): "public",  # the sign-in form without JavaScript
     ("GET", "/static/{name}"): "public",
+    ("POST", "/portal/refusal"): "public",  # a refusal in words; records nothing
     ("GET", "/docs"): "public",  # Swagger UI, from the server's own files
     ("GET", "/docs/assets/{name}"): "public",
     ("GET", "/portal"): "signed_in",
     ("GET", "/portal/join"): "signed_in",
     ("GET", "/portal/cities/{key}"): "city",
     ("GET", "/portal/cities/{key}/assessment"): "city_editor",
+    # The confirmation steps: what will happen, asked once more, then the form.
+    ("GET", "/portal/cities/{key}/assessment/submit"): "city_editor",
+    ("POST", "/portal/cities/{key}/assessment/submit"): "city_editor",
+    ("POST", "/portal/cities/{key}/decision"): "operator",
+    ("GET", "/portal/cohorts/{cohort_id}/announce"): "operator",
+    ("POST", "/portal/cohorts/{cohort_id}/announce"): "operator",
     ("GET", "/portal/reviews"): "reviewer",
     ("GET", "/portal/cities/{key}/review"): "assigned_reviewer",
     ("GET", "/portal/pipeline"): "operator",
@@ -99,8 +106,9 @@ def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> 
     public = {route for route, rule in POLICY.items() if rule == "public"}
     # Signing in; a browser's CORS preflight for the codec endpoint answers headers,
     # nothing else.
+    # A refusal said in words changes nothing either.
     opened = public - {("POST", "/api/session"), ("POST", "/sign-in"),
-                       ("OPTIONS", "/codec/{operation}")}
+                       ("OPTIONS", "/codec/{operation}"), ("POST", "/portal/refusal")}
     assert all(method == "GET" for method, _ in opened)
 
 

@@ -4,19 +4,32 @@ The same rules as the API's city routes: another city is not found."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from domain import commands
 from domain.accounts import Role
 from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.eligibility import period_on
+from domain.preview import preview
 from domain.streams import city_stream
 from infra.application.drafts import etag
+from infra.platform.errors import CommandRefused
 from infra.readside import queries
 from infra.readside.history import timeline
 from infra.web.access import Rule, may_see_city
-from infra.web.portal.render import page, portal
+from infra.web.portal.render import (
+    form_of,
+    form_update_id,
+    new_nonce,
+    page,
+    portal,
+    posted,
+    problem_of,
+)
 from infra.web.routing import caller_of
 from infra.web.routing import city_view as admitted_city
 from infra.web.services import services
@@ -52,9 +65,12 @@ async def join_page(request: Request) -> HTMLResponse:
 
 
 @page(router, "/portal/cities/{key}", Rule.CITY)
-async def dashboard(request: Request, key: str) -> HTMLResponse:
+async def dashboard(request: Request, key: str,
+                    done: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     """The city's status, what it waits on since when, clarifications, the report of its
-    latest decision, reapplying and withdrawing, and its timeline with who did what."""
+    latest decision, reapplying and withdrawing, and its timeline with who did what.
+    `done=submitted`: the notice after a submission (what happened, what comes next),
+    shown while the application is past assessing."""
     found = services(request)
     view = admitted_city(request)
     account = caller_of(request).signed_in
@@ -71,7 +87,9 @@ async def dashboard(request: Request, key: str) -> HTMLResponse:
         editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
         staff=account.role.runs_the_program,
         temporal_link=_temporal_link(request, key) if account.role.runs_the_program else None,
-        today=found.program.program_today())
+        today=found.program.program_today(),
+        submitted=done == "submitted" and application is not None
+        and application.submitted_on is not None)
 
 
 @page(router, "/portal/cities/{key}/assessment", Rule.CITY_EDITOR)
@@ -96,3 +114,62 @@ def _temporal_link(request: Request, key: str) -> str | None:
     namespace = settings.temporal_namespace or "default"
     return (f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/"
             f"{city_stream(key).replace('/', '%2F')}")
+
+
+@page(router, "/portal/cities/{key}/assessment/submit", Rule.CITY_EDITOR)
+async def submit_step(request: Request, key: str) -> Response:
+    """Submitting, asked once more: what will be sent (the criteria claimed, their
+    evidence), the tier it would earn (or, plainly, that the city would not be
+    certified) and what is missing, from the answers as saved. Nothing is sent from here."""
+    found = await _submission(request, key)
+    if found is None:  # nothing open to submit: the city's page says where it stands
+        return RedirectResponse(f"/portal/cities/{key}", status_code=303)
+    return await portal(request).render(request, "portal/submit.html", **found)
+
+
+@posted(router, "/portal/cities/{key}/assessment/submit", Rule.CITY_EDITOR)
+async def submit_confirmed(request: Request, key: str) -> Response:
+    """The confirmed submission: the answers shown (the draft at the version the step
+    showed; a save since makes it stale and the step is shown again), once however often
+    the form is posted. Then the city's page, saying what happened."""
+    form = await form_of(request)
+    found = await _submission(request, key)
+    if found is None:
+        return RedirectResponse(f"/portal/cities/{key}", status_code=303)
+    shown = form.get("version", "")
+    if shown != str(found["version"]):  # the answers changed since the step showed them
+        return await portal(request).render(request, "portal/submit.html", status=409,
+                                            **{**found, "changed": True})
+    if found["preview"].score.tier.value == "none" and form.get("understood") != "yes":
+        return await portal(request).render(request, "portal/submit.html", status=422,
+                                            **{**found, "unacknowledged": True})
+    program = services(request).program
+    try:
+        await program.send(key, commands.SubmitAssessment(draft_version=int(shown)),
+                           context=caller_of(request).context(),
+                           update_id=form_update_id(request, f"{key}:submit",
+                                                    form.get("nonce", "")))
+    except CommandRefused as refused:
+        return await portal(request).render(
+            request, "portal/submit.html", status=refused.kind.http_status,
+            **{**found, "refusal": problem_of(refused)})
+    await services(request).after_write()
+    return RedirectResponse(f"/portal/cities/{key}?done=submitted", status_code=303)
+
+
+async def _submission(request: Request, key: str) -> dict[str, Any] | None:
+    """What a submission would send now, for the confirmation step (None: no application
+    being assessed)."""
+    program = services(request).program
+    application, draft = await program.application_and_draft(key)
+    if application is None or application.stage is not Stage.ASSESSING:
+        return None
+    standard = program.catalog[application.standard_id]
+    answers = application.answers
+    claimed = [c for c in standard.criteria if answers.answer(c.code).claimed(standard, c.code)]
+    outcomes = [(gate, option) for gate in standard.gates for option in gate.options
+                if answers.outcomes.get(option.id)]
+    return {"view": admitted_city(request), "application": application, "standard": standard,
+            "claimed": claimed, "outcomes": outcomes, "preview": preview(standard, answers),
+            "answered": bool(answers.criteria), "version": draft.version,
+            "nonce": new_nonce(), "changed": False, "unacknowledged": False, "refusal": None}

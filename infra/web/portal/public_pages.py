@@ -9,8 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.accounts import LANGUAGES
 from domain.streams import city_stream
+from infra.i18n.refusals import say
+from infra.i18n.words import N_
 from infra.identity.throttle import Throttled
 from infra.postgres.verify import verify_chains
 from infra.readside import queries
@@ -18,12 +22,13 @@ from infra.web.access import Denied, Rule, not_found
 from infra.web.portal.map import markers, outlines
 from infra.web.portal.redirects import safe_next
 from infra.web.portal.render import page, portal
-from infra.web.routing import route
+from infra.web.routing import identify, route
 from infra.web.services import services
 from infra.web.signing_in import open_session
 
 router = APIRouter()
 TIERS = ("silver", "gold", "platinum")
+WRONG_SIGN_IN = N_("Wrong e-mail or password.")
 
 
 @page(router, "/", Rule.PUBLIC)
@@ -129,12 +134,17 @@ async def sign_in_form(request: Request) -> Response:
     try:
         await open_session(request, response, email, password)
     except (Denied, Throttled) as refused:
-        status, detail, headers = ((refused.status, refused.message, None)
-                                   if isinstance(refused, Denied) else
-                                   (429, str(refused), {"Retry-After": str(refused.retry_after)}))
-        return await portal(request).render(
+        shown = portal(request)
+        language = shown.language(request, await identify(request))
+        status, code, headers = ((refused.status, None, None)
+                                 if isinstance(refused, Denied) else
+                                 (429, "throttled", {"Retry-After": str(refused.retry_after)}))
+        # In the page's words: a wrong e-mail or password is this page's own refusal.
+        said = (language.gettext(WRONG_SIGN_IN) if status == 401
+                else say(language, status=status, code=code))
+        return await shown.render(
             request, "sign_in.html", status=status, headers=headers, next_url=target,
-            email=email, problem=detail)
+            email=email, problem=said)
     return response
 
 
@@ -147,3 +157,27 @@ async def static_file(request: Request, name: str) -> Response:
     return Response(found.body, media_type=found.media_type,
                     headers={"Cache-Control": "public, max-age=31536000, immutable",
                              "ETag": f'"{found.etag}"', "X-Content-Type-Options": "nosniff"})
+
+
+class ShownProblem(BaseModel):
+    """A problem the API answered to one of the portal's forms, to be said in words."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: int = Field(ge=0, le=599)
+    code: str | None = Field(default=None, max_length=64)
+    facts: dict[str, Annotated[str, StringConstraints(max_length=500)] | int] | None = \
+        Field(default=None, max_length=20)
+    lang: str | None = Field(default=None, max_length=8)
+
+
+@route(router, "POST", "/portal/refusal", Rule.PUBLIC, include_in_schema=False,
+       changes_nothing=True)
+async def refusal_words(request: Request, body: ShownProblem) -> dict[str, str]:
+    """The portal's script shows a refusal the API answered (its code and facts) in the
+    page's language and words (infra/i18n/refusals.py): one place says them all, the
+    pages rendered here and the forms the script sends. Records nothing."""
+    shown = portal(request)
+    language = (shown.catalogs.get(body.lang) if body.lang in LANGUAGES
+                else shown.language(request, await identify(request)))
+    return {"message": say(language, status=body.status, code=body.code, facts=body.facts)}

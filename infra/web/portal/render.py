@@ -7,6 +7,7 @@ the portal's script sends back in the X-CSRF-Token header of every change."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -21,10 +22,12 @@ from markupsafe import Markup
 from domain.accounts import LANGUAGES
 from domain.text import escape_controls
 from infra.i18n.catalogs import LANGUAGE_COOKIE, NAMES, Catalogs, Language
+from infra.i18n.refusals import say
 from infra.identity.sessions import csrf_token_for
+from infra.platform.errors import ServiceError
 from infra.web.access import Rule
 from infra.web.problems import Problem
-from infra.web.routing import SESSION_COOKIE, Caller, identify, route
+from infra.web.routing import SESSION_COOKIE, Caller, caller_of, identify, route
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -101,6 +104,8 @@ class Portal:
             _=language.gettext, ngettext=language.ngettext, lang=language.code,
             fmt_date=language.date, languages=[(c, NAMES[c]) for c in LANGUAGES],
             account=caller.account, path=request.url.path,
+            # A refusal (a Problem) in the page's language and words, never its code.
+            say_refusal=lambda p: say(language, status=p.status, code=p.code, facts=p.facts),
             csrf=csrf_token_for(session_id) if caller.via == "session" and session_id
             else "", **context)
         response = HTMLResponse(body, status_code=status,
@@ -133,3 +138,40 @@ def page(router: APIRouter, path: str, rule: Rule) -> Callable[[Callable[..., An
     document."""
     return route(router, "GET", path, rule, include_in_schema=False,
                  response_class=HTMLResponse)
+
+
+def posted(router: APIRouter, path: str, rule: Rule) -> Callable[[Callable[..., Any]],
+                                                                   Callable[..., Any]]:
+    """A form a page posts (the confirmation steps), behind `rule`: it works without
+    JavaScript (its CSRF token is the form's `csrf_token` field) and answers a page or a
+    redirect. Not in the OpenAPI document."""
+    return route(router, "POST", path, rule, include_in_schema=False,
+                 response_class=HTMLResponse)
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The posted form's text fields (the guard read it already, for its CSRF token)."""
+    form = await request.form(max_files=0, max_fields=50)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def new_nonce() -> str:
+    """A confirmation step's own id: its form posted twice (a double click, a retry after
+    a lost answer) runs its command once (`form_update_id`)."""
+    return secrets.token_hex(16)
+
+
+def form_update_id(request: Request, what: str, nonce: str) -> str | None:
+    """The Temporal update id of a confirmed step, as the API's Idempotency-Key makes it
+    (`routing.update_id`): the caller's, the step's and the form's own."""
+    if not nonce or len(nonce) > 64:
+        return None
+    account = caller_of(request).signed_in
+    return hashlib.sha256(f"{account.account_id}:{what}:form:{nonce}".encode()
+                          ).hexdigest()[:32]
+
+
+def problem_of(refused: ServiceError) -> Problem:
+    """A refusal as a page shows it (`say_refusal`): its status, code and facts."""
+    return Problem(title="Refused", status=refused.kind.http_status, detail=refused.message,
+                   code=refused.code, kind=refused.kind.value, facts=refused.facts or None)

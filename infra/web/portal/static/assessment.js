@@ -12,7 +12,7 @@ const RETRY_AFTER_MS = 5000;
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-assessment]");
   if (!form) return;
-  const { callApi, showAlert, problemText } = window.wwc;
+  const { callApi, showAlert, refusalText } = window.wwc;
   const key = form.dataset.city;
   const storageKey = `wwc-draft:${key}:${form.dataset.application}`;
   const editable = form.dataset.editable === "yes";
@@ -52,6 +52,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function say(message, kind) {
+    if (!state) return;  // read-only (submitted): nothing is saved from this page
     state.textContent = message;
     state.dataset.kind = kind;
   }
@@ -78,7 +79,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (result.status === 0 || result.status === 503) { say(form.dataset.msgOffline, "offline"); schedule(RETRY_AFTER_MS); }
     else if (result.status === 401 || result.status === 403) { say(form.dataset.msgExpired, "expired"); schedule(RETRY_AFTER_MS); }
     else if (result.status === 409 && result.body && result.body.code === "stale_version") { blocked = true; say(form.dataset.msgStale, "stale"); }
-    else { say(problemText(result), "refused"); }
+    else { say(await refusalText(result), "refused"); }
   }
 
   function schedule(ms) {
@@ -119,6 +120,9 @@ document.addEventListener("DOMContentLoaded", () => {
       parts.push(`<p>${escapeHtml(form.dataset.msgMissing)}</p><ul data-missing>`);
       for (const m of p.missing_evidence) parts.push(`<li>${escapeHtml(labelOf(m.code))}: ${escapeHtml(m.needed.join(", "))}</li>`);
       parts.push("</ul>");
+    } else if (score.tier === "none") {
+      // Nothing missing, but nothing earned: never "you may submit" without saying so.
+      parts.push(`<p data-ready="not-certified">${escapeHtml(form.dataset.msgNotCertified)}</p>`);
     } else {
       parts.push(`<p data-ready>${escapeHtml(form.dataset.msgReady)}</p>`);
     }
@@ -149,15 +153,18 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   window.addEventListener("online", () => schedule(0));
 
-  const submit = form.querySelector("[data-submit-assessment]");
-  if (submit) submit.addEventListener("click", async () => {
+  // "Submit for review" leads to the confirmation step (what will be sent, the tier it
+  // would earn, what is missing), which shows the answers as saved: save them first.
+  const submit = document.querySelector("[data-submit-assessment]");
+  if (submit) submit.addEventListener("click", async (event) => {
+    event.preventDefault();
     showAlert(form, "");
     clearTimeout(saveTimer);
-    const result = await callApi("POST", `/api/cities/${key}/assessment/submit`, { answers: collect() });
-    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    while (saving) await new Promise((done) => setTimeout(done, 100));
+    if (JSON.stringify(collect()) !== savedJson) await save();
+    if (JSON.stringify(collect()) !== savedJson) { showAlert(form, form.dataset.msgNotSaved); return; }
     localStorage.removeItem(storageKey);
-    savedJson = JSON.stringify(collect());
-    window.location.assign(`/portal/cities/${key}`);
+    window.location.assign(submit.href);
   });
 
   // Answers typed here before and never saved (a closed tab, a lost connection): restore.
@@ -166,5 +173,5 @@ document.addEventListener("DOMContentLoaded", () => {
     try { apply(JSON.parse(kept)); say(form.dataset.msgRestored, "unsaved"); schedule(SAVE_AFTER_MS); }
     catch (error) { localStorage.removeItem(storageKey); }
   }
-  refreshPreview();
+  if (editable) refreshPreview();
 });

@@ -1,6 +1,8 @@
 // The portal's few lines of script: forms that call the JSON API (with the session's CSRF
 // token), sign-in and sign-out, and the join form's eligibility note. No framework, no
-// build step. Every error the API answers (RFC 9457 problem details) is shown in the form.
+// build step. Every error the API answers (RFC 9457 problem details) is shown in the form,
+// in the page's language and words: the server says its code and facts as a sentence
+// (POST /portal/refusal, infra/i18n/refusals.py), never the API's English or its code.
 "use strict";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -42,10 +44,17 @@ function showAlert(form, message) {
   if (message) alert.focus?.();
 }
 
-function problemText(result) {
+// A refused call in words. A form may say a status its own way (data-msg-401 on the
+// sign-in form: a wrong password, not an ended session).
+async function refusalText(result, form) {
   if (result.status === 0) return document.body.dataset.msgNetwork;
+  const own = form && form.dataset["msg" + result.status];
+  if (own) return own;
   const body = result.body || {};
-  return (body.detail || body.title || ("HTTP " + result.status)) + (body.code ? " [" + body.code + "]" : "");
+  const said = await callApi("POST", "/portal/refusal", {
+    status: result.status, code: body.code || null, facts: body.facts || null,
+    lang: document.documentElement.lang }, {}, { once: false });
+  return (said.ok && said.body && said.body.message) || document.body.dataset.msgRefused;
 }
 
 // Form fields to a JSON body: "a.b" names nest, data-type says how to read the value.
@@ -104,8 +113,9 @@ function bindApiForm(form) {
     const body = method === "DELETE" ? undefined
       : form.dataset.reviewSheet !== undefined ? reviewSheet(form) : formBody(form);
     const result = await callApi(method, url, body);
+    if (!result.ok) { showAlert(form, await refusalText(result, form)); }
     if (button) button.disabled = false;
-    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    if (!result.ok) return;
     const then = form.dataset.then || "reload";
     if (then === "show-password") {
       const status = form.querySelector("[data-alert]");
@@ -149,7 +159,7 @@ function bindSignIn(form) {
     // none on a public route), and a retry simply signs in again.
     const result = await callApi("POST", "/api/session",
       { email: form.email.value, password: form.password.value }, {}, { once: false });
-    if (!result.ok) { showAlert(form, problemText(result)); return; }
+    if (!result.ok) { showAlert(form, await refusalText(result, form)); return; }
     window.location.assign(safeNext(form.dataset.next));
   });
 }
@@ -182,4 +192,4 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-window.wwc = { callApi, showAlert, problemText, safeNext };
+window.wwc = { callApi, showAlert, refusalText, safeNext };
