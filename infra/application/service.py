@@ -180,6 +180,16 @@ class ProgramService:
             refusal = _refusal(error)
             metrics.REFUSALS.labels(refusal.code or "refused").inc()
             raise refusal from None
+        except RPCError as error:
+            if not workflow_not_ready(error):
+                raise
+            # The workflow's last task failed (e.g. the deadlock detector on a starved
+            # worker) and Temporal runs it again; until then it admits no update. Nothing
+            # of this command ran: a retry with the same request id runs it once.
+            raise Unavailable(
+                "the workflow cannot take a command right now: its last workflow task failed "
+                "and is being run again (see the worker's log); retry with the same request "
+                "id") from None
 
     # --- cities --------------------------------------------------------------------------
 
@@ -421,3 +431,10 @@ class ProgramService:
         with _must_exist(f"cohort {cohort_id!r}"):
             result: CohortResult = await self._answered(handle.query(CohortWorkflow.view))
         return result
+
+
+def workflow_not_ready(error: RPCError) -> bool:
+    """Temporal's "workflow not ready" (FAILED_PRECONDITION): the workflow's task is in a
+    failed state, so the server admits no update until the task runs again."""
+    return (error.status is RPCStatusCode.FAILED_PRECONDITION
+            and "Workflow Task in failed state" in error.message)
