@@ -69,6 +69,7 @@ POLICY = {
     ("GET", "/sign-in"): "public",
     ("POST", "/sign-in"): "public",  # the sign-in form without JavaScript
     ("GET", "/static/{name}"): "public",
+    ("GET", "/favicon.ico"): "public",
     ("GET", "/docs"): "public",  # Swagger UI, from the server's own files
     ("GET", "/docs/assets/{name}"): "public",
     ("GET", "/portal"): "signed_in",
