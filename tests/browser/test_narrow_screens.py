@@ -21,6 +21,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -323,3 +324,9 @@ def test_the_favicon_is_served_to_anyone_and_may_be_kept(portal: ApiService) -> 
     assert answer.headers["content-type"] == "image/x-icon"
     assert answer.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
     assert "public" in answer.headers["cache-control"]
+
+
+def test_the_readmes_phone_screenshots_are_there() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    for name in ("registry-phone", "city-phone", "city-dashboard-phone"):
+        assert (docs / f"{name}.png").exists(), name
