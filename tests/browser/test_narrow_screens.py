@@ -11,9 +11,10 @@ eligibility note objects, the sticky save state never covers the focused criteri
 sign-in page puts the cursor in the e-mail field, and the map says which cities it does
 not show.
 
-The program these pages show is set up through the API first (four cities of one
+The program these pages show is set up through the API first (five cities of one
 editor: two certified and announced, one of them joined without a location; one under
-review with a clarification open; one still filling its assessment)."""
+review with a clarification open; one submitted, waiting for a reviewer; one still
+filling its assessment; and a cohort to come)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ CERTIFIED = ("Curitiba", 1_773_718, (-25.43, -49.27))  # 31 of 43 met: gold, 72.
 UNPLACED = ("Ponta Grossa", 358_371, None)  # 22 of 43: silver, not on the map
 UNDER_REVIEW = ("Londrina", 555_965, (-23.31, -51.16))
 ASSESSING = ("Maringá", 409_657, (-23.42, -51.94))
-A, B, C, D = (city_key("BR", city[0]) for city in (CERTIFIED, UNPLACED, UNDER_REVIEW,
-                                                    ASSESSING))
+WAITING = ("Cascavel", 348_051, (-24.96, -53.46))  # submitted, no reviewer yet
+A, B, C, D, E = (city_key("BR", city[0]) for city in (CERTIFIED, UNPLACED, UNDER_REVIEW,
+                                                       ASSESSING, WAITING))
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def program(portal: ApiService) -> Program:
 def set_up(portal: ApiService) -> Program:
     """The program the pages show, through the API as its people would make it."""
     admin = portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-    cities = (CERTIFIED, UNPLACED, UNDER_REVIEW, ASSESSING)
+    cities = (CERTIFIED, UNPLACED, UNDER_REVIEW, ASSESSING, WAITING)
     editor = person(portal, admin, EDITOR, "city_editor", language="pt",
                     cities_to_join=[{"name": n, "country": "BR"} for n, _, _ in cities])
     reviewer = person(portal, admin, REVIEWER, "reviewer")
@@ -88,9 +90,11 @@ def set_up(portal: ApiService) -> Program:
                     if place else {})
         ok(editor.post("/api/cities", json={"name": name, "country": "BR",
                                             "population": population, **location}))
-    for key, met in ((A, 31), (B, 22), (C, 12)):
+    for key, met in ((A, 31), (B, 22), (C, 12), (E, 25)):
         claimed = answers(WWC_2022, met).model_dump(mode="json")
         ok(editor.post(f"/api/cities/{key}/assessment/submit", json={"answers": claimed}))
+        if key == E:
+            continue  # waits on the pipeline board for a reviewer
         ok(operator.post(f"/api/cities/{key}/reviewer", json={"reviewer": REVIEWER}))
         codes = list(claimed["criteria"])
         ok(reviewer.post(f"/api/cities/{key}/reviews", json={"reviews": [
@@ -110,6 +114,9 @@ def set_up(portal: ApiService) -> Program:
     ok(operator.post("/api/cohorts", json={
         "cohort_id": COHORT, "announce_on": str(date.today() + timedelta(days=2))}))
     ok(operator.post(f"/api/cohorts/{COHORT}/announce"))
+    # One to come, for the cohort builder's card.
+    ok(operator.post("/api/cohorts", json={
+        "cohort_id": "phones-later", "announce_on": str(date.today() + timedelta(days=60))}))
     public = portal.client()
     registry: list[dict[str, Any]] = []
     deadline = time.monotonic() + 60
