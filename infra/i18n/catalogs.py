@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
-from babel import Locale, dates, negotiate_locale
+from babel import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from domain.accounts import LANGUAGES
+from infra.i18n.formats import LocaleFormats
 
 DEFAULT = "en"
 LANGUAGE_COOKIE = "wwc_lang"
@@ -49,9 +50,13 @@ class Language:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translations.ngettext(singular, plural, n)
 
+    @property
+    def formats(self) -> LocaleFormats:
+        """Numbers, shares, dates and country names as this language writes them."""
+        return LocaleFormats(self.code)
+
     def date(self, day: date | None) -> str:
-        return dates.format_date(day, format="medium", locale=Locale.parse(self.code)) \
-            if day else "—"
+        return self.formats.date(day) if day else "—"
 
 
 class Catalogs:

@@ -10,6 +10,14 @@ def N_(message: str) -> str:
 
 
 TIERS = (N_("none"), N_("silver"), N_("gold"), N_("platinum"))
+NOT_CERTIFIED = N_("not certified")
+
+
+def tier_word(tier: str) -> str:
+    """How a tier reads to people (still to be translated): the tier "none" is "not
+    certified", never "none" (nor "nenhum")."""
+    return NOT_CERTIFIED if tier == "none" else tier
+
 STATUSES = (N_("not joined"), N_("assessing"), N_("submitted"), N_("under review"),
             N_("awaiting clarification"), N_("review complete"), N_("awaiting announcement"),
             N_("not certified"), N_("certified"), N_("renewal due"), N_("reapplying"),

@@ -12,7 +12,8 @@ from domain.model import Input
 from domain.streams import DRAFT_STREAM_PREFIX, city_stream, draft_stream
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
-from infra.i18n.words import N_
+from infra.i18n.formats import PLAIN, Formats, Percent
+from infra.i18n.words import N_, tier_word
 
 
 class StreamReader(Protocol):
@@ -42,31 +43,48 @@ TimelineEvent: TypeAlias = events.CityEvent | events.DraftEvent
 _TIMELINE_EVENTS = (*events.CITY_EVENTS, *events.DRAFT_EVENTS)
 
 
-def summarize(recorded: RecordedEvent, translate: Translate = english) -> str:
+def summarize(recorded: RecordedEvent, translate: Translate = english,
+              formats: Formats = PLAIN) -> str:
     """One line of a city's timeline, in English or in what `translate` gives (the
-    portal's language: the line's template and the words in it, a tier say). Empty for
-    an event no city's timeline holds (a cohort's, an account's)."""
+    portal's language: the line's template and the words in it, a tier say), its
+    numbers and dates as `formats` writes them (the CLI's and API's fixed forms unless
+    told). Empty for an event no city's timeline holds (a cohort's, an account's)."""
     event = decode(recorded)
     if not isinstance(event, _TIMELINE_EVENTS):
         return ""
     template, values = describe(cast(TimelineEvent, event))
     return translate(template) % {
-        name: translate(value.replace("_", " ")) if name in _WORDS else value
-        for name, value in values.items()}
+        name: _shown(name, value, translate, formats) for name, value in values.items()}
+
+
+Value: TypeAlias = str | int | date | Percent
+
+
+def _shown(name: str, value: Value, translate: Translate, formats: Formats) -> str:
+    if isinstance(value, Percent):
+        return formats.percent(value.points)
+    if isinstance(value, date):
+        return formats.date(value)
+    if isinstance(value, int):
+        return formats.number(value)
+    if name == "tier":
+        return translate(tier_word(value))
+    return translate(value.replace("_", " ")) if name in _WORDS else value
 
 
 # The values that are words of the program (translated too, listed in
-# infra/i18n/words.py), not names or numbers.
-_WORDS = frozenset({"tier", "outcome", "kind", "step"})
+# infra/i18n/words.py), not names or numbers; a tier is one too (`tier_word`).
+_WORDS = frozenset({"outcome", "kind", "step"})
 
 
-def describe(event: TimelineEvent) -> tuple[str, dict[str, str]]:
-    """A timeline line's template (%-style, named, never empty) and its values."""
+def describe(event: TimelineEvent) -> tuple[str, dict[str, Value]]:
+    """A timeline line's template (%-style, named, never empty) and its values: text,
+    or a quantity, a date or a share that the reader's conventions write."""
     match event:
         case events.CityJoined():
             return N_("%(name)s (%(country)s, %(population)s residents)"), {
                 "name": event.name, "country": event.country,
-                "population": f"{event.population:,}"}
+                "population": event.population}
         case events.ApplicationOpened():
             return (N_("application %(number)s under %(standard)s (reapplication)")
                     if event.reapplication else N_("application %(number)s under %(standard)s"),
@@ -98,29 +116,29 @@ def describe(event: TimelineEvent) -> tuple[str, dict[str, str]]:
         case events.ReviewCompleted():
             return N_("review complete"), {}
         case events.CertificationDecided():
-            return "%(tier)s (%(points)s/%(total)s, %(percent)s %%)", {
+            return "%(tier)s (%(points)s/%(total)s, %(percent)s)", {
                 "tier": event.tier.value, "points": str(event.points),
-                "total": str(event.total), "percent": str(event.percent)}
+                "total": str(event.total), "percent": Percent(event.percent)}
         case events.CertificationAnnounced():
             return N_("%(tier)s in cohort %(cohort)s, %(outcome)s, expires %(expires_on)s"), {
                 "tier": event.tier.value, "cohort": event.cohort_id,
-                "outcome": event.outcome.value, "expires_on": str(event.expires_on)}
+                "outcome": event.outcome.value, "expires_on": event.expires_on}
         case events.RenewalReminderSent():
             return N_("%(days)s days before %(expires_on)s"), {
-                "days": str(event.lead_days), "expires_on": str(event.expires_on)}
+                "days": str(event.lead_days), "expires_on": event.expires_on}
         case events.ReviewerAssigned():
             return N_("reviewer %(reviewer)s"), {"reviewer": event.reviewer}
         case events.CityWithdrew():
             return N_("reason: %(reason)s"), {"reason": event.reason}
         case events.CertificationLapsed():
             return N_("%(tier)s, expired %(expires_on)s"), {
-                "tier": event.tier.value, "expires_on": str(event.expires_on)}
+                "tier": event.tier.value, "expires_on": event.expires_on}
         case events.CertificationHeldPendingRenewal():
             return N_("held while the renewal is decided; expires %(expires_on)s"), {
-                "expires_on": str(event.expires_on)}
+                "expires_on": event.expires_on}
         case events.DeadlineReached():
             return N_("%(kind)s %(step)s (due %(due_on)s)"), {
-                "kind": event.kind, "step": event.step, "due_on": str(event.due_on)}
+                "kind": event.kind, "step": event.step, "due_on": event.due_on}
         case _:
             assert_never(event)
 
@@ -142,15 +160,15 @@ class HistoryEntry(Input):
     recorded_at: str
 
 
-async def timeline(store: StreamReader, key: str,
-                   translate: Translate = english) -> list[HistoryEntry]:
+async def timeline(store: StreamReader, key: str, translate: Translate = english,
+                   formats: Formats = PLAIN) -> list[HistoryEntry]:
     """The city's events, oldest first, each with who caused it (the API's history and,
-    with its language's `translate`, the portal's timeline)."""
+    with its language's `translate` and `formats`, the portal's timeline)."""
     stored = await city_records(store, key)
     return [HistoryEntry(stream="draft" if r.stream_id.startswith(DRAFT_STREAM_PREFIX)
                          else "city", version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
-                         summary=summarize(r, translate),
+                         summary=summarize(r, translate, formats),
                          actor=str(r.metadata.get("actor", "")),
                          actor_role=str(r.metadata.get("actor_role", "")),
                          correlation_id=str(r.metadata.get("correlation_id", "")),

@@ -104,8 +104,8 @@ def test_a_city_joins_and_fills_its_assessment_over_two_sessions(
     page.fill("#j-name", CITY)
     page.fill("#j-country", "VE")
     page.fill("#j-population", "20000")
-    # Eligibility is explained before anything is sent.
-    expect(page.locator("[data-eligibility-note]")).to_contain_text("30,000")
+    # Eligibility is explained before anything is sent (in the page's Spanish: 30.000).
+    expect(page.locator("[data-eligibility-note]")).to_contain_text("30.000")
     visits.check(page, "join")
     page.fill("#j-country", COUNTRY)
     page.fill("#j-population", "1488920")

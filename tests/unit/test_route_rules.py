@@ -70,6 +70,7 @@ POLICY = {
     ("POST", "/sign-in"): "public",  # the sign-in form without JavaScript
     ("GET", "/static/{name}"): "public",
     ("POST", "/portal/refusal"): "public",  # a refusal in words; records nothing
+    ("GET", "/favicon.ico"): "public",
     ("GET", "/docs"): "public",  # Swagger UI, from the server's own files
     ("GET", "/docs/assets/{name}"): "public",
     ("GET", "/portal"): "signed_in",

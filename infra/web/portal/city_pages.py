@@ -78,11 +78,12 @@ async def dashboard(request: Request, key: str,
     report = await found.program.report(key)
     stage = Stage(view.stage) if view.stage else None
     standard = found.program.catalog.get(view.standard_id) if view.standard_id else None
+    language = portal(request).language(request, caller_of(request))
     return await portal(request).render(
         request, "portal/city.html", view=view, application=application, report=report,
         stage=stage, waits=waits(application, found.program.rules),
-        timeline=list(reversed(await timeline(
-            found.store, key, portal(request).language(request, caller_of(request)).gettext))),
+        timeline=list(reversed(await timeline(found.store, key, language.gettext,
+                                              language.formats))),
         standard=standard,
         editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
         staff=account.role.runs_the_program,

@@ -50,6 +50,22 @@ class Marker:
     y: float
 
 
+@dataclass(frozen=True)
+class Unmapped:
+    """The cities shown in the list but not on the map, and why: the public is told, so
+    that a missing marker is never read as a city missing from the registry."""
+
+    no_location: tuple[MapPlace, ...]  # joined without a latitude and longitude
+    outside: tuple[MapPlace, ...]  # a location outside the drawing's frame
+
+
+def unmapped(places: list[MapPlace]) -> Unmapped:
+    no_location = tuple(p for p in places if p.latitude is None or p.longitude is None)
+    outside = tuple(p for p in places if p.latitude is not None and p.longitude is not None
+                    and outlines().project(p.latitude, p.longitude) is None)
+    return Unmapped(no_location, outside)
+
+
 def markers(places: list[MapPlace]) -> list[Marker]:
     """Markers for the cities that have a location inside the frame, platinum drawn last
     (on top)."""

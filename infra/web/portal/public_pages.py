@@ -19,10 +19,10 @@ from infra.identity.throttle import Throttled
 from infra.postgres.verify import verify_chains
 from infra.readside import queries
 from infra.web.access import Denied, Rule, not_found
-from infra.web.portal.map import markers, outlines
+from infra.web.portal.map import markers, outlines, unmapped
 from infra.web.portal.redirects import safe_next
 from infra.web.portal.render import page, portal
-from infra.web.routing import identify, route
+from infra.web.routing import caller_of, identify, route
 from infra.web.services import services
 from infra.web.signing_in import open_session
 
@@ -53,10 +53,12 @@ async def registry_page(
             and standard in (None, r.standard_id) and cohort in (None, r.cohort_id)]
     shown = {r.city_key for r in rows}
     places = [p for p in await queries.public_places(found.pool) if p.city_key in shown]
+    country_name = portal(request).language(request, caller_of(request)).formats.country
     return await portal(request).render(
         request, "public/registry.html", rows=rows, markers=markers(places),
-        outlines=outlines(), tiers=TIERS,
-        countries=sorted({r.country for r in everyone}),
+        unmapped=unmapped(places), outlines=outlines(), tiers=TIERS,
+        # By name in the page's language (Brasil, Estados Unidos, ...), not by code.
+        countries=sorted({r.country for r in everyone}, key=lambda c: (country_name(c), c)),
         standards=sorted({r.standard_id for r in everyone}),
         cohorts=sorted({r.cohort_id for r in everyone}, reverse=True),
         chosen={"tier": tier or "", "country": country or "", "standard": standard or "",
@@ -181,3 +183,13 @@ async def refusal_words(request: Request, body: ShownProblem) -> dict[str, str]:
     language = (shown.catalogs.get(body.lang) if body.lang in LANGUAGES
                 else shown.language(request, await identify(request)))
     return {"message": say(language, status=body.status, code=body.code, facts=body.facts)}
+
+
+@route(router, "GET", "/favicon.ico", Rule.PUBLIC, include_in_schema=False)
+async def favicon(request: Request) -> Response:
+    """The portal's icon where browsers and tools look for it by default (pages link the
+    SVG, versioned, under /static/). Kept a day: this URL never changes with the icon."""
+    found = portal(request).static["favicon.ico"]
+    return Response(found.body, media_type=found.media_type,
+                    headers={"Cache-Control": "public, max-age=86400",
+                             "ETag": f'"{found.etag}"', "X-Content-Type-Options": "nosniff"})

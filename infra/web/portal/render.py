@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -20,9 +20,11 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from domain.accounts import LANGUAGES
+from domain.standard import Standard
 from domain.text import escape_controls
 from infra.i18n.catalogs import LANGUAGE_COOKIE, NAMES, Catalogs, Language
 from infra.i18n.refusals import say
+from infra.i18n.words import tier_word
 from infra.identity.sessions import csrf_token_for
 from infra.platform.errors import ServiceError
 from infra.web.access import Rule
@@ -38,7 +40,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml"}
+                ".svg": "image/svg+xml", ".ico": "image/x-icon"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,19 @@ def _inert(value: Any) -> Any:
     return Markup(shown) if isinstance(value, Markup) else shown
 
 
+def _standard_names(request: Request) -> Callable[[str | None], str]:
+    """A standard's id to its title (`wwc-2022` -> "... v3.0 (2022)"), for the pages:
+    the id itself for one the catalog does not hold (or no id: a dash)."""
+    found = getattr(request.app.state, "services", None)
+    catalog: Mapping[str, Standard] = found.program.catalog if found is not None else {}
+
+    def name(standard_id: str | None) -> str:
+        if not standard_id:
+            return "—"
+        return catalog[standard_id].title if standard_id in catalog else standard_id
+    return name
+
+
 class Portal:
     def __init__(self) -> None:
         self.env = jinja2.Environment(
@@ -83,6 +98,7 @@ class Portal:
         self.catalogs = Catalogs()
         self.static = _static_files()
         self.env.globals["static"] = self.static_url
+        self.env.globals["tier_word"] = tier_word
 
     def static_url(self, name: str) -> str:
         # Versioned by content: a changed file is a new URL, so it may be cached for long.
@@ -100,9 +116,13 @@ class Portal:
         caller = await identify(request)
         language = self.language(request, caller)
         session_id = request.cookies.get(SESSION_COOKIE)
+        formats = language.formats
         body = self.env.get_template(template).render(
             _=language.gettext, ngettext=language.ngettext, lang=language.code,
-            fmt_date=language.date, languages=[(c, NAMES[c]) for c in LANGUAGES],
+            fmt_date=language.date, fmt_number=formats.number, fmt_percent=formats.percent,
+            fmt_moment=formats.moment, country_name=formats.country,
+            standard_name=_standard_names(request),
+            languages=[(c, NAMES[c]) for c in LANGUAGES],
             account=caller.account, path=request.url.path,
             # A refusal (a Problem) in the page's language and words, never its code.
             say_refusal=lambda p: say(language, status=p.status, code=p.code, facts=p.facts),

@@ -107,7 +107,7 @@ document.addEventListener("DOMContentLoaded", () => {
   function render(p) {
     const score = p.score;
     const parts = [];
-    parts.push(`<p class="preview-tier"><span class="tier tier-${score.tier}" data-preview-tier="${score.tier}">${escapeHtml(tierName(score.tier))}</span> <span data-preview-points>${score.points} / ${score.total}</span> (${Math.round(score.points * 1000 / score.total) / 10} %)</p>`);
+    parts.push(`<p class="preview-tier"><span class="tier tier-${score.tier}" data-preview-tier="${score.tier}">${escapeHtml(tierName(score.tier))}</span> <span data-preview-points>${score.points} / ${score.total}</span> (${share.format(score.points / score.total)})</p>`);
     if (p.next_tier) {
       parts.push(`<p>${escapeHtml(form.dataset.msgNext.replace("%(tier)s", tierName(p.next_tier.tier)))}</p><ul data-next-tier>`);
       for (const code of p.next_tier.criteria) parts.push(`<li>${escapeHtml(labelOf(code))}</li>`);
@@ -128,6 +128,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     preview.innerHTML = parts.join("");
   }
+
+  // The share as the page's language writes it: 48.8% (en), 48,8 % (es), 48,8% (pt).
+  const share = new Intl.NumberFormat(document.documentElement.lang, { style: "percent", maximumFractionDigits: 1 });
 
   function tierName(tier) {
     return (document.querySelector(`[data-tier-name="${tier}"]`) || {}).textContent || tier;

@@ -164,8 +164,11 @@ function bindSignIn(form) {
   });
 }
 
+// The join form says before sending when the city does not qualify, and its button waits
+// until it does (the server refuses the same, with the same rule).
 function bindEligibility(form) {
   const note = form.querySelector("[data-eligibility-note]");
+  const button = form.querySelector('button[type="submit"]');
   const countries = new Set(form.dataset.countries.split(" "));
   const minimum = parseInt(form.dataset.minPopulation, 10);
   const check = () => {
@@ -173,14 +176,33 @@ function bindEligibility(form) {
     const population = parseInt(form.population.value, 10);
     const problems = [];
     if (country.length === 2 && !countries.has(country)) problems.push(form.dataset.msgCountry.replace("%(country)s", country));
-    if (!Number.isNaN(population) && population < minimum) problems.push(form.dataset.msgPopulation.replace("%(n)s", minimum.toLocaleString()));
+    if (!Number.isNaN(population) && population < minimum) problems.push(form.dataset.msgPopulation.replace("%(n)s", minimum.toLocaleString(document.documentElement.lang)));
     note.textContent = problems.join(" ");
     note.classList.toggle("bad", problems.length > 0);
+    if (button) button.disabled = problems.length > 0;
   };
   form.addEventListener("input", check);
 }
 
+// On a narrow screen each table row is shown as a card (portal.css): each cell gets its
+// column's name to show beside it, and the table keeps its roles for screen readers
+// (a table laid out as blocks loses them in some browsers).
+function labelTable(table) {
+  const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  table.setAttribute("role", "table");
+  table.querySelectorAll("thead, tbody").forEach((group) => group.setAttribute("role", "rowgroup"));
+  table.querySelectorAll("tr").forEach((row) => {
+    row.setAttribute("role", "row");
+    [...row.children].forEach((cell, i) => {
+      const header = cell.tagName === "TH";
+      cell.setAttribute("role", !header ? "cell" : cell.scope === "row" ? "rowheader" : "columnheader");
+      if (!header && names[i]) cell.dataset.label = names[i];
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("main table").forEach(labelTable);
   document.querySelectorAll("form[data-api]").forEach(bindApiForm);
   document.querySelectorAll("form[data-sign-in]").forEach(bindSignIn);
   document.querySelectorAll("form[data-eligibility]").forEach(bindEligibility);
