@@ -517,6 +517,9 @@ async def test_the_badge_turns_expired_by_itself_and_is_never_kept_past_its_expi
         assert 0 < max_age <= 90
         assert answer.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
         assert answer.headers["Content-Security-Policy"] == "default-src 'none'"
+        held = await site.get("/cities/br-fortaleza/badge.svg",
+                              headers={"If-None-Match": answer.headers["ETag"]})
+        assert held.status_code == 304  # the badge is not in the public cache: its own 304
     async for site in site_on(pool, midnight(expiry) + timedelta(seconds=1)):
         assert badge_of(await site.get("/cities/br-fortaleza/badge.svg"))[0] == "expired"
 
