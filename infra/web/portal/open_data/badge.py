@@ -22,7 +22,7 @@ FONT = "DejaVu Sans,Verdana,Geneva,sans-serif"
 INK = "#1b1f24"
 COLOURS = {"silver": "#5f6b76", "gold": "#8a5a00", "platinum": "#3b4a8f"}
 NOT_IN_FORCE = "#a4161a"
-HEIGHT = 40
+HEIGHT = 44
 PAD = 8
 BOLD = 1.08  # bold glyphs are this much wider
 # Advance widths in ems (DejaVu Sans); a character not listed counts as `_WIDE`.
@@ -112,9 +112,9 @@ def _text(x: float, y: float, size: int, text: str, *, bold: bool = False) -> st
 def badge_svg(words: Lines, standing_: Standing, *, language: str, link: str) -> str:
     """The badge: the program and the city on the left, the tier (or "expired") and the
     date on the right, in the tier's colour while in force, red once not."""
-    left = PAD * 2 + max(text_width(words.brand, 10), text_width(words.city, 12, bold=True))
-    right = PAD * 2 + max(text_width(words.headline, 13, bold=True),
-                          text_width(words.detail, 10))
+    left = PAD * 2 + max(text_width(words.brand, 11), text_width(words.city, 13, bold=True))
+    right = PAD * 2 + max(text_width(words.headline, 14, bold=True),
+                          text_width(words.detail, 11))
     width = round(left + right)
     colour = COLOURS.get(standing_.tier, INK) if standing_.state is State.VALID \
         else NOT_IN_FORCE
@@ -128,8 +128,8 @@ def badge_svg(words: Lines, standing_: Standing, *, language: str, link: str) ->
         f'<rect width="{left:.1f}" height="{HEIGHT}" rx="4" fill="{INK}"/>'
         f'<rect x="{left - 4:.1f}" width="4" height="{HEIGHT}" fill="{INK}"/>'
         f'<g fill="#ffffff" font-family="{FONT}">'
-        + _text(PAD, 16, 10, words.brand)
-        + _text(PAD, 31, 12, words.city, bold=True)
-        + _text(left + PAD, 17, 13, words.headline, bold=True)
-        + _text(left + PAD, 31, 10, words.detail)
+        + _text(PAD, 18, 11, words.brand)
+        + _text(PAD, 35, 13, words.city, bold=True)
+        + _text(left + PAD, 19, 14, words.headline, bold=True)
+        + _text(left + PAD, 35, 11, words.detail)
         + "</g></a></svg>")
