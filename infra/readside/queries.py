@@ -196,13 +196,15 @@ async def certificate(pool: asyncpg.Pool[Any], city_key: str,
                        city=city)
 
 
-async def announced_certifications(pool: asyncpg.Pool[Any], city_key: str | None = None
-                                   ) -> list[AnnouncedCertification]:
+async def announced_certifications(pool: asyncpg.Pool[Any], city_key: str | None = None,
+                                   *, hashes: bool = True) -> list[AnnouncedCertification]:
     """Every announced certification (of one city, or of all), oldest first: what open
     data publishes. Periods exist only for announced certifications, so no applicant, no
     decision awaiting its announcement and no city never certified is among them. The
     hash is the one a certificate's page shows: of the last decision before the
-    announcement, found in the city's own stream (its index, no scan of the log)."""
+    announcement, found in the city's own stream (its index, no scan of the log); most of
+    the query's time, so a reader that needs only the dates asks `hashes=False` (every
+    `decision_hash` None)."""
     rows = await pool.fetch(
         """SELECT p.city_key, r.name, r.country, p.tier, p.standard_id, p.cohort_id,
                   p.awarded_on, p.expires_on, p.ended_on,
@@ -213,7 +215,7 @@ async def announced_certifications(pool: asyncpg.Pool[Any], city_key: str | None
              FROM wwc_certification_periods p JOIN wwc_registry r USING (city_key)
              LEFT JOIN LATERAL (
                   SELECT a.stream_version FROM wwc_events a
-                   WHERE a.stream_id = $1 || p.city_key AND a.event_type = $2
+                   WHERE $5 AND a.stream_id = $1 || p.city_key AND a.event_type = $2
                      AND a.data->>'on' = to_char(p.awarded_on, 'YYYY-MM-DD')
                    ORDER BY a.stream_version DESC LIMIT 1) a ON true
              LEFT JOIN LATERAL (
@@ -223,7 +225,8 @@ async def announced_certifications(pool: asyncpg.Pool[Any], city_key: str | None
                    ORDER BY d.stream_version DESC LIMIT 1) d ON true
             WHERE $4::text IS NULL OR p.city_key = $4
             ORDER BY p.awarded_on, p.city_key""",
-        CITY_STREAM_PREFIX, CertificationAnnounced.TYPE, CertificationDecided.TYPE, city_key)
+        CITY_STREAM_PREFIX, CertificationAnnounced.TYPE, CertificationDecided.TYPE, city_key,
+        hashes)
     return [AnnouncedCertification(**r) for r in rows]
 
 

@@ -97,8 +97,9 @@ def _links(request: Request, table: Table) -> dict[str, str]:
                     f'type="{SCHEMA_TYPE}", <{LICENCE_URL}>; rel="license"'}
 
 
-async def _certifications(request: Request) -> list[AnnouncedCertification]:
-    return await queries.announced_certifications(services(request).pool)
+async def _certifications(request: Request, *, hashes: bool = True
+                          ) -> list[AnnouncedCertification]:
+    return await queries.announced_certifications(services(request).pool, hashes=hashes)
 
 
 def _rows(table: Table, found: list[AnnouncedCertification], day: date | None,
@@ -200,7 +201,9 @@ async def open_cohort_feed(request: Request, as_of: AsOf = None) -> Response:
 
 async def _catalog(request: Request) -> dict[str, Any]:
     found = services(request)
-    return files.catalog(await _certifications(request), await _announced_cohorts(request, None),
+    # The catalog needs the certifications' dates, not their hashes.
+    return files.catalog(await _certifications(request, hashes=False),
+                         await _announced_cohorts(request, None),
                          portal_url=found.settings.effective_portal_url,
                          mail_from=found.settings.mail_from)
 
@@ -226,7 +229,9 @@ async def open_data_page(request: Request) -> HTMLResponse:
     """What is published, in which formats, under which licence, and what each field
     means (the human data dictionary); how to harvest it; the badge."""
     found = services(request)
-    certifications = await _certifications(request)
+    # Counts and dates only (the page is made at every visit: it speaks the reader's
+    # language, so the public cache does not keep it).
+    certifications = await _certifications(request, hashes=False)
     base = found.settings.effective_portal_url
     catalog = files.catalog(certifications, await _announced_cohorts(request, None),
                             portal_url=base, mail_from=found.settings.mail_from)
