@@ -16,6 +16,7 @@ from temporalio.converter import PayloadCodec
 from domain import commands
 from domain.catalog import StandardCatalog
 from domain.city_state import Application
+from domain.clock import ProgramClock
 from domain.drafts import DraftState
 from domain.report import Report
 from domain.rules import ProgramRules
@@ -30,6 +31,10 @@ class Program(Protocol):
 
     @property
     def rules(self) -> ProgramRules: ...
+
+    @property
+    def clock(self) -> ProgramClock:
+        """The program's clock (a badge's freshness runs to its expiry on it)."""
 
     @property
     def payload_codec(self) -> PayloadCodec | None:

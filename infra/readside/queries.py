@@ -9,9 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from domain.streams import city_stream
+from domain.events import CertificationAnnounced, CertificationDecided
+from domain.streams import CITY_STREAM_PREFIX, city_stream
 from domain.views import CityView
 from infra.readside.rows import (
+    AnnouncedCertification,
     AnnouncedCohort,
     Certificate,
     CertificationPeriod,
@@ -192,6 +194,40 @@ async def certificate(pool: asyncpg.Pool[Any], city_key: str,
         stream, awarded_on.isoformat(), "certification.decided", "certification.announced")
     return Certificate(**period, decided=DecidingEvent(**decided) if decided else None,
                        city=city)
+
+
+async def announced_certifications(pool: asyncpg.Pool[Any], city_key: str | None = None,
+                                   *, hashes: bool = True) -> list[AnnouncedCertification]:
+    """Every announced certification (of one city, or of all), oldest first: what open
+    data publishes. Periods exist only for announced certifications, so no applicant, no
+    decision awaiting its announcement and no city never certified is among them. The
+    hash is the one a certificate's page shows: of the last decision before the
+    announcement, found in the city's own stream (its index, no scan of the log); most of
+    the query's time, so a reader that needs only the dates asks `hashes=False` (every
+    `decision_hash` None)."""
+    rows = await pool.fetch(
+        """SELECT p.city_key, r.name, r.country, p.tier, p.standard_id, p.cohort_id,
+                  p.awarded_on, p.expires_on, p.ended_on,
+                  encode(d.hash, 'hex') AS decision_hash,
+                  EXISTS (SELECT 1 FROM wwc_certification_periods n
+                           WHERE n.city_key = p.city_key AND n.ended_on IS NULL)
+                    AS city_certified_now
+             FROM wwc_certification_periods p JOIN wwc_registry r USING (city_key)
+             LEFT JOIN LATERAL (
+                  SELECT a.stream_version FROM wwc_events a
+                   WHERE $5 AND a.stream_id = $1 || p.city_key AND a.event_type = $2
+                     AND a.data->>'on' = to_char(p.awarded_on, 'YYYY-MM-DD')
+                   ORDER BY a.stream_version DESC LIMIT 1) a ON true
+             LEFT JOIN LATERAL (
+                  SELECT d.hash FROM wwc_events d
+                   WHERE d.stream_id = $1 || p.city_key AND d.event_type = $3
+                     AND d.stream_version < a.stream_version
+                   ORDER BY d.stream_version DESC LIMIT 1) d ON true
+            WHERE $4::text IS NULL OR p.city_key = $4
+            ORDER BY p.awarded_on, p.city_key""",
+        CITY_STREAM_PREFIX, CertificationAnnounced.TYPE, CertificationDecided.TYPE, city_key,
+        hashes)
+    return [AnnouncedCertification(**r) for r in rows]
 
 
 async def outbox(pool: asyncpg.Pool[Any], *, to: str | None = None,

@@ -175,6 +175,25 @@ class Certificate(CertificationPeriod):
     city: CertifiedCityPage
 
 
+class AnnouncedCertification(ReadRow):
+    """One announced certification, as open data publishes it: the period
+    (`wwc_certification_periods`) with the city's name and country, the hash of the event
+    that decided it (None if the log has none before its announcement), and whether the
+    city holds a certification now (its certificates' pages are public only then)."""
+
+    city_key: str
+    name: str
+    country: str
+    tier: str
+    standard_id: str
+    cohort_id: str
+    awarded_on: date
+    expires_on: date
+    ended_on: date | None
+    decision_hash: str | None
+    city_certified_now: bool
+
+
 class OutboxMessage(ReadRow):
     """A message of the program's outgoing mail (`wwc_outbox`), without its body."""
 

@@ -71,6 +71,20 @@ POLICY = {
     ("GET", "/static/{name}"): "public",
     ("POST", "/portal/refusal"): "public",  # a refusal in words; records nothing
     ("GET", "/favicon.ico"): "public",
+    # Open data: the page, the files and a certified city's badge (only what is already
+    # public is in them: tests/integration/test_open_data.py holds them to it).
+    ("GET", "/open-data/"): "public",
+    ("GET", "/open-data/registry.csv"): "public",
+    ("GET", "/open-data/registry.json"): "public",
+    ("GET", "/open-data/history.csv"): "public",
+    ("GET", "/open-data/history.json"): "public",
+    ("GET", "/open-data/registry.schema.json"): "public",
+    ("GET", "/open-data/history.schema.json"): "public",
+    ("GET", "/open-data/datapackage.json"): "public",
+    ("GET", "/open-data/cohorts.atom"): "public",
+    ("GET", "/open-data/catalog.json"): "public",
+    ("GET", "/cities/{key}/badge.svg"): "public",
+    ("GET", "/cities/{key}/certificate"): "public",
     ("GET", "/docs"): "public",  # Swagger UI, from the server's own files
     ("GET", "/docs/assets/{name}"): "public",
     ("GET", "/portal"): "signed_in",

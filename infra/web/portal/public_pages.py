@@ -108,7 +108,8 @@ async def certificate_page(request: Request, key: str, awarded_on: date) -> HTML
                                     through_version=certificate.decided.stream_version)
     return await portal(request).render(
         request, "public/certificate.html", certificate=certificate, city=certificate.city,
-        chain=chain, today=found.program.program_today())
+        chain=chain, today=found.program.program_today(),
+        base=found.settings.effective_portal_url)
 
 
 @page(router, "/sign-in", Rule.PUBLIC)
