@@ -59,11 +59,14 @@ class Visits:
     scanned: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
-    def check(self, page: Page, name: str) -> None:
-        """Scan the page as it stands, and keep a screenshot named `name`."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}-top.png"))  # what a visitor sees first
+    def check(self, page: Page, name: str, *, screenshots: bool = True) -> None:
+        """Scan the page as it stands, and keep a screenshot named `name` (unless told
+        not to: a walk that scans the same pages in every language keeps one language's
+        pictures, the costly part of a scan)."""
+        if screenshots:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"{name}-top.png"))  # what a visitor sees first
         results: dict[str, Any] = self.axe.run(page).response
         self.scanned.append(name)
         for violation in results["violations"]:

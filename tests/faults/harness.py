@@ -1,4 +1,4 @@
-"""What every fault test shares: 50 cities driven through their lifecycle as a client would
+"""What every fault test shares: cities (30 in `make test`; `WWC_FAULT_CITIES`) driven through their lifecycle as a client would
 drive them (a command answered "unavailable" is sent again under the same request id,
 through the Python client or, as an operator would, through `wwc ... --request-id ID`:
 `CliRetries`), a fault injected while they are mid-lifecycle, and the checks afterwards.
@@ -40,7 +40,9 @@ from tests.factories import WWC_2022, answers
 from tests.temporal import REVIEWER, TEST_PAYLOAD_KEYS, WWC, eventually, reviewer_account
 
 T = TypeVar("T")
-CITY_COUNT = 50
+# 30 keep `make test` within CI's time; the README's fault table was measured with 50
+# (`WWC_FAULT_CITIES=50 .venv/bin/pytest tests/faults`).
+CITY_COUNT = int(os.environ.get("WWC_FAULT_CITIES", "30"))
 CLAIMED = answers(WWC_2022, 25)
 # One lifecycle's events, each exactly once.
 EXPECTED = Counter({e.CityJoined: 1, e.ApplicationOpened: 1, e.AssessmentSubmitted: 1,
