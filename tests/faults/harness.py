@@ -1,7 +1,8 @@
-"""What every fault test shares: cities (30 in `make test`; `WWC_FAULT_CITIES`) driven through their lifecycle as a client would
-drive them (a command answered "unavailable" is sent again under the same request id,
-through the Python client or, as an operator would, through `wwc ... --request-id ID`:
-`CliRetries`), a fault injected while they are mid-lifecycle, and the checks afterwards.
+"""What every fault test shares: cities (30 in `make test`; `WWC_FAULT_CITIES`) driven
+through their lifecycle as a client would drive them (a command answered "unavailable"
+is sent again under the same request id, through the Python client or, as an operator
+would, through `wwc ... --request-id ID`: `CliRetries`), a fault injected while they are
+mid-lifecycle, and the checks afterwards.
 
 The checks are the issue's: every accepted command's events are stored exactly once (an
 exact count of each event type per city, so a duplicate or a loss fails), every hash chain
