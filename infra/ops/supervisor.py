@@ -19,6 +19,7 @@ import logging
 import signal
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,24 +38,25 @@ from infra.temporal.environment import (
 )
 
 
-class Child:
+class Child(ABC):
     """Something `wwc up` runs and restarts: how to tell it is alive, how it ended, and
     how to start it again (returning what it is now, for the message)."""
 
     name: str
 
-    def alive(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def alive(self) -> bool: ...
 
     def how_it_ended(self) -> str:
         return "stopped"
 
-    async def restart(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def restart(self) -> str: ...
 
     async def settle(self) -> None:
         """Let a restart under way finish before the stack is stopped (so nothing it
         starts is left running)."""
+        return  # a child that restarts in one step has nothing under way
 
 
 class TemporalDevServer(Child):
