@@ -208,3 +208,18 @@ class OutboxMessage(ReadRow):
     status: str
     attempts: int
     last_error: str | None
+
+
+class CityFact(ReadRow):
+    """What the operators' numbers read of one city event (`infra/readside/numbers.py`):
+    its type and day, and the few fields they count by (None where the event has none)."""
+
+    city_key: str
+    type: str
+    on: date
+    reviewer: str | None = None  # a reviewer assigned
+    clarification: int | None = None  # a clarification asked or answered
+    deadline: str | None = None  # a deadline reached: its key ("review:2026-01-05:due")
+    kind: str | None = None  # ... its kind (review, clarification, draft)
+    step: str | None = None  # ... its step (reminder, due, nudge)
+    certified: bool | None = None  # a decision: whether its tier certifies
