@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from domain.text import escape_controls
-from infra.cli import program, reading
+from infra.cli import program, reading, stats
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.common import cli_settings, forget_settings, retry_hint
 from infra.cli.demo import demo_command
@@ -65,6 +65,7 @@ app.command("history")(reading.history_command)
 app.command("report")(reading.report_command)
 app.command("cohorts")(reading.cohorts_command)
 app.add_typer(reading.export_app, name="export")
+app.command("stats")(stats.stats_command)
 # Running it.
 app.command("up")(up_command)
 app.command("down")(down_command)

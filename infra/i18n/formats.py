@@ -68,6 +68,14 @@ class LocaleFormats:
         return numbers.format_percent(share, locale=_locale(self.code),
                                       decimal_quantization=False)
 
+    def month(self, day: date) -> str:
+        """The month of `day`, short, with its year: Dec 2024, dic 2024, dez. de 2024."""
+        return dates.format_skeleton("yMMM", day, locale=_locale(self.code))
+
+    def quarter(self, day: date) -> str:
+        """The quarter of `day`, with its year: Q4 2024, T4 2024, T4 de 2024."""
+        return dates.format_skeleton("yQQQ", day, locale=_locale(self.code))
+
     def date(self, day: date) -> str:
         return dates.format_date(day, format="medium", locale=_locale(self.code))
 

@@ -79,6 +79,10 @@ REFUSALS: dict[str, str] = {
     "already_sent": N_("The %(days)s-day reminder has already been sent."),
     "no_deadline": N_("No such deadline is pending."),
     "not_due": N_("That deadline comes only on %(due_on)s."),
+    # A day asked for (the program in numbers).
+    "not_a_day": N_("%(value)s is not a day: write it as YYYY-MM-DD."),
+    "day_to_come": N_("%(day_on)s is still to come: ask for today (%(today_on)s) or a day "
+                      "before it."),
     # Accounts and tokens.
     "exists": N_("%(what)s already exists."),
     "not_found": N_("Nothing by that name exists."),

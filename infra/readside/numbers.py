@@ -367,8 +367,11 @@ def as_of_day(value: str | None, today: date, *, field: str = "as_of") -> date:
             raise ValueError(value)
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{field}: {value!r} is not a date (YYYY-MM-DD)",
+                           code="not_a_day", facts={"value": value}) from None
     if day > today:
         raise InvalidInput(f"{field}: {day} is after the program's today ({today}): the "
-                           "figures of a day still to come are not known yet")
+                           "figures of a day still to come are not known yet",
+                           code="day_to_come", facts={"day_on": day.isoformat(),
+                                                      "today_on": today.isoformat()})
     return day

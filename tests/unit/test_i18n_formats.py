@@ -77,6 +77,14 @@ def test_a_moment_is_its_day_and_time_to_the_minute() -> None:
     assert LocaleFormats("pt").moment(when) == "4 de mar. de 2026 13:05"
 
 
+def test_a_month_and_a_quarter_are_named_in_the_pages_language() -> None:
+    day = date(2024, 12, 31)
+    assert [LocaleFormats(code).month(day) for code in ("en", "es", "pt")] == [
+        "Dec 2024", "dic 2024", "dez. de 2024"]
+    assert [LocaleFormats(code).quarter(day) for code in ("en", "es", "pt")] == [
+        "Q4 2024", "T4 2024", "T4 de 2024"]
+
+
 def test_countries_are_named_in_the_pages_language() -> None:
     assert LocaleFormats("en").country("US") == "United States"
     assert LocaleFormats("es").country("us") == "Estados Unidos"

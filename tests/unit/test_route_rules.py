@@ -47,6 +47,7 @@ POLICY = {
     ("POST", "/api/cities/{key}/decision"): "operator",
     ("POST", "/api/cohorts/{cohort_id}/announce"): "operator",
     ("GET", "/api/audit"): "operator",
+    ("GET", "/api/stats"): "operator",
     ("GET", "/api/accounts"): "admin",
     ("POST", "/api/accounts"): "admin",
     ("POST", "/api/accounts/{account_id}/disable"): "admin",
@@ -102,6 +103,9 @@ POLICY = {
     ("GET", "/portal/pipeline"): "operator",
     ("GET", "/portal/cohorts"): "operator",
     ("GET", "/portal/outbox"): "operator",
+    # The program in numbers, and each chart's figures as CSV.
+    ("GET", "/portal/numbers"): "operator",
+    ("GET", "/portal/numbers/{chart}.csv"): "operator",
     ("GET", "/portal/accounts"): "admin",
 }
 

@@ -13,6 +13,8 @@ from domain.views import CommandAnswer
 from infra.eventstore.model import START, LogCursor
 from infra.platform.errors import NotFound
 from infra.readside import queries
+from infra.readside.numbers import ProgramNumbers, as_of_day
+from infra.readside.numbers_reader import READ_MODELS, numbers_as_of
 from infra.readside.rows import ReadRow
 from infra.web.access import Rule
 from infra.web.api.cities import CITY_LINKS, send_command
@@ -146,6 +148,21 @@ async def audit(request: Request, cursor: Annotated[str | None, Query(max_length
     last = page[-1].cursor if len(page) == limit else None
     return Page(items=items,
                 next_cursor=encode_cursor(f"{last.tx_id}:{last.position}") if last else None)
+
+
+@route(router, "GET", "/api/stats", Rule.OPERATOR, response_model=ProgramNumbers,
+       summary="The program in numbers, as of a day")
+async def stats(request: Request, as_of: Annotated[str | None, Query(
+        max_length=32, description="The figures at the end of that day (YYYY-MM-DD); "
+                                   "none: today.")] = None) -> ProgramNumbers:
+    """Certified cities and applications by stage at each quarter's end, days between an
+    application's steps (median and 90th percentile, nearest rank), reviewer load and
+    deadlines met or missed, renewals due within a year: what `wwc stats --json` and the
+    portal's `/portal/numbers` give. A day after the program's today is refused (422)."""
+    found = services(request)
+    day = as_of_day(as_of, found.program.program_today())
+    await found.fresh.current(*READ_MODELS)
+    return await numbers_as_of(found.pool, day)
 
 
 # --- admins ------------------------------------------------------------------------------
