@@ -171,3 +171,58 @@ def cities(shift: timedelta = timedelta(0)) -> list[City]:
 def program(shift: timedelta = timedelta(0)) -> dict[str, list[Event]]:
     """Each city's stream and its events."""
     return {city_stream(city.key): list(city.driver.events) for city in cities(shift)}
+
+
+def crowd(shift: timedelta, count: int = 48, seed: int = 25) -> list[City]:
+    """`count` more cities (for the pictures: a program of some size), their days drawn
+    from a seeded generator over the four years before BASE: most certified at a tier and
+    announced at the next quarter's cohort, some not certified, the latest still on their
+    way, a review now and then completed after its due date."""
+    import random
+
+    draw = random.Random(seed)
+    reviewers = (ANA, BRUNO, "carla@review.test", "diego@review.test")
+    tiers = (Tier.SILVER, Tier.SILVER, Tier.GOLD, Tier.GOLD, Tier.PLATINUM, Tier.NONE)
+    made = []
+    for number in range(count):
+        joined = BASE - timedelta(days=draw.randint(40, 1460))
+        city = City(f"Town {number + 1:02d}", "US", shift)
+
+        def at(days: int, joined: date = joined) -> str:
+            return (joined + timedelta(days=days)).isoformat()
+
+        steps = [draw.randint(20, 120), draw.randint(1, 20), draw.randint(15, 70),
+                 draw.randint(5, 30)]
+        city.join(at(0))
+        day = steps[0]
+        if joined + timedelta(days=day) > BASE:
+            made.append(city)
+            continue
+        tier = draw.choice(tiers)
+        city.submit(at(day), tier)
+        day += steps[1]
+        if joined + timedelta(days=day) <= BASE:
+            city.assign(at(day), draw.choice(reviewers))
+            assigned = day
+            day += steps[2]
+            if assigned + 45 < day and joined + timedelta(days=assigned + 45) <= BASE:
+                city.review_due(at(assigned + 45))
+            if joined + timedelta(days=day) <= BASE:
+                city.complete(at(day))
+                day += steps[3]
+                if joined + timedelta(days=day) <= BASE:
+                    city.decide(at(day))
+                    announced = _next_quarter(joined + timedelta(days=day + 20))
+                    if tier is not Tier.NONE and announced <= BASE:
+                        city.announce(announced.isoformat())
+                        held = city.driver.state.certification
+                        if held is not None and held.expires_on <= BASE + shift:
+                            city.expire()  # lapsed: nobody reapplied
+        made.append(city)
+    return made
+
+
+def _next_quarter(day: date) -> date:
+    """The first day of the quarter after `day`'s (the crowd's cohorts)."""
+    month = (day.month - 1) // 3 * 3 + 4
+    return date(day.year + (month > 12), (month - 1) % 12 + 1, 1)

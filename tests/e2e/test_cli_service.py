@@ -156,6 +156,29 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     before_joining = wwc("status", CITY, "--as-of", "2001-01-01", env=service_env)
     assert before_joining.returncode == 6
 
+    # The program in numbers (the portal's /portal/numbers): Rock Hill joined, submitted,
+    # was reviewed (its clarification answered in time), decided and announced today.
+    numbers = json.loads(ok("stats", "--json").stdout)
+    assert numbers["as_of"] == today.isoformat()
+    assert numbers["certified"][-1] == {"day": today.isoformat(), "silver": 1, "gold": 0,
+                                        "platinum": 0, "total": 1}
+    assert [(d["step"], d["applications"], d["median_days"]) for d in numbers["durations"]] \
+        == [("join_to_submission", 1, 0), ("submission_to_decision", 1, 0),
+            ("decision_to_announcement", 1, 0)]
+    assert numbers["reviewers"] == [{"reviewer": "rfa@review.test", "open_reviews": 0,
+                                     "completed_reviews": 1, "deadlines_met": 1,
+                                     "deadlines_missed": 0}]
+    assert json.loads(ok("stats", "--as-of", yesterday, "--json").stdout)[
+        "certified"][-1]["total"] == 0
+    shown = ok("stats").stdout
+    assert "Days between the steps of an application" in shown
+    assert "rfa@review.test" in shown
+    for wrong in ("2026-02-30", (today + timedelta(days=1)).isoformat()):
+        refused = wwc("stats", "--as-of", wrong, env=service_env)
+        assert refused.returncode == 3, refused.stderr
+        assert refused.stderr.startswith("wwc: error: --as-of: "), refused.stderr
+        assert refused.stderr.count("\n") == 1, refused.stderr
+
 
 def test_accounts_and_tokens_from_the_server_shell(
     wwc: RunWwc, service_env: dict[str, str]

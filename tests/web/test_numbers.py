@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -55,7 +56,7 @@ async def recorded(web: Web) -> Program:
 
 
 @pytest.fixture(scope="module")
-async def http(web: Web, recorded: Program) -> Any:
+async def http(web: Web, recorded: Program) -> AsyncIterator[httpx.AsyncClient]:
     async with web.client(recorded.operator) as client:
         yield client
 

@@ -17,7 +17,7 @@ from math import ceil
 from markupsafe import Markup, escape
 
 WIDTH = 720
-LABEL_WIDTH = 7  # an average character of the labels, in the drawing's units (13 px font)
+LABEL_WIDTH = 8  # a character of the labels, at most, in the drawing's units (13 px font)
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,14 @@ def _hover(category: str, chart: Chart, values: Sequence[int],
 
 
 def columns(chart: Chart, number: Callable[[int], str]) -> Markup:
-    """Stacked columns, one per category from left to right (a time line); labels under
-    every few columns so they never overlap, the last column always labelled."""
+    """Stacked columns, one per category from left to right (a time line), labelled
+    under every few columns so that no two labels overlap, the last always."""
     height, left, bottom, top, right = 300, 52, 36, 12, 8
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     peak, step = scale_top(max((sum(v) for v in chart.values), default=0))
     count = max(len(chart.categories), 1)
     band = plot_w / count
     body = _value_axis(peak, step, left, top, plot_w, plot_h, number)
-    widest = max((len(c) for c in chart.categories), default=1) * LABEL_WIDTH + 8
-    every = max(1, ceil(widest / band))
     base = top + plot_h
     for index, (category, values) in enumerate(zip(chart.categories, chart.values,
                                                    strict=True)):
@@ -93,12 +91,29 @@ def columns(chart: Chart, number: Callable[[int], str]) -> Markup:
                 parts.append(f'<rect class="{series.css}" x="{x:.1f}" y="{y:.1f}" '
                              f'width="{band * 0.7:.1f}" height="{tall:.1f}"></rect>')
         body.append(f'<g data-category="{escape(category)}">{"".join(parts)}</g>')
-        if (count - 1 - index) % every == 0:
-            centre = left + index * band + band / 2
-            anchor = "end" if index == count - 1 and every > 1 else "middle"
-            body.append(f'<text class="label" x="{centre:.1f}" y="{base + 22}" '
-                        f'text-anchor="{anchor}">{escape(category)}</text>')
+    body += _time_labels(chart.categories, left, band, base + 22)
     return _svg(chart, height, body)
+
+
+def _time_labels(categories: Sequence[str], left: int, band: float, y: int) -> list[str]:
+    """Labels under every few columns from the left, as many columns apart as the widest
+    label needs, and under the last column, ending at its centre; a regular label that
+    would run into the last one is left out."""
+    if not categories:
+        return []
+    widest = max(len(c) for c in categories) * LABEL_WIDTH + 12
+    every = max(1, ceil(widest / band))
+    last = len(categories) - 1
+    centre = left + last * band + band / 2
+    labels = [f'<text class="label" x="{centre:.1f}" y="{y}" text-anchor="end">'
+              f'{escape(categories[last])}</text>']
+    last_starts = centre - len(categories[last]) * LABEL_WIDTH - 12
+    for index in range(0, last, every):
+        middle = left + index * band + band / 2
+        if middle + len(categories[index]) * LABEL_WIDTH / 2 < last_starts:
+            labels.append(f'<text class="label" x="{middle:.1f}" y="{y}" '
+                          f'text-anchor="middle">{escape(categories[index])}</text>')
+    return labels
 
 
 def _value_axis(peak: int, step: int, left: int, top: int, plot_w: int, plot_h: int,
