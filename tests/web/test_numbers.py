@@ -30,7 +30,7 @@ from infra.cli import app as wwc
 from infra.cli.common import forget_settings
 from infra.i18n.formats import LocaleFormats
 from infra.readside.numbers import CHARTS
-from tests.factories import CityDriver
+from tests.factories import WWC_2022, CityDriver, answers
 from tests.integration.test_projections import History
 from tests.numbers_program import BASE, program
 from tests.web.conftest import Web
@@ -179,16 +179,22 @@ async def test_an_event_after_the_day_changes_none_of_its_figures(
     before_csv = {chart: (await http.get(f"/portal/numbers/{chart}.csv",
                                          params={"as_of": day})).text for chart in CHARTS}
     today = await stats_json(web, tmp_path)
-    # A city joins and submits today, after the day asked for.
+    # After the day asked for, a city joins, submits and gets a reviewer: a stage, a
+    # step's days and a reviewer that the day's figures must not see.
     city = CityDriver()
-    city(c.JoinNetwork(name="Bogotá", country="CO", population=7_900_000), web.today)
+    city(c.JoinNetwork(name="Bogotá", country="CO", population=7_900_000),
+         web.today - timedelta(days=10))
+    city(c.SubmitAssessment(answers=answers(WWC_2022, 20)), web.today - timedelta(days=3))
+    city(c.AssignReviewer(reviewer="late@review.test"), web.today)
     await recorded.history.record(city_stream("co-bogota"), city.events)
     assert await stats_json(web, tmp_path, "--as-of", day) == before
     for chart in CHARTS:
         again = await http.get(f"/portal/numbers/{chart}.csv", params={"as_of": day})
         assert again.text == before_csv[chart], chart
     after = await stats_json(web, tmp_path)
-    assert after["stages"][-1]["assessing"] == today["stages"][-1]["assessing"] + 1
+    assert after["stages"][-1]["under_review"] == today["stages"][-1]["under_review"] + 1
+    assert after["durations"][0]["applications"] == today["durations"][0]["applications"] + 1
+    assert "late@review.test" in [row["reviewer"] for row in after["reviewers"]]
 
 
 @pytest.mark.parametrize("as_of", ["2024-02-30", "yesterday", "20240101", "future"])
