@@ -232,3 +232,14 @@ def test_the_day_asked_for_is_a_date_not_after_today() -> None:
             as_of_day(wrong, today, field="--as-of")
     with pytest.raises(InvalidInput, match="after the program's today"):
         as_of_day((today + timedelta(days=1)).isoformat(), today)
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
+    from infra.web.portal.numbers_pages import to_csv
+
+    shifty = [fact.model_copy(update={"reviewer": "=HYPERLINK(1)@x.test"})
+              if fact.reviewer == ANA else fact for fact in FACTS]
+    written = to_csv(program_numbers(shifty, CERTIFICATIONS, BASE), "reviewers").decode()
+    assert written.splitlines()[1].startswith("'=HYPERLINK(1)@x.test,")
+    assert written.splitlines()[0] == ("reviewer,open_reviews,completed_reviews,"
+                                       "deadlines_met,deadlines_missed")
