@@ -62,11 +62,16 @@ def print_numbers(console: Console, figures: ProgramNumbers) -> None:
     for chart in CHARTS:
         columns, rows = figures.table(chart)
         table = Table(title=TITLES[chart], box=box.SIMPLE, pad_edge=False,
-                      title_justify="left")
+                      title_justify="left", collapse_padding=True)
         numeric = [all(isinstance(row[i], int | None) for row in rows) and bool(rows)
                    for i in range(len(columns))]
-        for name, right in zip(columns, numeric, strict=True):
-            table.add_column(name.replace("_", " "), justify="right" if right else "left")
+        # The first column (a day, a month, a step, a reviewer) is never cut short; the
+        # figures' headings wrap between words, and a long one within a word.
+        first = max((len(str(_shown(row[0]))) for row in rows), default=0)
+        for index, (name, right) in enumerate(zip(columns, numeric, strict=True)):
+            table.add_column(name.replace("_", " "), justify="right" if right else "left",
+                             no_wrap=index == 0, min_width=first if index == 0 else None,
+                             overflow="fold")
         for row in rows:
             table.add_row(*(_shown(value) for value in row))
         console.print(table)

@@ -168,16 +168,14 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert numbers["reviewers"] == [{"reviewer": "rfa@review.test", "open_reviews": 0,
                                      "completed_reviews": 1, "deadlines_met": 1,
                                      "deadlines_missed": 0}]
-    assert json.loads(ok("stats", "--as-of", yesterday, "--json").stdout)[
-        "certified"][-1]["total"] == 0
     shown = ok("stats").stdout
     assert "Days between the steps of an application" in shown
     assert "rfa@review.test" in shown
-    for wrong in ("2026-02-30", (today + timedelta(days=1)).isoformat()):
-        refused = wwc("stats", "--as-of", wrong, env=service_env)
-        assert refused.returncode == 3, refused.stderr
-        assert refused.stderr.startswith("wwc: error: --as-of: "), refused.stderr
-        assert refused.stderr.count("\n") == 1, refused.stderr
+    # (Other days, and a day still to come, in tests/web/test_numbers.py: in process.)
+    refused = wwc("stats", "--as-of", "2026-02-30", env=service_env)
+    assert refused.returncode == 3, refused.stderr
+    assert refused.stderr.startswith("wwc: error: --as-of: "), refused.stderr
+    assert refused.stderr.count("\n") == 1, refused.stderr
 
 
 def test_accounts_and_tokens_from_the_server_shell(
