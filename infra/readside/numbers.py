@@ -1,7 +1,7 @@
 """The program in numbers as of a day: what the operators' page (`/portal/numbers`), its
 CSV files, `GET /api/stats` and `wwc stats` all show. One pure function over plain rows
 (each city's events, as `CityFact`s, and the announced certifications): no clock, no I/O,
-the day is given (`as_of.numbers_as_of` reads the rows).
+the day is given (`numbers_reader.numbers_as_of` reads the rows).
 
 - **Certified cities over time, by tier**: the certifications held (announced and not
   ended) at the end of each quarter and of the day itself, by the rule the registry's
@@ -47,7 +47,7 @@ from infra.platform.errors import InvalidInput
 from infra.readside.as_of import announced_by, held_on
 from infra.readside.rows import AnnouncedCertification, CityFact
 
-# The events the numbers read (what `as_of.city_facts` asks the log for).
+# The events the numbers read (what `numbers_reader.city_facts` asks the log for).
 FACT_TYPES: tuple[str, ...] = tuple(cls.TYPE for cls in (
     events.ApplicationOpened, events.AssessmentSubmitted, events.ReviewerAssigned,
     events.ClarificationRequested, events.ClarificationAnswered, events.ReviewCompleted,
