@@ -8,10 +8,12 @@ import asyncio
 import hashlib
 import os
 import stat
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import obstore
 import pytest
 
 from infra.blobs.disk import DiskBlobStore
@@ -23,6 +25,8 @@ from infra.blobs.port import (
     BlobTooLarge,
     StagedBlob,
 )
+from infra.blobs.s3 import SINGLE_PUT_MAX, S3BlobStore, s3_client
+from tests.seaweed import S3Server
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,29 @@ def disk_harness(root: Path) -> Harness:
     return Harness(store, store.spool_dir, alter)
 
 
-@pytest.fixture(params=["disk"])
+def s3_harness(server: S3Server, spool_dir: Path, *, single_put_max: int) -> Harness:
+    client = s3_client(server.bucket, prefix=f"test-{uuid.uuid4().hex}",
+                       endpoint=server.endpoint, region="us-east-1",
+                       access_key_id=server.access_key_id,
+                       secret_access_key=server.secret_access_key)
+    store = S3BlobStore(client, spool_dir, single_put_max=single_put_max)
+
+    async def alter(sha256: str, data: bytes) -> None:
+        await obstore.put_async(client, sha256, data)
+
+    return Harness(store, spool_dir, alter)
+
+
+@pytest.fixture(params=["disk", "s3", "s3-parts"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
-    return disk_harness(tmp_path / "documents")
+    if request.param == "disk":
+        return disk_harness(tmp_path / "documents")
+    # A plain fixture, so it asks for the session's S3 server only when needed.
+    server = request.getfixturevalue("s3_server")
+    # "s3-parts": every blob takes the way of large ones (uploaded in parts, then copied
+    # under its key if absent), which small blobs would otherwise never reach.
+    return s3_harness(server, tmp_path / "spool",
+                      single_put_max=-1 if request.param == "s3-parts" else SINGLE_PUT_MAX)
 
 
 async def chunked(data: bytes, size: int = 7000) -> AsyncIterator[bytes]:
