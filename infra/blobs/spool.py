@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from infra.blobs.port import HEAD_BYTES, BlobTooLarge, StagedBlob
 
@@ -37,7 +37,7 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def sha256_file(file: BinaryIO) -> str:
+def sha256_file(file: IO[bytes]) -> str:
     """The hash of an open file from its current position to its end (blocking)."""
     digest = hashlib.sha256()
     while block := file.read(IO_CHUNK):
@@ -103,7 +103,7 @@ async def discard_spool(staged: StagedBlob) -> None:
     await asyncio.to_thread(staged.spool.unlink, True)
 
 
-async def chunks_of(file: BinaryIO, chunk_size: int) -> AsyncIterator[bytes]:
+async def chunks_of(file: IO[bytes], chunk_size: int) -> AsyncIterator[bytes]:
     """The rest of an open file, `chunk_size` bytes at a time, read in a worker thread a
     mebibyte a hop; the caller closes the file."""
     while block := await asyncio.to_thread(file.read, max(chunk_size, IO_CHUNK)):
