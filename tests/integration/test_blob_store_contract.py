@@ -213,8 +213,10 @@ async def test_a_key_that_is_not_a_lowercase_sha256_is_refused(harness: Harness,
 async def test_concurrent_commits_of_the_same_bytes_leave_one_good_copy(
         harness: Harness) -> None:
     data = blob("open data", 50_000)
-    results = await asyncio.gather(*(keep(harness.store, data) for _ in range(6)))
-    assert sorted(new for _, new in results) == [False] * 5 + [True]
+    # Three, not more: SeaweedFS makes each further conditional PUT of a key under way
+    # wait about a second.
+    results = await asyncio.gather(*(keep(harness.store, data) for _ in range(3)))
+    assert sorted(new for _, new in results) == [False, False, True]
     sha256 = results[0][0].sha256
     assert await read_all(harness.store, sha256) == data
     assert await listed(harness.store) == [sha256]
