@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# \A and \Z, not ^ and $: `$` also matches before a trailing newline, so "<hex>\n" passed.
+SHA256_HEX = re.compile(r"\A[0-9a-f]{64}\Z")
 
 # Enough of a file's start to judge its type by content (magic numbers, a ZIP's first
 # entry names for office documents, a text file's encoding).
@@ -92,9 +94,16 @@ class BlobStore(Protocol):
         """The stored size, or None when no such blob is kept."""
         ...
 
+    async def stored_at(self, sha256: str) -> datetime | None:
+        """When the blob was kept (the disk store renews it when the same bytes are
+        committed again; an S3 object keeps its first), or None when no such blob is kept:
+        the collector of unreferenced bytes spares blobs younger than its grace."""
+        ...
+
     def read(self, sha256: str, *, chunk_size: int = 65536) -> AsyncIterator[bytes]:
         """The blob's bytes, checked against its key before the first chunk is yielded:
-        raises `BlobMissing` or `BlobCorrupted` instead."""
+        raises `BlobMissing` or `BlobCorrupted` instead (from the first `anext`, so a web
+        route can await the first chunk before it starts its response)."""
         ...
 
     async def verify(self, sha256: str) -> str | None:
