@@ -11,6 +11,7 @@ from infra.web.deadline import Deadline
 from infra.web.middleware import AccessLog, BodyLimit
 from infra.web.portal import (
     city_pages,
+    download_pages,
     numbers_pages,
     open_data_pages,
     public_pages,
@@ -51,7 +52,8 @@ def build_app(services: HttpServices) -> FastAPI:
     # route before its own. No two routes match the same request (a unit test checks),
     # so the order decides nothing else.
     for module in (cities, public, identity, staff, public_pages, city_pages, review_pages,
-                   staff_pages, open_data_pages, numbers_pages, temporal_ui, docs):
+                   staff_pages, open_data_pages, numbers_pages, download_pages, temporal_ui,
+                   docs):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of

@@ -2,8 +2,12 @@
 as-of form that needs no script) in English, Spanish and Portuguese, on a desktop and on
 a 390 px phone; a certified city's badge on its certificate page and embedded in another
 site's page, as a city would embed it, in three languages; a lapsed city's badge saying
-"expired". axe finds no serious or critical violation on any of them. The screenshots
-`open-data`, `open-data-phone` and `badges` are the README's (docs/screenshots/).
+"expired"; a certificate printed (one sheet of A4 and of Letter, nothing but the
+certificate) and downloaded as its PDF; the registry searched in Spanish, with its CSV;
+the guidance of a criterion opened on a self-assessment in Portuguese. axe finds no
+serious or critical violation on any of them. The screenshots `open-data`,
+`open-data-phone`, `badges`, `certificate-pdf` and `guidance-pt` are the README's
+(docs/screenshots/).
 
 The program is recorded straight into the service's event store (the read models and
 pages follow it as they follow any writer), with dates counted back from today, so the
@@ -12,7 +16,11 @@ certifications are in force or expired whatever day the test runs."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
+import shutil
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -21,14 +29,15 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
 
 from domain import commands as c
 from domain.events import CohortAnnounced, CohortCityAdded, CohortCreated
 from domain.streams import city_key, city_stream, cohort_stream
 from domain.tiers import Tier
 from infra.postgres.db import EMBEDDED_DATABASE, create_pool, running_server_url
-from tests.browser.conftest import ARTIFACTS, Visits, new_context
-from tests.e2e.api_service import ApiService
+from tests.browser.conftest import ARTIFACTS, Visits, new_context, sign_in
+from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService
 from tests.factories import CityDriver
 from tests.integration.test_open_data import GOLD, PLATINUM, SILVER, certified, decide
 from tests.integration.test_projections import History
@@ -44,7 +53,7 @@ CITIES = [("Recife", "BR", [(SILVER, 900), (PLATINUM, 200)], False),
 TIERS = {SILVER: Tier.SILVER, GOLD: Tier.GOLD, PLATINUM: Tier.PLATINUM}
 PRIVATE = "Quito"  # decided, never announced
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-README_SHOTS = ("open-data", "open-data-phone", "badges")
+README_SHOTS = ("open-data", "open-data-phone", "badges", "certificate-pdf", "guidance-pt")
 
 
 def cohort_of(days_ago: int) -> str:
@@ -211,6 +220,124 @@ def test_a_citys_badge_embedded_in_three_languages_and_expired_by_itself(
         "Badges as cities show them: in force, and expired")
     visits.check(wall, "badges-all")
     shoot(wall, "badges")
+    context.close()
+
+
+# --- Keeping and finding: printing, the certificate's PDF, search, guidance -------------
+
+EDITOR, PASSWORD = "editora@olinda.test", "a long enough password 42"
+
+
+@pytest.fixture(scope="module")
+def olinda(program: ApiService) -> ApiService:
+    """A city filling its self-assessment: its editor (who reads Portuguese) made by the
+    administrator, the city joined through the API, as a city does."""
+    admin = program.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    made = admin.post("/api/accounts", json={
+        "email": EDITOR, "display_name": "Editora", "role": "city_editor",
+        "password": PASSWORD, "language": "pt",
+        "cities_to_join": [{"name": "Olinda", "country": "BR"}]})
+    assert made.status_code == 201, made.text
+    joined = program.sign_in(EDITOR, PASSWORD).post("/api/cities", json={
+        "name": "Olinda", "country": "BR", "population": 390_000})
+    assert joined.status_code == 201, joined.text
+    return program
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_a_certificate_prints_alone_and_downloads_as_its_pdf(
+        browser: Browser, program: ApiService, visits: Visits) -> None:
+    context = new_context(browser, program)
+    page = context.new_page()
+    page.goto("/cities/br-recife/certificate")
+    page.goto(page.url + "?lang=pt")
+    digest = page.locator("[data-decision-hash]").inner_text()
+    visits.check(page, "certificate-pt", screenshots=False)
+    # On paper: the certificate and where to check it; no header, navigation, language
+    # switcher, button or embedding snippet; one sheet, A4 or Letter.
+    page.emulate_media(media="print")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for hidden in ("header.site", "footer.site", "[data-certificate-pdf]", "section.embed"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("[data-print-only]")).to_contain_text("/certificates/br-recife/")
+    for paper in ("A4", "Letter"):
+        sheet = page.pdf(format=paper)
+        (ARTIFACTS / f"certificate-printed-{paper}.pdf").write_bytes(sheet)
+        printed = pages_of(sheet)
+        assert len(printed) == 1, (paper, len(printed))
+        assert digest in printed[0].replace("\n", "")
+        for absent in ("Español", "Entrar", "Baixar o certificado"):
+            assert absent not in printed[0], (paper, absent)
+    page.emulate_media(media="screen")
+    # The PDF, from the page's own link: the same hash, in the page's language.
+    link = page.locator("[data-certificate-pdf]")
+    expect(link).to_have_text("Baixar o certificado (PDF)")
+    answer = page.request.get(link.get_attribute("href") or "")
+    assert answer.headers["content-type"] == "application/pdf"
+    body = answer.body()
+    text = pages_of(body)[0]
+    for fact in ("Certificado", "Recife", "Platina", digest,
+                 f"{program.url}/certificates/br-recife/"):
+        assert fact in text, fact
+    assert page.request.get(link.get_attribute("href") or "").body() == body  # stable
+    (ARTIFACTS / "certificate.pdf").write_bytes(body)
+    if shutil.which("pdftoppm"):  # how it looks (the README's picture of it)
+        subprocess.run(["pdftoppm", "-png", "-r", "70", "-singlefile",
+                        str(ARTIFACTS / "certificate.pdf"), str(ARTIFACTS / "certificate-pdf")],
+                       check=True, timeout=60)
+    context.close()
+
+
+def test_the_registry_is_searched_in_spanish_and_downloads_the_same_search(
+        browser: Browser, program: ApiService, visits: Visits) -> None:
+    context = new_context(browser, program)
+    page = context.new_page()
+    page.goto("/?lang=es")
+    page.fill("#f-q", "medellin")  # typed without its accent
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert re.search(r"[?&]q=medellin", page.url)
+    expect(page.locator("table.registry tbody tr")).to_have_count(1)
+    expect(page.locator("table.registry")).to_contain_text("Medellín")
+    expect(page.locator("#f-q")).to_have_value("medellin")
+    visits.check(page, "registry-search-es", screenshots=False)
+    link = page.locator("[data-csv]")
+    expect(link).to_have_text("Descargar esta lista (CSV)")
+    rows = list(csv.reader(io.StringIO(
+        page.request.get(link.get_attribute("href") or "").body().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Ciudad", "País", "Nivel"]
+    assert [r[0] for r in rows[1:]] == ["Medellín"]
+    # A city decided but never announced is not found, and the page says so in Spanish.
+    page.fill("#f-q", PRIVATE)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("table.registry")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text(
+        "Ninguna ciudad certificada coincide con estos filtros.")
+    visits.check(page, "registry-no-results-es", screenshots=False)
+    context.close()
+
+
+def test_a_criterions_guidance_opens_on_the_assessment_in_portuguese(
+        browser: Browser, olinda: ApiService, visits: Visits) -> None:
+    context = new_context(browser, olinda)
+    page = context.new_page()
+    sign_in(page, EDITOR, PASSWORD)
+    page.goto("/portal/cities/br-olinda/assessment")
+    guidance = page.locator('details[data-guidance="DM1"]')
+    expect(guidance.locator("summary")).to_contain_text("O que conta como evidência")
+    expect(guidance.locator("p")).to_be_hidden()  # closed until asked for
+    guidance.locator("summary").focus()
+    page.keyboard.press("Enter")  # from the keyboard, as with a mouse
+    expect(guidance.locator("p")).to_contain_text("pautas ou atas")
+    expect(page.locator("details.guidance[open]")).to_have_count(1)
+    guidance.scroll_into_view_if_needed()
+    visits.check(page, "assessment-guidance-pt", screenshots=False)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator('[data-criterion="DM1"]').screenshot(path=str(ARTIFACTS / "guidance-pt.png"))
     context.close()
 
 

@@ -107,6 +107,17 @@ POLICY = {
     ("GET", "/portal/numbers"): "operator",
     ("GET", "/portal/numbers/{chart}.csv"): "operator",
     ("GET", "/portal/accounts"): "admin",
+    # What the portal gives to keep (infra/web/portal/download_pages.py): a certificate's
+    # PDF as public as its page (announced certifications only), a city's report as its
+    # page, and each list's CSV under its page's rule.
+    ("GET", "/certificates/{key}/{awarded_on}/certificate.pdf"): "public",
+    ("GET", "/portal/cities/{key}/report.pdf"): "city",
+    ("GET", "/registry.csv"): "public",
+    ("GET", "/portal/pipeline.csv"): "operator",
+    ("GET", "/portal/expiring.csv"): "operator",
+    ("GET", "/portal/cohorts.csv"): "operator",
+    ("GET", "/portal/reviews.csv"): "reviewer",
+    ("GET", "/portal/outbox.csv"): "operator",
 }
 
 

@@ -21,36 +21,33 @@ from infra.readside import queries
 from infra.web.access import Denied, Rule, not_found
 from infra.web.portal.map import markers, outlines, unmapped
 from infra.web.portal.redirects import safe_next
+from infra.web.portal.registry_search import NAME_MAX, TIERS, RegistrySearch, search_registry
 from infra.web.portal.render import page, portal
 from infra.web.routing import caller_of, identify, route
 from infra.web.services import services
 from infra.web.signing_in import open_session
 
 router = APIRouter()
-TIERS = ("silver", "gold", "platinum")
 WRONG_SIGN_IN = N_("Wrong e-mail or password.")
 
 
 @page(router, "/", Rule.PUBLIC)
 async def registry_page(
     request: Request,
+    q: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
     tier: Annotated[str | None, Query(max_length=20)] = None,
     country: Annotated[str | None, Query(max_length=2)] = None,
     standard: Annotated[str | None, Query(max_length=64)] = None,
     cohort: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """The registry of certified cities, filtered, and the map of them."""
+    """The registry of certified cities, searched by name and filtered, and the map of
+    them. The search is the CSV's too (`/registry.csv`, same query)."""
     found = services(request)
-    # An empty filter field in the form means "any".
-    tier, country, standard, cohort = (v or None for v in (tier, country, standard, cohort))
+    search = RegistrySearch.of({"q": q, "tier": tier, "country": country,
+                                "standard": standard, "cohort": cohort})
     # Read once: the filters' choices come from every certified city, the rows from those
-    # the filters keep.
-    everyone = await queries.public_registry(found.pool, limit=10_000)
-    wanted_tier = tier if tier in TIERS else None
-    wanted_country = country.upper() if country else None
-    rows = [r for r in everyone
-            if wanted_tier in (None, r.tier) and wanted_country in (None, r.country)
-            and standard in (None, r.standard_id) and cohort in (None, r.cohort_id)]
+    # the search keeps.
+    everyone, rows = await search_registry(found.pool, search)
     shown = {r.city_key for r in rows}
     places = [p for p in await queries.public_places(found.pool) if p.city_key in shown]
     country_name = portal(request).language(request, caller_of(request)).formats.country
@@ -61,8 +58,7 @@ async def registry_page(
         countries=sorted({r.country for r in everyone}, key=lambda c: (country_name(c), c)),
         standards=sorted({r.standard_id for r in everyone}),
         cohorts=sorted({r.cohort_id for r in everyone}, reverse=True),
-        chosen={"tier": tier or "", "country": country or "", "standard": standard or "",
-                "cohort": cohort or ""},
+        chosen=search.chosen, csv_query=search.query,
         counts={t: sum(1 for r in rows if r.tier == t) for t in TIERS})
 
 

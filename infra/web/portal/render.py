@@ -27,6 +27,7 @@ from infra.i18n.refusals import say
 from infra.i18n.words import tier_word
 from infra.identity.sessions import csrf_token_for
 from infra.platform.errors import ServiceError
+from infra.standards.guidance import shipped_guidance
 from infra.web.access import Rule
 from infra.web.problems import Problem
 from infra.web.routing import SESSION_COOKIE, Caller, caller_of, identify, route
@@ -97,6 +98,9 @@ class Portal:
             lstrip_blocks=True, finalize=_inert)
         self.catalogs = Catalogs()
         self.static = _static_files()
+        # What counts as evidence per criterion, checked complete in every language now:
+        # a shipped standard with a gap stops the portal here, not a page later.
+        self.guidance = shipped_guidance()
         self.env.globals["static"] = self.static_url
         self.env.globals["tier_word"] = tier_word
 
@@ -126,6 +130,8 @@ class Portal:
             account=caller.account, path=request.url.path,
             # A refusal (a Problem) in the page's language and words, never its code.
             say_refusal=lambda p: say(language, status=p.status, code=p.code, facts=p.facts),
+            guidance=lambda standard_id, code: self.guidance[standard_id].text(
+                code, language.code) if standard_id in self.guidance else None,
             csrf=csrf_token_for(session_id) if caller.via == "session" and session_id
             else "", **context)
         response = HTMLResponse(body, status_code=status,

@@ -18,6 +18,7 @@ from domain.city_state import Stage
 from infra.platform.errors import CommandRefused
 from infra.readside import queries
 from infra.readside.announcements import ReadModelAwaitingAnnouncement
+from infra.readside.rows import CohortRow
 from infra.web.access import Rule
 from infra.web.portal.render import (
     form_of,
@@ -34,6 +35,7 @@ from infra.web.services import services
 
 router = APIRouter()
 EXPIRING_WITHIN = timedelta(days=180)
+ANNOUNCED_SHOWN = 10
 BOARD = (Stage.ASSESSING, Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.AWAITING_CLARIFICATION,
          Stage.REVIEW_COMPLETE, Stage.DECIDED)
 
@@ -49,6 +51,21 @@ class BoardCard:
     reviewer: str | None
 
 
+async def board(request: Request) -> list[tuple[str, list[BoardCard]]]:
+    """The board's columns, stage by stage, as the pipeline page shows them (its CSV
+    too): each open application with its days in the stage and its reviewer."""
+    found = services(request)
+    await found.fresh.current("pipeline", "registry")
+    today = found.program.program_today()
+    names = {r.city_key: r.name for r in await queries.registry(found.pool)}
+    columns: dict[str, list[BoardCard]] = defaultdict(list)
+    for row in await queries.pipeline(found.pool):
+        columns[row.stage].append(BoardCard(
+            city_key=row.city_key, name=names.get(row.city_key, row.city_key),
+            days=(today - row.stage_since).days, reviewer=row.reviewer))
+    return [(stage.value, columns.get(stage.value, [])) for stage in BOARD]
+
+
 @page(router, "/portal/pipeline", Rule.OPERATOR)
 async def pipeline(request: Request, decided: Annotated[str | None, Query(max_length=200)]
                    = None) -> HTMLResponse:
@@ -61,24 +78,24 @@ async def pipeline(request: Request, decided: Annotated[str | None, Query(max_le
 async def _pipeline(request: Request, *, decided: str | None = None,
                     refusal: Problem | None = None, status: int = 200) -> HTMLResponse:
     found = services(request)
-    await found.fresh.current("pipeline", "registry")
     today = found.program.program_today()
-    names = {r.city_key: r.name for r in await queries.registry(found.pool)}
-    columns: dict[str, list[BoardCard]] = defaultdict(list)
-    for row in await queries.pipeline(found.pool):
-        columns[row.stage].append(BoardCard(
-            city_key=row.city_key, name=names.get(row.city_key, row.city_key),
-            days=(today - row.stage_since).days, reviewer=row.reviewer))
+    columns = await board(request)
     reviewers = [a for a in await found.directory.page(limit=500)
                  if a.role is Role.REVIEWER and not a.disabled]
     outcome = await queries.city_view(found.pool, decided, today) if decided else None
     return await portal(request).render(
-        request, "portal/pipeline.html", status=status, board=[(s.value, columns.get(s.value, []))
-                                                for s in BOARD],
+        request, "portal/pipeline.html", status=status, board=columns,
         reviewers=reviewers, expiring=await queries.expiring(found.pool,
                                                              today + EXPIRING_WITHIN),
         today=today, decided=outcome if outcome and outcome.last_decision_tier else None,
         refusal=refusal, nonce=new_nonce())
+
+
+def cohort_lists(cohorts: list[CohortRow]) -> tuple[list[CohortRow], list[CohortRow]]:
+    """The cohort builder's two lists (its CSV's too): the cohorts to come, the first to
+    announce first, and the last ten announced, the latest first."""
+    return ([c for c in cohorts if c.announced_on is None],
+            [c for c in reversed(cohorts) if c.announced_on is not None][:ANNOUNCED_SHOWN])
 
 
 @page(router, "/portal/cohorts", Rule.OPERATOR)
@@ -90,12 +107,12 @@ async def cohort_builder(request: Request, announced: Annotated[
     await found.fresh.current("registry", "cohorts")
     cohorts = await queries.cohorts(found.pool)
     just = next((c for c in cohorts if c.cohort_id == announced and c.announced_on), None)
+    upcoming, lately = cohort_lists(cohorts)
     return await portal(request).render(
         request, "portal/cohorts.html",
         # What the cohort itself will announce: the same port its workflow reads.
         waiting=await ReadModelAwaitingAnnouncement(found.pool).cities(),
-        upcoming=[c for c in cohorts if c.announced_on is None],
-        announced=[c for c in reversed(cohorts) if c.announced_on is not None][:10],
+        upcoming=upcoming, announced=lately,
         today=found.program.program_today(), just_announced=just)
 
 
