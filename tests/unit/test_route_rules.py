@@ -41,6 +41,9 @@ POLICY = {
     ("POST", "/api/cities/{key}/reviews"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/clarifications"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/review/complete"): "assigned_reviewer",
+    # The reviewer's sheet, saved as they go (recorded with the completion).
+    ("GET", "/api/cities/{key}/review/sheet"): "assigned_reviewer",
+    ("PUT", "/api/cities/{key}/review/sheet"): "assigned_reviewer",
     ("GET", "/api/pipeline"): "operator",
     ("GET", "/api/reviews"): "reviewer",
     ("POST", "/api/cities/{key}/reviewer"): "operator",

@@ -13,6 +13,9 @@ from tests.web.conftest import Browser, Web
 
 CITY = "br-recife"
 CLAIMED = 12
+# The reviewer's verdicts: these are not met, each with its note; the others are.
+NOT_MET = {WWC_2022.codes[0]: "The inventory link answers 404.",
+           WWC_2022.codes[3]: "The policy was adopted after the deadline."}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,49 @@ async def test_a_recorded_note_is_on_the_review_screen_after_a_reload(
         people: dict[str, Browser]) -> None:
     reviewer = people["reviewer"]
     recorded = await reviewer.post(f"/api/cities/{CITY}/reviews", json={"reviews": [
-        {"code": "DM1", "met": False, "note": "The inventory link answers 404."}]})
+        {"code": "DM1", "met": False, "note": "A first look: the link answers 404."}]})
     assert recorded.status_code == 200, recorded.text
     page = (await reviewer.get(f"/portal/cities/{CITY}/review")).text
-    assert field(page, "note-DM1") == "The inventory link answers 404."
+    assert field(page, "note-DM1") == "A first look: the link answers 404."
+
+
+async def test_the_sheet_is_saved_as_the_reviewer_goes_against_its_version(
+        web: Web, people: dict[str, Browser]) -> None:
+    reviewer, editor = people["reviewer"], people["editor"]
+    sheet_url = f"/api/cities/{CITY}/review/sheet"
+    loaded = await reviewer.get(sheet_url)
+    assert (loaded.status_code, loaded.headers["ETag"]) == (200, 'W/"s0"'), loaded.text
+    before = len((await editor.get(f"/api/cities/{CITY}/history")).json())
+    # Every verdict given so far, with its notes: the codes the city claimed.
+    sheet = {"reviews": [
+        {"code": code, "met": code not in NOT_MET, "note": NOT_MET.get(code, "")}
+        for code in WWC_2022.codes[:CLAIMED]]}
+    saved = await reviewer.send("PUT", sheet_url, json=sheet, headers={"If-Match": 'W/"s0"'})
+    assert (saved.status_code, saved.headers["ETag"]) == (200, 'W/"s1"'), saved.text
+    # Kept in the sheet's own stream: the city's log (and timeline) holds none of it yet.
+    assert len((await editor.get(f"/api/cities/{CITY}/history")).json()) == before
+    stale = await reviewer.send("PUT", sheet_url, json=sheet, headers={"If-Match": 'W/"s0"'})
+    assert (stale.status_code, stale.json()["code"]) == (409, "stale_version")
+    unversioned = await reviewer.send("PUT", sheet_url, json=sheet)
+    assert unversioned.status_code == 428
+    # Another reviewer, and the city's editor, find no such sheet.
+    for other in (people["other_reviewer"], editor):
+        assert (await other.get(sheet_url)).status_code == 404
+        assert (await other.send("PUT", sheet_url, json=sheet,
+                                 headers={"If-Match": 'W/"s1"'})).status_code == 404
+
+    # A reload shows the sheet as saved, over what was recorded before.
+    page = (await reviewer.get(f"/portal/cities/{CITY}/review")).text
+    dm = WWC_2022.codes[0]
+    assert field(page, f"note-{dm}") == NOT_MET[dm]
+    assert re.search(rf'name="v-{dm}" value="not_met" data-verdict checked', page)
+    assert 'data-etag="W/&#34;s1&#34;"' in page
+
+    # Completing records the sheet in the city's log, then no save lands after it.
+    done = await reviewer.post(f"/api/cities/{CITY}/review/complete", json={})
+    assert done.json()["status"] == "review_complete", done.text
+    history = (await editor.get(f"/api/cities/{CITY}/history")).json()
+    reviewed = [e["summary"] for e in history[before:] if e["type"] == "review.criterion_reviewed"]
+    assert len(reviewed) == CLAIMED
+    late = await reviewer.send("PUT", sheet_url, json=sheet, headers={"If-Match": 'W/"s2"'})
+    assert (late.status_code, late.json()["code"]) == (409, "wrong_stage"), late.text

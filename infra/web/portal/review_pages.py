@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from domain.review_sheets import with_sheet
+from infra.application.review_sheets import etag as sheet_etag
 from infra.readside import queries
 from infra.web.access import Rule
 from infra.web.portal.render import page, portal
@@ -32,11 +34,14 @@ async def queue(request: Request) -> HTMLResponse:
 
 @page(router, "/portal/cities/{key}/review", Rule.ASSIGNED_REVIEWER)
 async def review_screen(request: Request, key: str) -> HTMLResponse:
-    """Each criterion the city claims, its answer and evidence, and the verdict so far."""
+    """Each criterion the city claims, its answer and evidence, and the verdict and note so
+    far (the reviewer's sheet as last saved, over what is recorded)."""
     found = services(request)
     view = admitted_city(request)
     application = await found.program.application(key)
+    sheet = await found.program.review_sheet(key)
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
-    return await portal(request).render(request, "portal/review.html", view=view,
-                                        application=application, standard=standard)
+    return await portal(request).render(
+        request, "portal/review.html", view=view, standard=standard, etag=sheet_etag(sheet),
+        application=with_sheet(application, sheet) if application is not None else None)
