@@ -208,3 +208,10 @@ class OutboxMessage(ReadRow):
     status: str
     attempts: int
     last_error: str | None
+
+
+class TeamMember(ReadRow):
+    """A reviewer's account, as the staff pick whose history of reviews to read."""
+
+    email: str
+    display_name: str

@@ -102,6 +102,9 @@ POLICY = {
     ("POST", "/portal/cohorts/{cohort_id}/announce"): "operator",
     ("GET", "/portal/reviews"): "reviewer",
     ("GET", "/portal/cities/{key}/review"): "assigned_reviewer",
+    # A reviewer's history, and one review read-only (theirs: another's is not found).
+    ("GET", "/portal/reviews/history"): "reviewer",
+    ("GET", "/portal/cities/{key}/reviews/{number}"): "its_reviewer",
     ("GET", "/portal/pipeline"): "operator",
     ("GET", "/portal/cohorts"): "operator",
     ("GET", "/portal/outbox"): "operator",

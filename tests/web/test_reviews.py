@@ -12,6 +12,7 @@ from tests.factories import WWC_2022, answers
 from tests.web.conftest import Browser, Web
 
 CITY = "br-recife"
+EMAIL = "ana@rfa.test"  # the reviewer
 CLAIMED = 12
 # The reviewer's verdicts: these are not met, each with its note; the others are.
 NOT_MET = {WWC_2022.codes[0]: "The inventory link answers 404.",
@@ -58,6 +59,19 @@ async def test_a_recorded_note_is_on_the_review_screen_after_a_reload(
     assert field(page, "note-DM1") == "A first look: the link answers 404."
 
 
+async def test_the_citys_answers_link_leads_its_reviewer_somewhere(
+        people: dict[str, Browser]) -> None:
+    """On the city's page the reviewer's "The city's answers" once led to the editors'
+    assessment page, which is not found for a reviewer."""
+    reviewer = people["reviewer"]
+    page = (await reviewer.get(f"/portal/cities/{CITY}")).text
+    link = re.search(r'<a class="button" href="([^"]+)">The city&#39;s answers</a>', page)
+    assert link is not None, page
+    answers_page = await reviewer.get(link.group(1))
+    assert answers_page.status_code == 200, link.group(1)
+    assert "https://city.example/DM1" in answers_page.text
+
+
 async def test_the_sheet_is_saved_as_the_reviewer_goes_against_its_version(
         web: Web, people: dict[str, Browser]) -> None:
     reviewer, editor = people["reviewer"], people["editor"]
@@ -98,3 +112,55 @@ async def test_the_sheet_is_saved_as_the_reviewer_goes_against_its_version(
     assert len(reviewed) == CLAIMED
     late = await reviewer.send("PUT", sheet_url, json=sheet, headers={"If-Match": 'W/"s2"'})
     assert (late.status_code, late.json()["code"]) == (409, "wrong_stage"), late.text
+
+
+async def test_the_city_reads_each_criterion_not_met_with_its_note(
+        web: Web, people: dict[str, Browser]) -> None:
+    decided = await people["operator"].post(f"/api/cities/{CITY}/decision")
+    assert decided.json()["last_decision_tier"] == "none", decided.text
+    page = (await people["editor"].get(f"/portal/cities/{CITY}")).text  # her language: pt
+    found = dict(re.findall(r'<li data-finding="(\w+)">(.*?)</li>', page, re.S))
+    not_met = page[page.index('data-findings="not-met"'):]
+    not_met = not_met[:not_met.index("</ul>")]
+    assert sorted(re.findall(r'data-finding="(\w+)"', not_met)) == sorted(NOT_MET)
+    for code, note in NOT_MET.items():
+        assert "não atendido" in found[code]
+        assert note in found[code]
+    assert "Estratégia e governança de dados" in found["DM1"]  # the criterion, in her words
+    # The report's practices in Portuguese too, though the city holds no certification.
+    assert "Gestão de dados" in page
+    assert "Data Management" not in page
+    # The timeline: who by name, never an account id, the notes with the verdicts, the
+    # standard by its title.
+    timeline = page[page.index('id="timeline-title"'):]
+    assert "acc-" not in timeline
+    assert ">ana <span class=\"role\">(revisor" in timeline
+    assert f"DM1: não cumprido. Nota: {NOT_MET['DM1']}" in timeline
+    assert "wwc-2022" not in timeline
+
+
+async def test_a_reviewer_reads_their_reviews_after_the_decision_and_no_one_elses(
+        web: Web, people: dict[str, Browser]) -> None:
+    reviewer, other = people["reviewer"], people["other_reviewer"]
+    past = f"/portal/cities/{CITY}/reviews/1"
+    history = await reviewer.get("/portal/reviews/history")
+    assert history.status_code == 200
+    assert f'data-review-record="{CITY}/1"' in history.text
+    assert "not certified" in history.text
+    # The live review screen is gone with the decision; the review itself stays readable.
+    assert (await reviewer.get(f"/portal/cities/{CITY}/review")).status_code == 404
+    read = await reviewer.get(past)
+    assert read.status_code == 200
+    assert all(note in read.text for note in NOT_MET.values())
+    for language, words in (("es", "no certificada"), ("pt", "não certificada")):
+        assert words in (await reviewer.get(f"{past}?lang={language}")).text
+        assert words in (await reviewer.get(f"/portal/reviews/history?lang={language}")).text
+    # Another reviewer, the city's editor: not found; nor in the other's history.
+    assert (await other.get(past)).status_code == 404
+    assert (await people["editor"].get(past)).status_code == 404
+    assert CITY not in (await other.get(f"/portal/reviews/history?reviewer={EMAIL}")).text
+    assert (await reviewer.get(f"/portal/cities/{CITY}/reviews/2")).status_code == 404
+    # The staff read any reviewer's history, and any review.
+    staff = await people["operator"].get(f"/portal/reviews/history?reviewer={EMAIL}")
+    assert f'data-review-record="{CITY}/1"' in staff.text
+    assert (await people["operator"].get(past)).status_code == 200
