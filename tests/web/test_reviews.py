@@ -22,7 +22,8 @@ NOT_MET = {WWC_2022.codes[0]: "The inventory link answers 404.",
 @pytest.fixture(scope="module")
 async def people(web: Web) -> dict[str, Browser]:
     await web.account("editora@recife.test", Role.CITY_EDITOR, language="pt",
-                      cities_to_join=[{"name": "Recife", "country": "BR"}])
+                      cities_to_join=[{"name": "Recife", "country": "BR"},
+                                      {"name": "Olinda", "country": "BR"}])
     await web.account("ana@rfa.test", Role.REVIEWER)
     await web.account("otro@rfa.test", Role.REVIEWER)
     await web.account("ops@rfa.test", Role.OPERATOR)
@@ -164,3 +165,21 @@ async def test_a_reviewer_reads_their_reviews_after_the_decision_and_no_one_else
     staff = await people["operator"].get(f"/portal/reviews/history?reviewer={EMAIL}")
     assert f'data-review-record="{CITY}/1"' in staff.text
     assert (await people["operator"].get(past)).status_code == 200
+
+
+@pytest.mark.parametrize(("language", "share"), [("en", "25.58%"), ("es", "25,58\xa0%"),
+                                                 ("pt", "25,58%")])
+async def test_the_submit_step_writes_the_share_as_the_page_does(
+        people: dict[str, Browser], language: str, share: str) -> None:
+    """It said "25.58 %" on Spanish and Portuguese pages."""
+    editor, olinda = people["editor"], "br-olinda"
+    if (await editor.get(f"/api/cities/{olinda}")).status_code == 404:
+        joined = await editor.post("/api/cities", json={"name": "Olinda", "country": "BR",
+                                                        "population": 393_115})
+        assert joined.status_code == 201, joined.text
+        saved = await editor.send("PUT", f"/api/cities/{olinda}/assessment",
+                                  json=answers(WWC_2022, 11).model_dump(mode="json"),
+                                  headers={"If-Match": 'W/"v0"'})
+        assert saved.status_code == 200, saved.text
+    page = (await editor.get(f"/portal/cities/{olinda}/assessment/submit?lang={language}")).text
+    assert f"({share})" in page
