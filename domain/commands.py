@@ -159,6 +159,17 @@ class RecordReviews(Command):
     reviews: Annotated[tuple[RecordCriterionReview, ...], Field(min_length=1)]
 
 
+class SaveReviewSheet(Command):
+    """The reviewer's sheet as it stands (every verdict given so far, with its notes),
+    kept while they review: saved in a stream of its own, recorded in the city's with the
+    completion (domain/review_sheets.py)."""
+
+    reviews: Annotated[tuple[RecordCriterionReview, ...], Field(max_length=1000)] = ()
+    # The sheet's version the reviewer's page was loaded at (HTTP If-Match): a save over
+    # a newer sheet (another tab, another member of the team) is refused, not merged.
+    expected_version: Annotated[int, Field(ge=0)] | None = None
+
+
 class RequestClarification(Command):
     criterion: OneLine
     question: NonEmpty
@@ -173,6 +184,12 @@ class AnswerClarification(Command):
 class CompleteReview(Command):
     # Outcome-gate answers as validated by the review team; None keeps the city's own.
     outcomes: dict[str, bool] | None = None
+    # The reviewer's sheet as the front door read it (domain/review_sheets.py): its
+    # verdicts are recorded with the completion, and the workflow seals the sheet at
+    # `sheet_version`, so a save that landed meanwhile makes the completion stale rather
+    # than being left out of it. Empty and None: no sheet (the CLI, the API's own sheets).
+    sheet: tuple[RecordCriterionReview, ...] = ()
+    sheet_version: Annotated[int, Field(ge=0)] | None = None
 
 
 class Decide(Command):

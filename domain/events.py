@@ -81,6 +81,32 @@ class DraftSealed(Event):
     application: int
 
 
+# --- the reviewer's sheet (stream `review-sheet/<key>`, outside the city's workflow) ----
+
+class SheetVerdict(StrictFrozen):
+    """A verdict on the reviewer's sheet: as a recorded review has it, with its note."""
+
+    code: str
+    answer: CriterionAnswer
+    note: str = ""
+
+
+class ReviewSheetSaved(Event):
+    """The reviewer's verdicts and notes so far, on application `application`."""
+
+    TYPE = "review_sheet.saved"
+    application: int
+    verdicts: tuple[SheetVerdict, ...] = ()
+
+
+class ReviewSheetSealed(Event):
+    """The review of application `application` was completed with this sheet: its
+    verdicts are recorded in the city's stream, and no save comes after it."""
+
+    TYPE = "review_sheet.sealed"
+    application: int
+
+
 class ReviewerAssigned(Event):
     TYPE = "review.reviewer_assigned"
     reviewer: str
@@ -230,6 +256,7 @@ CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
              | CertificationHeldPendingRenewal | CertificationLapsed | DeadlineReached)
 CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
 DraftEvent = DraftSaved | DraftSealed
+ReviewSheetEvent = ReviewSheetSaved | ReviewSheetSealed
 AccountEvent = (AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
                 | DigestPreferenceSet)
 
@@ -237,8 +264,10 @@ CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
 COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)
 ACCOUNT_EVENTS: tuple[type[Event], ...] = get_args(AccountEvent)
 DRAFT_EVENTS: tuple[type[Event], ...] = get_args(DraftEvent)
+REVIEW_SHEET_EVENTS: tuple[type[Event], ...] = get_args(ReviewSheetEvent)
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS, *ACCOUNT_EVENTS, *DRAFT_EVENTS)}
+    cls.TYPE: cls for cls in (*CITY_EVENTS, *COHORT_EVENTS, *ACCOUNT_EVENTS, *DRAFT_EVENTS,
+                              *REVIEW_SHEET_EVENTS)}
 
 
 def as_city_event(event: Event) -> CityEvent:
@@ -258,6 +287,12 @@ def as_draft_event(event: Event) -> DraftEvent:
     if not isinstance(event, DRAFT_EVENTS):
         raise ValueError(f"event {event.TYPE} does not apply to a draft")
     return cast(DraftEvent, event)
+
+
+def as_review_sheet_event(event: Event) -> ReviewSheetEvent:
+    if not isinstance(event, REVIEW_SHEET_EVENTS):
+        raise ValueError(f"event {event.TYPE} does not apply to a review sheet")
+    return cast(ReviewSheetEvent, event)
 
 
 def as_cohort_event(event: Event) -> CohortEvent:

@@ -398,6 +398,16 @@ def _complete_review(
     app: Application, standard: Standard, command: commands.CompleteReview, now: date
 ) -> list[events.CityEvent]:
     _require_stage(app, _REVIEWING, "complete the review")
+    # The reviewer's sheet (domain/review_sheets.py) is recorded with the completion: the
+    # verdicts on it that differ from the recorded ones, checked as the record commands
+    # check theirs; the completion's own checks then count them.
+    codes = [r.code for r in command.sheet]
+    if len(set(codes)) != len(codes):
+        raise AssessmentError("a criterion is reviewed twice in one sheet")
+    recorded = [_reviewed(standard, review, now) for review in command.sheet
+                if not _review_holds(app, review)]
+    for event in recorded:
+        app = _application_after(app, event)
     if open_questions := app.open_clarifications():
         ids = ", ".join(str(q.id) for q in open_questions)
         raise TransitionRefused(f"clarification {ids} still awaits the city's answer",
@@ -413,7 +423,7 @@ def _complete_review(
         )
     outcomes = command.outcomes if command.outcomes is not None else app.answers.outcomes
     check_answers(standard, Answers(outcomes=outcomes), require_evidence=False)
-    return [events.ReviewCompleted(outcomes=dict(outcomes), on=now)]
+    return [*recorded, events.ReviewCompleted(outcomes=dict(outcomes), on=now)]
 
 
 def ensure_decidable(state: CityState) -> Application:

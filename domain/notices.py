@@ -34,6 +34,9 @@ KINDS: dict[str, Audience] = {
     "clarification_reminder": Audience.EDITORS,
     "clarification_overdue": Audience.OPERATORS,
     "decision": Audience.EDITORS,
+    # A decision that does not certify: its own words (nothing to keep private until an
+    # announcement; the report says why, and what would reach a certification).
+    "decision_not_certified": Audience.EDITORS,
     "announcement": Audience.EDITORS,
     "renewal_reminder": Audience.EDITORS,
     "lapsed": Audience.EDITORS,
@@ -74,7 +77,7 @@ def notices_for(event: events.CityEvent, after: CityState,
             kind = "review_assigned"
             facts |= {"due_on": (event.on + _days(review_due_days)).isoformat()}
         case events.CertificationDecided():
-            kind = "decision"
+            kind = "decision" if event.tier.certified else "decision_not_certified"
             facts |= {"tier": event.tier.value, "percent": f"{event.percent:g}",
                       "points": str(event.points), "total": str(event.total)}
         case events.CertificationAnnounced():

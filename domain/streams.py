@@ -1,6 +1,6 @@
 """What the program's streams are named by: a city's stable business key (from its country
 code and name) and the event streams (and Temporal workflow ids) keyed by it, a city's, its
-drafts' and a cohort's."""
+drafts', its review sheet's and a cohort's."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def city_key(country: str, name: str) -> str:
 CITY_STREAM_PREFIX = "city/"
 COHORT_STREAM_PREFIX = "cohort/"
 DRAFT_STREAM_PREFIX = "draft/"
+REVIEW_SHEET_STREAM_PREFIX = "review-sheet/"
 
 
 def city_stream(key: str) -> str:
@@ -41,3 +42,10 @@ def draft_stream(key: str) -> str:
     """The stream of a city's assessment drafts: 'draft/us-los-angeles-ca'. Saves go here,
     not through the city's workflow (see domain/drafts.py)."""
     return f"{DRAFT_STREAM_PREFIX}{key}"
+
+
+def review_sheet_stream(key: str) -> str:
+    """The stream of the reviewer's sheet of a city's application under review:
+    'review-sheet/us-los-angeles-ca'. Saves go here, not through the city's workflow (see
+    domain/review_sheets.py)."""
+    return f"{REVIEW_SHEET_STREAM_PREFIX}{key}"

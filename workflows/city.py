@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import notices_for
     from domain.report import Report
     from domain.standard import Standard
-    from domain.streams import city_stream, draft_stream
+    from domain.streams import city_stream, draft_stream, review_sheet_stream
     from domain.views import CityView, CommandAnswer, answer, city_view
     from workflows import search
     from workflows.actors import ActorsByUpdate, RequestContext
@@ -257,6 +257,9 @@ class CityWorkflow:
         if isinstance(command, commands.SubmitAssessment) and command.draft_version is not None:
             await self._seal_draft(command.draft_version, context=context,
                                    correlation=correlation)
+        if isinstance(command, commands.CompleteReview) and command.sheet_version is not None:
+            await self._seal_review_sheet(command.sheet_version, context=context,
+                                          correlation=correlation)
         caused = list(await append_events(self.stream, self.state.version, caused,
                                           context=context, correlation=correlation,
                                           causation=type(command).__name__))
@@ -290,6 +293,26 @@ class CityWorkflow:
                 raise refused(TransitionRefused(
                     "the draft was saved again while it was being submitted; reload it "
                     "and submit again", code="stale_version")) from None
+            raise
+
+    async def _seal_review_sheet(self, version: int, *, context: RequestContext,
+                                 correlation: str) -> None:
+        """Seal the review sheet at `version`, the one the completion's verdicts were read
+        at; a save stored since refuses the completion, with nothing recorded. Sheets are
+        saved outside this workflow: see domain/review_sheets.py."""
+        app = self.state.application
+        assert app is not None  # the decider accepted a completion
+        try:
+            await append_events(review_sheet_stream(self.key), version,
+                                [events.ReviewSheetSealed(application=app.number,
+                                                          on=self.today())],
+                                context=context, correlation=correlation,
+                                causation="CompleteReview")
+        except (ActivityError, ApplicationError) as error:
+            if _failed_with(error, "ConcurrencyError"):
+                raise refused(TransitionRefused(
+                    "the review sheet was saved again while the review was being "
+                    "completed; reload it and complete again", code="stale_version")) from None
             raise
 
     async def _command(self, command: commands.CityCommand) -> CommandAnswer:

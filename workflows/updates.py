@@ -22,6 +22,9 @@ class Carrier(StrEnum):
     CITY_UPDATE = "city update"
     # The city's draft stream, appended without a workflow update (domain/drafts.py).
     DRAFT_STREAM = "draft stream"
+    # The city's review sheet stream, appended without a workflow update
+    # (domain/review_sheets.py).
+    REVIEW_SHEET_STREAM = "review sheet stream"
     # A cohort's workflow, started for it.
     COHORT_START = "cohort start"
     # An update of a cohort's running workflow.
@@ -38,6 +41,7 @@ CARRIERS: Mapping[type[commands.Command] | type[accounts.AccountCommand], Carrie
     commands.AssignReviewer: Carrier.CITY_UPDATE,
     commands.RecordCriterionReview: Carrier.CITY_UPDATE,
     commands.RecordReviews: Carrier.CITY_UPDATE,
+    commands.SaveReviewSheet: Carrier.REVIEW_SHEET_STREAM,
     commands.RequestClarification: Carrier.CITY_UPDATE,
     commands.AnswerClarification: Carrier.CITY_UPDATE,
     commands.CompleteReview: Carrier.CITY_UPDATE,

@@ -19,6 +19,7 @@ from domain.city_state import Application
 from domain.clock import ProgramClock
 from domain.drafts import DraftState
 from domain.report import Report
+from domain.review_sheets import SheetState
 from domain.rules import ProgramRules
 from domain.views import CityView, CommandAnswer
 from workflows.actors import RequestContext
@@ -55,6 +56,14 @@ class Program(Protocol):
                          context: RequestContext = ..., update_id: str | None = None,
                          view: CityView | None = None) -> tuple[CommandAnswer, DraftState]:
         ...
+
+    async def save_review_sheet(self, key: str, command: commands.SaveReviewSheet, *,
+                                context: RequestContext = ..., update_id: str | None = None,
+                                view: CityView | None = None
+                                ) -> tuple[CommandAnswer, SheetState]:
+        ...
+
+    async def review_sheet(self, key: str) -> SheetState: ...
 
     async def application(self, key: str) -> Application | None: ...
 

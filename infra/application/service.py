@@ -46,10 +46,12 @@ from domain.drafts import DraftState, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import decide
 from domain.report import Report
+from domain.review_sheets import SheetState, completion
 from domain.rules import ProgramRules
 from domain.streams import city_key, city_stream, cohort_stream
 from domain.views import CityView, CommandAnswer, answer
 from infra.application.drafts import Drafts
+from infra.application.review_sheets import ReviewSheets
 from infra.platform import metrics
 from infra.platform.errors import CommandRefused, NotFound, Unavailable, UsageError
 from infra.platform.waiting import waiting_on
@@ -139,6 +141,8 @@ class ProgramService:
         # Where drafts are saved (the event store); None for a front door that never
         # saves one (the demo, benchmarks): its submissions carry their answers.
         self.drafts = drafts
+        # Reviewers' sheets are kept in the same event store, in streams of their own.
+        self.sheets = ReviewSheets(drafts.log, catalog) if drafts is not None else None
         # The day each city's workflow last heard of a save from this process: once a day
         # is what the nudge needs (a second process telling it again records nothing).
         self._touched: tuple[date | None, set[str]] = (None, set())
@@ -151,7 +155,8 @@ class ProgramService:
         self._before_update: dict[type[commands.Command], Callable[
             [str, commands.CityCommand], Awaitable[commands.CityCommand]]] = {
             commands.AssignReviewer: self._with_standing,
-            commands.SubmitAssessment: self._with_draft}
+            commands.SubmitAssessment: self._with_draft,
+            commands.CompleteReview: self._with_sheet}
 
     def program_today(self) -> date:
         return self.clock.today(datetime.now(UTC))
@@ -249,6 +254,35 @@ class ProgramService:
             return command
         return submission(command, (await self.view(key)).application,
                           await self.drafts.read(key))
+
+    async def _with_sheet(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
+        """A completion with the reviewer's sheet (its verdicts and version, to seal it at)."""
+        assert isinstance(command, commands.CompleteReview)
+        if self.sheets is None:
+            return command
+        view = await self.view(key)
+        return completion(command, view.application, view.stage,
+                          await self.sheets.read(key))
+
+    async def save_review_sheet(self, key: str, command: commands.SaveReviewSheet, *,
+                                context: RequestContext = SERVER_OPERATOR,
+                                update_id: str | None = None,
+                                view: CityView | None = None
+                                ) -> tuple[CommandAnswer, SheetState]:
+        """Save the reviewer's sheet in its own stream (no workflow update: see
+        domain/review_sheets.py); the city's view and the sheet after the save."""
+        if self.sheets is None:
+            raise UsageError("this front door cannot save review sheets (no event store)")
+        view = view or await self.view(key)
+        sheet, stored = await self.sheets.save(key, command, view, today=self.program_today(),
+                                               context=context,
+                                               request_id=update_id or uuid.uuid4().hex)
+        return answer(view, None if stored else
+                      f"this save is already stored (sheet version {sheet.version})"), sheet
+
+    async def review_sheet(self, key: str) -> SheetState:
+        """The reviewer's sheet of the city's application under review (empty if none)."""
+        return await self.sheets.read(key) if self.sheets is not None else SheetState()
 
     async def save_draft(self, key: str, command: commands.SaveAssessment, *,
                          context: RequestContext = SERVER_OPERATOR,

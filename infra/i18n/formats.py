@@ -30,10 +30,13 @@ class Formats(Protocol):
 
     def date(self, day: date) -> str: ...
 
+    def country(self, code: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class PlainFormats:
-    """The CLI's and the API's: `1,773,718`, `48.84 %`, `2029-12-02`, in every language."""
+    """The CLI's and the API's: `1,773,718`, `48.84 %`, `2029-12-02`, `US`, in every
+    language."""
 
     def number(self, value: int | float) -> str:
         return f"{value:,}"
@@ -43,6 +46,9 @@ class PlainFormats:
 
     def date(self, day: date) -> str:
         return day.isoformat()
+
+    def country(self, code: str) -> str:
+        return code
 
 
 PLAIN = PlainFormats()

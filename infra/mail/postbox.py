@@ -23,7 +23,7 @@ from activities.ports import DigestRequest, MailRequest, MailResult
 from domain.notices import DIGEST_KIND, Audience, Notice
 from infra.mail.digest import digest_facts
 from infra.mail.smtp import SmtpServer
-from infra.mail.templates import Rendered, render
+from infra.mail.templates import Rendered, addressed, render
 
 log = structlog.get_logger("wwc.mail")
 
@@ -86,10 +86,11 @@ class PostgresPostbox:
 
     async def _record(self, request: MailRequest) -> None:
         """One outbox row per message and recipient (none twice: the id is stable)."""
-        link = f"{self._portal_url}/portal/cities/{request.city_key}"
         for notice in request.notices:
+            link, facts = addressed(notice.kind, request.city_key, notice.facts,
+                                    self._portal_url)
             for email, language in await self._recipients(notice, request):
-                message = render(notice.kind, language, notice.facts, link=link)
+                message = render(notice.kind, language, facts, link=link)
                 await self._insert(message_id(request.cause, notice.kind, email),
                                    request.cause, request.city_key, notice.kind, email,
                                    language, message)

@@ -44,23 +44,26 @@ _TIMELINE_EVENTS = (*events.CITY_EVENTS, *events.DRAFT_EVENTS)
 
 
 def summarize(recorded: RecordedEvent, translate: Translate = english,
-              formats: Formats = PLAIN) -> str:
+              formats: Formats = PLAIN, standard_title: Translate = english) -> str:
     """One line of a city's timeline, in English or in what `translate` gives (the
     portal's language: the line's template and the words in it, a tier say), its
-    numbers and dates as `formats` writes them (the CLI's and API's fixed forms unless
-    told). Empty for an event no city's timeline holds (a cohort's, an account's)."""
+    numbers, dates and countries as `formats` writes them (the CLI's and API's fixed
+    forms unless told), a standard as `standard_title` names it (its id unless told).
+    Empty for an event no city's timeline holds (a cohort's, an account's)."""
     event = decode(recorded)
     if not isinstance(event, _TIMELINE_EVENTS):
         return ""
     template, values = describe(cast(TimelineEvent, event))
     return translate(template) % {
-        name: _shown(name, value, translate, formats) for name, value in values.items()}
+        name: _shown(name, value, translate, formats, standard_title)
+        for name, value in values.items()}
 
 
 Value: TypeAlias = str | int | date | Percent
 
 
-def _shown(name: str, value: Value, translate: Translate, formats: Formats) -> str:
+def _shown(name: str, value: Value, translate: Translate, formats: Formats,
+           standard_title: Translate) -> str:
     if isinstance(value, Percent):
         return formats.percent(value.points)
     if isinstance(value, date):
@@ -69,6 +72,10 @@ def _shown(name: str, value: Value, translate: Translate, formats: Formats) -> s
         return formats.number(value)
     if name == "tier":
         return translate(tier_word(value))
+    if name == "country":
+        return formats.country(value)
+    if name == "standard":
+        return standard_title(value)
     return translate(value.replace("_", " ")) if name in _WORDS else value
 
 
@@ -101,11 +108,17 @@ def describe(event: TimelineEvent) -> tuple[str, dict[str, Value]]:
         case events.DraftTouched():
             return N_("the draft was saved: its nudge counts from this day"), {}
         case events.CriterionReviewed():
+            # The reviewer's note is the city's "why": it reads with the verdict.
+            noted = {"note": event.note} if event.note else {}
             if event.answer.items is not None:
-                return N_("%(code)s: items %(items)s"), {
-                    "code": event.code, "items": ", ".join(event.answer.items) or "-"}
-            return (N_("%(code)s: met") if event.answer.met else N_("%(code)s: not met"),
-                    {"code": event.code})
+                return (N_("%(code)s: items %(items)s. Note: %(note)s") if noted
+                        else N_("%(code)s: items %(items)s")), {
+                    "code": event.code, "items": ", ".join(event.answer.items) or "-", **noted}
+            if event.answer.met:
+                return (N_("%(code)s: met. Note: %(note)s") if noted
+                        else N_("%(code)s: met")), {"code": event.code, **noted}
+            return (N_("%(code)s: not met. Note: %(note)s") if noted
+                    else N_("%(code)s: not met")), {"code": event.code, **noted}
         case events.ClarificationRequested():
             return N_("#%(id)s on %(criterion)s: %(question)s"), {
                 "id": str(event.clarification_id), "criterion": event.criterion,
@@ -161,14 +174,16 @@ class HistoryEntry(Input):
 
 
 async def timeline(store: StreamReader, key: str, translate: Translate = english,
-                   formats: Formats = PLAIN) -> list[HistoryEntry]:
+                   formats: Formats = PLAIN,
+                   standard_title: Translate = english) -> list[HistoryEntry]:
     """The city's events, oldest first, each with who caused it (the API's history and,
-    with its language's `translate` and `formats`, the portal's timeline)."""
+    with its language's `translate`, `formats` and standards' titles, the portal's
+    timeline)."""
     stored = await city_records(store, key)
     return [HistoryEntry(stream="draft" if r.stream_id.startswith(DRAFT_STREAM_PREFIX)
                          else "city", version=r.stream_version, type=r.event_type,
                          on=date.fromisoformat(r.data["on"]) if "on" in r.data else None,
-                         summary=summarize(r, translate, formats),
+                         summary=summarize(r, translate, formats, standard_title),
                          actor=str(r.metadata.get("actor", "")),
                          actor_role=str(r.metadata.get("actor_role", "")),
                          correlation_id=str(r.metadata.get("correlation_id", "")),

@@ -26,6 +26,7 @@ from infra.readside.rows import (
     PipelineRow,
     QueuedReview,
     RegistryRow,
+    TeamMember,
 )
 
 _REGISTRY = RegistryRow.columns()
@@ -238,3 +239,17 @@ async def outbox(pool: asyncpg.Pool[Any], *, to: str | None = None,
              FROM wwc_outbox WHERE $1::text IS NULL OR recipient = lower($1)
             ORDER BY created_at DESC, message_id LIMIT $2""", to, limit)
     return [OutboxMessage(**r) for r in rows]
+
+
+async def reviewers(pool: asyncpg.Pool[Any]) -> list[TeamMember]:
+    """The review team, by name: whose history the staff may read."""
+    rows = await pool.fetch(f"SELECT {TeamMember.columns()} FROM wwc_accounts "
+                            "WHERE role = 'reviewer' ORDER BY display_name, email")
+    return [TeamMember(**r) for r in rows]
+
+
+async def display_names(pool: asyncpg.Pool[Any], account_ids: set[str]) -> dict[str, str]:
+    """The display name of each of these accounts (those that exist), by account id."""
+    rows = await pool.fetch("SELECT account_id, display_name FROM wwc_accounts "
+                            "WHERE account_id = ANY($1::text[])", sorted(account_ids))
+    return {r["account_id"]: r["display_name"] for r in rows}

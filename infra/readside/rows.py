@@ -223,3 +223,10 @@ class CityFact(ReadRow):
     kind: str | None = None  # ... its kind (review, clarification, draft)
     step: str | None = None  # ... its step (reminder, due, nudge)
     certified: bool | None = None  # a decision: whether its tier certifies
+
+
+class TeamMember(ReadRow):
+    """A reviewer's account, as the staff pick whose history of reviews to read."""
+
+    email: str
+    display_name: str

@@ -21,13 +21,17 @@ class Rule(StrEnum):
     CITY = "city"  # the city's editors, the reviewer assigned to it, the program's staff
     CITY_EDITOR = "city_editor"  # the city's editors and the program's staff
     ASSIGNED_REVIEWER = "assigned_reviewer"  # the reviewer assigned to it, and the staff
+    # One review of the city (the application in the path): the reviewer who did it (or
+    # does it), and the staff; another reviewer's review is not found.
+    ITS_REVIEWER = "its_reviewer"
     REVIEWER = "reviewer"  # reviewers (their own queue) and the program's staff
     OPERATOR = "operator"  # program operations
     ADMIN = "admin"  # accounts, tokens and standards
 
     @property
     def is_city_rule(self) -> bool:
-        return self in (Rule.CITY, Rule.CITY_EDITOR, Rule.ASSIGNED_REVIEWER)
+        return self in (Rule.CITY, Rule.CITY_EDITOR, Rule.ASSIGNED_REVIEWER,
+                        Rule.ITS_REVIEWER)
 
 
 class Denied(Exception):
@@ -56,10 +60,14 @@ def check_role(account: Account | None, rule: Rule) -> None:
         raise Denied(403, f"this needs the {rule.value.replace('_', ' ')} role")
 
 
-def may_see_city(account: Account, rule: Rule, city_key: str, view: CityView | None) -> bool:
-    """Whether a city rule lets `account` at this city (its view, if it has joined)."""
+def may_see_city(account: Account, rule: Rule, city_key: str, view: CityView | None, *,
+                 reviewed_by: str | None = None) -> bool:
+    """Whether a city rule lets `account` at this city (its view, if it has joined);
+    `reviewed_by`: for `ITS_REVIEWER`, the reviewer of the review in question."""
     if account.role.runs_the_program:
         return True
+    if rule is Rule.ITS_REVIEWER:
+        return account.role is Role.REVIEWER and reviewed_by == account.email
     editor = account.role is Role.CITY_EDITOR and city_key in account.cities
     assigned = (account.role is Role.REVIEWER and view is not None
                 and view.reviewer == account.email)

@@ -18,11 +18,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
+from domain.reviews import ReviewRecord
 from domain.views import CityView
 from infra.identity.directory import Account
 from infra.identity.sessions import Session
 from infra.platform.errors import InvalidInput
 from infra.platform.files import DuplicateKey, loads_json
+from infra.readside.reviews import city_reviews
 from infra.web.access import Denied, Rule, check_role, may_see_city, not_found
 from infra.web.idempotency import KEY_HEADER
 from infra.web.kept import KeptView
@@ -160,9 +162,29 @@ async def _city_for(request: Request, caller: Caller, rule: Rule, key: str,
     account = caller.signed_in
     found = services(request)
     kept = await found.kept.city_view(key, today)
-    if kept is None or not may_see_city(account, rule, key, kept.view):
+    reviewed_by = None
+    if kept is not None and rule is Rule.ITS_REVIEWER:
+        reviewed_by = await _reviewer_of(request, key)
+    if kept is None or not may_see_city(account, rule, key, kept.view,
+                                        reviewed_by=reviewed_by):
         raise not_found(key)
     return kept
+
+
+async def _reviewer_of(request: Request, key: str) -> str | None:
+    """The reviewer of the review the path names (`.../reviews/{number}`), read from the
+    city's log; the city's reviews are kept for the route (`city_reviews_of`)."""
+    number = str(request.path_params.get("number", ""))
+    records = await city_reviews(services(request).store, key)
+    request.state.reviews = records
+    return next((r.reviewer for r in records if number.isdigit() and r.number == int(number)),
+                None)
+
+
+def city_reviews_of(request: Request) -> list[ReviewRecord]:
+    """The city's reviews the guard read for an `ITS_REVIEWER` route."""
+    found: list[ReviewRecord] = request.state.reviews
+    return found
 
 
 def city_view(request: Request) -> CityView:

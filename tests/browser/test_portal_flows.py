@@ -11,7 +11,10 @@
    the operator decides and is told the outcome, builds a cohort and announces it after
    a step listing its cities; the registry, map and certificate show the city only after
    the announcement;
-3. the pages speak English, Spanish and Portuguese, and axe finds no serious or critical
+3. a reviewer's notes survive a reload; a second city decided "not certified" reads,
+   in Portuguese, each criterion not met with its note; the reviewer's history keeps the
+   review after its decision, in three languages;
+4. the pages speak English, Spanish and Portuguese, and axe finds no serious or critical
    violation on any page the flows opened.
 
 The tests of this module run in order: each takes the program where the last left it."""
@@ -276,8 +279,8 @@ def test_review_clarification_decision_and_announcement(
     rpage.click(f'a[href="/portal/cities/{KEY}/review"]')
     for code in CODES[:SILVER]:
         rpage.locator(f'[data-review="{code}"] input[value="met"]').check()
-    with rpage.expect_navigation():  # recorded: the page reloads with the verdicts
-        rpage.click("form[data-review-sheet] button[type=submit]")
+    saved(rpage)  # the sheet is saved as the reviewer goes: a reload keeps every verdict
+    rpage.reload()
     expect(rpage.locator(f'[data-review="{CODES[0]}"] input[value="met"]')).to_be_checked()
     rpage.select_option("#q-criterion", CODES[0])
     rpage.fill("#q-question", "Which body meets quarterly, and where are its minutes?")
@@ -305,7 +308,7 @@ def test_review_clarification_decision_and_announcement(
 
     rpage.reload()
     rpage.click("button:text-is('Complete the review')")
-    rpage.wait_for_url("**/portal/reviews")
+    rpage.wait_for_url("**/portal/reviews/history")
 
     page.goto("/portal/pipeline")
     page.locator(f'[data-city="{KEY}"] button[type=submit]').click()
@@ -365,10 +368,89 @@ def test_review_clarification_decision_and_announcement(
 
     # The city sees its report after the decision.
     cpage.goto(f"/portal/cities/{KEY}")
-    expect(cpage.locator("svg.chart")).to_be_visible()
+    expect(cpage.locator("[data-chart]")).to_be_visible()
     visits.check(cpage, "city-report")
     for context in (operator, reviewer, city, public):
         context.close()
+
+
+NOTES = {CODES[4]: "The inventory link answers 404; send the published one.",
+         CODES[5]: "The minutes are from 2019: the body has not met since."}
+
+
+def test_reviewers_notes_reach_the_city_and_their_reviews_stay_readable(
+        browser: Browser, portal: ApiService, visits: Visits) -> None:
+    """The reviewer writes notes, reloads and finds them, completes the review; it is
+    decided "not certified"; the city's editor reads, in Portuguese, each criterion not
+    met with its note; the reviewer's history keeps the review, in three languages."""
+    key = city_key("BR", "Caruaru")
+    admin = portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    made = admin.post("/api/accounts", json={
+        "email": "editora@caruaru.test", "display_name": "Editora", "role": "city_editor",
+        "password": PASSWORD, "language": "pt",
+        "cities_to_join": [{"name": "Caruaru", "country": "BR"}]})
+    assert made.status_code == 201, made.text
+    editor = portal.sign_in("editora@caruaru.test", PASSWORD)
+    assert editor.post("/api/cities", json={"name": "Caruaru", "country": "BR",
+                                            "population": 365_278}).status_code == 201
+    claimed = {"criteria": {code: {"met": True, "evidence": [f"https://caruaru.example/{code}"]}
+                            for code in CODES[:6]}, "outcomes": {"broadband": True}}
+    submitted = editor.post(f"/api/cities/{key}/assessment/submit", json={"answers": claimed})
+    assert submitted.status_code == 200, submitted.text
+    operator = portal.sign_in(OPERATOR, PASSWORD)
+    assert operator.post(f"/api/cities/{key}/reviewer",
+                         json={"reviewer": REVIEWER}).status_code == 200
+
+    context = new_context(browser, portal)
+    page = context.new_page()
+    sign_in(page, REVIEWER, PASSWORD)
+    page.goto(f"/portal/cities/{key}/review")
+    for code in CODES[:6]:
+        verdict = "not_met" if code in NOTES else "met"
+        page.locator(f'[data-review="{code}"] input[value="{verdict}"]').check()
+    for code, note in NOTES.items():
+        page.fill(f"#note-{code}", note)
+    saved(page)
+    page.reload()  # nothing is lost: the verdicts and notes come back as written
+    for code, note in NOTES.items():
+        expect(page.locator(f"#note-{code}")).to_have_value(note)
+        expect(page.locator(f'[data-review="{code}"] input[value="not_met"]')).to_be_checked()
+    visits.check(page, "review-notes", screenshots=False)
+    page.click("button:text-is('Complete the review')")
+    page.wait_for_url("**/portal/reviews/history")
+    decided = operator.post(f"/api/cities/{key}/decision")
+    assert decided.json()["last_decision_tier"] == "none", decided.text
+
+    city = new_context(browser, portal)
+    cpage = city.new_page()
+    sign_in(cpage, "editora@caruaru.test", PASSWORD)
+    cpage.goto(f"/portal/cities/{key}")
+    findings = cpage.locator('[data-findings="not-met"] [data-finding]')
+    expect(findings).to_have_count(len(NOTES))
+    for code, note in NOTES.items():
+        expect(cpage.locator(f'[data-finding="{code}"]')).to_contain_text("não atendido")
+        expect(cpage.locator(f'[data-finding="{code}"] [data-note]')).to_have_text(note)
+    expect(cpage.locator("[data-chart]")).to_contain_text("Gestão de dados")
+    cpage.locator("#report-title").scroll_into_view_if_needed()
+    visits.check(cpage, "report-findings-pt")
+    # On a phone the chart's words are the page's size (an SVG once shrank them to ~7 px).
+    cpage.set_viewport_size({"width": 390, "height": 844})
+    size = cpage.locator(".chart-label").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 14, size
+
+    # The reviewer's history keeps the review after its decision, in three languages.
+    for language, outcome in (("en", "not certified"), ("es", "no certificada"),
+                              ("pt", "não certificada")):
+        page.goto(f"/portal/reviews/history?lang={language}")
+        expect(page.locator(f'[data-review-record="{key}/1"]')).to_contain_text(outcome)
+        visits.check(page, f"review-history-{language}", screenshots=language == "en")
+    page.click(f'[data-review-record="{key}/1"] a')
+    for code, note in NOTES.items():
+        expect(page.locator(f'[data-criterion="{code}"] td.note')).to_have_text(note)
+    visits.check(page, "past-review", screenshots=False)
+    for opened in (context, city):
+        opened.close()
 
 
 def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
@@ -401,7 +483,7 @@ def test_the_readmes_screenshots_of_the_steps_are_there() -> None:
     """Copied from this module's artifacts (.artifacts/screenshots) after a run."""
     docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     for name in ("submit-not-certified", "submit-confirm-390", "announce-confirm",
-                 "pipeline-decided", "refusal-es", "refusal-pt"):
+                 "pipeline-decided", "refusal-es", "refusal-pt", "report-findings-pt"):
         assert (docs / f"{name}.png").exists(), name
 
 

@@ -16,14 +16,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from domain import commands as c
 from domain import events as e
 from domain.city_state import Stage
-from domain.streams import city_stream, draft_stream
+from domain.streams import city_stream, draft_stream, review_sheet_stream
 from domain.views import CityView
 from infra.eventstore.mapper import decode
 from infra.platform.errors import CommandRefused
 from infra.temporal.headers import ClientActorInterceptor
 from tests.factories import WWC_2022, answers
 from tests.integration.test_city_lifecycle import JOIN, KEY
-from tests.temporal import Service, program_clock
+from tests.temporal import REVIEWER, Service, program_clock
 from workflows.actors import RequestContext
 from workflows.updates import city_update
 
@@ -188,3 +188,37 @@ async def test_a_submission_confirmed_at_a_version_a_save_has_passed_is_stale(
         e.DraftSaved, e.DraftSaved]
     # Confirmed again at the version it now shows: submitted.
     assert (await ops.send(KEY, c.SubmitAssessment(draft_version=2))).stage == Stage.SUBMITTED
+
+
+async def test_the_review_sheet_is_recorded_with_the_completion_and_a_racing_save_is_not_lost(
+        service: Service) -> None:
+    """The reviewer's sheet (domain/review_sheets.py) on the real workflow: a completion
+    read at version 1, with a save at version 2 since, is refused (nothing recorded);
+    completed again, it records the sheet as last saved and seals it."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    await ops.send(KEY, c.SubmitAssessment(answers=answers(WWC_2022, 2)))
+    await ops.send(KEY, c.AssignReviewer(reviewer=REVIEWER))
+    first = (c.RecordCriterionReview(code="DM1", met=True),
+             c.RecordCriterionReview(code="DM2", met=False, note="The link answers 404."))
+    await ops.save_review_sheet(KEY, c.SaveReviewSheet(reviews=first, expected_version=0))
+    second = (*first[:1], first[1].model_copy(update={"note": "Still 404 on May 2."}))
+    await ops.save_review_sheet(KEY, c.SaveReviewSheet(reviews=second, expected_version=1))
+    handle = service.client.get_workflow_handle(city_stream(KEY))
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await handle.execute_update(
+            city_update(c.CompleteReview), c.CompleteReview(sheet=first, sheet_version=1),
+            result_type=CityView)
+    assert getattr(failed.value.cause, "type", None) == "stale_version"
+    assert not any(isinstance(x, e.CriterionReviewed | e.ReviewCompleted)
+                   for x in await stream(service, city_stream(KEY)))
+    view = await ops.send(KEY, c.CompleteReview())  # the front door reads the sheet again
+    assert view.stage == Stage.REVIEW_COMPLETE
+    city = await stream(service, city_stream(KEY))
+    assert [(x.code, x.note) for x in city if isinstance(x, e.CriterionReviewed)] == [
+        ("DM1", ""), ("DM2", "Still 404 on May 2.")]
+    assert [type(x) for x in await stream(service, review_sheet_stream(KEY))] == [
+        e.ReviewSheetSaved, e.ReviewSheetSaved, e.ReviewSheetSealed]
+    with pytest.raises(CommandRefused) as late:
+        await ops.save_review_sheet(KEY, c.SaveReviewSheet(reviews=second, expected_version=3))
+    assert late.value.code == "wrong_stage"

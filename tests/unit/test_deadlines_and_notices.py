@@ -19,8 +19,10 @@ from domain.deadlines import deadlines, pending, waits
 from domain.errors import TransitionRefused
 from domain.lifecycle import decide, evolve
 from domain.notices import MESSAGE_KINDS, Audience, notices_for
+from domain.report import build_report
 from domain.rules import ProgramRules
-from infra.mail.templates import render, templates
+from domain.tiers import Tier
+from infra.mail.templates import addressed, render, templates
 from infra.standards.folder import load_catalog
 from tests.factories import WWC_2022, answers
 
@@ -159,3 +161,66 @@ def test_a_message_renders_its_dates_in_the_readers_language() -> None:
     assert "<script" not in render("city_answered", "en", {**facts, "answer": "<script>",
                                                            "clarification": "1"},
                                    link="http://p.test/x").html
+
+
+DECIDED = {"city": "Recife", "on": "2026-03-03", "tier": "gold", "percent": "72.09",
+           "points": "31", "total": "43"}
+
+
+@pytest.mark.parametrize(("language", "share", "tier"), [
+    ("en", "72.09%", "gold"), ("es", "72,09\xa0%", "oro"), ("pt", "72,09%", "ouro")])
+def test_a_decision_mail_speaks_the_readers_numbers_and_words(language: str, share: str,
+                                                              tier: str) -> None:
+    """Decision mails once said "certificação gold" and "(72.09 %)" in every language."""
+    link, facts = addressed("decision", "br-recife", DECIDED, "http://p.test/")
+    mail = render("decision", language, facts, link=link)
+    assert f"({share})" in mail.text
+    assert f" {tier}." in mail.text
+    assert "gold" not in mail.text or language == "en"
+    # It leads to the report, behind the sign-in, and leaves the reviewer's notes there.
+    assert link == "http://p.test/portal/cities/br-recife#report-title"
+    assert mail.text.rstrip().endswith(link)
+
+
+@pytest.mark.parametrize(("language", "said", "never"), [
+    ("en", "not enough for a certification", ("none", "private", "not certified")),
+    ("es", "no alcanza para una certificación", ("ninguno", "privada", "none")),
+    ("pt", "não é o bastante para uma certificação", ("nenhum", "privada", "none"))])
+def test_a_decision_that_does_not_certify_has_its_own_words(
+        language: str, said: str, never: tuple[str, ...]) -> None:
+    state = under_review()
+    decided = e.CertificationDecided(
+        on=DAY, standard_id="wwc-2022", tier=Tier.NONE, points=10, total=43,
+        percent=23.26, report=build_report(WWC_2022, answers(WWC_2022, 10)))
+    [notice] = notices_for(decided, state, 30, 45)
+    assert notice.kind == "decision_not_certified"
+    link, facts = addressed(notice.kind, "br-recife", notice.facts, "http://p.test")
+    mail = render(notice.kind, language, facts, link=link)
+    assert said in mail.text
+    assert "23,26" in mail.text if language != "en" else "23.26%" in mail.text
+    for word in never:
+        assert word not in f"{mail.subject} {mail.text}".lower(), word
+
+
+@pytest.mark.parametrize(("language", "subject"), [
+    ("en", "Recife is certified gold"), ("es", "Recife obtiene la certificación de nivel oro"),
+    ("pt", "Recife recebe a certificação nível ouro")])
+def test_an_announcement_leads_to_its_public_certificate(language: str, subject: str) -> None:
+    facts = {"city": "Recife", "on": "2026-06-15", "tier": "gold", "cohort": "2026-06",
+             "expires_on": "2029-06-15"}
+    link, facts = addressed("announcement", "br-recife", facts, "http://p.test")
+    mail = render("announcement", language, facts, link=link)
+    assert mail.subject == subject
+    assert "http://p.test/certificates/br-recife/2026-06-15" in mail.text
+
+
+def test_a_reviewers_mail_leads_to_the_review_screen_and_counts_read_as_written() -> None:
+    link, facts = addressed("review_assigned", "br-recife",
+                            {"city": "Recife", "on": "2026-03-03", "due_on": "2026-04-17"},
+                            "http://p.test")
+    assert link == "http://p.test/portal/cities/br-recife/review"
+    assert "http://p.test/portal/cities/br-recife/review" in render(
+        "review_assigned", "pt", facts, link=link).text
+    received = render("submission_received", "es",
+                      {"city": "Recife", "on": "2026-03-03", "criteria": "1773718"}, link=link)
+    assert "1.773.718 criterios" in received.text

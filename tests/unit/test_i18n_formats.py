@@ -124,7 +124,7 @@ ANNOUNCED = recorded(CertificationAnnounced(
 def test_a_timeline_line_writes_its_numbers_and_dates_as_the_page_does() -> None:
     spanish, portuguese = CATALOGS.get("es"), CATALOGS.get("pt")
     assert summarize(JOINED, spanish.gettext, spanish.formats) == (
-        "Curitiba (BR, 1.773.718 habitantes)")
+        "Curitiba (Brasil, 1.773.718 habitantes)")  # the country by name, as on every page
     assert summarize(ANNOUNCED, spanish.gettext, spanish.formats) == (
         "oro en la cohorte 2026-12, subió de nivel, vence el 2 dic 2029")
     assert summarize(DECIDED, portuguese.gettext, portuguese.formats) == (

@@ -41,6 +41,9 @@ POLICY = {
     ("POST", "/api/cities/{key}/reviews"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/clarifications"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/review/complete"): "assigned_reviewer",
+    # The reviewer's sheet, saved as they go (recorded with the completion).
+    ("GET", "/api/cities/{key}/review/sheet"): "assigned_reviewer",
+    ("PUT", "/api/cities/{key}/review/sheet"): "assigned_reviewer",
     ("GET", "/api/pipeline"): "operator",
     ("GET", "/api/reviews"): "reviewer",
     ("POST", "/api/cities/{key}/reviewer"): "operator",
@@ -100,6 +103,9 @@ POLICY = {
     ("POST", "/portal/cohorts/{cohort_id}/announce"): "operator",
     ("GET", "/portal/reviews"): "reviewer",
     ("GET", "/portal/cities/{key}/review"): "assigned_reviewer",
+    # A reviewer's history, and one review read-only (theirs: another's is not found).
+    ("GET", "/portal/reviews/history"): "reviewer",
+    ("GET", "/portal/cities/{key}/reviews/{number}"): "its_reviewer",
     ("GET", "/portal/pipeline"): "operator",
     ("GET", "/portal/cohorts"): "operator",
     ("GET", "/portal/outbox"): "operator",

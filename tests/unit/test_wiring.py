@@ -78,5 +78,6 @@ def test_every_event_type_a_read_model_listens_to_exists(projection: Projection)
 
 def test_event_type_names_are_unique_across_streams() -> None:
     names = [cls.TYPE for cls in (*events.CITY_EVENTS, *events.COHORT_EVENTS,
-                                  *events.ACCOUNT_EVENTS, *events.DRAFT_EVENTS)]
+                                  *events.ACCOUNT_EVENTS, *events.DRAFT_EVENTS,
+                                  *events.REVIEW_SHEET_EVENTS)]
     assert len(names) == len(set(names)) == len(events.EVENT_TYPES)

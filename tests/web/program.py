@@ -43,10 +43,18 @@ from domain.lifecycle import (
     fold,
 )
 from domain.report import Report, build_report
+from domain.review_sheets import SheetState, completion
 from domain.rules import ProgramRules
-from domain.streams import city_key, city_stream, cohort_stream, draft_stream
+from domain.streams import (
+    city_key,
+    city_stream,
+    cohort_stream,
+    draft_stream,
+    review_sheet_stream,
+)
 from domain.views import CityView, CommandAnswer, answer, city_view
 from infra.application.drafts import Drafts
+from infra.application.review_sheets import ReviewSheets
 from infra.eventstore.mapper import decode
 from infra.platform.errors import CommandRefused, NotFound, UsageError
 from infra.postgres.eventstore import PostgresEventStore
@@ -90,6 +98,7 @@ class InMemoryProgram:
         self.reviewers = reviewers
         self.awaiting = awaiting
         self.drafts = Drafts(store, catalog)
+        self.sheets = ReviewSheets(store, catalog)
         self.payload_codec = payload_codec
         self.run_id = uuid.uuid4().hex  # the "run" the events' metadata names
         self._cities: dict[str, _City] = {}
@@ -160,6 +169,10 @@ class InMemoryProgram:
             app = city.state.application
             command = submission(command, app.number if app else None,
                                  await self.drafts.read(key))
+        if isinstance(command, commands.CompleteReview):
+            app = city.state.application
+            command = completion(command, app.number if app else None,
+                                 app.stage if app else None, await self.sheets.read(key))
         correlation = f"update:{update_id or uuid.uuid4().hex}"
         async with city.lock:
             if isinstance(command, commands.Decide):
@@ -202,6 +215,9 @@ class InMemoryProgram:
         if isinstance(command, commands.SubmitAssessment) and command.draft_version is not None:
             await self._seal_draft(key, city.state, command.draft_version, context,
                                    correlation)
+        if isinstance(command, commands.CompleteReview) and command.sheet_version is not None:
+            await self._seal_sheet(key, city.state, command.sheet_version, context,
+                                   correlation)
         await self._append(city_stream(key), city.state.version, caused, context,
                            correlation, type(command).__name__)
         for event in caused:
@@ -221,6 +237,19 @@ class InMemoryProgram:
         except ConcurrencyError:
             raise CommandRefused("stale_version", "the draft was saved again while it was "
                                  "being submitted; reload it and submit again") from None
+
+    async def _seal_sheet(self, key: str, state: CityState, version: int,
+                          context: RequestContext, correlation: str) -> None:
+        """As the workflow's `_seal_review_sheet`."""
+        assert state.application is not None  # the decider accepted a completion
+        sealed = events.ReviewSheetSealed(application=state.application.number,
+                                          on=self.program_today())
+        try:
+            await self._append(review_sheet_stream(key), version, [sealed], context,
+                               correlation, "CompleteReview", workflow_id=city_stream(key))
+        except ConcurrencyError:
+            raise CommandRefused("stale_version", "the review sheet was saved again while "
+                                 "the review was being completed; reload it") from None
 
     async def _append(self, stream: str, version: int, batch: list[E],
                       context: RequestContext, correlation: str, causation: str, *,
@@ -265,6 +294,21 @@ class InMemoryProgram:
                 pass
         return answer(view, None if stored else
                       f"this save is already stored (draft version {draft.version})"), draft
+
+    async def save_review_sheet(self, key: str, command: commands.SaveReviewSheet, *,
+                                context: RequestContext = SERVER_OPERATOR,
+                                update_id: str | None = None,
+                                view: CityView | None = None
+                                ) -> tuple[CommandAnswer, SheetState]:
+        view = view or await self.view(key)
+        sheet, stored = await self.sheets.save(key, command, view, today=self.program_today(),
+                                               context=context,
+                                               request_id=update_id or uuid.uuid4().hex)
+        return answer(view, None if stored else
+                      f"this save is already stored (sheet version {sheet.version})"), sheet
+
+    async def review_sheet(self, key: str) -> SheetState:
+        return await self.sheets.read(key)
 
     async def application(self, key: str) -> Application | None:
         found, _ = await self.application_and_draft(key)

@@ -48,6 +48,10 @@ EXPECTED: dict[str, dict[str, str | int]] = {
     "assigned_reviewer": {"anonymous": 401, "editor": 404, "other_editor": 404,
                           "assigned_reviewer": ALLOWED, "other_reviewer": 404,
                           "operator": ALLOWED, "admin": ALLOWED},
+    # One review: its reviewer's (the assigned reviewer's, for application 1), and the staff.
+    "its_reviewer": {"anonymous": 401, "editor": 404, "other_editor": 404,
+                     "assigned_reviewer": ALLOWED, "other_reviewer": 404,
+                     "operator": ALLOWED, "admin": ALLOWED},
     "reviewer": {"anonymous": 401, "editor": 403, "other_editor": 403,
                  "assigned_reviewer": ALLOWED, "other_reviewer": ALLOWED,
                  "operator": ALLOWED, "admin": ALLOWED},
@@ -62,7 +66,7 @@ AS_ACCOUNT = {"editor_browser": "editor", "other_editor_browser": "other_editor"
 PATH_VALUES = {"key": CITY, "clarification_id": "1", "cohort_id": COHORT,
                "account_id": "acc-none", "token_id": "none", "operation": "decode",
                "path": "namespaces/default/workflows", "name": "portal.css",
-               "awarded_on": "2026-01-01", "chart": "certified"}
+               "awarded_on": "2026-01-01", "chart": "certified", "number": "1"}
 
 
 # Every route the app serves (the API's and the portal's pages), from its own table.

@@ -15,8 +15,10 @@ from domain.answers import Answers
 from domain.city_state import Application
 from domain.preview import Preview, preview
 from domain.report import Report
+from domain.review_sheets import SheetState
 from domain.streams import city_key
 from domain.views import CityView, CommandAnswer
+from infra.application import review_sheets
 from infra.application.drafts import etag
 from infra.platform.errors import NotFound, UsageError
 from infra.readside.as_of import city_as_of
@@ -30,6 +32,7 @@ from infra.web.api.models import (
     ReapplyRequest,
     Reason,
     ReviewSheet,
+    SheetSave,
     SubmitRequest,
 )
 from infra.web.routing import Link, caller_of, city_json, route, update_id
@@ -39,12 +42,15 @@ from infra.web.services import services
 router = APIRouter()
 
 
-def _version_from(if_match: str | None) -> int:
+def _version_from(if_match: str | None, kind: str = "v",
+                  what: str = "the assessment you edited, so two editors never overwrite "
+                              "each other's answers") -> int:
+    """The version an If-Match names: `W/"v3"` for an assessment's draft, `W/"s3"` for a
+    review sheet."""
     if not if_match:
-        raise Denied(428, "send If-Match with the ETag of the assessment you edited, so "
-                          "two editors never overwrite each other's answers")
+        raise Denied(428, f"send If-Match with the ETag of {what}")
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.startswith("v") or not tag[1:].isdigit():
+    if not tag.startswith(kind) or not tag[1:].isdigit():
         raise UsageError(f"If-Match {if_match!r} is not an ETag of this API")
     return int(tag[1:])
 
@@ -222,6 +228,41 @@ async def record_reviews(request: Request, key: str, body: ReviewSheet) -> Comma
         for v in body.reviews)))
 
 
+@route(router, "GET", "/api/cities/{key}/review/sheet", Rule.ASSIGNED_REVIEWER,
+       response_model=SheetState, summary="The reviewer's sheet, as last saved")
+async def review_sheet(request: Request, response: Response, key: str) -> SheetState:
+    """The verdicts and notes saved so far on the application under review (not yet
+    recorded in the city's log: the completion records them), with the ETag to save over
+    it."""
+    sheet = await services(request).program.review_sheet(key)
+    response.headers["ETag"] = review_sheets.etag(sheet)
+    return sheet
+
+
+@route(router, "PUT", "/api/cities/{key}/review/sheet", Rule.ASSIGNED_REVIEWER,
+       response_model=CommandAnswer, summary="Save the reviewer's sheet",
+       links=CITY_LINKS,
+       responses={428: {"description": "If-Match is missing"}})
+async def save_review_sheet(request: Request, response: Response, key: str, body: SheetSave,
+                            if_match: Annotated[str | None, Header()] = None
+                            ) -> CommandAnswer:
+    """Keep the reviewer's verdicts and notes as they stand, as often as they change (the
+    review screen saves as the reviewer goes). `If-Match` must carry the sheet's ETag
+    (`GET .../review/sheet`, or the last save's); a sheet changed since answers 409
+    `stale_version` and records nothing. Completing the review records the sheet's
+    verdicts in the city's log."""
+    expected = _version_from(if_match, "s", "the review sheet you edited, so two people "
+                                            "never overwrite each other's verdicts")
+    view, sheet = await services(request).program.save_review_sheet(
+        key, commands.SaveReviewSheet(reviews=tuple(
+            commands.RecordCriterionReview(code=v.code, met=v.met, items=v.items, note=v.note)
+            for v in body.reviews), expected_version=expected),
+        context=caller_of(request).context(), update_id=update_id(request, f"{key}:sheet"),
+        view=admitted_city(request))
+    response.headers["ETag"] = review_sheets.etag(sheet)
+    return view
+
+
 @route(router, "POST", "/api/cities/{key}/clarifications", Rule.ASSIGNED_REVIEWER,
        response_model=CommandAnswer, summary="Ask the city a clarification",
        links=CITY_LINKS)
@@ -236,6 +277,7 @@ async def clarify(request: Request, key: str, body: ClarificationQuestion) -> Co
        links=CITY_LINKS)
 async def complete(request: Request, key: str, body: CompleteRequest) -> CommandAnswer:
     """Every claimed criterion reviewed and no clarification open; optionally the outcome
-    benchmarks as validated."""
+    benchmarks as validated. The verdicts on the reviewer's sheet (`.../review/sheet`)
+    are recorded with it; a sheet saved again meanwhile makes it 409 `stale_version`."""
     return await send_command(request, key, commands.CompleteReview(outcomes=body.outcomes))
 

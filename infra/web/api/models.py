@@ -137,6 +137,12 @@ class ReviewSheet(Body):
     reviews: Annotated[tuple[CriterionVerdict, ...], Field(min_length=1, max_length=200)]
 
 
+class SheetSave(Body):
+    """The reviewer's whole sheet as it stands (an empty one clears it)."""
+
+    reviews: Annotated[tuple[CriterionVerdict, ...], Field(max_length=200)] = ()
+
+
 class CompleteRequest(Body):
     outcomes: dict[Annotated[str, StringConstraints(max_length=64)], bool] | None = None
 

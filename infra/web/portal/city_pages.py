@@ -4,6 +4,7 @@ The same rules as the API's city routes: another city is not found."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,11 +16,15 @@ from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.eligibility import period_on
 from domain.preview import preview
+from domain.reviews import findings, last_decided
+from domain.standard import Standard
 from domain.streams import city_stream
 from infra.application.drafts import etag
+from infra.i18n.words import N_
 from infra.platform.errors import CommandRefused
 from infra.readside import queries
-from infra.readside.history import timeline
+from infra.readside.history import HistoryEntry, timeline
+from infra.readside.reviews import city_reviews
 from infra.web.access import Rule, may_see_city
 from infra.web.portal.render import (
     form_of,
@@ -32,7 +37,7 @@ from infra.web.portal.render import (
 )
 from infra.web.routing import caller_of
 from infra.web.routing import city_view as admitted_city
-from infra.web.services import services
+from infra.web.services import HttpServices, services
 
 router = APIRouter()
 
@@ -77,14 +82,21 @@ async def dashboard(request: Request, key: str,
     application = await found.program.application(key)
     report = await found.program.report(key)
     stage = Stage(view.stage) if view.stage else None
-    standard = found.program.catalog.get(view.standard_id) if view.standard_id else None
+    catalog = found.program.catalog
+    standard = catalog.get(view.standard_id) if view.standard_id else None
+    # The report's own standard: a city not certified has no application or
+    # certification left to name one, and its report still reads in the page's language.
+    report_standard = catalog.get(report.score.standard) if report else None
+    decided = last_decided(await city_reviews(found.store, key)) if report else None
     language = portal(request).language(request, caller_of(request))
+    lines = list(reversed(await timeline(found.store, key, language.gettext,
+                                         language.formats, _standard_titles(catalog))))
     return await portal(request).render(
         request, "portal/city.html", view=view, application=application, report=report,
-        stage=stage, waits=waits(application, found.program.rules),
-        timeline=list(reversed(await timeline(found.store, key, language.gettext,
-                                              language.formats))),
-        standard=standard,
+        stage=stage, waits=waits(application, found.program.rules), timeline=lines,
+        who=await _people(found, lines, language.gettext),
+        standard=standard, report_standard=report_standard,
+        findings=findings(report_standard, decided) if report_standard and decided else [],
         editor=may_see_city(account, Rule.CITY_EDITOR, key, view),
         staff=account.role.runs_the_program,
         temporal_link=_temporal_link(request, key) if account.role.runs_the_program else None,
@@ -106,6 +118,31 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft),
         editable=application is not None and application.stage is Stage.ASSESSING)
+
+
+def _standard_titles(catalog: Mapping[str, Standard]) -> Callable[[str], str]:
+    def title(standard_id: str) -> str:
+        return catalog[standard_id].title if standard_id in catalog else standard_id
+    return title
+
+
+# Who the program's own steps act as, in a timeline's "who" column (their role follows).
+_PROGRAM_ACTORS = {"operator": N_("the command line"), "program-timer": N_("the calendar"),
+                   "cohort": N_("the cohort"), "anonymous": N_("anyone")}
+
+
+async def _people(found: HttpServices, lines: list[HistoryEntry],
+                  translate: Callable[[str], str]) -> Callable[[str], str]:
+    """Who caused each line, as people read it: an account by its display name, the
+    program's own steps in words, never an account id."""
+    names = await queries.display_names(found.pool, {e.actor for e in lines} - set(
+        _PROGRAM_ACTORS))
+
+    def who(actor: str) -> str:
+        if actor in _PROGRAM_ACTORS:
+            return translate(_PROGRAM_ACTORS[actor])
+        return names.get(actor, actor)
+    return who
 
 
 def _temporal_link(request: Request, key: str) -> str | None:
