@@ -100,6 +100,13 @@ def describe(event: TimelineEvent) -> tuple[str, dict[str, Value]]:
                 "number": str(event.application)}
         case events.DraftTouched():
             return N_("the draft was saved: its nudge counts from this day"), {}
+        case events.DocumentAdded():
+            return N_("%(criterion)s: document %(name)s added (SHA-256 %(sha256)s)"), {
+                "criterion": event.criterion, "name": event.name,
+                "sha256": event.sha256[:12]}
+        case events.DocumentRemoved():
+            return N_("%(criterion)s: document %(name)s removed"), {
+                "criterion": event.criterion, "name": event.name}
         case events.CriterionReviewed():
             if event.answer.items is not None:
                 return N_("%(code)s: items %(items)s"), {
