@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # whole string: see check_key
 
 # Enough of a file's start to judge its type by content (magic numbers, a ZIP's first
 # entry names for office documents, a text file's encoding).
@@ -58,7 +59,7 @@ class BlobCorrupted(BlobError):
 def check_key(sha256: str) -> str:
     """A key is exactly a SHA-256 in lowercase hex: nothing else ever reaches a path or an
     object name."""
-    if not SHA256_HEX.match(sha256):
+    if not SHA256_HEX.fullmatch(sha256):  # `$` would let a trailing newline through
         raise ValueError("a blob key is a SHA-256 in lowercase hex")
     return sha256
 
@@ -92,9 +93,15 @@ class BlobStore(Protocol):
         """The stored size, or None when no such blob is kept."""
         ...
 
+    async def stored_at(self, sha256: str) -> datetime | None:
+        """When the blob was last kept (or committed again), or None when no such blob is
+        kept: the collector of unreferenced bytes spares blobs younger than its grace."""
+        ...
+
     def read(self, sha256: str, *, chunk_size: int = 65536) -> AsyncIterator[bytes]:
         """The blob's bytes, checked against its key before the first chunk is yielded:
-        raises `BlobMissing` or `BlobCorrupted` instead."""
+        raises `BlobMissing` or `BlobCorrupted` instead (from the first `anext`, so a web
+        route can await the first chunk before it starts its response)."""
         ...
 
     async def verify(self, sha256: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from infra.blobs.configured import blob_store
 from infra.bootstrap import open_program
 from infra.cli.common import async_command, cli_settings
 from infra.cli.progress import progress_bar
@@ -154,11 +154,17 @@ async def backup_command(
     file: Annotated[Path, typer.Argument(help="The backup file to write.")],
 ) -> None:
     """Back up the program to FILE: the event store's database (events, read models,
-    accounts), the program clock and the operator's standard files. Readable by you only."""
+    accounts), the program clock, the operator's standard files and the evidence documents.
+    Readable by you only."""
     settings = cli_settings()
     url = await database_url(settings)
-    size = await asyncio.to_thread(backup, url, file, deployment_files(settings))
-    typer.echo(f"wrote {file} ({size:,} bytes); restore with `wwc restore {file} --yes`")
+    written = await backup(url, file, deployment_files(settings), blob_store(settings))
+    typer.echo(f"wrote {file} ({written.size:,} bytes, {written.documents} documents); "
+               f"restore with `wwc restore {file} --yes`")
+    if written.unreadable:
+        raise IntegrityBroken(
+            f"{len(written.unreadable)} stored documents failed their hash check and are not "
+            f"in the backup: {', '.join(written.unreadable)}")
 
 
 def deployment_files(settings: Settings) -> DeploymentFiles:
@@ -183,10 +189,17 @@ async def restore_command(
         raise Refused(f"`wwc up` is running for this data directory (pid {pid}); stop it "
                       "first, so no worker writes while the database is replaced")
     done = await restore_database(await database_url(settings), file,
-                                  deployment_files(settings))
+                                  deployment_files(settings), blob_store(settings))
     typer.echo(f"restored {file}" + (" (the database only: a backup from an older wwc)"
                                      if done.legacy else ""))
     for written in done.files:
         typer.echo(f"  wrote {written}")
+    if done.documents or done.documents_kept or done.documents_failed:
+        typer.echo(f"  documents: {done.documents} restored, {done.documents_kept} kept "
+                   "already, every hash checked")
     typer.echo("Next: wwc verify; wwc projections rebuild; wwc up (or your workers); "
                "wwc recover; wwc audit")
+    if done.documents_failed:
+        raise IntegrityBroken(
+            f"{len(done.documents_failed)} documents in the backup do not match their hash "
+            f"and were not restored: {', '.join(done.documents_failed)}")

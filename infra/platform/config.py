@@ -11,6 +11,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -45,6 +46,15 @@ ENV_VARS: dict[str, str] = {
                         "first seals, all open (never logged).",
     "WWC_PAYLOAD_KEYS_FILE": "File of payload keys, one KEY_ID: BASE64 a line (default "
                              "DATA_DIR/payload.keys, made by the embedded stack).",
+    "WWC_DOCUMENT_STORE": "Where evidence documents' bytes are kept: 'disk' (default) or "
+                          "'s3' (an S3-compatible object store, the WWC_S3_* settings).",
+    "WWC_DOCUMENTS_DIR": "Folder of the disk document store (default DATA_DIR/documents).",
+    "WWC_S3_ENDPOINT": "URL of the S3-compatible store (unset = AWS S3 in WWC_S3_REGION).",
+    "WWC_S3_BUCKET": "Bucket the documents are kept in (required with the s3 store).",
+    "WWC_S3_REGION": "Region of the bucket (default us-east-1).",
+    "WWC_S3_PREFIX": "Key prefix of the documents in the bucket (default 'documents').",
+    "WWC_S3_ACCESS_KEY_ID": "Access key of the s3 store (never logged).",
+    "WWC_S3_SECRET_ACCESS_KEY": "Secret key of the s3 store (never logged).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
     "WWC_TRUSTED_PROXIES": "Comma-separated addresses or networks of reverse proxies whose "
                            "X-Forwarded-For and X-Forwarded-Proto are believed (default "
@@ -97,6 +107,16 @@ class Settings(BaseModel):
     # The keys payloads are sealed with (infra/temporal/keys.py): never logged or printed.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_keys_file: Path | None = None
+    # Evidence documents' bytes (infra/blobs): the disk store under the data directory, or
+    # an S3-compatible object store. The credentials are never logged or printed.
+    document_store: Literal["disk", "s3"] = "disk"
+    documents_dir: Path | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "documents"
+    s3_access_key_id: str | None = Field(default=None, repr=False)
+    s3_secret_access_key: str | None = Field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -132,3 +152,7 @@ class Settings(BaseModel):
     @property
     def effective_standards_dir(self) -> Path:
         return self.standards_dir or self.data_dir / "standards"
+
+    @property
+    def effective_documents_dir(self) -> Path:
+        return self.documents_dir or self.data_dir / "documents"

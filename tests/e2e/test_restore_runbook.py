@@ -5,11 +5,13 @@ accounts and passwords, and no second first administrator."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
 import stat
 import subprocess
+from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from infra.blobs.disk import DiskBlobStore
 from infra.postgres.db import stop_embedded_server
 from tests.e2e.conftest import REPO, WWC, clean_env, wwc_up
 
@@ -67,6 +70,18 @@ def verified(env: dict[str, str], cwd: Path) -> tuple[int, int]:
     return found["events"], found["streams"]
 
 
+async def keep_document(data_dir: Path, body: bytes) -> str:
+    """A document in the data directory's store, as an upload keeps it."""
+    store = DiskBlobStore(data_dir / "documents")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
+    staged = await store.stage(chunks(), limit=len(body))
+    await store.commit(staged)
+    return staged.sha256
+
+
 def test_the_restore_runbook_brings_the_program_back_in_a_new_data_directory(
     tmp_path: Path
 ) -> None:
@@ -81,6 +96,7 @@ def test_the_restore_runbook_brings_the_program_back_in_a_new_data_directory(
         password = found.group(1)
         before = readings(old, tmp_path)
         stored = verified(old, tmp_path)
+        document = asyncio.run(keep_document(old_dir, b"%PDF-1.7 open data policy"))
         run(["wwc", "backup", "wwc-backup.dump"], old, tmp_path)
     finally:
         stop_embedded_server(old_dir / "postgres")
@@ -102,6 +118,8 @@ def test_the_restore_runbook_brings_the_program_back_in_a_new_data_directory(
         assert readings(new, tmp_path) == before
         assert verified(new, tmp_path) == stored  # none lost, none doubled
         assert (new_dir / "clock.json").read_text() == (old_dir / "clock.json").read_text()
+        # The evidence documents are back in the new data directory's store, sound.
+        assert asyncio.run(DiskBlobStore(new_dir / "documents").verify(document)) is None
 
         # The restored accounts sign in with their passwords.
         api = f"http://{new['WWC_HTTP_ADDRESS']}"

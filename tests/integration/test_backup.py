@@ -4,7 +4,10 @@ restored into a new cluster, it serves every old event and every new one."""
 from __future__ import annotations
 
 import asyncio
+import json
+import tarfile
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from domain import commands as c
+from infra.blobs.disk import DiskBlobStore
 from infra.postgres.backup import backup, restore_database
 from infra.postgres.db import (
     connect,
@@ -37,7 +41,7 @@ async def test_a_restored_backup_holds_every_event_and_verifies(
     await build_history(pool)
     events = await pool.fetchval("SELECT count(*) FROM wwc_events")
     archive = tmp_path / "wwc.dump"
-    assert await asyncio.to_thread(backup, db_url, archive) > 0
+    assert (await backup(db_url, archive)).size > 0
 
     name = f"wwc_restore_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(pg_admin_url)
@@ -75,7 +79,7 @@ async def test_a_backup_restored_into_a_new_cluster_serves_old_and_new_events(
     await read_models.catch_up_all()
     before = await snapshot(pool)
     archive = tmp_path / "wwc.dump"
-    await asyncio.to_thread(backup, db_url, archive)
+    await backup(db_url, archive)
 
     pgdata = tmp_path / "new-data-dir" / "postgres"
     admin = await asyncio.to_thread(embedded_server_url, pgdata)
@@ -120,3 +124,37 @@ async def test_the_log_clock_never_moves_on_the_cluster_that_wrote_the_log(
         assert await conn.fetchval("SELECT xid_offset FROM wwc_log_clock") == 0
     finally:
         await conn.close()
+
+
+async def test_a_backup_carries_the_documents_and_a_restore_puts_them_back(
+    db_url: str, tmp_path: Path
+) -> None:
+    kept = DiskBlobStore(tmp_path / "old" / "documents")
+    bodies = [b"%PDF-1.7 inventory", b"minutes of the data council", b"altered later"]
+    keys = []
+    for body in bodies:
+        staged = await kept.stage(one_chunk(body), limit=1000)
+        await kept.commit(staged)
+        keys.append(staged.sha256)
+    kept.path_of(keys[2]).write_bytes(b"altered by hand")
+    archive = tmp_path / "wwc.backup"
+
+    written = await backup(db_url, archive, documents=kept)
+    assert (written.documents, written.unreadable) == (2, [keys[2]])  # left out, named
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("MANIFEST.json").read())  # type: ignore[union-attr]
+        assert tar.getnames()[-1] == "MANIFEST.json"
+    assert {name: value for name, value in manifest["sha256"].items()
+            if name.startswith("documents/")} == {f"documents/{k}": k for k in keys[:2]}
+
+    # Restored over the same (throwaway) database, into another data directory's store.
+    fresh = DiskBlobStore(tmp_path / "new" / "documents")
+    done = await restore_database(db_url, archive, documents=fresh)
+    assert (done.documents, done.documents_failed) == (2, [])
+    assert sorted([key async for key in fresh.keys()]) == sorted(keys[:2])  # noqa: SIM118
+    for key, body in zip(keys[:2], bodies, strict=False):
+        assert b"".join([chunk async for chunk in fresh.read(key)]) == body
+
+
+async def one_chunk(body: bytes) -> AsyncIterator[bytes]:
+    yield body

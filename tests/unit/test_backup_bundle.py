@@ -7,12 +7,14 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from infra.blobs.disk import DiskBlobStore
 from infra.platform.errors import InvalidInput
-from infra.postgres.backup import DeploymentFiles, unpack
+from infra.postgres.backup import DeploymentFiles, Restored, restore_documents, unpack
 
 
 def bundle(path: Path, members: dict[str, bytes], hashes: dict[str, str] | None = None,
@@ -76,3 +78,62 @@ def test_a_plain_database_archive_from_an_older_wwc_is_accepted(tmp_path: Path) 
     old = tmp_path / "old.dump"
     old.write_bytes(b"PGDMP\x01\x0e...")
     assert unpack(old, tmp_path) == (old, {})
+
+
+def sha(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["documents/../../etc/passwd", "documents/" + "AB" * 32,
+                                  "documents/", "documents/x/" + "ab" * 32])
+def test_a_document_member_must_be_named_by_its_hash(tmp_path: Path, name: str) -> None:
+    file = bundle(tmp_path / "b.tar", {"database.dump": b"PGDMP", name: b"x"})
+    with pytest.raises(InvalidInput, match="unexpected file"):
+        unpack(file, tmp_path)
+
+
+def test_a_document_listed_under_another_hash_is_refused(tmp_path: Path) -> None:
+    file = bundle(tmp_path / "b.tar", {"database.dump": b"PGDMP",
+                                       f"documents/{sha(b'a')}": b"a"},
+                  hashes={"database.dump": sha(b"PGDMP"), f"documents/{sha(b'a')}": sha(b"b")})
+    with pytest.raises(InvalidInput, match="unexpected file"):
+        unpack(file, tmp_path)
+
+
+def test_documents_are_left_in_the_backup_by_unpack(tmp_path: Path) -> None:
+    file = bundle(tmp_path / "b.tar", {"database.dump": b"PGDMP",
+                                       f"documents/{sha(b'policy')}": b"policy"})
+    (tmp_path / "out").mkdir()
+    assert unpack(file, tmp_path / "out")[1] == {}
+    assert len(list((tmp_path / "out").iterdir())) == 1  # the database only
+
+
+async def test_restored_documents_are_checked_against_their_names(tmp_path: Path) -> None:
+    sound, damaged, kept, kept_damaged = b"minutes", b"inventory", b"policy", b"dashboard"
+    file = bundle(tmp_path / "b.tar", {
+        "database.dump": b"PGDMP",
+        f"documents/{sha(sound)}": sound,
+        # Altered after the backup was written (its MANIFEST entry is its name).
+        f"documents/{sha(damaged)}": b"inventorY",
+        f"documents/{sha(kept)}": kept,
+        f"documents/{sha(kept_damaged)}": kept_damaged,
+    }, hashes={"database.dump": sha(b"PGDMP"),
+               **{f"documents/{sha(b)}": sha(b) for b in (sound, damaged, kept, kept_damaged)}})
+    store = DiskBlobStore(tmp_path / "documents")
+    for body in (kept, kept_damaged):
+        await store.commit(await store.stage(one_chunk(body), limit=100))
+    store.path_of(sha(kept_damaged)).write_bytes(b"dashboarD")  # altered by hand
+
+    restored = Restored()
+    await restore_documents(file, store, restored)
+    assert restored.documents_failed == [sha(damaged)]
+    assert (restored.documents, restored.documents_kept) == (2, 1)
+    assert sorted([key async for key in store.keys()]) == sorted(  # noqa: SIM118
+        sha(b) for b in (sound, kept, kept_damaged))
+    for key in [key async for key in store.keys()]:  # noqa: SIM118
+        assert await store.verify(key) is None  # the damaged copy was replaced
+    assert [p.name for p in store.spool_dir.iterdir()] == []
+
+
+async def one_chunk(body: bytes) -> AsyncIterator[bytes]:
+    yield body
