@@ -73,12 +73,19 @@ def attached(app: Application, criterion: str, sha256: str) -> EvidenceDocument 
     return next((d for d in app.documents.get(criterion, ()) if d.sha256 == sha256), None)
 
 
+def may_attach(app: Application, standard: Standard, criterion: str) -> None:
+    """Refuse unless a document may be attached to `criterion` now: the application is
+    being assessed and its standard has the criterion. (A door asks before it reads a
+    byte of the file.)"""
+    _require_assessing(app, "add a document")
+    _require_criterion(standard, criterion)
+
+
 def decide_add(app: Application, standard: Standard, command: commands.AddDocument,
                now: date, actor: str) -> list[events.CityEvent]:
     """The document `command` names attached to its criterion by `actor`; nothing when
     those bytes are attached to it already (`already_attached`)."""
-    _require_assessing(app, "add a document")
-    _require_criterion(standard, command.criterion)
+    may_attach(app, standard, command.criterion)
     if attached(app, command.criterion, command.sha256) is not None:
         return []
     return [events.DocumentAdded(criterion=command.criterion, name=command.name,

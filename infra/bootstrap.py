@@ -177,6 +177,7 @@ async def running_api(settings: Settings, client: Client, *,
     """The API and the portal served at `settings.http_address` until the block exits;
     its base URL. Requests still in flight when it stops get `graceful_shutdown` seconds
     to finish."""
+    from infra.blobs.configured import blob_store
     from infra.ops.health import Health
     from infra.postgres.service_database import database_url
     from infra.web.server import serving
@@ -187,7 +188,8 @@ async def running_api(settings: Settings, client: Client, *,
         async with open_pool(settings) as pool:
             program = program_on_pool(settings, client, pool)
             services = HttpServices.build(program, pool, settings, health=health,
-                                          secure_cookies=settings.secure_cookies)
+                                          secure_cookies=settings.secure_cookies,
+                                          blobs=blob_store(settings))
             async with serving(services, graceful_shutdown=graceful_shutdown) as url:
                 yield url
     finally:
