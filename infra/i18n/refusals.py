@@ -70,6 +70,9 @@ REFUSALS: dict[str, str] = {
                                    "%(limit)s MB a city may keep (%(used)s MB already): "
                                    "remove some first."),
     "unknown_document": N_("%(criterion)s has no such document."),
+    "document_altered": N_("The stored file of this document no longer matches the hash "
+                           "recorded when it was added: it was altered since. The program's "
+                           "operators can restore it from a backup."),
     # The review.
     "conflict_of_interest": N_("%(reviewer)s is affiliated with %(city)s, so they may not "
                                "review it (conflict of interest)."),

@@ -251,7 +251,7 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           response_model: Any = None, include_in_schema: bool = True,
           response_class: Any = None, answer_holds_secret: bool = False,
           links: dict[str, Link] | None = None, changes_nothing: bool = False,
-          streamed_body: bool = False,
+          streamed_body: str | None = None,
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`answer_holds_secret`: the answer carries a secret shown once (a token, a made-up
     password), so a retry under the same Idempotency-Key is never given it again.
@@ -260,7 +260,8 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
     answer that made it. The operation's id is the handler's name. `changes_nothing`: a
     POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
     cannot send our CSRF header to) needs no CSRF token. `streamed_body`: the body is a
-    file the handler streams (`uploads.py`), and keeps its Idempotency-Key itself."""
+    file the handler streams (`uploads.py`) and keeps its Idempotency-Key itself; the
+    text describes it in the OpenAPI document."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
@@ -271,6 +272,10 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
             openapi_extra[CHANGES_NOTHING_KEY] = True
         if streamed_body:
             openapi_extra[STREAMED_BODY_KEY] = True
+            openapi_extra["requestBody"] = {"required": True, "description": streamed_body,
+                                            "content": {"application/octet-stream": {
+                                                "schema": {"type": "string",
+                                                           "format": "binary"}}}}
         answered = dict(responses or {})
         if links:
             answered[status_code] = {**answered.get(status_code, {}), "links": {

@@ -79,7 +79,9 @@ def _document(key: str, criterion: str, found: EvidenceDocument) -> Document:
 
 @route(router, "POST", "/api/cities/{key}/documents", Rule.CITY_EDITOR, status_code=201,
        response_model=Uploaded, summary="Upload a document for a criterion",
-       streamed_body=True, responses={
+       streamed_body="The file itself, as it is (not a form).", responses={
+           200: {"model": Uploaded, "description": "The same file was attached already: "
+                                                   "nothing new (`nothing_new` says so)"},
            413: {"description": "Over the operator's limit: a file's or the city's"},
            415: {"description": "Not a kind of document the program takes"}})
 async def upload_document(
@@ -156,7 +158,7 @@ async def list_documents(request: Request, key: str) -> DocumentList:
 
 @route(router, "GET", "/api/cities/{key}/documents/{sha256}", Rule.CITY,
        summary="A document's bytes", response_class=StreamingResponse,
-       responses={200: {"content": {"application/octet-stream": {}},
+       responses={200: {"content": {"*/*": {}},
                         "description": "The document, checked against its hash"}})
 async def read_document(
         request: Request, key: str, sha256: str,
