@@ -23,6 +23,7 @@ from activities.ports import AppendResult, NewEvent, ReviewerAccounts
 from domain.accounts import ReviewerStanding
 from domain.catalog import StandardCatalog
 from domain.clock import ProgramClock
+from domain.documents import MB
 from domain.rules import ProgramRules
 from infra.application.drafts import DraftLog, Drafts
 from infra.application.service import ProgramService
@@ -50,6 +51,12 @@ def load_standards(settings: Settings) -> StandardCatalog:
     return standards.load()
 
 
+def operator_rules(settings: Settings) -> ProgramRules:
+    """The program's rules as the operator's settings give them (the rest, defaults)."""
+    return ProgramRules(document_max_bytes=settings.document_limit_mb * MB,
+                        city_documents_max_bytes=settings.city_documents_limit_mb * MB)
+
+
 def build_program(settings: Settings, client: Client, *, store: DraftLog | None = None,
                   reviewers: ReviewerAccounts | None = None,
                   catalog: StandardCatalog | None = None, clock: ProgramClock | None = None,
@@ -60,7 +67,8 @@ def build_program(settings: Settings, client: Client, *, store: DraftLog | None 
     reviewer's standing."""
     catalog = catalog if catalog is not None else load_standards(settings)
     return ProgramService(client, settings.task_queue, catalog=catalog,
-                          clock=clock or load_clock(settings.data_dir), rules=rules,
+                          clock=clock or load_clock(settings.data_dir),
+                          rules=rules or operator_rules(settings),
                           command_timeout=settings.command_timeout,
                           drafts=Drafts(store, catalog) if store is not None else None,
                           reviewers=reviewers)

@@ -250,3 +250,14 @@ def test_events_recorded_before_documents_read_with_none() -> None:
     old = e.AssessmentSubmitted.model_validate({"answers": {}, "on": "2024-01-01"})
     assert old.documents == {}
     assert "documents" not in e.CityJoined.model_fields
+
+
+def test_the_operator_sets_the_limits_in_the_deployments_settings(tmp_path: Path) -> None:
+    from infra.bootstrap import operator_rules
+    from infra.platform.config import Settings
+
+    settings = Settings.from_env({"WWC_DATA_DIR": str(tmp_path), "WWC_DOCUMENT_LIMIT_MB": "5",
+                                  "WWC_CITY_DOCUMENTS_LIMIT_MB": "40"})
+    rules = operator_rules(settings)
+    assert (rules.document_max_bytes, rules.city_documents_max_bytes) == (5 * MB, 40 * MB)
+    assert operator_rules(Settings(data_dir=tmp_path)) == ProgramRules()
