@@ -31,6 +31,7 @@ from tests.unit.decider import CITY, refused
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
 HEAD_BYTES = 8192  # infra/blobs/port.py: what the blob store hands over of an upload
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def judged(name: str, *, as_name: str | None = None) -> MediaType:
@@ -89,6 +90,20 @@ def test_a_head_cut_inside_a_character_is_still_text_unless_it_is_the_whole_file
     assert media_type_of(head, "notes.txt", complete=False) is MediaType.TEXT
     with pytest.raises(DocumentRefused):
         media_type_of(head, "notes.txt", complete=True)
+
+
+@given(st.sampled_from([b"", b"PK\x03\x04", OLE_MAGIC, b"%PDF-", b"\xef\xbb\xbf<"]),
+       st.binary(max_size=9000), st.booleans())
+def test_any_bytes_are_judged_or_refused_never_anything_else(start: bytes, rest: bytes,
+                                                            complete: bool) -> None:
+    """The sniffer reads untrusted structures (a zip's headers, a compound file's
+    directory): whatever the bytes, a type or a refusal, never a crash."""
+    found: MediaType | str
+    try:
+        found = media_type_of((start + rest)[:HEAD_BYTES], "upload.bin", complete=complete)
+    except DocumentRefused as refusal:
+        found = refusal.code
+    assert isinstance(found, MediaType) or found == "unsupported_document_type"
 
 
 @pytest.mark.parametrize("raw", ["../../etc/passwd", "a/b.pdf", "C:\\Users\\x.pdf", "..",
