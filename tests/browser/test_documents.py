@@ -14,6 +14,7 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 from domain.streams import city_key
 from tests.browser.conftest import Visits, new_context, sign_in
 from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService, Person
+from tests.e2e.conftest import clean_env, wwc_up
 from tests.factories import WWC_2022, answers
 
 pytestmark = pytest.mark.browser
@@ -37,6 +39,18 @@ KEY = city_key(COUNTRY, CITY)
 PASSWORD = "a long enough password 42"
 EDITOR, REVIEWER, OPERATOR = "editor@curitiba.test", "reviewer@docs.test", "ops@docs.test"
 COHORT = "documents-cohort"
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiService]:
+    """`wwc up` as the browser tests' own, with the operator's document limit at 1 MB (a
+    file over it is small enough to make here)."""
+    data_dir = tmp_path_factory.mktemp("wwc-documents")
+    env = clean_env(data_dir, WWC_ADMIN_EMAIL=ADMIN_EMAIL, WWC_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                    WWC_DOCUMENT_LIMIT_MB="1")
+    with wwc_up(env, data_dir / "up.log"):
+        yield ApiService(url=f"http://{env['WWC_HTTP_ADDRESS']}", env=env,
+                         log=data_dir / "up.log")
 
 
 def ok(answer: httpx.Response) -> dict[str, Any]:
@@ -98,6 +112,13 @@ def test_the_editor_uploads_a_pdf_and_an_image_for_a_criterion(
     expect(slot.locator("[data-upload-state]")).to_have_text("dashboard.png adicionado.")
     expect(slot.locator("[data-document]")).to_have_count(2)
     expect(page.locator("[data-missing]")).to_have_count(0)  # documents are evidence
+    # One over the operator's limit (1 MB here) is refused before it is sent.
+    slot.locator("input[data-file-input]").set_input_files({
+        "name": "scan.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n" + b"0" * (1024 * 1024)})
+    expect(slot.locator("[data-upload-state]")).to_have_text(
+        "scan.pdf: O arquivo é maior que os 1 MB que um documento pode ter.")
+    expect(slot.locator("[data-document]")).to_have_count(2)
     # A file the program does not take is refused in the page's language, nothing kept.
     slot.locator("input[data-file-input]").set_input_files(str(SAMPLES / "tool-renamed.pdf"))
     expect(slot.locator("[data-upload-state]")).to_have_attribute("data-kind", "refused")

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from domain.documents import EvidenceDocument, download_name, shown_inline
 from domain.views import CommandAnswer
@@ -108,6 +109,8 @@ async def upload_document(
                                       int(declared) if declared.isdigit() else None)
     except CommandRefused as refused:
         return await _refusal(request, refused)
+    except ClientDisconnect:  # the spool is gone with it; nobody is left to answer
+        return await answer(request, 400, "body: the upload was cut off before its end")
     try:
         try:
             media_type = evidence.judge(intake, staged)

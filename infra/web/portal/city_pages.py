@@ -107,7 +107,8 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft),
-        editable=application is not None and application.stage is Stage.ASSESSING)
+        editable=application is not None and application.stage is Stage.ASSESSING,
+        document_limit=found.program.rules.document_max_bytes)
 
 
 def documents_digest(documents: Documents) -> str:

@@ -56,10 +56,27 @@ document.addEventListener("DOMContentLoaded", () => {
     form.dispatchEvent(new CustomEvent("wwc:documents-changed"));
   }
 
+  // A file over the operator's limit is refused here, in the server's words, before it
+  // is sent: a server that refuses a large body early may close the connection while
+  // the browser still sends, which the browser reports as a failed connection.
+  async function tooLarge(file) {
+    const limit = parseInt(form.dataset.documentLimit, 10);
+    if (!(file.size > limit)) return null;
+    const said = await refusalText({ status: 413, body: {
+      code: "document_too_large", facts: { limit: Math.ceil(limit / 1048576) } } });
+    return `${file.name}: ${said}`;
+  }
+
   // One file, as the request's body: XMLHttpRequest, as fetch reports no upload progress.
-  function upload(slot, file) {
+  async function upload(slot, file) {
     const code = slot.dataset.documents;
     const state = slot.querySelector("[data-upload-state]");
+    const refused = await tooLarge(file);
+    if (refused) {
+      state.dataset.kind = "refused";
+      state.textContent = refused;
+      return;
+    }
     const progress = document.createElement("progress");
     progress.max = 100;
     progress.value = 0;
