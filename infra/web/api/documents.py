@@ -128,11 +128,11 @@ async def upload_document(
 
         account = caller.signed_in
         if KEY_HEADER in request.headers:
-            # Told apart by what was asked and the bytes' hash: the body itself is in the
-            # spool, never read whole.
+            # Told apart by what was asked (the criterion, the name as sent) and the
+            # bytes' hash: the body itself is in the spool, never read whole.
             return await found.idempotency.run(
                 request, account.account_id, "POST /api/cities/{key}/documents", keep,
-                content=f"{request.url.query}\n{staged.sha256}".encode())
+                content=f"{criterion}\n{name}\n{staged.sha256}".encode())
         return await keep(request)
     finally:
         await found.blobs.discard(staged)  # kept already, or not to be kept
