@@ -37,6 +37,7 @@ also to cities whose workflows started under the old one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from domain import commands, events
@@ -130,6 +131,27 @@ def documents_after(documents: Documents,
                          if d.sha256 != event.sha256)
             rest = {code: docs for code, docs in documents.items() if code != event.criterion}
             return {**rest, event.criterion: kept} if kept else rest
+
+
+def needed_bytes(history: Iterable[events.Event]) -> set[str]:
+    """The documents' bytes a city's log (`history`, in order) still needs kept: every
+    document submitted (so reviewed and decided on, and listed by a certificate), and
+    those attached to the application open now. A document removed from a draft, or left
+    on an application withdrawn before its submission, is needed no more: the collector
+    of unreferenced bytes may take it after its grace (infra/blobs/collect.py)."""
+    submitted: set[str] = set()
+    attached: dict[tuple[str, str], str] = {}
+    for event in history:
+        match event:
+            case events.DocumentAdded():
+                attached[(event.criterion, event.sha256)] = event.sha256
+            case events.DocumentRemoved():
+                attached.pop((event.criterion, event.sha256), None)
+            case events.AssessmentSubmitted():
+                submitted |= {d.sha256 for docs in event.documents.values() for d in docs}
+            case events.ApplicationOpened() | events.CityWithdrew():
+                attached.clear()
+    return submitted | set(attached.values())
 
 
 def _require_assessing(app: Application, action: str) -> None:

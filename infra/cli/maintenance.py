@@ -29,7 +29,7 @@ from infra.postgres.migrate import migrate, migrations
 from infra.postgres.service_database import database_url, open_pool, redact
 from infra.postgres.verify import verify_chains
 from infra.readside import queries
-from infra.readside.documents import NamedDocument, every_document
+from infra.readside.documents import NamedDocument, every_document, needed_documents
 from infra.readside.projections import projector
 from infra.standards.folder import StandardsFolder
 from infra.temporal.environment import connect_client, service_temporal_address
@@ -85,8 +85,8 @@ async def rebuild_command(
 async def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     documents: Annotated[bool, typer.Option(
-        "--documents", help="Also recompute every stored document's SHA-256 against the "
-                            "log's (evidence.document_added).")] = False,
+        "--documents", help="Also recompute the SHA-256 of every stored document the log "
+                            "needs (submitted, or attached now) against the log's.")] = False,
 ) -> None:
     """Walk the event log and check every stream's hash chain (and, with --documents,
     every evidence document's stored bytes); exit 7 on a break."""
@@ -125,9 +125,12 @@ async def verify_command(
 
 async def _check_documents(pool: asyncpg.Pool[Any], settings: Settings, *,
                            quiet: bool) -> DocumentsChecked:
-    """Every document the log names, its stored bytes hashed again (each file once,
-    however many criteria and cities name it)."""
-    named = await every_document(pool)
+    """Every document the log still needs (submitted, or attached to an open
+    application: a document removed from a draft may be collected), its stored bytes
+    hashed again (each file once, however many criteria and cities name it)."""
+    needed = await needed_documents(pool)
+    named = [found for found in await every_document(pool)
+             if found.document.sha256 in needed]
     by_hash: dict[str, list[NamedDocument]] = {}
     for found in named:
         by_hash.setdefault(found.document.sha256, []).append(found)
@@ -160,7 +163,7 @@ class DocumentProblem(BaseModel):
 
 
 class DocumentsChecked(BaseModel):
-    documents: int  # as many as the log attached
+    documents: int  # as many as the log attached and still needs
     files: int  # distinct bytes among them
     changed: list[DocumentProblem] = []
     missing: list[DocumentProblem] = []
@@ -170,8 +173,8 @@ class DocumentsChecked(BaseModel):
         return bool(self.changed or self.missing)
 
     def lines(self) -> list[str]:
-        found = [f"{'ok' if not self.broken else 'NOT ok'}: {self.documents} document(s) in "
-                 f"the log, {self.files} stored file(s) hashed again"]
+        found = [f"{'ok' if not self.broken else 'NOT ok'}: {self.documents} document(s) the "
+                 f"log needs, {self.files} stored file(s) hashed again"]
         found += [f"changed: {p.sha256} now hashes to {p.now_hashes_to}; named by "
                   f"{escape_controls('; '.join(p.named_by))}" for p in self.changed]
         found += [f"missing: {p.sha256}; named by {escape_controls('; '.join(p.named_by))}"

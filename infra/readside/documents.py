@@ -1,20 +1,25 @@
 """Evidence documents as the log records them (`evidence.document_added` and the
 decisions that name them): a city's document by its hash (whether the city may be served
-those bytes at all), the documents a decision was made on, and every document the log
-names (what `wwc verify --documents` checks against the blob store)."""
+those bytes at all), the documents a decision was made on, every document the log names
+(what `wwc verify --documents` checks against the blob store), and the bytes the log
+still needs (what `wwc evidence collect` spares)."""
 
 from __future__ import annotations
 
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 import asyncpg
 from pydantic import TypeAdapter
 
+from domain import events
 from domain.documents import Documents, EvidenceDocument
 from domain.events import CertificationDecided, DocumentAdded
+from domain.evidence import needed_bytes
 from domain.model import Frozen
 from domain.streams import CITY_STREAM_PREFIX, city_stream
+from infra.eventstore.mapper import UPCASTERS
 
 _DOCUMENTS = TypeAdapter(Documents)
 
@@ -58,6 +63,27 @@ async def decided_documents(pool: asyncpg.Pool[Any], key: str,
         "AND ($3::int IS NULL OR stream_version <= $3) ORDER BY stream_version DESC LIMIT 1",
         city_stream(key), CertificationDecided.TYPE, through_version)
     return _DOCUMENTS.validate_python(found) if found else {}
+
+
+# The events that decide which bytes a city still needs (`domain.evidence.needed_bytes`).
+_NEEDED_TYPES = [events.DocumentAdded.TYPE, events.DocumentRemoved.TYPE,
+                 events.AssessmentSubmitted.TYPE, events.ApplicationOpened.TYPE,
+                 events.CityWithdrew.TYPE]
+
+
+async def needed_documents(pool: asyncpg.Pool[Any]) -> set[str]:
+    """Every document's bytes the log still needs kept, over all cities (what the
+    collector of unreferenced bytes must spare). Read it just before collecting."""
+    rows = await pool.fetch(
+        "SELECT stream_id, event_type, schema_version, data FROM wwc_events "
+        "WHERE stream_id LIKE $1 AND event_type = ANY($2::text[]) "
+        "ORDER BY stream_id, stream_version", f"{CITY_STREAM_PREFIX}%", _NEEDED_TYPES)
+    needed: set[str] = set()
+    for _, stream in groupby(rows, key=lambda row: row["stream_id"]):
+        needed |= needed_bytes(
+            events.event_from_data(row["event_type"], UPCASTERS.upcast(
+                row["event_type"], row["schema_version"], row["data"])) for row in stream)
+    return needed
 
 
 async def every_document(pool: asyncpg.Pool[Any]) -> list[NamedDocument]:

@@ -406,10 +406,20 @@ def test_evidence_added_from_the_shell_is_verified_against_the_log(
     assert "[unsupported_document_type]" in wrong.stderr
     listed = json.loads(ok("evidence", "list", city, "--json").stdout)
     assert [(d["criterion"], d["sha256"]) for d in listed["documents"]] == [("DM1", digest)]
-    assert "evidence.document_added" in ok("history", city).stdout
 
-    checked = ok("verify", "--documents").stdout
-    assert "ok: 1 document(s) in the log, 1 stored file(s) hashed again" in checked
+    # A document removed from the draft: its bytes go once the collector runs.
+    notes = samples / "notes.txt"
+    notes_digest = hashlib.sha256(notes.read_bytes()).hexdigest()
+    ok("evidence", "add", city, "DM2", str(notes))
+    ok("evidence", "remove", city, "DM2", notes_digest)
+    dry = json.loads(ok("evidence", "collect", "--grace-hours", "0", "--dry-run",
+                        "--json").stdout)
+    assert (dry["removed"], dry["needed"]) == ([notes_digest], 1)
+    collected = ok("evidence", "collect", "--grace-hours", "0").stdout
+    assert f"removed 1 no longer needed\n  {notes_digest}" in collected
+
+    checked = ok("verify", "--documents").stdout  # the removed one is needed no more
+    assert "ok: 1 document(s) the log needs, 1 stored file(s) hashed again" in checked
     stored = next((Path(service_env["WWC_DATA_DIR"]) / "documents").rglob(digest))
     stored.write_bytes(pdf.read_bytes().replace(b"42 datasets", b"99 datasets"))
     broken = wwc("verify", "--documents", env=service_env)

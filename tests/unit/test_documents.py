@@ -276,3 +276,23 @@ def test_the_operator_sets_the_limits_in_the_deployments_settings(tmp_path: Path
     rules = operator_rules(settings)
     assert (rules.document_max_bytes, rules.city_documents_max_bytes) == (5 * MB, 40 * MB)
     assert operator_rules(Settings(data_dir=tmp_path)) == ProgramRules()
+
+
+def test_the_bytes_a_city_still_needs_are_the_submitted_and_the_attached_ones() -> None:
+    from domain.evidence import needed_bytes
+
+    def added(code: str, sha: str) -> e.DocumentAdded:
+        return ADDED.model_copy(update={"criterion": code, "sha256": sha * 64})
+
+    submitted = e.AssessmentSubmitted(answers=answers(WWC_2022, ["DM1"]), on=D1, documents={
+        "DM1": (EvidenceDocument(name="a.pdf", media_type="application/pdf", size=1,
+                                 sha256="a" * 64, added_on=D1, added_by="acc-1"),)})
+    history: list[e.Event] = [
+        *JOINED, added("DM1", "a"), added("DM2", "b"),
+        e.DocumentRemoved(criterion="DM2", sha256="b" * 64, name="b.pdf", on=D1), submitted]
+    assert needed_bytes(history) == {"a" * 64}  # b was removed from the draft
+    reapplied = e.ApplicationOpened(number=2, standard_id="wwc-2022", reapplication=True, on=D1)
+    history += [reapplied, added("DM1", "c"), added("DM2", "b")]
+    assert needed_bytes(history) == {"a" * 64, "b" * 64, "c" * 64}
+    history.append(e.CityWithdrew(reason="merged with a neighbour", on=D1))
+    assert needed_bytes(history) == {"a" * 64}  # what was submitted stays, for good
