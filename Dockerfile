@@ -10,7 +10,10 @@ COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
 COPY infra ./infra
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 wwc
+# The document store's folder exists in the image, owned by the service's user: a volume
+# mounted there (docker-compose.yml) starts with that owner and mode.
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 wwc \
+    && mkdir -p /var/lib/wwc/documents && chown -R wwc /var/lib/wwc && chmod -R 700 /var/lib/wwc
 USER wwc
 
 # Where Temporal and PostgreSQL are, with which certificates and password file, comes from

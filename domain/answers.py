@@ -7,7 +7,7 @@ top-level `evidence` map. `Answers` is the normalised form the scorer and the li
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -89,9 +89,16 @@ def parse_self_assessment(data: Any, *, origin: str = "self-assessment") -> Self
         raise AssessmentError(f"{origin}: {describe_validation_error(error)}") from None
 
 
-def check_answers(standard: Standard, answers: Answers, *, require_evidence: bool) -> None:
+def evidence_given(answer: CriterionAnswer, documents: Sized | None) -> int:
+    """How many pieces of evidence an answer gives: its links and its documents."""
+    return len(answer.evidence) + (len(documents) if documents is not None else 0)
+
+
+def check_answers(standard: Standard, answers: Answers, *, require_evidence: bool,
+                  documents: Mapping[str, Sized] | None = None) -> None:
     """Refuse answers naming unknown criteria, items or outcomes, and (when asked) claimed
-    criteria without their supporting documentation."""
+    criteria without their supporting documentation: each evidence slot is filled by a
+    link or by a document attached to the criterion (`documents`, per criterion code)."""
     known = set(standard.codes)
     unknown = sorted(set(answers.criteria) - known)
     if unknown:
@@ -112,13 +119,14 @@ def check_answers(standard: Standard, answers: Answers, *, require_evidence: boo
                 )
         if require_evidence and answer.claimed(standard, code):
             slots = standard.evidence_slots(standard.criterion(code))
-            if len(answer.evidence) < len(slots):
+            given = evidence_given(answer, (documents or {}).get(code))
+            if given < len(slots):
                 raise AssessmentError(
                     f"criterion {code} is claimed as met but lacks evidence: "
-                    f"{', '.join(slots)} ({len(answer.evidence)} of {len(slots)} links given)",
+                    f"{', '.join(slots)} ({given} of {len(slots)} links or documents given)",
                     code="missing_evidence", facts={
                         "criterion": code, "needed": ", ".join(slots),
-                        "given": len(answer.evidence), "wanted": len(slots)},
+                        "given": given, "wanted": len(slots)},
                 )
     options = standard.gate_option_ids()
     if bad := sorted(set(answers.outcomes) - options):

@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from domain.answers import Answers, CriterionAnswer
+from domain.documents import Documents
 from domain.model import Frozen
 from domain.report import Report
 from domain.tiers import Outcome, Tier
@@ -96,6 +97,9 @@ class Application(Frozen):
     opened_on: date
     stage: Stage = Stage.ASSESSING
     answers: Answers = Answers()
+    # The documents attached to each criterion (domain/evidence.py): while assessing, the
+    # editors add and remove them; from the submission on, what the review sees.
+    documents: Documents = {}
     submitted_on: date | None = None
     reviewer: str | None = None
     reviews: dict[str, CriterionAnswer] = {}

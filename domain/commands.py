@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from domain.answers import Answers
+from domain.documents import MAX_NAME_LENGTH, MediaType
 from domain.model import ONE_LINE, Input, SingleLine, longest, made_here
 from domain.report import Report
 from domain.streams import slugify
@@ -133,6 +134,41 @@ class SubmitAssessment(Command):
     draft_version: Annotated[int, Field(ge=0)] | None = None
 
 
+def _taken_type(media_type: str, info: ValidationInfo) -> str:
+    # Where the command is made; one read back from a history keeps the type it was
+    # taken as, whatever the allow-list says now.
+    if made_here(info) and media_type not in MediaType.__members__.values():
+        raise ValueError(f"{media_type!r} is not a type of document the program takes")
+    return media_type
+
+
+# The SHA-256 of a document's bytes, in lowercase hex: the blob store's key.
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+DocumentName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH),
+                         ONE_LINE]
+
+
+class AddDocument(Command):
+    """Attach a document, whose bytes the blob store keeps under `sha256`, to a criterion
+    of the open application (domain/evidence.py). Its name is cleaned and its type judged
+    by the door that took the bytes (domain/documents.py, domain/sniffing.py); who adds
+    it is the command's authenticated actor."""
+
+    criterion: OneLine
+    name: DocumentName
+    media_type: Annotated[str, AfterValidator(_taken_type)]
+    size: Annotated[int, Field(ge=1, strict=True)]
+    sha256: Sha256
+
+
+class RemoveDocument(Command):
+    """Take a document off a criterion of the open application (its bytes stay in the
+    store while any event names them)."""
+
+    criterion: OneLine
+    sha256: Sha256
+
+
 class TouchDraft(Command):
     """The operations layer saved the city's draft: the draft nudge counts from today."""
 
@@ -234,6 +270,7 @@ class Withdraw(Command):
 
 
 CityCommand = (JoinNetwork | SaveAssessment | SubmitAssessment | TouchDraft | AssignReviewer
+               | AddDocument | RemoveDocument
                | RecordCriterionReview | RecordReviews | RequestClarification
                | AnswerClarification | CompleteReview | Decide | RecordDecision | Announce
                | SendRenewalReminder | Expire | Reapply | Withdraw | ReachDeadline)

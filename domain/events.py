@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, ClassVar, cast, get_args
 
 from domain.answers import Answers, CriterionAnswer
+from domain.documents import Documents
 from domain.model import StrictFrozen
 from domain.report import Report
 from domain.tiers import Outcome, Tier
@@ -55,6 +56,30 @@ class AssessmentSaved(Event):
 class AssessmentSubmitted(Event):
     TYPE = "assessment.submitted"
     answers: Answers
+    # The documents submitted with the answers, per criterion (none before documents).
+    documents: Documents = {}
+
+
+class DocumentAdded(Event):
+    """A document attached to a criterion of the open application: its bytes are the
+    blob store's under `sha256`, so the city's hash chain binds exactly them."""
+
+    TYPE = "evidence.document_added"
+    criterion: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    by: str  # the account (its id) that added it
+
+
+class DocumentRemoved(Event):
+    """A document taken off a criterion of the open application."""
+
+    TYPE = "evidence.document_removed"
+    criterion: str
+    sha256: str
+    name: str
 
 
 class DraftTouched(Event):
@@ -158,6 +183,9 @@ class CertificationDecided(Event):
     percent: float
     honor_roll: bool = False
     report: Report
+    # The documents the review saw, per criterion: what a certificate lists and checks
+    # (none for decisions made before documents).
+    documents: Documents = {}
 
 
 class CertificationAnnounced(Event):
@@ -251,6 +279,7 @@ class ApiTokenRevoked(Event):
 # `assert_never`, so the type checker names each place a new event must be handled.
 CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
              | AssessmentSubmitted | DraftTouched | ReviewerAssigned | CriterionReviewed
+             | DocumentAdded | DocumentRemoved
              | ClarificationRequested | ClarificationAnswered | ReviewCompleted
              | CertificationDecided | CertificationAnnounced | RenewalReminderSent
              | CertificationHeldPendingRenewal | CertificationLapsed | DeadlineReached)

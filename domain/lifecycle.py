@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import assert_never
 
-from domain import commands, events
+from domain import commands, events, evidence
 from domain.answers import Answers, CriterionAnswer, check_answers
 from domain.catalog import StandardCatalog
 from domain.city_state import (
@@ -46,8 +46,11 @@ def decide(
     standards: StandardCatalog,
     rules: ProgramRules,
     record_repeats: bool = False,
+    actor: str = "operator",
 ) -> list[events.CityEvent]:
     """The events `command` causes on `now`, or a `DomainError` saying why not.
+    `actor` is who gives it (an account id, as the command's authenticated context
+    says): a document added names who added it.
 
     A command whose effect already holds causes no event (`already_holds` says which and
     why), so a command sent again, by a retry its sender could not tell apart from a first
@@ -96,8 +99,16 @@ def decide(
             answers = command.answers if command.answers is not None else app.answers
             if not answers.criteria:
                 raise AssessmentError("nothing to submit: no criterion has been answered")
-            check_answers(standard, answers, require_evidence=rules.require_evidence)
-            return [events.AssessmentSubmitted(answers=answers, on=now)]
+            check_answers(standard, answers, require_evidence=rules.require_evidence,
+                          documents=app.documents)
+            return [events.AssessmentSubmitted(answers=answers, documents=app.documents,
+                                               on=now)]
+        case commands.AddDocument():
+            app, standard = _open_application(state, standards)
+            return evidence.decide_add(app, standard, command, now, actor)
+        case commands.RemoveDocument():
+            app, _ = _open_application(state, standards)
+            return evidence.decide_remove(app, command, now)
         case commands.AssignReviewer():
             app, _ = _open_application(state, standards)
             _require_stage(
@@ -209,6 +220,9 @@ def already_holds(state: CityState, command: commands.CityCommand) -> str | None
                     and command.answers in (None, app.answers)):
                 return f"application {app.number} was already submitted with these answers"
             return None
+        case commands.AddDocument():
+            # The same bytes on the same criterion: one document, whatever its name.
+            return evidence.already_attached(app, command)
         case commands.CompleteReview():
             # Completed with the same outcomes, and not yet followed by anything but its
             # decision; other outcomes are refused (the review is closed).
@@ -235,12 +249,15 @@ def already_holds(state: CityState, command: commands.CityCommand) -> str | None
             return None
         case (commands.JoinNetwork() | commands.Reapply() | commands.SaveAssessment()
               | commands.TouchDraft() | commands.RecordDecision() | commands.Announce()
+              | commands.RemoveDocument()
               | commands.SendRenewalReminder() | commands.Expire() | commands.ReachDeadline()):
             # Join and reapply stay refusals ("already joined", "application open"): they
             # record nothing, and name what holds, where a no-op would hide that the city
             # or its application was there before. A draft save is the last word on the
             # answers (saves are keyed by request id: infra/application/drafts.py); a
-            # touch is once a day already. The program's own commands (decision, cohort
+            # touch is once a day already. Removing a document that is not attached is
+            # refused (`unknown_document`): the door says "not found" rather than "done",
+            # which is what a second DELETE answers. The program's own commands (decision, cohort
             # announcement, reminders, expiry, deadlines) are sent by the workflows, which
             # treat a refused repeat as done.
             return None
@@ -450,7 +467,7 @@ def _record_decision(
     decided: list[events.CityEvent] = [events.CertificationDecided(
         standard_id=result.standard, tier=result.tier, points=result.points, total=result.total,
         percent=result.percent, honor_roll=command.report.honor_roll, report=command.report,
-        on=now,
+        documents=app.documents, on=now,
     )]
     cert = state.certification
     if result.tier is Tier.NONE and cert is not None and cert.held_pending_renewal:
@@ -612,6 +629,7 @@ def _apply(state: CityState, event: events.CityEvent) -> CityState:
             return state.model_copy(update={"application": app.model_copy(update={
                 "deadlines_reached": (*app.deadlines_reached, event.key)})})
         case (events.AssessmentSaved() | events.AssessmentSubmitted() | events.DraftTouched()
+              | events.DocumentAdded() | events.DocumentRemoved()
               | events.ReviewerAssigned() | events.CriterionReviewed()
               | events.ClarificationRequested() | events.ClarificationAnswered()
               | events.ReviewCompleted()):
@@ -636,6 +654,9 @@ def _application_after(app: Application, event: events.CityEvent) -> Application
             return app.model_copy(update={"draft_touched_on": event.on})
         case events.AssessmentSubmitted():
             return app.model_copy(update={"answers": event.answers, "submitted_on": event.on})
+        case events.DocumentAdded() | events.DocumentRemoved():
+            return app.model_copy(update={
+                "documents": evidence.documents_after(app.documents, event)})
         case events.ReviewerAssigned():
             return app.model_copy(update={"reviewer": event.reviewer,
                                           "reviewer_assigned_on": event.on})

@@ -4,7 +4,9 @@ missing before it may submit. The same scorer the decision uses, on the draft's 
 
 from __future__ import annotations
 
-from domain.answers import Answers
+from collections.abc import Mapping, Sized
+
+from domain.answers import Answers, evidence_given
 from domain.model import Frozen
 from domain.report import NextTier, next_tier_path
 from domain.scoring import ScoreResult, score
@@ -27,16 +29,18 @@ class Preview(Frozen):
         return not self.missing_evidence
 
 
-def preview(standard: Standard, answers: Answers) -> Preview:
-    """Answers naming unknown criteria or items are refused by `score` (AssessmentError)."""
+def preview(standard: Standard, answers: Answers,
+            documents: Mapping[str, Sized] | None = None) -> Preview:
+    """Answers naming unknown criteria or items are refused by `score` (AssessmentError).
+    A criterion's evidence is its links and the documents attached to it (`documents`)."""
     result = score(standard, answers)
     missing = []
     for code, answer in answers.criteria.items():
         if answer.claimed(standard, code):
             slots = standard.evidence_slots(standard.criterion(code))
-            if len(answer.evidence) < len(slots):
-                missing.append(MissingEvidence(code=code, needed=slots,
-                                               given=len(answer.evidence)))
+            given = evidence_given(answer, (documents or {}).get(code))
+            if given < len(slots):
+                missing.append(MissingEvidence(code=code, needed=slots, given=given))
     order = {code: i for i, code in enumerate(standard.codes)}
     missing.sort(key=lambda m: order[m.code])
     return Preview(score=result, next_tier=next_tier_path(standard, answers, result),

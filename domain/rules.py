@@ -37,6 +37,12 @@ class ProgramRules(Frozen):
     # How far ahead a cohort may be announced: a date beyond is a typo (9999-12-31), and
     # its certifications' expiry would fall outside the calendar.
     cohort_horizon_years: int = Field(default=3, ge=1, le=100)
+    # Evidence documents (domain/documents.py): the largest file a city may upload, and
+    # the most bytes an application's documents may take together (each file counted
+    # once). Checked where the bytes arrive (the upload's door: `check_upload`), the same
+    # at every door.
+    document_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    city_documents_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
 
     @field_validator("reminder_lead_days")
     @classmethod

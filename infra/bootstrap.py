@@ -23,6 +23,7 @@ from activities.ports import AppendResult, NewEvent, ReviewerAccounts
 from domain.accounts import ReviewerStanding
 from domain.catalog import StandardCatalog
 from domain.clock import ProgramClock
+from domain.documents import MB
 from domain.rules import ProgramRules
 from infra.application.drafts import DraftLog, Drafts
 from infra.application.service import ProgramService
@@ -50,6 +51,12 @@ def load_standards(settings: Settings) -> StandardCatalog:
     return standards.load()
 
 
+def operator_rules(settings: Settings) -> ProgramRules:
+    """The program's rules as the operator's settings give them (the rest, defaults)."""
+    return ProgramRules(document_max_bytes=settings.document_limit_mb * MB,
+                        city_documents_max_bytes=settings.city_documents_limit_mb * MB)
+
+
 def build_program(settings: Settings, client: Client, *, store: DraftLog | None = None,
                   reviewers: ReviewerAccounts | None = None,
                   catalog: StandardCatalog | None = None, clock: ProgramClock | None = None,
@@ -60,7 +67,8 @@ def build_program(settings: Settings, client: Client, *, store: DraftLog | None 
     reviewer's standing."""
     catalog = catalog if catalog is not None else load_standards(settings)
     return ProgramService(client, settings.task_queue, catalog=catalog,
-                          clock=clock or load_clock(settings.data_dir), rules=rules,
+                          clock=clock or load_clock(settings.data_dir),
+                          rules=rules or operator_rules(settings),
                           command_timeout=settings.command_timeout,
                           drafts=Drafts(store, catalog) if store is not None else None,
                           reviewers=reviewers)
@@ -177,6 +185,7 @@ async def running_api(settings: Settings, client: Client, *,
     """The API and the portal served at `settings.http_address` until the block exits;
     its base URL. Requests still in flight when it stops get `graceful_shutdown` seconds
     to finish."""
+    from infra.blobs.configured import blob_store
     from infra.ops.health import Health
     from infra.postgres.service_database import database_url
     from infra.web.server import serving
@@ -187,7 +196,8 @@ async def running_api(settings: Settings, client: Client, *,
         async with open_pool(settings) as pool:
             program = program_on_pool(settings, client, pool)
             services = HttpServices.build(program, pool, settings, health=health,
-                                          secure_cookies=settings.secure_cookies)
+                                          secure_cookies=settings.secure_cookies,
+                                          blobs=blob_store(settings))
             async with serving(services, graceful_shutdown=graceful_shutdown) as url:
                 yield url
     finally:

@@ -246,7 +246,8 @@ class CityWorkflow:
                             correlation: str, on: date | None = None) -> list[events.CityEvent]:
         try:
             caused = decide(self.state, command, on or self.today(), standards=self.catalog,
-                            rules=self.rules, record_repeats=self.record_repeats)
+                            rules=self.rules, record_repeats=self.record_repeats,
+                            actor=context.actor_id)
         except DomainError as error:
             # Another update changed the state between validation and now.
             raise refused(error) from None
@@ -404,6 +405,24 @@ class CityWorkflow:
 
     @submit_assessment.validator
     def _submit_ok(self, command: commands.SubmitAssessment) -> None:
+        self._validate(command)
+
+    # Evidence documents (domain/evidence.py): their bytes are kept by the door that took
+    # them before these updates are sent; the events bind their hashes into the chain.
+    @workflow.update(name=city_update(commands.AddDocument))
+    async def add_document(self, command: commands.AddDocument) -> CommandAnswer:
+        return await self._command(command)
+
+    @add_document.validator
+    def _add_document_ok(self, command: commands.AddDocument) -> None:
+        self._validate(command)
+
+    @workflow.update(name=city_update(commands.RemoveDocument))
+    async def remove_document(self, command: commands.RemoveDocument) -> CommandAnswer:
+        return await self._command(command)
+
+    @remove_document.validator
+    def _remove_document_ok(self, command: commands.RemoveDocument) -> None:
         self._validate(command)
 
     @workflow.update(name=city_update(commands.AssignReviewer))

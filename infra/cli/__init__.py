@@ -13,6 +13,7 @@ from infra.cli import program, reading, stats
 from infra.cli.accounts import tokens_app, users_app
 from infra.cli.common import cli_settings, forget_settings, retry_hint
 from infra.cli.demo import demo_command
+from infra.cli.evidence import evidence_app
 from infra.cli.keys import keys_app
 from infra.cli.mail import outbox_command
 from infra.cli.maintenance import (
@@ -58,6 +59,7 @@ app.command("decide")(program.decide_command)
 app.add_typer(program.cohort_app, name="cohort")
 app.command("reapply")(program.reapply_command)
 app.command("withdraw")(program.withdraw_command)
+app.add_typer(evidence_app, name="evidence")
 # Reading the program.
 app.command("status")(reading.status_command)
 app.command("list")(reading.list_command)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
+from domain.text import escape_controls
 from infra.blobs.configured import blob_store
+from infra.blobs.port import BlobMissing
 from infra.bootstrap import open_program
 from infra.cli.common import async_command, cli_settings
 from infra.cli.progress import progress_bar
@@ -25,6 +29,7 @@ from infra.postgres.migrate import migrate, migrations
 from infra.postgres.service_database import database_url, open_pool, redact
 from infra.postgres.verify import verify_chains
 from infra.readside import queries
+from infra.readside.documents import NamedDocument, every_document, needed_documents
 from infra.readside.projections import projector
 from infra.standards.folder import StandardsFolder
 from infra.temporal.environment import connect_client, service_temporal_address
@@ -79,27 +84,102 @@ async def rebuild_command(
 @async_command
 async def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    documents: Annotated[bool, typer.Option(
+        "--documents", help="Also recompute the SHA-256 of every stored document the log "
+                            "needs (submitted, or attached now) against the log's.")] = False,
 ) -> None:
-    """Walk the event log and check every stream's hash chain; exit 7 on a break."""
-    async with open_pool(cli_settings()) as pool, pool.acquire() as conn:
-        total = await conn.fetchval("SELECT count(*) FROM wwc_events")
-        with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
-            task = bar.add_task("verify", total=total)
-            result = await verify_chains(conn, lambda n: bar.advance(task, n))
+    """Walk the event log and check every stream's hash chain (and, with --documents,
+    every evidence document's stored bytes); exit 7 on a break."""
+    settings = cli_settings()
+    async with open_pool(settings) as pool:
+        async with pool.acquire() as conn:
+            total = await conn.fetchval("SELECT count(*) FROM wwc_events")
+            with progress_bar(Console(stderr=True, quiet=as_json)) as bar:
+                task = bar.add_task("verify", total=total)
+                result = await verify_chains(conn, lambda n: bar.advance(task, n))
+        checked = await _check_documents(pool, settings, quiet=as_json) if documents else None
     first = result.first_break
     if as_json:
         typer.echo(json.dumps({"events": result.events, "streams": result.streams,
-                               "ok": first is None,
+                               "ok": first is None and not (checked and checked.broken),
                                "first_break": first.model_dump() if first else None,
-                               "breaks": len(result.breaks)}))
-    elif first is None:
-        typer.echo(f"ok: {result.events} events in {result.streams} streams, "
-                   "every hash chain holds")
+                               "breaks": len(result.breaks),
+                               **({"documents": checked.model_dump()} if checked else {})}))
+    else:
+        if first is None:
+            typer.echo(f"ok: {result.events} events in {result.streams} streams, "
+                       "every hash chain holds")
+        if checked is not None:
+            for line in checked.lines():
+                typer.echo(line)
     if first is not None:
         raise IntegrityBroken(
             f"hash chain broken at position {first.position} ({first.stream_id} "
             f"v{first.stream_version}, {first.event_type}): {first.reason}; "
             f"{len(result.breaks)} event(s) affected")
+    if checked is not None and checked.broken:
+        raise IntegrityBroken(
+            f"{len(checked.changed)} document(s) changed and {len(checked.missing)} missing "
+            "since the log recorded them: restore them from a backup (wwc restore)")
+
+
+async def _check_documents(pool: asyncpg.Pool[Any], settings: Settings, *,
+                           quiet: bool) -> DocumentsChecked:
+    """Every document the log still needs (submitted, or attached to an open
+    application: a document removed from a draft may be collected), its stored bytes
+    hashed again (each file once, however many criteria and cities name it)."""
+    needed = await needed_documents(pool)
+    named = [found for found in await every_document(pool)
+             if found.document.sha256 in needed]
+    by_hash: dict[str, list[NamedDocument]] = {}
+    for found in named:
+        by_hash.setdefault(found.document.sha256, []).append(found)
+    blobs = blob_store(settings)
+    checked = DocumentsChecked(documents=len(named), files=len(by_hash))
+    with progress_bar(Console(stderr=True, quiet=quiet)) as bar:
+        task = bar.add_task("documents", total=len(by_hash))
+        for sha256, where in by_hash.items():
+            try:
+                actual = await blobs.verify(sha256)
+            except BlobMissing:
+                checked.missing.append(_problem(sha256, where, None))
+            else:
+                if actual is not None:
+                    checked.changed.append(_problem(sha256, where, actual))
+            bar.advance(task, 1)
+    return checked
+
+
+def _problem(sha256: str, where: list[NamedDocument], actual: str | None) -> DocumentProblem:
+    return DocumentProblem(sha256=sha256, now_hashes_to=actual, named_by=[
+        f"{w.city_key} {w.criterion} {w.document.name!r} (v{w.stream_version})"
+        for w in where])
+
+
+class DocumentProblem(BaseModel):
+    sha256: str
+    now_hashes_to: str | None  # None: the file is missing
+    named_by: list[str]
+
+
+class DocumentsChecked(BaseModel):
+    documents: int  # as many as the log attached and still needs
+    files: int  # distinct bytes among them
+    changed: list[DocumentProblem] = []
+    missing: list[DocumentProblem] = []
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.changed or self.missing)
+
+    def lines(self) -> list[str]:
+        found = [f"{'ok' if not self.broken else 'NOT ok'}: {self.documents} document(s) the "
+                 f"log needs, {self.files} stored file(s) hashed again"]
+        found += [f"changed: {p.sha256} now hashes to {p.now_hashes_to}; named by "
+                  f"{escape_controls('; '.join(p.named_by))}" for p in self.changed]
+        found += [f"missing: {p.sha256}; named by {escape_controls('; '.join(p.named_by))}"
+                  for p in self.missing]
+        return found
 
 
 @async_command

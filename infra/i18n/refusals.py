@@ -51,10 +51,28 @@ REFUSALS: dict[str, str] = {
                         "reload it to see them, then try again."),
     "unknown_criterion": N_("The standard has no criterion %(criterion)s."),
     "missing_evidence": N_("%(criterion)s is claimed as met but lacks its evidence: "
-                           "%(needed)s (%(given)s of %(wanted)s links given)."),
+                           "%(needed)s (%(given)s of %(wanted)s links or documents given)."),
     "invalid_link": N_("Evidence must be a web link starting with https:// or http://; "
                        "%(link)s is not one."),
     "too_early": N_("Not yet: this is possible from %(from_on)s."),
+    # Evidence documents.
+    "invalid_document": N_("This file cannot be taken as a document."),
+    "invalid_document_name": N_("The file name %(name)s cannot be used: it may not hold a "
+                                "path (/, \\ or ..) or control characters. Rename the file "
+                                "and try again."),
+    "unsupported_document_type": N_("%(name)s is not a kind of document the program takes: "
+                                    "PDF, office documents, CSV, PNG, JPEG, GIF or WebP "
+                                    "images, or plain UTF-8 text."),
+    "empty_document": N_("The file is empty."),
+    "document_too_large": N_("The file is larger than the %(limit)s MB a document may "
+                             "have."),
+    "city_documents_too_large": N_("The application's documents would take more than the "
+                                   "%(limit)s MB a city may keep (%(used)s MB already): "
+                                   "remove some first."),
+    "unknown_document": N_("%(criterion)s has no such document."),
+    "document_altered": N_("The stored file of this document no longer matches the hash "
+                           "recorded when it was added: it was altered since. The program's "
+                           "operators can restore it from a backup."),
     # The review.
     "conflict_of_interest": N_("%(reviewer)s is affiliated with %(city)s, so they may not "
                                "review it (conflict of interest)."),

@@ -55,6 +55,10 @@ ENV_VARS: dict[str, str] = {
     "WWC_S3_PREFIX": "Key prefix of the documents in the bucket (default 'documents').",
     "WWC_S3_ACCESS_KEY_ID": "Access key of the s3 store (never logged).",
     "WWC_S3_SECRET_ACCESS_KEY": "Secret key of the s3 store (never logged).",
+    "WWC_DOCUMENT_LIMIT_MB": "The largest evidence document a city may upload, in MB "
+                             "(default 25).",
+    "WWC_CITY_DOCUMENTS_LIMIT_MB": "The most MB an application's evidence documents may take "
+                                   "together, each file counted once (default 500).",
     "WWC_SECURE_COOKIES": "true behind https: session cookies are then Secure.",
     "WWC_TRUSTED_PROXIES": "Comma-separated addresses or networks of reverse proxies whose "
                            "X-Forwarded-For and X-Forwarded-Proto are believed (default "
@@ -117,6 +121,10 @@ class Settings(BaseModel):
     s3_prefix: str = "documents"
     s3_access_key_id: str | None = Field(default=None, repr=False)
     s3_secret_access_key: str | None = Field(default=None, repr=False)
+    # The program's limits on evidence documents (domain/rules.py), checked where the
+    # bytes arrive: the operator's to set.
+    document_limit_mb: int = Field(default=25, ge=1, le=100_000)
+    city_documents_limit_mb: int = Field(default=500, ge=1, le=10_000_000)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

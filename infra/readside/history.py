@@ -107,6 +107,13 @@ def describe(event: TimelineEvent) -> tuple[str, dict[str, Value]]:
                 "number": str(event.application)}
         case events.DraftTouched():
             return N_("the draft was saved: its nudge counts from this day"), {}
+        case events.DocumentAdded():
+            return N_("%(criterion)s: document %(name)s added (SHA-256 %(sha256)s)"), {
+                "criterion": event.criterion, "name": event.name,
+                "sha256": event.sha256[:12]}
+        case events.DocumentRemoved():
+            return N_("%(criterion)s: document %(name)s removed"), {
+                "criterion": event.criterion, "name": event.name}
         case events.CriterionReviewed():
             # The reviewer's note is the city's "why": it reads with the verdict.
             noted = {"note": event.note} if event.note else {}

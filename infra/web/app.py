@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from infra.web import problems
-from infra.web.api import cities, docs, identity, public, staff, temporal_ui
+from infra.web.api import cities, docs, documents, identity, public, staff, temporal_ui
 from infra.web.deadline import Deadline
 from infra.web.middleware import AccessLog, BodyLimit
 from infra.web.portal import (
@@ -51,9 +51,9 @@ def build_app(services: HttpServices) -> FastAPI:
     # and a request is matched against the table in order, a few microseconds for each
     # route before its own. No two routes match the same request (a unit test checks),
     # so the order decides nothing else.
-    for module in (cities, public, identity, staff, public_pages, city_pages, review_pages,
-                   staff_pages, open_data_pages, numbers_pages, download_pages, temporal_ui,
-                   docs):
+    for module in (cities, documents, public, identity, staff, public_pages, city_pages,
+                   review_pages, staff_pages, open_data_pages, numbers_pages, download_pages,
+                   temporal_ui, docs):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of

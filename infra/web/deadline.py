@@ -12,7 +12,11 @@ reaches the same update, which runs once.
 A second before the deadline the dependencies are checked (the checks `/readyz` runs,
 shared with it), so the answer names the one that does not answer. A request answered in
 time costs a timer and nothing else (the handler runs in the request's own task: a task
-per request cost 40-60 us, a tenth of a cheap read)."""
+per request cost 40-60 us, a tenth of a cheap read).
+
+A document upload streams its body to its route (`uploads.py`): its deadline runs from
+the last byte of the body that arrived, so a large file on a slow link is not cut off
+while it comes, and a request waiting on the database or a workflow after it still is."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from infra.ops.health import Health, Verdict
 from infra.platform.errors import ErrorKind
 from infra.platform.waiting import WAITING, Waiting
 from infra.web.problems import API_PREFIXES, RETRY_AFTER_UNAVAILABLE, answer, problem
+from infra.web.uploads import streamed_upload
 
 log = structlog.get_logger("wwc.http")
 NAMES = {"postgres": "PostgreSQL", "temporal": "Temporal"}
@@ -73,10 +78,22 @@ class Deadline:
         assert request is not None
         probe = min(self._health_of().within, self.limit / 2)
         loop = asyncio.get_running_loop()
-        timer = loop.call_later(self.limit - probe, self._late, request, answer, scope,
-                                receive, waiting, loop.time() + self.limit)
+
+        def arm() -> asyncio.TimerHandle:
+            return loop.call_later(self.limit - probe, self._late, request, answer, scope,
+                                   receive, waiting, loop.time() + self.limit)
+
+        timer = arm()
+        streamed = receive
+        if streamed_upload(scope):
+            async def streamed() -> Message:
+                nonlocal timer
+                message = await receive()
+                timer.cancel()  # the deadline counts from the latest byte that came
+                timer = arm()
+                return message
         try:
-            await self.app(scope, receive, answer)
+            await self.app(scope, streamed, answer)
         except asyncio.CancelledError:
             if not answer.replaced:
                 raise  # the server stops

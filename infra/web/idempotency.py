@@ -75,14 +75,17 @@ class IdempotentPosts:
         self._pool = pool
 
     async def run(self, request: Request, account_id: str, route: str, handle: Handler,
-                  *, keep_answer: bool = True) -> Response:
-        """`handle(request)` once for this account and the request's key."""
+                  *, keep_answer: bool = True, content: bytes | None = None) -> Response:
+        """`handle(request)` once for this account and the request's key. The request is
+        told apart from another by its path and body; a route that streamed its body
+        elsewhere (a document upload) gives what stands for it instead (`content`: its
+        query and the body's SHA-256), never reading the body here."""
         key = request.headers[KEY_HEADER]
         if len(key) > MAX_KEY_LENGTH:
             return problem(400, f"{KEY_HEADER} may have at most {MAX_KEY_LENGTH} characters")
         # The body first: a body cut off (over the size limit, or the client left) raises
         # here, before anything is claimed for the key.
-        body = await request.body()
+        body = await request.body() if content is None else content
         fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + body).digest()
         deadline = time.monotonic() + WAIT_FOR_FIRST
         pause = 0.02

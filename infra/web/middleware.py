@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.platform import metrics, tracing
 from infra.web.routing import REQUEST_ID_HEADER, new_request_id
+from infra.web.uploads import streamed_upload
 
 log = structlog.get_logger("wwc.http.access")
 MAX_BODY_BYTES = 1_000_000
@@ -124,7 +125,8 @@ class AccessLog:
 
 class BodyLimit:
     """413 for a body over the limit, declared (Content-Length) or streamed; 400 for a NUL
-    character in the path or query."""
+    character in the path or query. A document upload's body is its route's to limit
+    (`uploads.py`)."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -138,6 +140,9 @@ class BodyLimit:
             # No key, filter or date has one, and PostgreSQL cannot take one.
             await _send_problem(send, 400, "Bad request",
                                 "the path or query holds a NUL character")
+            return
+        if streamed_upload(scope):
+            await self.app(scope, receive, send)
             return
         declared = chunked = None
         for name, value in scope.get("headers", []):

@@ -42,6 +42,9 @@ SECRET_ANSWER_KEY = "x-wwc-answer-holds-secret"
 # A POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
 # cannot send our CSRF header to): no CSRF token needed.
 CHANGES_NOTHING_KEY = "x-wwc-changes-nothing"
+# A POST whose body is a file the route streams (`uploads.py`): the route keeps its own
+# Idempotency-Key, once the body's hash is known.
+STREAMED_BODY_KEY = "x-wwc-streamed-body"
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ class GuardedRoute(APIRoute):
         # caller in (`idempotency.py`); a public route, or one that changes nothing,
         # takes none.
         keyed = ("POST" in (self.methods or ()) and rule is not Rule.PUBLIC
-                 and not changes_nothing)
+                 and not changes_nothing and not extra.get(STREAMED_BODY_KEY))
         keep_answer = not extra.get(SECRET_ANSWER_KEY, False)
         template = f"POST {self.path}"
         async def guarded(request: Request) -> Response:
@@ -270,6 +273,7 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
           response_model: Any = None, include_in_schema: bool = True,
           response_class: Any = None, answer_holds_secret: bool = False,
           links: dict[str, Link] | None = None, changes_nothing: bool = False,
+          streamed_body: str | None = None,
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`answer_holds_secret`: the answer carries a secret shown once (a token, a made-up
     password), so a retry under the same Idempotency-Key is never given it again.
@@ -277,7 +281,9 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
     clients and the stateful fuzzing can follow a city, a cohort or an account from the
     answer that made it. The operation's id is the handler's name. `changes_nothing`: a
     POST that changes nothing (the codec endpoint, which the stock Temporal UI calls and
-    cannot send our CSRF header to) needs no CSRF token."""
+    cannot send our CSRF header to) needs no CSRF token. `streamed_body`: the body is a
+    file the handler streams (`uploads.py`) and keeps its Idempotency-Key itself; the
+    text describes it in the OpenAPI document."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         extra = {"response_class": response_class} if response_class is not None else {}
@@ -286,6 +292,12 @@ def route(router: APIRouter, method: str, path: str, rule: Rule, *,
             openapi_extra[SECRET_ANSWER_KEY] = True
         if changes_nothing:
             openapi_extra[CHANGES_NOTHING_KEY] = True
+        if streamed_body:
+            openapi_extra[STREAMED_BODY_KEY] = True
+            openapi_extra["requestBody"] = {"required": True, "description": streamed_body,
+                                            "content": {"application/octet-stream": {
+                                                "schema": {"type": "string",
+                                                           "format": "binary"}}}}
         answered = dict(responses or {})
         if links:
             answered[status_code] = {**answered.get(status_code, {}), "links": {

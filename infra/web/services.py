@@ -9,12 +9,16 @@ import asyncpg
 from fastapi import Request
 
 from infra.application import Program
+from infra.application.documents import Evidence
+from infra.blobs.configured import blob_store
+from infra.blobs.port import BlobStore
 from infra.identity.directory import AccountDirectory
 from infra.identity.sessions import Sessions
 from infra.identity.throttle import SignInThrottle
 from infra.ops.health import Health
 from infra.platform.config import Settings
 from infra.postgres.eventstore import PostgresEventStore
+from infra.readside.documents import DocumentsInLog
 from infra.readside.projections import projector
 from infra.readside.projections.fresh import FreshReadModels
 from infra.web.idempotency import IdempotentPosts
@@ -36,6 +40,8 @@ class HttpServices:
     kept: KeptLookups  # token owners and city views, kept while their read models stand
     health: Health  # PostgreSQL, Temporal and the read models, each checked within a bound
     idempotency: IdempotentPosts  # POSTs under an Idempotency-Key, run once per account
+    blobs: BlobStore  # where evidence documents' bytes are kept
+    evidence: Evidence  # taking documents in, removing them, serving them checked
     # Behind https (a proxy that terminates TLS): session cookies are then Secure.
     secure_cookies: bool = False
 
@@ -45,10 +51,15 @@ class HttpServices:
 
     @classmethod
     def build(cls, program: Program, pool: asyncpg.Pool[Any], settings: Settings,
-              *, health: Health, secure_cookies: bool = False) -> HttpServices:
+              *, health: Health, secure_cookies: bool = False,
+              blobs: BlobStore | None = None) -> HttpServices:
+        """`blobs`: the document store the composition root chose (else the one the
+        settings name)."""
         generations = Generations()
         directory = AccountDirectory(pool)
+        blobs = blobs if blobs is not None else blob_store(settings)
         return cls(program=program, pool=pool, settings=settings, generations=generations,
+                   blobs=blobs, evidence=Evidence(program, blobs, DocumentsInLog(pool)),
                    kept=KeptLookups(pool, directory, generations),
                    directory=directory, sessions=Sessions(pool),
                    idempotency=IdempotentPosts(pool),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -402,3 +403,45 @@ def test_wwc_serve_runs_the_api_alone_beside_a_running_service(
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
     assert "stopped" in log.read_text()
+
+
+def test_evidence_added_from_the_shell_is_verified_against_the_log(
+        wwc: RunWwc, service_env: dict[str, str]) -> None:
+    """`wwc evidence add` keeps the file by its hash and binds it into the city's chain;
+    `wwc verify --documents` recomputes every stored file's hash against the log, and
+    names one altered by hand (exit 7)."""
+    ok = succeeding(wwc, service_env)
+    city = "us-asheville-nc"
+    ok("join", "--name", "Asheville, NC", "--country", "US", "--population", "94589")
+    samples = Path(__file__).resolve().parents[1] / "samples" / "documents"
+    pdf = samples / "inventory.pdf"
+    added = json.loads(ok("evidence", "add", city, "DM1", str(pdf), "--json").stdout)
+    digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert (added["sha256"], added["media_type"], added["nothing_new"]) == (
+        digest, "application/pdf", None)
+    wrong = wwc("evidence", "add", city, "DM1", str(samples / "tool-renamed.pdf"),
+                env=service_env)
+    assert wrong.returncode == 3
+    assert "Linux executable" in wrong.stderr
+    assert "[unsupported_document_type]" in wrong.stderr
+    listed = json.loads(ok("evidence", "list", city, "--json").stdout)
+    assert [(d["criterion"], d["sha256"]) for d in listed["documents"]] == [("DM1", digest)]
+
+    # A document removed from the draft: its bytes go once the collector runs.
+    notes = samples / "notes.txt"
+    notes_digest = hashlib.sha256(notes.read_bytes()).hexdigest()
+    ok("evidence", "add", city, "DM2", str(notes))
+    ok("evidence", "remove", city, "DM2", notes_digest)
+    collected = ok("evidence", "collect", "--grace-hours", "0").stdout
+    assert f"1 stored document(s) needed by the log; removed 1 no longer needed\n  " \
+           f"{notes_digest}" in collected
+
+    checked = ok("verify", "--documents").stdout  # the removed one is needed no more
+    assert "ok: 1 document(s) the log needs, 1 stored file(s) hashed again" in checked
+    stored = next((Path(service_env["WWC_DATA_DIR"]) / "documents").rglob(digest))
+    stored.write_bytes(pdf.read_bytes().replace(b"42 datasets", b"99 datasets"))
+    broken = wwc("verify", "--documents", env=service_env)
+    assert broken.returncode == 7
+    assert f"changed: {digest} now hashes to" in broken.stdout
+    assert f"{city} DM1 'inventory.pdf'" in broken.stdout
+    stored.write_bytes(pdf.read_bytes())  # as it was: the module's other checks hold

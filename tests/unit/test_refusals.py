@@ -146,7 +146,7 @@ def test_a_missing_evidence_refusal_reads_in_each_language_with_its_facts() -> N
     said = {code: say(CATALOGS.get(code), status=422, code=error.code, facts=error.facts)
             for code in LANGUAGES}
     assert said["en"] == ("DM1 is claimed as met but lacks its evidence: supporting "
-                          "documentation (0 of 1 links given).")
+                          "documentation (0 of 1 links or documents given).")
     assert said["es"].startswith("DM1 ")
     assert "documentación de respaldo" in said["es"]
     assert said["pt"].startswith("DM1 ")

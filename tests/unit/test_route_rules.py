@@ -38,6 +38,12 @@ POLICY = {
     ("GET", "/api/cities/{key}/history"): "city",
     ("POST", "/api/cities/{key}/reapply"): "city_editor",
     ("POST", "/api/cities/{key}/withdraw"): "city_editor",
+    # Evidence documents: the city's private data (its editors, the reviewer assigned,
+    # the staff); only its editors (and the staff) add or remove them.
+    ("POST", "/api/cities/{key}/documents"): "city_editor",
+    ("GET", "/api/cities/{key}/documents"): "city",
+    ("GET", "/api/cities/{key}/documents/{sha256}"): "city",
+    ("DELETE", "/api/cities/{key}/documents/{sha256}"): "city_editor",
     ("POST", "/api/cities/{key}/reviews"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/clarifications"): "assigned_reviewer",
     ("POST", "/api/cities/{key}/review/complete"): "assigned_reviewer",

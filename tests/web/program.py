@@ -207,7 +207,8 @@ class InMemoryProgram:
         city's lock)."""
         try:
             caused = decide(city.state, command, self.program_today(),
-                            standards=self.catalog, rules=self.rules)
+                            standards=self.catalog, rules=self.rules,
+                            actor=context.actor_id)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
         if not caused:

@@ -66,7 +66,8 @@ AS_ACCOUNT = {"editor_browser": "editor", "other_editor_browser": "other_editor"
 PATH_VALUES = {"key": CITY, "clarification_id": "1", "cohort_id": COHORT,
                "account_id": "acc-none", "token_id": "none", "operation": "decode",
                "path": "namespaces/default/workflows", "name": "portal.css",
-               "awarded_on": "2026-01-01", "chart": "certified", "number": "1"}
+               "awarded_on": "2026-01-01", "chart": "certified", "number": "1",
+               "sha256": "0" * 64}
 
 
 # Every route the app serves (the API's and the portal's pages), from its own table.

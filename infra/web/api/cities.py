@@ -153,12 +153,16 @@ async def save_draft(request: Request, response: Response, key: str, body: Answe
 async def preview_assessment(request: Request, key: str, body: Answers) -> Preview:
     """Scores the given answers with the program's scorer and records nothing: the tier
     they would earn, the smallest set of criteria that would reach the next tier, and
-    the evidence still missing before the assessment can be submitted."""
+    the evidence still missing before the assessment can be submitted (the documents
+    attached to the open application count as evidence)."""
     view = admitted_city(request)
-    catalog = services(request).program.catalog
+    program = services(request).program
+    catalog = program.catalog
     if view.standard_id is None or view.standard_id not in catalog:
         raise NotFound(f"city {key!r} has no standard to score against")
-    return preview(catalog[view.standard_id], body)
+    # The documents attached count as evidence, as they will at the submission.
+    app = await program.application(key) if view.application is not None else None
+    return preview(catalog[view.standard_id], body, app.documents if app else None)
 
 
 @route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,

@@ -4,6 +4,7 @@ The same rules as the API's city routes: another city is not found."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from domain import commands
 from domain.accounts import Role
 from domain.city_state import Stage
 from domain.deadlines import waits
+from domain.documents import Documents
 from domain.eligibility import period_on
 from domain.preview import preview
 from domain.reviews import findings, last_decided
@@ -117,7 +119,15 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft),
-        editable=application is not None and application.stage is Stage.ASSESSING)
+        editable=application is not None and application.stage is Stage.ASSESSING,
+        document_limit=found.program.rules.document_max_bytes)
+
+
+def documents_digest(documents: Documents) -> str:
+    """The documents a confirmation step showed, in a word: a document added or removed
+    since changes it, and the step is shown again (as for answers saved since)."""
+    pairs = sorted(f"{code}:{d.sha256}" for code, docs in documents.items() for d in docs)
+    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()[:16]
 
 
 def _standard_titles(catalog: Mapping[str, Standard]) -> Callable[[str], str]:
@@ -175,7 +185,8 @@ async def submit_confirmed(request: Request, key: str) -> Response:
     if found is None:
         return RedirectResponse(f"/portal/cities/{key}", status_code=303)
     shown = form.get("version", "")
-    if shown != str(found["version"]):  # the answers changed since the step showed them
+    if shown != str(found["version"]) or form.get("documents", "") != found["documents"]:
+        # The answers or the documents changed since the step showed them.
         return await portal(request).render(request, "portal/submit.html", status=409,
                                             **{**found, "changed": True})
     if found["preview"].score.tier.value == "none" and form.get("understood") != "yes":
@@ -208,6 +219,8 @@ async def _submission(request: Request, key: str) -> dict[str, Any] | None:
     outcomes = [(gate, option) for gate in standard.gates for option in gate.options
                 if answers.outcomes.get(option.id)]
     return {"view": admitted_city(request), "application": application, "standard": standard,
-            "claimed": claimed, "outcomes": outcomes, "preview": preview(standard, answers),
+            "claimed": claimed, "outcomes": outcomes,
+            "preview": preview(standard, answers, application.documents),
             "answered": bool(answers.criteria), "version": draft.version,
+            "documents": documents_digest(application.documents),
             "nonce": new_nonce(), "changed": False, "unacknowledged": False, "refusal": None}

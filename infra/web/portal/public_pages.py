@@ -18,6 +18,7 @@ from infra.i18n.words import N_
 from infra.identity.throttle import Throttled
 from infra.postgres.verify import verify_chains
 from infra.readside import queries
+from infra.readside.documents import decided_documents
 from infra.web.access import Denied, Rule, not_found
 from infra.web.portal.map import markers, outlines, unmapped
 from infra.web.portal.redirects import safe_next
@@ -92,9 +93,10 @@ async def cohort_page(request: Request, cohort_id: str) -> HTMLResponse:
 @page(router, "/certificates/{key}/{awarded_on}", Rule.PUBLIC)
 async def certificate_page(request: Request, key: str, awarded_on: date) -> HTMLResponse:
     """A certification anyone can check: tier, standard, dates, cohort, the hash of the
-    event that decided it, and whether the city's hash chain verifies, now, from its
-    first event up to that one. Only up to it: the events after it (a new application,
-    its review) are private, and even their number would show that they happen."""
+    event that decided it, whether the city's hash chain verifies, now, from its first
+    event up to that one (only up to it: the events after it, a new application, its
+    review, are private, and even their number would show that they happen), and
+    whether the documents it was decided on are unchanged."""
     found = services(request)
     certificate = await queries.certificate(found.pool, key, awarded_on)
     if certificate is None or certificate.decided is None:
@@ -102,9 +104,17 @@ async def certificate_page(request: Request, key: str, awarded_on: date) -> HTML
     async with found.pool.acquire() as conn:
         chain = await verify_chains(conn, stream_id=city_stream(key),
                                     through_version=certificate.decided.stream_version)
+    # The evidence the decision was made on: each document's stored bytes hashed again
+    # (a check stands while the file does not change: `Evidence.check`). Criteria and
+    # hashes only: the documents and their names are the city's private data.
+    decided = await decided_documents(found.pool, key,
+                                      through_version=certificate.decided.stream_version)
+    documents = [(code, doc.sha256, await found.evidence.check(doc.sha256))
+                 for code, docs in decided.items() for doc in docs]
     return await portal(request).render(
         request, "public/certificate.html", certificate=certificate, city=certificate.city,
-        chain=chain, today=found.program.program_today(),
+        chain=chain, today=found.program.program_today(), documents=documents,
+        changed=[d for d in documents if d[2] != "unchanged"],
         base=found.settings.effective_portal_url)
 
 

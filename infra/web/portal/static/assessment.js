@@ -151,6 +151,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
+  // A document added or removed (documents.js) fills or empties an evidence slot.
+  form.addEventListener("wwc:documents-changed", () => { if (editable) refreshPreview(); });
   window.addEventListener("beforeunload", (event) => {
     if (editable && JSON.stringify(collect()) !== savedJson) { event.preventDefault(); event.returnValue = ""; }
   });
