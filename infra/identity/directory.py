@@ -8,6 +8,7 @@ running somewhere: catch-up readers stop below the oldest one (see
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from datetime import date, timedelta
@@ -22,7 +23,7 @@ from domain.streams import city_stream
 from infra.eventstore.mapper import decode
 from infra.identity import passwords
 from infra.identity.secrets import digest, new_secret
-from infra.platform.errors import CommandRefused, InvalidInput, NotFound
+from infra.platform.errors import CommandRefused, InvalidInput, NotFound, Unavailable
 from infra.postgres.db import Connection
 from infra.postgres.eventstore import PostgresEventStore
 from infra.readside.projections import projector
@@ -185,8 +186,24 @@ class AccountDirectory:
         await self._decide(account_id, accounts.IssueToken(
             token_id=token_id, name=name, expires_on=today + timedelta(days=days)),
             context, today)
-        info = next(t for t in await self.tokens() if t.token_id == token_id)
-        return info, token
+        return await self._recorded_token(account_id, token_id), token
+
+    async def _recorded_token(self, account_id: str, token_id: str) -> TokenInfo:
+        """The token's row once the read model shows it. A catch-up reads the log only
+        below the oldest transaction still writing, so while another request's append is
+        in flight the token just recorded may not be applied yet: catch up again, briefly,
+        until it is (that transaction commits or aborts within moments); the token works
+        only once its row is there."""
+        delay = 0.01
+        for _ in range(40):
+            found = [t for t in await self.tokens(account_id) if t.token_id == token_id]
+            if found:
+                return found[0]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
+            await projector(self._pool).catch_up("accounts")
+        raise Unavailable("the token was recorded but the accounts read model has not "
+                          "caught up with it yet: retry with the same request id")
 
     async def reissue_token(self, token_id: str) -> str:
         """A new secret for a token whose first was never shown (its request ended

@@ -77,3 +77,28 @@ async def test_an_account_is_created_on_a_pool_of_one_connection(db_url: str) ->
         assert await AccountDirectory(single).find_by_email("admin@wwc.test") is not None
     finally:
         await single.close()
+
+
+async def test_a_token_issued_beside_another_write_in_flight_is_answered(
+    pool: asyncpg.Pool[Any]
+) -> None:
+    """A token's issue reads its row back from the accounts read model, whose catch-up
+    stops below the oldest transaction still writing: with another request's transaction
+    open, the row was not there yet and the issue failed (StopIteration: the API's
+    stateful fuzz met it as a 500). It now waits, briefly, for the row."""
+    directory = AccountDirectory(pool)
+    account, _ = await directory.create(
+        CreateAccount(email="tok@durham.test", display_name="Tok", role=Role.OPERATOR),
+        PASSWORD, SERVER_OPERATOR, TODAY)
+    async with pool.acquire() as other:
+        transaction = other.transaction()
+        await transaction.start()
+        await other.fetchval("SELECT pg_current_xact_id()")  # another write, in flight
+        issuing = asyncio.create_task(directory.issue_token(
+            account.account_id, "ci", 30, SERVER_OPERATOR, TODAY, request_id="r-1"))
+        await asyncio.sleep(0.3)
+        await transaction.commit()
+        info, token = await asyncio.wait_for(issuing, 10)
+    assert info.name == "ci"
+    assert info.account_id == account.account_id
+    assert await directory.check_token(token, TODAY) is not None
