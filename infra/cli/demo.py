@@ -132,6 +132,11 @@ async def _play_on(settings: Settings, plan: Scenario, extra: list[Standard], pa
                       f"{len(plan.cohorts)} cohorts, {plan.days_per_second:g} program days a "
                       "second")
         async with running_worker(stack.settings, client):
+            # The program's clock starts now, when everything is ready: started before the
+            # accounts and the worker (seconds on a busy machine, months of program time),
+            # it had run past the first cohorts' dates before their creation was sent.
+            program.clock = demo_clock(plan, end, datetime.now(UTC))
+            save_clock(settings.data_dir, program.clock)
             with progress_bar(console) as bar:
                 task = bar.add_task("program", total=(end - plan.start).days)
 
