@@ -9,7 +9,15 @@ from infra.web import problems
 from infra.web.api import cities, docs, identity, public, staff, temporal_ui
 from infra.web.deadline import Deadline
 from infra.web.middleware import AccessLog, BodyLimit
-from infra.web.portal import city_pages, open_data_pages, public_pages, review_pages, staff_pages
+from infra.web.portal import (
+    accounts_pages,
+    city_pages,
+    open_data_pages,
+    password_pages,
+    public_pages,
+    review_pages,
+    staff_pages,
+)
 from infra.web.portal.render import Portal
 from infra.web.public_cache import PublicCache
 from infra.web.routing import ACCESS_KEY, GuardedRoute, api_routes
@@ -44,7 +52,8 @@ def build_app(services: HttpServices) -> FastAPI:
     # route before its own. No two routes match the same request (a unit test checks),
     # so the order decides nothing else.
     for module in (cities, public, identity, staff, public_pages, city_pages, review_pages,
-                   staff_pages, open_data_pages, temporal_ui, docs):
+                   staff_pages, open_data_pages, temporal_ui, docs, accounts_pages,
+                   password_pages):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of

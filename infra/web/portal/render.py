@@ -27,9 +27,9 @@ from infra.i18n.refusals import say
 from infra.i18n.words import tier_word
 from infra.identity.sessions import csrf_token_for
 from infra.platform.errors import ServiceError
-from infra.web.access import Rule
+from infra.web.access import PASSWORD_CHANGE_REQUIRED, Rule
 from infra.web.problems import Problem
-from infra.web.routing import SESSION_COOKIE, Caller, caller_of, identify, route
+from infra.web.routing import FORM_FIELDS, SESSION_COOKIE, Caller, caller_of, identify, route
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -139,10 +139,13 @@ class Portal:
 
     async def error_page(self, request: Request, problem: Problem,
                          headers: dict[str, str] | None) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if problem.status == 401:  # a page that needs a sign-in: go and sign in, then back
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return Response(status_code=303,
                             headers={"Location": f"/sign-in?{urlencode({'next': target})}"})
+        if problem.code == PASSWORD_CHANGE_REQUIRED:  # a one-time password: change it first
+            where = urlencode({"next": target if request.method == "GET" else "/portal"})
+            return Response(status_code=303, headers={"Location": f"/account/password?{where}"})
         return await self.render(request, "error.html", status=problem.status,
                                  headers=headers, problem=problem)
 
@@ -171,8 +174,14 @@ def posted(router: APIRouter, path: str, rule: Rule) -> Callable[[Callable[..., 
 
 async def form_of(request: Request) -> dict[str, str]:
     """The posted form's text fields (the guard read it already, for its CSRF token)."""
-    form = await request.form(max_files=0, max_fields=50)
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def form_list(request: Request, name: str) -> list[str]:
+    """Every value of a field the form may send many times (ticked boxes)."""
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)
+    return [v for v in form.getlist(name) if isinstance(v, str)]
 
 
 def new_nonce() -> str:
