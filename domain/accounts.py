@@ -122,8 +122,10 @@ class CityToJoin(Input):
 LinkId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
 
-class AccountDetails(AccountCommand):
+class AccountDetails(Input):
     """Who an account is for: what creating it and inviting its person both give."""
+
+    checks_text: ClassVar[bool] = True  # no control or bidi character: domain/model.py
 
     email: Email
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -145,7 +147,7 @@ class AccountDetails(AccountCommand):
         return tuple(dict.fromkeys((*self.cities, *(c.key for c in self.cities_to_join))))
 
 
-class CreateAccount(AccountDetails):
+class CreateAccount(AccountDetails, AccountCommand):
     """Create the account with a password its creator knows."""
 
     # The password was set by whoever creates the account (made up and shown to them, or
@@ -153,7 +155,7 @@ class CreateAccount(AccountDetails):
     one_time_password: bool = False
 
 
-class InviteAccount(AccountDetails):
+class InviteAccount(AccountDetails, AccountCommand):
     """Create the account without a password and mail its person a link to choose one
     (`link_id` names the link; its secret is the door's, never recorded)."""
 

@@ -201,20 +201,24 @@ class AccountDirectory:
 
     async def create(self, command: accounts.CreateAccount, password: str | None,
                      context: RequestContext, today: date, *,
-                     request_id: str | None = None) -> tuple[Account, str | None]:
+                     request_id: str | None = None,
+                     tokens_only: bool = False) -> tuple[Account, str | None]:
         """The new account, and its password when one was made up here (shown once,
         and to be changed at the first sign-in, as one the command calls one-time).
-        `request_id` names the account (`account_id_for`), so a retry finds it."""
+        `request_id` names the account (`account_id_for`), so a retry finds it.
+        `tokens_only`: an integration's account, with no password at all: it acts by
+        API tokens alone and never signs in."""
         await self._check_cities(command)
         made_up = None
-        if password is None:
+        if password is None and not tokens_only:
             password = made_up = new_secret()
             command = command.model_copy(update={"one_time_password": True})
-        hashed = await _hashed(password)
+        hashed = await _hashed(password) if password is not None and not tokens_only else None
         account_id = (account_id_for(request_id) if request_id
                       else f"acc-{uuid.uuid4().hex[:16]}")
         async with _creating(self._pool, command.email) as conn:
-            await _store_hash(conn, account_id, hashed)
+            if hashed is not None:
+                await _store_hash(conn, account_id, hashed)
             await self._decide(account_id, command, context, today, on=conn)
         await projector(self._pool).catch_up("accounts")
         return self._made(account_id, command), made_up
@@ -229,7 +233,9 @@ class AccountDirectory:
         account_id = (account_id_for(request_id) if request_id
                       else f"acc-{uuid.uuid4().hex[:16]}")
         link_id = link_id_for(request_id) if request_id else uuid.uuid4().hex[:16]
-        invite = accounts.InviteAccount(**dict(command), link_id=link_id)
+        invite = accounts.InviteAccount(
+            **{name: getattr(command, name) for name in accounts.AccountDetails.model_fields},
+            link_id=link_id)
         at = at or datetime.now(UTC)
         async with _creating(self._pool, command.email) as conn:
             version = await self._decide(account_id, invite, context, today, on=conn,
@@ -306,7 +312,8 @@ class AccountDirectory:
         cause = f"{accounts.account_stream(account.account_id)}@{version}"
         await record_link_mail(
             conn, cause=cause, kind=_KINDS[kind], recipient=account.email,
-            language=account.language, link=f"{LINK_PATH}?token={secret}",
+            # The page it opens speaks the person's language, as the message does.
+            language=account.language, link=f"{LINK_PATH}?token={secret}&lang={account.language}",
             facts={"name": account.display_name, "email": account.email,
                    "expires_on": expires_at.date().isoformat()})
         return Sent(account=account, cause=cause, expires_at=expires_at)

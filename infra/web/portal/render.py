@@ -124,6 +124,11 @@ class Portal:
             standard_name=_standard_names(request),
             languages=[(c, NAMES[c]) for c in LANGUAGES],
             account=caller.account, path=request.url.path,
+            # Another language keeps the rest of the page's query (a search, a link's
+            # secret on the page that asks for a password).
+            lang_query=lambda code: urlencode(
+                [*((k, v) for k, v in request.query_params.multi_items() if k != "lang"),
+                 ("lang", code)]),
             # A refusal (a Problem) in the page's language and words, never its code.
             say_refusal=lambda p: say(language, status=p.status, code=p.code, facts=p.facts),
             csrf=csrf_token_for(session_id) if caller.via == "session" and session_id
