@@ -86,6 +86,10 @@ async def test_an_admin_invites_and_the_invitee_chooses_a_password_and_is_signed
     assert row is not None
     assert (row["kind"], row["language"], row["status"]) == ("invitation", "es", "pending")
     assert row["cause"] in web.program.mailed  # handed to the worker to send
+    # The outbox page lists it, with no city to link to (an empty link reads as nothing).
+    listed_mail = (await admin.get("/portal/outbox?to=ana@provo.test")).text
+    assert "ana@provo.test" in listed_mail
+    assert 'href="/portal/cities/"' not in listed_mail
     link = row["link"]
     found = re.fullmatch(r"/set-password\?token=([^&]+)&lang=es", link)
     assert found is not None, link
