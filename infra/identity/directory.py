@@ -361,7 +361,9 @@ class AccountDirectory:
                                      "or cut short by the mail program)")
             account_id = row["account_id"]
             await _lock_account(conn, account_id)
-            person = RequestContext(actor_id=account_id, actor_role="self")
+            state = await self._state(account_id, conn)
+            person = RequestContext(actor_id=account_id,  # the person, by their link
+                                    actor_role=state.role.value if state.role else "public")
             await self._decide(account_id, accounts.UseLink(link_id=row["link_id"]), person,
                                today, on=conn, given=asking(person, at=at or datetime.now(UTC)))
             await _store_hash(conn, account_id, hashed)
@@ -417,9 +419,8 @@ class AccountDirectory:
         disable each other at once) and for the asking admin's own account."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('wwc-account-admins'))")
-            await projector(self._pool).catch_up("accounts")
-            admins = int(await conn.fetchval(
-                "SELECT count(*) FROM wwc_accounts WHERE role = 'admin' AND NOT disabled"))
+            # Counted in the log, under the lock (the read model may be behind it).
+            admins = int(await conn.fetchval(_ACTIVE_ADMINS))
             await _lock_account(conn, account_id)
             await self._decide(account_id, accounts.DisableAccount(reason=reason), context,
                                today, on=conn, given=asking(context, active_admins=admins))
@@ -587,6 +588,16 @@ class AccountDirectory:
             "JOIN wwc_accounts a USING (account_id) WHERE h.hash = $1 AND NOT t.revoked "
             "AND t.expires_on > $2 AND NOT a.disabled", digest(token), today)
         return _account(row) if row else None
+
+
+# Admins whose latest word on being disabled or enabled is not "disabled".
+_ACTIVE_ADMINS = """
+SELECT count(*) FROM wwc_events c
+ WHERE c.event_type = 'account.created' AND c.data ->> 'role' = 'admin'
+   AND NOT COALESCE((SELECT e.event_type = 'account.disabled' FROM wwc_events e
+                      WHERE e.stream_id = c.stream_id
+                        AND e.event_type IN ('account.disabled', 'account.enabled')
+                      ORDER BY e.stream_version DESC LIMIT 1), false)"""
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ import asyncpg
 from argon2 import PasswordHasher
 
 from activities.ports import RecordedMail
-from domain.accounts import AccountDetails, Role
+from domain.accounts import AccountDetails, CreateAccount, Role
 from infra.identity import passwords
 from infra.identity.directory import AccountDirectory
 from infra.mail.catcher import MailCatcher, stored_messages
@@ -81,3 +81,23 @@ async def test_a_links_message_gets_its_link_as_it_leaves_and_the_outbox_forgets
     assert row is not None
     assert (row["status"], row["link"]) == ("sent", None)
     assert secret not in row["body_text"] + row["body_html"]
+
+
+async def test_two_admins_disabled_at_once_leave_one(pool: asyncpg.Pool[Any]) -> None:
+    directory = AccountDirectory(pool)
+    made = [await directory.create(CreateAccount(email=f"admin{n}@race.test",
+                                                 display_name="A", role=Role.ADMIN),
+                                   "a long enough password", SERVER_OPERATOR, TODAY)
+            for n in range(2)]
+
+    async def disable(account_id: str) -> str:
+        try:
+            await directory.disable(account_id, "left", SERVER_OPERATOR, TODAY)
+        except CommandRefused as refused:
+            return refused.code or ""
+        return "disabled"
+
+    outcomes = await asyncio.gather(*(disable(account.account_id) for account, _ in made))
+    assert sorted(outcomes) == ["disabled", "last_admin"]
+    assert await pool.fetchval(
+        "SELECT count(*) FROM wwc_accounts WHERE role = 'admin' AND NOT disabled") == 1
