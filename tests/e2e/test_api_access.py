@@ -25,6 +25,7 @@ ALLOWED = "allowed"
 EXPECTED: dict[str, dict[str, str | int]] = {
     "public": dict.fromkeys(CALLERS, ALLOWED),
     "signed_in": {**dict.fromkeys(CALLERS, ALLOWED), "anonymous": 401},
+    "self": {**dict.fromkeys(CALLERS, ALLOWED), "anonymous": 401},
     "city": {"anonymous": 401, "editor": ALLOWED, "other_editor": 404,
              "assigned_reviewer": ALLOWED, "other_reviewer": 404, "operator": ALLOWED,
              "admin": ALLOWED},
