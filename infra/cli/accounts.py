@@ -253,7 +253,8 @@ async def list_users(
     async with open_pool(cli_settings(), size=2) as pool:
         directory = AccountDirectory(pool)
         await directory.caught_up()
-        found = await directory.page(limit=10_000, search=search)
+        found = sorted(await directory.page(limit=10_000, search=search),
+                       key=lambda a: a.email)
     if as_json:
         echo_json([a.model_dump(mode="json") for a in found])
         return

@@ -93,7 +93,8 @@ async def _accounts(request: Request, *, q: str = "", notice: tuple[str, str] | 
     await found.directory.caught_up()
     await found.fresh.current("registry")
     cities = await queries.registry(found.pool)
-    listed = await found.directory.page(limit=500, search=q)
+    # By e-mail, as people look one up (the API pages them by id).
+    listed = sorted(await found.directory.page(limit=500, search=q), key=lambda a: a.email)
     return await portal(request).render(
         request, "portal/accounts.html", status=status, accounts=listed, q=q,
         names={c.city_key: c.name for c in cities}, cities=cities,
