@@ -7,7 +7,14 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from activities.ports import CityRef, DigestRequest, MailRequest, MailResult, NewEvent
+from activities.ports import (
+    CityRef,
+    DigestRequest,
+    MailRequest,
+    MailResult,
+    NewEvent,
+    RecordedMail,
+)
 from domain.accounts import ReviewerStanding
 from domain.answers import Answers
 from domain.model import Frozen
@@ -18,11 +25,12 @@ SCORE_APPLICATION = "score_application"
 SEND_NOTIFICATION = "send_notification"
 SEND_MAIL = "send_mail"
 SEND_DIGEST = "send_digest"
+SEND_RECORDED_MAIL = "send_recorded_mail"
 LOAD_STANDARDS = "load_standards"
 AWAITING_ANNOUNCEMENT = "awaiting_announcement"
 REVIEWER_STANDING = "reviewer_standing"
 # The mail activities' models live with their port; named here beside the other contracts.
-__all__ = ["DigestRequest", "MailRequest", "MailResult"]
+__all__ = ["DigestRequest", "MailRequest", "MailResult", "RecordedMail"]
 
 
 class AppendRequest(Frozen):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from activities.contracts import SEND_DIGEST, SEND_MAIL
-from activities.ports import DigestRequest, MailRequest, MailResult, Postbox
+from activities.contracts import SEND_DIGEST, SEND_MAIL, SEND_RECORDED_MAIL
+from activities.ports import DigestRequest, MailRequest, MailResult, Postbox, RecordedMail
 
 log = structlog.get_logger("wwc.mail")
 
@@ -34,4 +34,13 @@ class MailActivities:
         result = await self._postbox.deliver_digest(request, activity.heartbeat)
         log.info("digest delivered", week_ending=request.week_ending.isoformat(),
                  sent=result.sent, already_sent=result.already_sent, held=result.held)
+        return result
+
+    @activity.defn(name=SEND_RECORDED_MAIL)
+    async def send_recorded_mail(self, request: RecordedMail) -> MailResult:
+        # Recorded with the event that caused it (a person's invitation or reset); the
+        # cause names the event, never the person or the link.
+        result = await self._postbox.deliver_recorded(request, activity.heartbeat)
+        log.info("recorded mail delivered", cause=request.cause, sent=result.sent,
+                 already_sent=result.already_sent, held=result.held)
         return result

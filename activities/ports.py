@@ -128,6 +128,13 @@ class DigestRequest(Frozen):
     rules: ProgramRules = ProgramRules()
 
 
+class RecordedMail(Frozen):
+    """Messages already recorded in the outbox under `cause` (a person's invitation or
+    password reset, recorded with the event that caused it), to be sent."""
+
+    cause: str
+
+
 class Postbox(Protocol):
     """Where the program's messages go: recipients found, rendered in each one's language,
     recorded in the outbox, sent once (`infra.mail`)."""
@@ -138,6 +145,9 @@ class Postbox(Protocol):
 
     async def deliver_digest(self, request: DigestRequest,
                              progress: Callable[[], None] = ...) -> MailResult: ...
+
+    async def deliver_recorded(self, request: RecordedMail,
+                               progress: Callable[[], None] = ...) -> MailResult: ...
 
 
 class StandardsSource(Protocol):

@@ -86,8 +86,11 @@ def setup(base: str, certified: int, drafts: int) -> dict[str, Any]:
                                  {"name": f"Bench City {n}, BT", "country": "US"}
                                  for n in range(len(keys))]})):
         email = f"{who}@bench.test"
+        # A password of its own: a made-up one is one-time, and a token of an account
+        # that must still change it opens nothing else.
         http.post("/api/accounts", headers=csrf, json={
-            "email": email, "display_name": who, "role": role, **extra}).raise_for_status()
+            "email": email, "display_name": who, "role": role,
+            "password": "a bench password long enough", **extra}).raise_for_status()
         token = http.post("/api/tokens", headers=csrf, json={"email": email, "name": "b"})
         tokens[who] = {"Authorization": f"Bearer {token.json()['token']}"}
     claimed = answers(31)

@@ -7,7 +7,7 @@ changes when a class is renamed or moved. A change to an event's fields bumps it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, cast, get_args
 
 from domain.answers import Answers, CriterionAnswer
@@ -275,6 +275,54 @@ class ApiTokenRevoked(Event):
     token_id: str
 
 
+class AccountEnabled(Event):
+    """A disabled account may sign in again (its old sessions and tokens stay ended)."""
+
+    TYPE = "account.enabled"
+
+
+# Onboarding and passwords. A link (an invitation, a password reset) is named by its id:
+# the link's secret is never recorded, only a hash of it, apart (infra/identity). Its
+# expiry is real time (UTC), not the program's date: people open mail on the calendar.
+
+class AccountInvited(Event):
+    """The account waits for its person to choose a password, by the link mailed to
+    them; it has none until then."""
+
+    TYPE = "account.invited"
+    link_id: str
+    expires_at: datetime
+
+
+class PasswordResetSent(Event):
+    """A link to choose a new password was mailed (asked for by the person, or sent by
+    an admin)."""
+
+    TYPE = "account.password_reset_sent"
+    link_id: str
+    expires_at: datetime
+
+
+class LinkUsed(Event):
+    """The person chose their password by the link: it never opens again."""
+
+    TYPE = "account.link_used"
+    link_id: str
+
+
+class OneTimePasswordSet(Event):
+    """An admin (or the server's shell) set the account's password: the person must
+    change it at their next sign-in before anything else."""
+
+    TYPE = "account.one_time_password_set"
+
+
+class PasswordChanged(Event):
+    """The person changed their own password (knowing the current one)."""
+
+    TYPE = "account.password_changed"
+
+
 # Every event of each stream kind: deciders and folds match over these with
 # `assert_never`, so the type checker names each place a new event must be handled.
 CityEvent = (CityJoined | CityWithdrew | ApplicationOpened | AssessmentSaved
@@ -287,7 +335,8 @@ CohortEvent = CohortCreated | CohortCityAdded | CohortAnnounced
 DraftEvent = DraftSaved | DraftSealed
 ReviewSheetEvent = ReviewSheetSaved | ReviewSheetSealed
 AccountEvent = (AccountCreated | AccountDisabled | ApiTokenIssued | ApiTokenRevoked
-                | DigestPreferenceSet)
+                | DigestPreferenceSet | AccountEnabled | AccountInvited | PasswordResetSent
+                | LinkUsed | OneTimePasswordSet | PasswordChanged)
 
 CITY_EVENTS: tuple[type[Event], ...] = get_args(CityEvent)
 COHORT_EVENTS: tuple[type[Event], ...] = get_args(CohortEvent)

@@ -48,7 +48,11 @@ KINDS: dict[str, Audience] = {
 }
 # Not caused by a city's event: the operators' weekly digest (workflows/digest.py).
 DIGEST_KIND = "weekly_digest"
-MESSAGE_KINDS = frozenset({*KINDS, DIGEST_KIND})
+# Nor these, to one person about their account, with a link to choose a password
+# (infra/identity/directory.py records them; workflows/outbox.py has them delivered).
+INVITATION_KIND = "invitation"
+PASSWORD_RESET_KIND = "password_reset"
+MESSAGE_KINDS = frozenset({*KINDS, DIGEST_KIND, INVITATION_KIND, PASSWORD_RESET_KIND})
 _DEADLINES = {("clarification", "reminder"): "clarification_reminder",
               ("clarification", "due"): "clarification_overdue",
               ("review", "reminder"): "review_reminder",

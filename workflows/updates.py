@@ -58,6 +58,13 @@ CARRIERS: Mapping[type[commands.Command] | type[accounts.AccountCommand], Carrie
     accounts.IssueToken: Carrier.ACCOUNT_STREAM,
     accounts.RevokeToken: Carrier.ACCOUNT_STREAM,
     accounts.SetDigest: Carrier.ACCOUNT_STREAM,
+    accounts.InviteAccount: Carrier.ACCOUNT_STREAM,
+    accounts.ResendInvitation: Carrier.ACCOUNT_STREAM,
+    accounts.SendPasswordReset: Carrier.ACCOUNT_STREAM,
+    accounts.UseLink: Carrier.ACCOUNT_STREAM,
+    accounts.ChangePassword: Carrier.ACCOUNT_STREAM,
+    accounts.SetOneTimePassword: Carrier.ACCOUNT_STREAM,
+    accounts.EnableAccount: Carrier.ACCOUNT_STREAM,
 }
 
 # The program's own commands: each workflow gives them to itself (a timer, a child's

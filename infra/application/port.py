@@ -79,3 +79,7 @@ class Program(Protocol):
                               update_id: str | None = None) -> CohortResult: ...
 
     async def cohort(self, cohort_id: str) -> CohortResult: ...
+
+    async def deliver_mail(self, cause: str) -> None:
+        """Have what the outbox holds for `cause` sent (a person's invitation or password
+        reset, recorded by the account directory with its event)."""

@@ -35,7 +35,7 @@ from temporalio.exceptions import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.ports import ReviewerAccounts
+from activities.ports import RecordedMail, ReviewerAccounts
 from domain import cohort as cohorts
 from domain import commands
 from domain.accounts import as_the_accounts_say
@@ -60,6 +60,7 @@ from workflows.actors import SERVER_OPERATOR, RequestContext
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
 from workflows.messages import CityInput, CohortInput, CohortResult
+from workflows.outbox import OutboxWorkflow, outbox_workflow_id
 from workflows.updates import CARRIERS, Carrier, city_update, cohort_update
 
 T = TypeVar("T")
@@ -465,6 +466,22 @@ class ProgramService:
         with _must_exist(f"cohort {cohort_id!r}"):
             result: CohortResult = await self._answered(handle.query(CohortWorkflow.view))
         return result
+
+
+    # --- mail the outbox already holds -----------------------------------------------------
+
+    async def deliver_mail(self, cause: str) -> None:
+        """Have the worker send what the outbox holds for `cause` (a person's invitation
+        or password reset), retried until it goes. A second call for the same cause, or
+        one while the first still runs, sends nothing twice."""
+        try:
+            with _must_exist(f"mail {cause!r}"):
+                await self.client.start_workflow(
+                    OutboxWorkflow.run, RecordedMail(cause=cause),
+                    id=outbox_workflow_id(cause), task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        except WorkflowAlreadyStartedError:
+            pass  # delivered already (or being delivered): the postbox sends nothing twice
 
 
 def workflow_not_ready(error: RPCError) -> bool:

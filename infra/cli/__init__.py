@@ -76,6 +76,7 @@ app.command("worker")(worker_command)
 app.command("serve")(serve_command)
 # The program's people.
 app.add_typer(users_app, name="users")
+app.add_typer(users_app, name="accounts", help="The same as `wwc users`.")
 app.add_typer(tokens_app, name="tokens")
 # Offline and maintenance.
 app.command("score")(score_command)

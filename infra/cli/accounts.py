@@ -6,7 +6,11 @@ Each command that changes something takes --request-id, as the program's command
 retry of one that ended "unavailable" finds what it did. An account or token is named by
 its request id; when the retry finds it made, the password or token it made was never
 printed (the command failed before), so the retry replaces it with a new one and prints
-that."""
+that.
+
+Invitations and password resets are mailed by the running service's worker (`wwc up`,
+or `wwc worker`): the command records them, then asks the worker to send them. No link
+or password is printed for them: the person chooses theirs by the mailed link."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from typing import Annotated
 
 import typer
 
-from domain.accounts import CityToJoin, CreateAccount, Role
+from domain.accounts import AccountDetails, CityToJoin, CreateAccount, Role
+from infra.bootstrap import open_program
 from infra.cli.common import (
     JsonOption,
     Request,
@@ -25,7 +30,13 @@ from infra.cli.common import (
     retryable,
     shown,
 )
-from infra.identity.directory import Account, AccountDirectory, account_id_for, token_id_for
+from infra.identity.directory import (
+    Account,
+    AccountDirectory,
+    Sent,
+    account_id_for,
+    token_id_for,
+)
 from infra.identity.secrets import new_secret
 from infra.platform.clockfile import program_today
 from infra.platform.errors import NotFound, UsageError
@@ -44,43 +55,164 @@ async def _existing(directory: AccountDirectory, email: str) -> Account:
     return account
 
 
+CityOption = typer.Option(
+    help="City key a city editor acts for, a city that has joined (repeatable; `wwc list` "
+         "shows the keys).")
+JoiningOption = typer.Option(
+    help="A city still to join that a city editor acts for, by the name its join will give, "
+         "e.g. 'Rock Hill, SC' (repeatable; with --country).")
+CountryOption = typer.Option(help="The country of the --joining cities (ISO code, e.g. US).")
+AffiliationOption = typer.Option(
+    help="City key a reviewer is affiliated with, so never reviews (repeatable).")
+LanguageOption = typer.Option(help="en, es or pt: the language of their pages and mail.")
+
+
+def _details(email: str, role: Role, city: list[str] | None, joining: list[str] | None,
+             country: str | None, affiliation: list[str] | None, name: str | None,
+             language: str) -> AccountDetails:
+    if bool(joining) != bool(country):
+        raise UsageError("--joining and --country go together (e.g. --joining 'Rock Hill, "
+                         "SC' --country US)")
+    return AccountDetails(
+        email=email, display_name=name or email, role=role, cities=tuple(city or ()),
+        cities_to_join=tuple(CityToJoin(name=n, country=country or "") for n in joining or ()),
+        affiliations=tuple(affiliation or ()), language=language)
+
+
+async def _mailed(sent: Sent) -> None:
+    """Ask the running service's worker to send what was recorded (retried until it
+    goes; `wwc outbox --to EMAIL` shows it)."""
+    async with open_program(cli_settings()) as program:
+        await program.deliver_mail(sent.cause)
+
+
+@users_app.command("invite")
+@async_command
+async def invite_user(
+    email: Annotated[str, typer.Argument(help="The person's e-mail (their sign-in).")],
+    role: Annotated[Role, typer.Option(help="city_editor, reviewer, operator or admin.")],
+    city: Annotated[list[str] | None, CityOption] = None,
+    joining: Annotated[list[str] | None, JoiningOption] = None,
+    country: Annotated[str | None, CountryOption] = None,
+    affiliation: Annotated[list[str] | None, AffiliationOption] = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")]
+    = None,
+    language: Annotated[str, LanguageOption] = "en",
+    request_id: RequestId = None,
+) -> None:
+    """Invite someone by mail to choose their password.
+
+    Their account is made, and they are mailed (in their language) a link to choose
+    their password, which works once, for 7 days. Needs the service running (`wwc up`):
+    its worker sends the mail."""
+    settings = cli_settings()
+    details = _details(email, role, city, joining, country, affiliation, name, language)
+    request = Request(request_id)
+    named = request.update_id(details.email, "InviteAccount")
+    with retryable(request):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            today = program_today(settings.data_dir)
+            found = await directory.find_by_email(details.email)
+            if found is not None and found.account_id == account_id_for(named) \
+                    and found.invited:
+                # This request made it; its mail may never have been asked for: a new
+                # link (the first one stops working), sent now.
+                sent = await directory.resend_invitation(found.account_id, SERVER_OPERATOR,
+                                                         today)
+                typer.echo("nothing new recorded: this request invited the account; its "
+                           "invitation is sent again")
+            else:
+                sent = await directory.invite(details, SERVER_OPERATOR, today,
+                                              request_id=named)
+        await _mailed(sent)
+    typer.echo(f"invited {sent.account.email} ({sent.account.role.value}, "
+               f"{sent.account.account_id}): the link mailed to them works once, until "
+               f"{sent.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@users_app.command("reset")
+@async_command
+async def reset_user(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")],
+    request_id: RequestId = None,
+) -> None:
+    """Mail a link to choose a new password.
+
+    It works once, for one hour; their current password works until they choose the
+    new one. For an account still invited, the invitation again. No password is
+    printed. Needs the service running."""
+    settings = cli_settings()
+    with retryable(Request(request_id)):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            account = await _existing(directory, email)
+            today = program_today(settings.data_dir)
+            sent = await (directory.resend_invitation(account.account_id, SERVER_OPERATOR,
+                                                      today) if account.invited else
+                          directory.send_reset(account.account_id, SERVER_OPERATOR, today))
+        await _mailed(sent)
+    what = "the invitation again" if account.invited else "a link to choose a new password"
+    typer.echo(f"mailed {what} to {account.email}: it works once, until "
+               f"{sent.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@users_app.command("enable")
+@async_command
+async def enable_user(
+    email: Annotated[str, typer.Argument(help="The account's e-mail.")],
+    request_id: RequestId = None,
+) -> None:
+    """Let a disabled account sign in again.
+
+    Its ended sessions and revoked tokens stay so. Enabling an active account records
+    nothing."""
+    settings = cli_settings()
+    with retryable(Request(request_id)):
+        async with open_pool(settings, size=2) as pool:
+            directory = AccountDirectory(pool)
+            account = await _existing(directory, email)
+            changed = await directory.enable(account.account_id, SERVER_OPERATOR,
+                                             program_today(settings.data_dir))
+    typer.echo(f"enabled {account.email}" if changed
+               else f"nothing new recorded: {account.email} was not disabled")
+
+
 @users_app.command("add")
 @async_command
 async def add_user(
     email: Annotated[str, typer.Argument(help="The person's e-mail (their sign-in).")],
     role: Annotated[Role, typer.Option(help="city_editor, reviewer, operator or admin.")],
-    city: Annotated[list[str] | None, typer.Option(
-        help="City key a city editor acts for, a city that has joined (repeatable).")]
-    = None,
-    joining: Annotated[list[str] | None, typer.Option(
-        help="A city still to join that a city editor acts for, by the name its join will "
-             "give, e.g. 'Rock Hill, SC' (repeatable; with --country).")] = None,
-    country: Annotated[str | None, typer.Option(
-        help="The country of the --joining cities (ISO code, e.g. US).")] = None,
-    affiliation: Annotated[list[str] | None, typer.Option(
-        help="City key a reviewer is affiliated with, so never reviews (repeatable).")]
-    = None,
+    city: Annotated[list[str] | None, CityOption] = None,
+    joining: Annotated[list[str] | None, JoiningOption] = None,
+    country: Annotated[str | None, CountryOption] = None,
+    affiliation: Annotated[list[str] | None, AffiliationOption] = None,
     name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")]
     = None,
-    language: Annotated[str, typer.Option(help="en, es or pt.")] = "en",
+    language: Annotated[str, LanguageOption] = "en",
+    no_password: Annotated[bool, typer.Option(
+        "--no-password", help="An integration's account: no password at all, it acts by "
+                              "API tokens alone (`wwc tokens create`).")] = False,
     request_id: RequestId = None,
 ) -> None:
-    """Create an account; its one-time password is printed once."""
+    """Create an account; its one-time password is printed once.
+
+    It must be changed at the first sign-in. (To let the person choose it, `wwc users
+    invite` them instead.)"""
     settings = cli_settings()
-    if bool(joining) != bool(country):
-        raise UsageError("--joining and --country go together (e.g. --joining 'Rock Hill, "
-                         "SC' --country US)")
-    command = CreateAccount(
-        email=email, display_name=name or email, role=role, cities=tuple(city or ()),
-        cities_to_join=tuple(CityToJoin(name=n, country=country or "") for n in joining or ()),
-        affiliations=tuple(affiliation or ()), language=language)
+    command = CreateAccount(**dict(_details(email, role, city, joining, country, affiliation,
+                                            name, language)))
     request = Request(request_id)
     named = request.update_id(command.email, "CreateAccount")
     with retryable(request):
         async with open_pool(settings, size=2) as pool:
             directory = AccountDirectory(pool)
             found = await directory.find_by_email(command.email)
-            if found is not None and found.account_id == account_id_for(named):
+            if found is not None and found.account_id == account_id_for(named) \
+                    and no_password:
+                account, password = found, ""
+                typer.echo("nothing new recorded: this request created the account")
+            elif found is not None and found.account_id == account_id_for(named):
                 account, password = found, new_secret()
                 await directory.set_password(account.account_id, password)
                 typer.echo("nothing new recorded: this request created the account; its "
@@ -88,27 +220,52 @@ async def add_user(
             else:
                 account, made_up = await directory.create(
                     command, None, SERVER_OPERATOR, program_today(settings.data_dir),
-                    request_id=named)
+                    request_id=named, tokens_only=no_password)
                 password = made_up or ""
     typer.echo(f"created {account.email} ({account.role.value}, {account.account_id})")
-    typer.echo(f"one-time password: {password}")
+    if no_password:
+        typer.echo("no password: it acts by API tokens alone (wwc tokens create)")
+    else:
+        typer.echo("its person must change this password at the first sign-in:")
+        typer.echo(f"one-time password: {password}")
+
+
+def _state(account: Account) -> str:
+    if account.disabled:
+        return "disabled"
+    if account.invited:
+        return "invited"
+    return "must change password" if account.must_change_password else ""
 
 
 @users_app.command("list")
 @async_command
-async def list_users(as_json: Annotated[bool, JsonOption] = False) -> None:
-    """Every account: e-mail, role, cities or affiliations, and whether it is disabled."""
+async def list_users(
+    as_json: Annotated[bool, JsonOption] = False,
+    search: Annotated[str, typer.Option(
+        help="Only accounts whose e-mail or name holds this, or one of whose cities does "
+             "(by key or by name).")] = "",
+) -> None:
+    """Every account: e-mail, role, cities or affiliations, and its state.
+
+    Its state: disabled, invited (no password chosen yet), or must change the password
+    an admin set."""
     async with open_pool(cli_settings(), size=2) as pool:
         directory = AccountDirectory(pool)
         await directory.caught_up()
-        found = await directory.page(limit=10_000)
+        found = sorted(await directory.page(limit=10_000, search=search),
+                       key=lambda a: a.email)
     if as_json:
         echo_json([a.model_dump(mode="json") for a in found])
         return
     for account in found:
-        bound = ", ".join(account.cities or account.affiliations)
+        keys = account.cities or account.affiliations
+        # A long list in one line reads as noise: its first cities and how many more.
+        bound = ", ".join(keys[:3]) + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
         typer.echo(f"{shown(account.email):<32} {account.role.value:<12} {shown(bound):<30} "
-                   f"{'disabled' if account.disabled else ''}".rstrip())
+                   f"{_state(account)}".rstrip())
+    if not found and search:
+        typer.echo(f"no account matches {shown(search)!r}")
 
 
 @users_app.command("disable")

@@ -164,7 +164,8 @@ async def _serve_stack(settings: Settings, stop: asyncio.Event,
             if admin is not None:
                 email, password = admin
                 typer.echo(f"  First admin:  {email}" + (
-                    f"  one-time password: {password}  (change it: PUT /api/me/password)"
+                    f"  one-time password: {password}  (to be changed at the first "
+                    "sign-in)"
                     if password else "  (password from WWC_ADMIN_PASSWORD)"))
             for skipped in StandardsFolder(stack.settings.effective_standards_dir).problems():
                 typer.echo(f"  warning: standard file skipped: {shown(skipped.file)}: "

@@ -20,8 +20,8 @@ from infra.platform.errors import ErrorKind
 
 BOUND_COMMANDS = frozenset({
     "join", "assessment", "review", "decide", "cohort", "reapply", "withdraw",
-    "status", "list", "history", "report", "cohorts", "export", "users", "tokens", "outbox",
-    "stats"})
+    "status", "list", "history", "report", "cohorts", "export", "users", "accounts", "tokens",
+    "outbox", "stats"})
 
 
 def command_name(argv: list[str]) -> str:

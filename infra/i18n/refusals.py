@@ -113,6 +113,21 @@ REFUSALS: dict[str, str] = {
                        "still to join by its name and country."),
     "weak_password": N_("A password needs from %(minimum)s to %(maximum)s characters."),
     "throttled": N_("Too many failed attempts: wait a few minutes and try again."),
+    # Onboarding: invitations, links to choose a password, one-time passwords.
+    "needs_admin": N_("Only an admin manages accounts."),
+    "has_password": N_("%(email)s has chosen a password already: send a password reset "
+                       "instead."),
+    "link_unknown": N_("This is not a link of ours: it may have been cut short or mistyped."),
+    "link_used": N_("This link has been used already: a link sets a password once."),
+    "link_replaced": N_("A newer link was sent since, or the password was changed since: "
+                        "only the newest link works."),
+    "link_expired": N_("This link expired on %(expired_on)s."),
+    "own_account": N_("You cannot disable your own account: another admin may."),
+    "last_admin": N_("%(email)s is the last active admin: make another admin first."),
+    "password_change_required": N_("Your password was set by an administrator: change it "
+                                   "before anything else."),
+    "wrong_password": N_("The current password is wrong."),
+    "reason_needed": N_("Say why the account is disabled: it is recorded in its history."),
     # The request itself.
     "duplicate_key": N_("The request names a field twice."),
     "too_deep": N_("The request is nested too deeply."),

@@ -10,11 +10,14 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from domain.accounts import PASSWORD_BOUNDS, PASSWORD_MAX, PASSWORD_MIN, password_problem
+
 _HASHER = PasswordHasher()
-MIN_LENGTH = 12
-MAX_LENGTH = 1024
+# The bounds are the domain's (every door refuses the same password the same way).
+MIN_LENGTH = PASSWORD_MIN
+MAX_LENGTH = PASSWORD_MAX
 # What a refusal of a weak password is about (infra/i18n/refusals.py says it in words).
-BOUNDS = {"minimum": MIN_LENGTH, "maximum": MAX_LENGTH}
+BOUNDS = PASSWORD_BOUNDS
 
 
 @functools.cache
@@ -26,12 +29,9 @@ def _decoy() -> str:
 
 
 def weakness(password: str) -> str | None:
-    """Why a new password is refused, or None."""
-    if len(password) < MIN_LENGTH:
-        return f"a password needs at least {MIN_LENGTH} characters"
-    if len(password) > MAX_LENGTH:
-        return "a password may have at most 1,024 characters"
-    return None
+    """Why a new password is refused, or None (`domain.accounts.password_problem`)."""
+    problem = password_problem(password)
+    return problem.message if problem is not None else None
 
 
 async def hash_password(password: str) -> str:

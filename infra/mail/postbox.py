@@ -6,11 +6,17 @@ Exactly-once as far as SMTP allows: a message's id derives from the event that c
 and its recipient, the outbox keeps one row per id, and a retried activity sends only the
 rows not yet `sent`. The one window left is a crash after the server's final OK and
 before the row is marked: the retry then sends the same message again with the same
-Message-ID header, which receivers (our catcher included) treat as one message."""
+Message-ID header, which receivers (our catcher included) treat as one message.
+
+A message about a person's account (an invitation, a password reset) carries a link with
+a secret. Its body holds a placeholder where the link goes; the link itself (its path on
+the portal) waits in the row's `link` column, is put into the message as it is sent, and
+is cleared once it is: the secret is stored nowhere else in plain."""
 
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -18,14 +24,17 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
-from activities.ports import DigestRequest, MailRequest, MailResult
+from activities.ports import DigestRequest, MailRequest, MailResult, RecordedMail
 from domain.notices import DIGEST_KIND, Audience, Notice
 from infra.mail.digest import digest_facts
 from infra.mail.smtp import SmtpServer
 from infra.mail.templates import Rendered, addressed, render
 
 log = structlog.get_logger("wwc.mail")
+# Where a message's secret link goes, until it is sent (see the module's doc).
+LINK_PLACEHOLDER = "[wwc-link]"
 
 
 class PostgresPostbox:
@@ -39,6 +48,12 @@ class PostgresPostbox:
     async def deliver(self, request: MailRequest,
                       progress: Callable[[], None] = lambda: None) -> MailResult:
         await self._record(request)
+        return await self._send(request.cause, progress)
+
+    async def deliver_recorded(self, request: RecordedMail,
+                               progress: Callable[[], None] = lambda: None) -> MailResult:
+        """Send what the outbox holds for `request.cause` (recorded by the account
+        directory, e.g. an invitation) and is not sent yet."""
         return await self._send(request.cause, progress)
 
     async def deliver_digest(self, request: DigestRequest,
@@ -79,7 +94,8 @@ class PostgresPostbox:
                 raise
             await self._pool.execute(
                 "UPDATE wwc_outbox SET status = 'sent', attempts = attempts + 1, "
-                "sent_at = now(), last_error = NULL WHERE message_id = $1", row["message_id"])
+                "sent_at = now(), last_error = NULL, link = NULL WHERE message_id = $1",
+                row["message_id"])
             sent += 1
             progress()
         return MailResult(sent=sent, already_sent=already, held=held)
@@ -135,9 +151,15 @@ class PostgresPostbox:
         # Stable across retries: the same message is recognised as one by its receiver.
         message["Message-ID"] = f"<{row['message_id']}@wwc.local>"
         message["X-WWC-Kind"] = row["kind"]
-        message["X-WWC-City"] = row["city_key"]
-        message.set_content(row["body_text"])
-        message.add_alternative(row["body_html"], subtype="html")
+        if row["city_key"]:
+            message["X-WWC-City"] = row["city_key"]
+        text, body_html = row["body_text"], row["body_html"]
+        if row.get("link"):  # a secret link, put in as the message leaves (module's doc)
+            link = f"{self._portal_url}{row['link']}"
+            text = text.replace(LINK_PLACEHOLDER, link)
+            body_html = body_html.replace(LINK_PLACEHOLDER, html.escape(link))
+        message.set_content(text)
+        message.add_alternative(body_html, subtype="html")
         # After the parts exist: making them moves every Content-* header into the first.
         message["Content-Language"] = row["language"]
         return message
@@ -147,8 +169,29 @@ def message_id(cause: str, kind: str, recipient: str) -> str:
     return hashlib.sha256(f"{cause}|{kind}|{recipient}".encode()).hexdigest()[:32]
 
 
+async def record_link_mail(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], *,
+                           cause: str, kind: str, recipient: str, language: str,
+                           facts: dict[str, str], link: str) -> None:
+    """Record a message to one person carrying a secret `link` (a path on the portal,
+    with its query): in the caller's transaction, so the message exists exactly when
+    the event that caused it does. Delivered by `deliver_recorded(cause)`."""
+    message = render(kind, language, facts, link=LINK_PLACEHOLDER)
+    await conn.execute(
+        """INSERT INTO wwc_outbox (message_id, cause, city_key, kind, recipient, language,
+               subject, body_text, body_html, link)
+           VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (message_id) DO NOTHING""",
+        message_id(cause, kind, recipient), cause, kind, recipient, language,
+        message.subject, message.text, message.html, link)
+
+
 class LoggingPostbox:
     """For workflow tests and workers without a database: each message a log line."""
+
+    async def deliver_recorded(self, request: RecordedMail,
+                               progress: Callable[[], None] = lambda: None) -> MailResult:
+        log.info("recorded mail", cause=request.cause)
+        return MailResult(sent=0, already_sent=0, held=1)
 
     async def deliver_digest(self, request: DigestRequest,
                              progress: Callable[[], None] = lambda: None) -> MailResult:

@@ -49,8 +49,9 @@ from infra.temporal.headers import WorkerActorInterceptor
 from workflows.city import CityWorkflow
 from workflows.cohort import CohortWorkflow
 from workflows.digest import DIGEST_WORKFLOW_ID, DigestInput, DigestWorkflow
+from workflows.outbox import OutboxWorkflow
 
-WORKFLOWS: Sequence[type] = (CityWorkflow, CohortWorkflow, DigestWorkflow)
+WORKFLOWS: Sequence[type] = (CityWorkflow, CohortWorkflow, DigestWorkflow, OutboxWorkflow)
 # How long activities in flight may finish when the worker stops before they are cancelled
 # (and retried by Temporal on another worker, or this one when it is back: they are
 # idempotent). A deployment's `wwc worker` gives them this; `wwc up` less, to stop promptly.
@@ -124,7 +125,8 @@ def build_worker(client: Client, *, task_queue: str, store: EventAppender,
         workflows=list(WORKFLOWS),
         activities=[appends.append_events, score_application, send_notification,
                     catalog.load_standards, announcements.awaiting_announcement,
-                    accounts.reviewer_standing, mail.send_mail, mail.send_digest],
+                    accounts.reviewer_standing, mail.send_mail, mail.send_digest,
+                    mail.send_recorded_mail],
         max_concurrent_activities=max_concurrent_activities,
         workflow_runner=workflow_runner(),
         interceptors=[_BindLogContext(), WorkerActorInterceptor()],

@@ -4,7 +4,12 @@ authorization-matrix test walks the route table).
 
 Answers to a caller who may not: no identity at all is 401; an account without the role
 is 403; a city (or its application) that is not the caller's is 404, exactly as if it did
-not exist, so city keys cannot be probed."""
+not exist, so city keys cannot be probed.
+
+An account whose password an admin set (a one-time password) reaches nothing but its own
+sign-in and password (`Rule.SELF`) until it chooses its own: every other route answers
+403 `password_change_required`, by session or by API token alike (a page sends the
+browser to the password page instead)."""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ from infra.identity.directory import Account
 
 class Rule(StrEnum):
     PUBLIC = "public"  # anyone, signed in or not
+    # Any active account, one that must change its one-time password first included: its
+    # own password, who it is, signing out.
+    SELF = "self"
     SIGNED_IN = "signed_in"  # any active account
     CITY = "city"  # the city's editors, the reviewer assigned to it, the program's staff
     CITY_EDITOR = "city_editor"  # the city's editors and the program's staff
@@ -34,13 +42,18 @@ class Rule(StrEnum):
                         Rule.ITS_REVIEWER)
 
 
-class Denied(Exception):
-    """Not for this caller: `status` is 401, 403 or 404 (see the module's doc)."""
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
 
-    def __init__(self, status: int, message: str) -> None:
+
+class Denied(Exception):
+    """Not for this caller: `status` is 401, 403 or 404 (see the module's doc); `code`
+    when the refusal has one of its own (`password_change_required`)."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
 
 
 def check_role(account: Account | None, rule: Rule) -> None:
@@ -49,6 +62,12 @@ def check_role(account: Account | None, rule: Rule) -> None:
         return
     if account is None:
         raise Denied(401, "sign in, or send an API token (Authorization: Bearer ...)")
+    if rule is Rule.SELF:
+        return
+    if account.must_change_password:
+        raise Denied(403, "this account must change the one-time password an admin set "
+                          "before anything else (PUT /api/me/password)",
+                     code=PASSWORD_CHANGE_REQUIRED)
     if rule.is_city_rule or rule is Rule.SIGNED_IN:
         return
     allowed = {

@@ -10,10 +10,12 @@ from infra.web.api import cities, docs, documents, identity, public, staff, temp
 from infra.web.deadline import Deadline
 from infra.web.middleware import AccessLog, BodyLimit
 from infra.web.portal import (
+    accounts_pages,
     city_pages,
     download_pages,
     numbers_pages,
     open_data_pages,
+    password_pages,
     public_pages,
     review_pages,
     staff_pages,
@@ -53,7 +55,7 @@ def build_app(services: HttpServices) -> FastAPI:
     # so the order decides nothing else.
     for module in (cities, documents, public, identity, staff, public_pages, city_pages,
                    review_pages, staff_pages, open_data_pages, numbers_pages, download_pages,
-                   temporal_ui, docs):
+                   temporal_ui, docs, accounts_pages, password_pages):
         # The routes themselves rather than `include_router`: FastAPI 0.165 matches an
         # included router's routes twice (the router, then the route inside it), about a
         # tenth of a cheap read's time. These routers add no prefix or dependencies of

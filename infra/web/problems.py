@@ -80,7 +80,8 @@ async def error_answer(request: Request, error: Exception) -> Response:
     which keeps the answer a refused request got)."""
     if isinstance(error, Denied):
         headers = {"WWW-Authenticate": 'Bearer realm="wwc"'} if error.status == 401 else None
-        return await answer(request, error.status, error.message, headers=headers)
+        return await answer(request, error.status, error.message, headers=headers,
+                            code=error.code)
     if isinstance(error, Throttled):
         return await answer(request, 429, str(error), code="throttled",
                             headers={"Retry-After": str(error.retry_after)})

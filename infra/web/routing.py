@@ -35,6 +35,9 @@ from workflows.actors import RequestContext
 SESSION_COOKIE = "wwc_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"  # the same token, in a form posted without JavaScript
+# The most fields a posted form may have (Starlette keeps the form the guard parsed for the
+# route): an invitation may tick every city an editor acts for (the body stays under 1 MB).
+FORM_FIELDS = 1000
 REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_KEY = "x-wwc-access"
@@ -126,7 +129,7 @@ def guard(rule: Rule, *, changes_nothing: bool = False
             check_role(caller.account, rule)
         except Denied as denied:
             # Under a city's path, what is not yours does not exist (no probing of keys).
-            if key is not None and denied.status == 403:
+            if key is not None and denied.status == 403 and denied.code is None:
                 raise not_found(str(key)) from None
             raise
         # A public route changes nothing of the caller's (signing in again only replaces
@@ -151,7 +154,7 @@ async def _csrf_token(request: Request) -> str | None:
     found = request.headers.get(CSRF_HEADER)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if found is None and kind == "application/x-www-form-urlencoded":
-        field = (await request.form(max_files=0, max_fields=50)).get(CSRF_FIELD)
+        field = (await request.form(max_files=0, max_fields=FORM_FIELDS)).get(CSRF_FIELD)
         return field if isinstance(field, str) else None
     return found
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from infra.mail.catcher import stored_messages
 from tests.e2e.api_service import ApiService, serving
 from tests.e2e.conftest import REPO
 
@@ -102,3 +104,20 @@ def sign_in(page: Page, email: str, password: str, *, keyboard: bool = False) ->
         page.fill("#password", password)
         page.click("form[data-sign-in] button[type=submit]")
     page.wait_for_url(re.compile(r".*/portal.*"))
+
+
+def mailed_link(portal: ApiService, to: str) -> str:
+    """The link in the newest message to `to` that the stack's mail catcher received (the
+    worker sends it a moment after the invitation is recorded)."""
+    folder = Path(portal.env["WWC_DATA_DIR"]) / "mail"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = [m for m in stored_messages(folder) if str(m["To"]) == to]
+        if found:
+            body = found[-1].get_body(("plain",))
+            assert body is not None
+            link = re.search(r"http://\S+/set-password\?\S+", body.get_content())
+            assert link is not None, body.get_content()
+            return link.group(0)
+        time.sleep(0.25)
+    raise AssertionError(f"no mail to {to} within 60 s")

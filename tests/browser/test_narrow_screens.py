@@ -31,7 +31,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from domain.streams import city_key
 from infra.i18n.formats import LocaleFormats
-from tests.browser.conftest import Visits, sign_in
+from tests.browser.conftest import Visits, mailed_link, sign_in
 from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService, Person
 from tests.factories import WWC_2022, answers
 
@@ -56,6 +56,8 @@ A, B, C, D, E = (city_key("BR", city[0]) for city in (CERTIFIED, UNPLACED, UNDER
 @dataclass(frozen=True)
 class Program:
     certificate: str  # the certified city's certificate page
+    set_password: str  # the page an invitation's link opens (its path and query)
+    account: str  # an account's page, for admins
 
 
 def person(portal: ApiService, admin: Person, email: str, role: str,
@@ -125,7 +127,12 @@ def set_up(portal: ApiService) -> Program:
         registry = public.get("/api/registry").json()["items"]
         time.sleep(0.2)
     awarded = next(row["awarded_on"] for row in registry if row["city_key"] == A)
-    return Program(certificate=f"/certificates/{A}/{awarded}")
+    invited = ok(admin.post("/api/accounts/invitations", json={
+        "email": "invited@parana.test", "display_name": "Invited", "role": "reviewer"}))
+    link = mailed_link(portal, "invited@parana.test")
+    return Program(certificate=f"/certificates/{A}/{awarded}",
+                   set_password=link.split("lang=")[0].rstrip("&?").split(portal.url)[1],
+                   account=f"/portal/accounts/{invited['account']['account_id']}")
 
 
 def pages(program: Program) -> dict[str, tuple[str | None, list[str]]]:
@@ -133,7 +140,7 @@ def pages(program: Program) -> dict[str, tuple[str | None, list[str]]]:
     return {
         "public": (None, ["/", "/?country=BR&tier=gold", "/cohorts", f"/cohorts/{COHORT}",
                           f"/cities/{A}", program.certificate, "/sign-in",
-                          "/cities/br-nowhere"]),
+                          "/cities/br-nowhere", "/forgot-password", program.set_password]),
         "editor": (EDITOR, ["/portal", "/portal/join", f"/portal/cities/{A}",
                             f"/portal/cities/{C}", f"/portal/cities/{C}/assessment",
                             f"/portal/cities/{D}", f"/portal/cities/{D}/assessment"]),
@@ -142,7 +149,7 @@ def pages(program: Program) -> dict[str, tuple[str | None, list[str]]]:
                                 f"/portal/cities/{A}/reviews/1"]),
         "operator": (OPERATOR, ["/portal/pipeline", "/portal/cohorts", "/portal/outbox",
                                 f"/portal/cities/{A}", f"/portal/cities/{C}/review"]),
-        "admin": (ADMIN_EMAIL, ["/portal/accounts", "/portal/pipeline"]),
+        "admin": (ADMIN_EMAIL, ["/portal/accounts", program.account, "/portal/pipeline"]),
     }
 
 

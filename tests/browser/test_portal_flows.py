@@ -34,7 +34,7 @@ from domain.standard import PercentTierRule
 from domain.streams import city_key
 from domain.tiers import Tier
 from infra.standards.folder import load_catalog
-from tests.browser.conftest import Visits, new_context, sign_in
+from tests.browser.conftest import Visits, mailed_link, new_context, sign_in
 from tests.e2e.api_service import ADMIN_EMAIL, ADMIN_PASSWORD, ApiService
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,7 @@ KEY = city_key(COUNTRY, CITY)
 PASSWORD = "a long enough password 42"
 EDITOR, REVIEWER, AFFILIATED, OPERATOR = ("editor@recife.test", "reviewer@program.test",
                                           "insider@program.test", "operator@program.test")
+INVITEE = "luisa@recife.test"
 STANDARD = load_catalog()["wwc-2022"]
 RULE = STANDARD.tiers
 assert isinstance(RULE, PercentTierRule)
@@ -467,9 +468,8 @@ def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
     page.select_option("#a-role", "city_editor")
     page.fill("#a-join-name", "Olinda")
     page.fill("#a-join-country", "BR")
-    page.click("form[data-api] button[type=submit]")
-    expect(page.locator("form[data-api] [data-alert]")).to_contain_text("password")
-    page.reload()
+    page.click("form[data-invite] button[type=submit]")
+    expect(page.locator("[data-notice]")).to_contain_text("Invitation sent to editor@olinda.test")
     expect(page.locator("main table")).to_contain_text("br-olinda")
     page.goto(f"/portal/cities/{KEY}?lang=pt")
     expect(page.locator("#timeline-title")).to_have_text("Linha do tempo")
@@ -479,11 +479,99 @@ def test_admin_pages_and_languages(browser: Browser, portal: ApiService,
     context.close()
 
 
+def test_an_admin_invites_by_mail_and_the_invitee_lands_signed_in(
+        browser: Browser, portal: ApiService, visits: Visits) -> None:
+    admin = new_context(browser, portal)
+    page = admin.new_page()
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto("/portal/accounts?lang=en")
+    page.fill("#a-email", INVITEE)
+    page.fill("#a-name", "Luísa")
+    page.select_option("#a-role", "city_editor")
+    page.select_option("#a-lang", "pt")  # hers: the mail and the page it opens speak it
+    # The city from the picker, found by a part of its name: Enter ticks the one left.
+    page.fill("#picker-filter", "reci")
+    expect(page.locator("[data-picker-count]")).to_contain_text("1 of")
+    page.press("#picker-filter", "Enter")
+    expect(page.locator(f'input[name="cities"][value="{KEY}"]')).to_be_checked()
+    visits.check(page, "accounts-invite")
+    page.click("form[data-invite] button[type=submit]")
+    expect(page.locator("[data-notice]")).to_contain_text(f"Invitation sent to {INVITEE}")
+
+    link = mailed_link(portal, INVITEE)  # from the real SMTP server, as she gets it
+    invitee = browser.new_context(base_url=portal.url, viewport={"width": 390, "height": 844})
+    invitee.set_default_timeout(30_000)
+    her = invitee.new_page()
+    her.goto(link)
+    expect(her.locator("h1")).to_have_text("Boas-vindas, Luísa: escolha sua senha")
+    visits.check(her, "set-password-390")
+    her.fill("#password", "uma senha longa o bastante")
+    her.fill("#confirm", "uma senha longa o bastante")
+    her.click("form[data-set-password] button[type=submit]")
+    her.wait_for_url("**/portal")
+    expect(her.locator("main")).to_contain_text(CITY)  # signed in, her city
+    expect(her.locator("h1")).to_have_text("Minhas cidades")
+    her.goto(link)  # a link works once
+    expect(her.locator("[data-link-problem]")).to_have_attribute("data-link-problem",
+                                                                 "link_used")
+    visits.check(her, "link-used-pt", screenshots=False)
+    invitee.close()
+
+    # Found by her city's name; disabled, her session ends; enabled, she signs in again.
+    page.goto("/portal/accounts?q=recife&lang=en")
+    expect(page.locator("[data-account-count]")).to_contain_text("found for “recife”")
+    expect(page.locator(f'[data-account="{INVITEE}"]')).to_be_visible()
+    expect(page.locator(f'[data-account="{OPERATOR}"]')).to_have_count(0)
+    page.click(f'[data-account="{INVITEE}"] a')
+    visits.check(page, "account")
+    again = new_context(browser, portal)
+    she = again.new_page()
+    sign_in(she, INVITEE, "uma senha longa o bastante")
+    page.fill("#reason", "left the city hall")
+    page.click("form[data-disable] button[type=submit]")
+    expect(page.locator("[data-state]")).to_have_attribute("data-state", "disabled")
+    she.goto("/portal")
+    expect(she).to_have_url(re.compile(r"/sign-in\?next="))
+    page.click("form[data-enable] button[type=submit]")
+    expect(page.locator("[data-state]")).to_have_attribute("data-state", "active")
+    sign_in(she, INVITEE, "uma senha longa o bastante")
+    again.close()
+    admin.close()
+
+
+def test_a_one_time_password_is_changed_before_anything_else(
+        browser: Browser, portal: ApiService, visits: Visits) -> None:
+    admin = portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    made = admin.post("/api/accounts", json={"email": "temp@program.test",
+                                             "display_name": "Temp", "role": "operator"})
+    assert made.status_code == 201, made.text
+    given = made.json()["password"]
+    context = new_context(browser, portal)
+    page = context.new_page()
+    page.goto("/sign-in?lang=es")
+    page.fill("#email", "temp@program.test")
+    page.fill("#password", given)
+    page.click("form[data-sign-in] button[type=submit]")
+    page.wait_for_url(re.compile(r"/account/password\?next="))
+    expect(page.locator("[data-must-change]")).to_be_visible()
+    visits.check(page, "password-must-change-es", screenshots=False)
+    page.goto("/portal/pipeline")  # nothing else opens
+    page.wait_for_url(re.compile(r"/account/password\?next=%2Fportal%2Fpipeline"))
+    page.fill("#current", given)
+    page.fill("#new", "mi propia contraseña larga")
+    page.fill("#confirm", "mi propia contraseña larga")
+    page.click("form[data-change-password] button[type=submit]")
+    page.wait_for_url("**/portal/pipeline")
+    expect(page.locator("h1")).to_be_visible()
+    context.close()
+
+
 def test_the_readmes_screenshots_of_the_steps_are_there() -> None:
     """Copied from this module's artifacts (.artifacts/screenshots) after a run."""
     docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     for name in ("submit-not-certified", "submit-confirm-390", "announce-confirm",
-                 "pipeline-decided", "refusal-es", "refusal-pt", "report-findings-pt"):
+                 "pipeline-decided", "refusal-es", "refusal-pt", "report-findings-pt",
+                 "accounts-invite", "set-password-390"):
         assert (docs / f"{name}.png").exists(), name
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -50,9 +51,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     password = re.search(r"one-time password: (\S+)", made)
     assert password is not None
     with wwc_up(env, data_dir / "up.log"):
+        api = f"http://{env['WWC_HTTP_ADDRESS']}"
+        # A one-time password opens nothing until it is changed: the operator's own.
+        chosen = "the operator's own passphrase"
+        with httpx.Client(base_url=api, timeout=90) as http:
+            signed = http.post("/api/session", json={"email": OPERATOR,
+                                                     "password": password.group(1)})
+            changed = http.put("/api/me/password", json={
+                "current_password": password.group(1), "new_password": chosen},
+                headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+            assert changed.status_code == 200, changed.text
         wwc("join", "--name", "Rock Hill, SC", "--country", "US", "--population", "74372")
         server = json.loads((data_dir / "temporal.json").read_text())
-        yield Served(f"http://{env['WWC_HTTP_ADDRESS']}", server["ui_url"], password.group(1))
+        yield Served(api, server["ui_url"], chosen)
 
 
 def workflow_page(page: Page, url: str, shows: re.Pattern[str]) -> str:

@@ -88,9 +88,11 @@ async def _new_admin_token(data_dir: Path, n: int) -> str:
     try:
         directory = AccountDirectory(pool)
         today = date.today()
+        # By token alone (a made-up password would be one-time, and its token would
+        # open nothing but the password until it was changed).
         account, _ = await directory.create(
             CreateAccount(email=f"fuzz-admin-{n}@program.test", display_name=f"Fuzz {n}",
-                          role=Role.ADMIN), None, SERVER_OPERATOR, today)
+                          role=Role.ADMIN), None, SERVER_OPERATOR, today, tokens_only=True)
         _, token = await directory.issue_token(account.account_id, "stateful fuzzing", 1,
                                                SERVER_OPERATOR, today)
         return token

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from infra.mail.catcher import stored_messages
 from infra.postgres.db import stop_embedded_server
 from tests.e2e.conftest import WWC, RunWwc, clean_env, free_port, wwc_up
 from tests.factories import WWC_2022
@@ -210,6 +211,44 @@ def test_accounts_and_tokens_from_the_server_shell(
     ok("users", "disable", "ed@rockhill.test", "--reason", "left the city")
     assert next(a for a in json.loads(ok("users", "list", "--json").stdout)
                 if a["email"] == "ed@rockhill.test")["disabled"] is True
+    assert "enabled ed@rockhill.test" in ok("accounts", "enable", "ed@rockhill.test").stdout
+
+
+def test_an_invitation_from_the_shell_arrives_by_mail_and_its_link_signs_in(
+    wwc: RunWwc, service_env: dict[str, str]
+) -> None:
+    """`wwc users invite` records the invitation and the running worker mails it: the
+    message reaches the stack's SMTP server (its catcher), in the invitee's language, and
+    its link, followed, lets her choose a password and signs her in."""
+    ok = succeeding(wwc, service_env)
+    invited = ok("users", "invite", "rosa@rockhill.test", "--role", "reviewer",
+                 "--language", "es", "--name", "Rosa")
+    assert "invited rosa@rockhill.test" in invited.stdout
+    assert "token" not in invited.stdout  # no link printed: it is hers alone
+    listed = ok("users", "list", "--search", "ROSA").stdout
+    assert listed.split() == ["rosa@rockhill.test", "reviewer", "invited"]
+    mail = Path(service_env["WWC_DATA_DIR"]) / "mail"
+    deadline = time.monotonic() + 60
+    while not (found := [m for m in stored_messages(mail)
+                         if str(m["To"]) == "rosa@rockhill.test"]):
+        assert time.monotonic() < deadline, "no invitation arrived"
+        time.sleep(0.25)
+    body = found[0].get_body(("plain",))
+    assert body is not None
+    assert found[0]["Subject"] == "Le invitamos al portal de la certificación What Works Cities"
+    link = next(word for word in body.get_content().split() if "/set-password?" in word)
+    assert link.startswith(f"http://{service_env['WWC_HTTP_ADDRESS']}/set-password?token=")
+    with httpx.Client(timeout=60) as browser:
+        page = browser.get(link)
+        assert page.status_code == 200
+        assert "Le damos la bienvenida, Rosa" in page.text
+        token = link.split("token=")[1].split("&")[0]
+        chosen = browser.post(link.split("?")[0], data={
+            "token": token, "password": "mi contraseña nueva y larga",
+            "confirm": "mi contraseña nueva y larga"}, follow_redirects=False)
+        assert (chosen.status_code, chosen.headers["location"]) == (303, "/portal")
+        me = browser.get(link.split("/set-password")[0] + "/api/me")
+        assert me.json()["email"] == "rosa@rockhill.test"
 
 
 def test_refusals_and_missing_things_have_their_exit_codes(

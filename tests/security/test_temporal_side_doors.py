@@ -78,9 +78,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     with wwc_up(env, data_dir / "up.log"):
         # With the stack up: each would otherwise start and stop PostgreSQL of its own.
-        add("users", "add", AFFILIATED, "--role", "reviewer", "--affiliation", CITY)
-        add("users", "add", REVIEWER, "--role", "reviewer")
-        add("users", "add", "op@program.test", "--role", "operator")
+        # Accounts that act by API tokens alone (a one-time password would have to be
+        # changed before a token of theirs opens anything).
+        add("users", "add", AFFILIATED, "--role", "reviewer", "--affiliation", CITY,
+            "--no-password")
+        add("users", "add", REVIEWER, "--role", "reviewer", "--no-password")
+        add("users", "add", "op@program.test", "--role", "operator", "--no-password")
         server = json.loads((data_dir / "temporal.json").read_text())
         operator = add("tokens", "create", "op@program.test", "--name", "codec").splitlines()[-1]
         reviewer = add("tokens", "create", REVIEWER, "--name", "codec").splitlines()[-1]

@@ -215,13 +215,15 @@ def cohort_decider(rules: ProgramRules | None = None,
     return Decider("the cohort", cohorts.CohortState(), decide, cohorts.evolve)
 
 
-def account_decider(account_id: str = "acc-1") -> Decider[
+def account_decider(account_id: str = "acc-1",
+                    given: accounts.Circumstances | None = None) -> Decider[
         accounts.AccountState, accounts.AnyAccountCommand, events.AccountEvent]:
-    """An account's decider, for the account `account_id`."""
+    """An account's decider, for the account `account_id`, in the circumstances `given`
+    (the real time, who asks, how many admins are active)."""
 
     def decide(state: accounts.AccountState, command: accounts.AnyAccountCommand,
                now: date) -> list[events.AccountEvent]:
-        return accounts.decide(state, command, account_id, now)
+        return accounts.decide(state, command, account_id, now, given)
 
     return Decider("the account", accounts.AccountState(), decide, accounts.evolve)
 

@@ -22,9 +22,12 @@ POLICY = {
     ("GET", "/readyz"): "public",
     ("GET", "/metrics"): "operator",
     ("POST", "/api/session"): "public",
-    ("DELETE", "/api/session"): "signed_in",
-    ("PUT", "/api/me/password"): "signed_in",
-    ("GET", "/api/me"): "signed_in",
+    # What an account whose password an admin set may still do: change it, say who it
+    # is, sign out (every other route refuses it until it has changed it).
+    ("DELETE", "/api/session"): "self",
+    ("PUT", "/api/me/password"): "self",
+    ("GET", "/api/me"): "self",
+    ("POST", "/api/password-reset"): "public",  # forgot password: the same answer for all
     ("PUT", "/api/me/digest"): "signed_in",
     ("POST", "/api/cities"): "signed_in",
     ("GET", "/api/cities"): "operator",
@@ -60,6 +63,10 @@ POLICY = {
     ("GET", "/api/accounts"): "admin",
     ("POST", "/api/accounts"): "admin",
     ("POST", "/api/accounts/{account_id}/disable"): "admin",
+    ("POST", "/api/accounts/{account_id}/enable"): "admin",
+    ("POST", "/api/accounts/invitations"): "admin",
+    ("POST", "/api/accounts/{account_id}/invitation"): "admin",
+    ("POST", "/api/accounts/{account_id}/password-reset"): "admin",
     ("GET", "/api/tokens"): "admin",
     ("POST", "/api/tokens"): "admin",
     ("DELETE", "/api/tokens/{token_id}"): "admin",
@@ -119,6 +126,19 @@ POLICY = {
     ("GET", "/portal/numbers"): "operator",
     ("GET", "/portal/numbers/{chart}.csv"): "operator",
     ("GET", "/portal/accounts"): "admin",
+    ("GET", "/portal/accounts/{account_id}"): "admin",
+    ("POST", "/portal/accounts/invite"): "admin",
+    ("POST", "/portal/accounts/{account_id}/reset"): "admin",
+    ("POST", "/portal/accounts/{account_id}/disable"): "admin",
+    ("POST", "/portal/accounts/{account_id}/enable"): "admin",
+    # Getting in without a password passed around: forgot password, the page a mailed
+    # link opens (its secret is the credential), and one's own password.
+    ("GET", "/forgot-password"): "public",
+    ("POST", "/forgot-password"): "public",
+    ("GET", "/set-password"): "public",
+    ("POST", "/set-password"): "public",
+    ("GET", "/account/password"): "self",
+    ("POST", "/account/password"): "self",
     # What the portal gives to keep (infra/web/portal/download_pages.py): a certificate's
     # PDF as public as its page (announced certifications only), a city's report as its
     # page, and each list's CSV under its page's rule.
@@ -149,8 +169,12 @@ def test_nothing_but_reading_the_registry_and_signing_in_is_open_to_anyone() -> 
     # Signing in; a browser's CORS preflight for the codec endpoint answers headers,
     # nothing else.
     # A refusal said in words changes nothing either.
+    # Asking for a password reset answers the same whoever asks; choosing a password by
+    # a mailed link needs the link's secret.
     opened = public - {("POST", "/api/session"), ("POST", "/sign-in"),
-                       ("OPTIONS", "/codec/{operation}"), ("POST", "/portal/refusal")}
+                       ("OPTIONS", "/codec/{operation}"), ("POST", "/portal/refusal"),
+                       ("POST", "/api/password-reset"), ("POST", "/forgot-password"),
+                       ("POST", "/set-password")}
     assert all(method == "GET" for method, _ in opened)
 
 

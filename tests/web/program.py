@@ -6,7 +6,8 @@ workflows give them, so the read models, the timeline and the audit trail read t
 the service's own.
 
 What it leaves out is what only the stack can show: timers (reminders, expiry,
-deadlines, a cohort's date passing), mail, continue-as-new, and Temporal's own retries
+deadlines, a cohort's date passing), mail (what the outbox records stays there),
+continue-as-new, and Temporal's own retries
 (those stay with the integration and end-to-end tests). A city's state is folded from its
 stream the first time it is used, so a second instance over the same database carries on
 where the first stopped."""
@@ -104,6 +105,9 @@ class InMemoryProgram:
         self._cities: dict[str, _City] = {}
         self._cohorts: dict[str, _Cohort] = {}
         self._touched: tuple[date | None, set[str]] = (None, set())
+        # The causes whose recorded mail was to be delivered (no worker here: the rows
+        # stay in the outbox, their links with them, where a test finds them).
+        self.mailed: list[str] = []
 
     def program_today(self) -> date:
         return self.clock.today(datetime.now(UTC))
@@ -362,6 +366,9 @@ class InMemoryProgram:
         if update_id is not None:
             cohort.answers[update_id] = result
         return result
+
+    async def deliver_mail(self, cause: str) -> None:
+        self.mailed.append(cause)
 
     async def cohort(self, cohort_id: str) -> CohortResult:
         cohort = self._cohorts.get(cohort_id)

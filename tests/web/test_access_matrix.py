@@ -39,6 +39,7 @@ _BY_TOKEN = ("anonymous", "editor", "other_editor", "assigned_reviewer", "other_
 EXPECTED: dict[str, dict[str, str | int]] = {
     "public": dict.fromkeys(_BY_TOKEN, ALLOWED),
     "signed_in": {**dict.fromkeys(_BY_TOKEN, ALLOWED), "anonymous": 401},
+    "self": {**dict.fromkeys(_BY_TOKEN, ALLOWED), "anonymous": 401},
     "city": {"anonymous": 401, "editor": ALLOWED, "other_editor": 404,
              "assigned_reviewer": ALLOWED, "other_reviewer": 404, "operator": ALLOWED,
              "admin": ALLOWED},

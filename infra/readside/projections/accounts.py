@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from domain import events
 from domain.accounts import ACCOUNT_STREAM_PREFIX
@@ -45,3 +46,27 @@ class AccountProjection:
             elif event.event_type == events.ApiTokenRevoked.TYPE:
                 await conn.execute("UPDATE wwc_api_tokens SET revoked = true "
                                    "WHERE token_id = $1", data["token_id"])
+            elif event.event_type == events.AccountEnabled.TYPE:
+                await conn.execute("UPDATE wwc_accounts SET disabled = false "
+                                   "WHERE account_id = $1", account_id)
+            elif event.event_type == events.AccountInvited.TYPE:
+                await conn.execute(
+                    "UPDATE wwc_accounts SET password_state = 'none', invited_until = $2 "
+                    "WHERE account_id = $1", account_id, moment(data["expires_at"]))
+            elif event.event_type == events.OneTimePasswordSet.TYPE:
+                await conn.execute("UPDATE wwc_accounts SET password_state = 'one_time' "
+                                   "WHERE account_id = $1", account_id)
+            elif event.event_type in _PASSWORD_CHOSEN:
+                await conn.execute(
+                    "UPDATE wwc_accounts SET password_state = 'own', invited_until = NULL "
+                    "WHERE account_id = $1", account_id)
+            # A reset sent changes nothing here: the account's stream knows its links.
+
+
+# The person chose their password: by a link, or knowing the current one.
+_PASSWORD_CHOSEN = frozenset({events.LinkUsed.TYPE, events.PasswordChanged.TYPE})
+
+
+def moment(value: str | datetime) -> datetime:
+    """A stored event's instant (ISO text in its JSON data) as a datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

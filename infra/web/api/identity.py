@@ -5,16 +5,18 @@ back in a header with every state-changing request."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from infra.identity.directory import Account
-from infra.identity.secrets import digest
 from infra.web import signing_in
-from infra.web.access import Denied, Rule
+from infra.web.access import Rule
 from infra.web.api.models import (
     DigestPreference,
     Me,
     PasswordChange,
     PasswordChanged,
+    PasswordResetAccepted,
+    PasswordResetRequest,
     SignedIn,
     SignIn,
 )
@@ -26,7 +28,8 @@ def me(account: Account) -> Me:
     return Me(account_id=account.account_id, email=account.email,
               display_name=account.display_name, role=account.role, cities=account.cities,
               affiliations=account.affiliations, language=account.language,
-              digest=account.digest)
+              digest=account.digest, disabled=account.disabled, invited=account.invited,
+              must_change_password=account.must_change_password)
 
 
 async def open_session(request: Request, response: Response, email: str,
@@ -46,7 +49,7 @@ async def sign_in(request: Request, response: Response, body: SignIn) -> SignedI
     return await open_session(request, response, body.email, body.password)
 
 
-@route(router, "DELETE", "/api/session", Rule.SIGNED_IN, status_code=204,
+@route(router, "DELETE", "/api/session", Rule.SELF, status_code=204,
        summary="Sign out")
 async def sign_out(request: Request) -> Response:
     """End this session (its cookie no longer opens anything)."""
@@ -57,28 +60,31 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-@route(router, "PUT", "/api/me/password", Rule.SIGNED_IN, response_model=PasswordChanged,
+@route(router, "PUT", "/api/me/password", Rule.SELF, response_model=PasswordChanged,
        summary="Change my password")
 async def change_password(request: Request, body: PasswordChange) -> PasswordChanged:
-    """The current password, then the new one (12 characters at least). Wrong current
+    """The current password, then the new one (12 to 1,024 characters). Wrong current
     passwords are throttled as sign-ins are (per account and per address). On success
     the account's other sessions end and every API token of the account is revoked (the
-    answer lists them): issue new ones."""
+    answer lists them): issue new ones. An account whose password an admin set (a
+    one-time password) may call this, and nothing else, until it has."""
     found = services(request)
-    caller = caller_of(request)
-    account = caller.signed_in
-    if await signing_in.password_checked(request, f"password:{account.account_id}", account.email,
-                              body.current_password) is None:
-        raise Denied(403, "the current password is wrong")
-    await found.directory.set_password(account.account_id, body.new_password)
-    ended = await found.pool.execute(
-        "DELETE FROM wwc_sessions WHERE account_id = $1 AND id_hash <> $2",
-        account.account_id, digest(request.cookies.get(SESSION_COOKIE, "")))
-    revoked = await found.directory.revoke_tokens_of(
-        account.account_id, caller.context(), found.program.program_today())
+    ended, revoked = await signing_in.change_password(request, body.current_password,
+                                                      body.new_password)
     await found.after_write("accounts")  # the revoked tokens stop working at once
-    return PasswordChanged(sessions_ended=int(ended.split()[-1]),
-                           tokens_revoked=tuple(revoked))
+    return PasswordChanged(sessions_ended=ended, tokens_revoked=tuple(revoked))
+
+
+@route(router, "POST", "/api/password-reset", Rule.PUBLIC, status_code=202,
+       response_model=PasswordResetAccepted, summary="Forgot my password")
+async def forgot_password(request: Request, body: PasswordResetRequest) -> Response:
+    """A link to choose a new password is mailed to the account with this e-mail (in its
+    language; it works once, for one hour). The answer is the same, and as quick,
+    whether or not an account has the e-mail. Requests are throttled as sign-ins are
+    (per e-mail and per address: 429 with Retry-After)."""
+    after = await signing_in.forgot_password(request, body.email)
+    return JSONResponse(PasswordResetAccepted(detail=signing_in.FORGOT_ANSWER).model_dump(),
+                        status_code=202, background=after)
 
 
 @route(router, "PUT", "/api/me/digest", Rule.SIGNED_IN, response_model=Me,
@@ -96,7 +102,8 @@ async def set_digest(request: Request, body: DigestPreference) -> Me:
     return me(changed)
 
 
-@route(router, "GET", "/api/me", Rule.SIGNED_IN, response_model=Me, summary="Who am I")
+@route(router, "GET", "/api/me", Rule.SELF, response_model=Me, summary="Who am I")
 async def whoami(request: Request) -> Me:
-    """The signed-in account: role, cities, affiliations, language."""
+    """The signed-in account: role, cities, affiliations, language, and whether it must
+    change its one-time password first."""
     return me(caller_of(request).signed_in)

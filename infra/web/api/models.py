@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from domain.accounts import CreateAccount, Role
+from domain.accounts import AccountDetails, CreateAccount, Role
 from domain.answers import Answers
 from domain.commands import CityName, CohortId, Location, NonEmpty, Population
 from domain.model import Input
@@ -43,6 +43,12 @@ class Me(Body):
     affiliations: tuple[str, ...]
     language: str
     digest: bool = True  # receives the operators' weekly digest
+    disabled: bool = False
+    # Invited, and no password chosen yet (by the link mailed to the person).
+    invited: bool = False
+    # A one-time password an admin set: until it is changed (PUT /api/me/password), the
+    # account reaches nothing else (403 `password_change_required`).
+    must_change_password: bool = False
 
 
 class DigestPreference(Body):
@@ -63,9 +69,37 @@ class PasswordChanged(Body):
 
 
 class NewAccount(CreateAccount):
-    """The domain's command, and the password (left out: one is made up, answered once)."""
+    """The domain's command, and the password (left out: one is made up, answered once,
+    and must be changed at the first sign-in; a password given here must be when
+    `one_time_password` is true)."""
 
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+
+
+class NewInvitation(AccountDetails):
+    """Who the account is for; its person chooses the password by the link mailed to
+    them."""
+
+
+class Invited(Body):
+    account: Me
+    # Until when the mailed link works (real time, UTC); it works once.
+    link_expires_at: datetime
+
+
+class LinkSent(Body):
+    """A link to choose a password is on its way to the account's person."""
+
+    link_expires_at: datetime
+
+
+class PasswordResetRequest(Body):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                            max_length=254)]
+
+
+class PasswordResetAccepted(Body):
+    detail: str
 
 
 class CreatedAccount(Body):

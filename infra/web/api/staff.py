@@ -22,9 +22,12 @@ from infra.web.api.identity import me
 from infra.web.api.models import (
     CohortRequest,
     CreatedAccount,
+    Invited,
     IssuedToken,
+    LinkSent,
     Me,
     NewAccount,
+    NewInvitation,
     NewToken,
     Page,
     Reason,
@@ -170,10 +173,75 @@ async def stats(request: Request, as_of: Annotated[str | None, Query(
 @route(router, "GET", "/api/accounts", Rule.ADMIN, response_model=list[Me],
        summary="Accounts")
 async def list_accounts(request: Request, cursor: Annotated[str | None, Query(max_length=200)]
-                        = None, limit: Annotated[int, Query(ge=1, le=200)] = 100) -> list[Me]:
-    """Accounts by id, a page at a time (no secret is ever answered)."""
+                        = None, limit: Annotated[int, Query(ge=1, le=200)] = 100,
+                        search: Annotated[str, Query(max_length=200)] = "") -> list[Me]:
+    """Accounts by id, a page at a time (no secret is ever answered). `search`: only
+    those whose e-mail or name holds it, or one of whose cities does (by key or name)."""
     directory = services(request).directory
-    return [me(a) for a in await directory.page(after=decode_cursor(cursor), limit=limit)]
+    await directory.caught_up()
+    return [me(a) for a in await directory.page(after=decode_cursor(cursor), limit=limit,
+                                                search=search)]
+
+
+@route(router, "POST", "/api/accounts/invitations", Rule.ADMIN, status_code=201,
+       response_model=Invited, summary="Invite someone: an account and a mailed link",
+       links={"Disable": ("disable_account",
+                          {"account_id": "$response.body#/account/account_id"})})
+async def invite_account(request: Request, body: NewInvitation) -> Invited:
+    """Creates the account without a password and mails its person (in the account's
+    language) a link to choose one: it works once, for 7 days. Nothing secret is
+    answered. With an Idempotency-Key a retry answers as the first time."""
+    found = services(request)
+    sent = await found.directory.invite(body, caller_of(request).context(),
+                                        found.program.program_today())
+    await found.program.deliver_mail(sent.cause)
+    return Invited(account=me(sent.account), link_expires_at=sent.expires_at)
+
+
+@route(router, "POST", "/api/accounts/{account_id}/invitation", Rule.ADMIN, status_code=202,
+       response_model=LinkSent, summary="Send an invitation again")
+async def resend_invitation(request: Request, account_id: str) -> LinkSent:
+    """For an account whose person has not chosen a password yet: a new link (7 days);
+    the older one stops working. Refused (`has_password`) once they have: send a
+    password reset instead."""
+    found = services(request)
+    sent = await found.directory.resend_invitation(
+        await _existing(request, account_id), caller_of(request).context(),
+        found.program.program_today())
+    await found.program.deliver_mail(sent.cause)
+    return LinkSent(link_expires_at=sent.expires_at)
+
+
+@route(router, "POST", "/api/accounts/{account_id}/password-reset", Rule.ADMIN,
+       status_code=202, response_model=LinkSent, summary="Send a password reset link")
+async def send_password_reset(request: Request, account_id: str) -> LinkSent:
+    """Mails the account's person a link to choose a new password (one hour, once); no
+    password is shown to anyone. The current password works until the new one is
+    chosen; then the account's sessions end and its API tokens are revoked."""
+    found = services(request)
+    sent = await found.directory.send_reset(
+        await _existing(request, account_id), caller_of(request).context(),
+        found.program.program_today())
+    await found.program.deliver_mail(sent.cause)
+    return LinkSent(link_expires_at=sent.expires_at)
+
+
+@route(router, "POST", "/api/accounts/{account_id}/enable", Rule.ADMIN, status_code=204,
+       summary="Enable a disabled account")
+async def enable_account(request: Request, account_id: str) -> Response:
+    """It may sign in again (its ended sessions and revoked tokens stay so). Enabling an
+    active account records nothing."""
+    found = services(request)
+    await found.directory.enable(await _existing(request, account_id),
+                                 caller_of(request).context(), found.program.program_today())
+    await found.after_write("accounts")
+    return Response(status_code=204)
+
+
+async def _existing(request: Request, account_id: str) -> str:
+    if await services(request).directory.get(account_id) is None:
+        raise NotFound(f"no account {account_id!r}")
+    return account_id
 
 
 @route(router, "POST", "/api/accounts", Rule.ADMIN, status_code=201,
@@ -183,7 +251,9 @@ async def list_accounts(request: Request, cursor: Annotated[str | None, Query(ma
 async def create_account(request: Request, body: NewAccount) -> CreatedAccount:
     """A city editor needs its cities; a reviewer may list its affiliations. Without a
     password one is made up and answered this once (so a retry under the same
-    Idempotency-Key is answered 409 `idempotency_secret_not_kept`, never the password)."""
+    Idempotency-Key is answered 409 `idempotency_secret_not_kept`, never the password);
+    its person must change it at the first sign-in, as a given password with
+    `one_time_password: true`. (To let the person choose it, invite them instead.)"""
     found = services(request)
     command = accounts.CreateAccount(**body.model_dump(exclude={"password"}))
     account, password = await found.directory.create(
@@ -194,7 +264,9 @@ async def create_account(request: Request, body: NewAccount) -> CreatedAccount:
 @route(router, "POST", "/api/accounts/{account_id}/disable", Rule.ADMIN, status_code=204,
        summary="Disable an account")
 async def disable_account(request: Request, account_id: str, body: Reason) -> Response:
-    """It can no longer sign in or use its tokens; its sessions end at once."""
+    """It can no longer sign in or use its tokens; its sessions end at once. An admin
+    cannot disable their own account (`own_account`) nor the last active admin's
+    (`last_admin`)."""
     found = services(request)
     if await found.directory.get(account_id) is None:
         raise NotFound(f"no account {account_id!r}")

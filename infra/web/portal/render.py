@@ -28,9 +28,9 @@ from infra.i18n.words import tier_word
 from infra.identity.sessions import csrf_token_for
 from infra.platform.errors import ServiceError
 from infra.standards.guidance import shipped_guidance
-from infra.web.access import Rule
+from infra.web.access import PASSWORD_CHANGE_REQUIRED, Rule
 from infra.web.problems import Problem
-from infra.web.routing import SESSION_COOKIE, Caller, caller_of, identify, route
+from infra.web.routing import FORM_FIELDS, SESSION_COOKIE, Caller, caller_of, identify, route
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -128,6 +128,11 @@ class Portal:
             standard_name=_standard_names(request),
             languages=[(c, NAMES[c]) for c in LANGUAGES],
             account=caller.account, path=request.url.path,
+            # Another language keeps the rest of the page's query (a search, a link's
+            # secret on the page that asks for a password).
+            lang_query=lambda code: urlencode(
+                [*((k, v) for k, v in request.query_params.multi_items() if k != "lang"),
+                 ("lang", code)]),
             # A refusal (a Problem) in the page's language and words, never its code.
             say_refusal=lambda p: say(language, status=p.status, code=p.code, facts=p.facts),
             guidance=lambda standard_id, code: self.guidance[standard_id].text(
@@ -145,10 +150,13 @@ class Portal:
 
     async def error_page(self, request: Request, problem: Problem,
                          headers: dict[str, str] | None) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if problem.status == 401:  # a page that needs a sign-in: go and sign in, then back
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return Response(status_code=303,
                             headers={"Location": f"/sign-in?{urlencode({'next': target})}"})
+        if problem.code == PASSWORD_CHANGE_REQUIRED:  # a one-time password: change it first
+            where = urlencode({"next": target if request.method == "GET" else "/portal"})
+            return Response(status_code=303, headers={"Location": f"/account/password?{where}"})
         return await self.render(request, "error.html", status=problem.status,
                                  headers=headers, problem=problem)
 
@@ -177,8 +185,14 @@ def posted(router: APIRouter, path: str, rule: Rule) -> Callable[[Callable[..., 
 
 async def form_of(request: Request) -> dict[str, str]:
     """The posted form's text fields (the guard read it already, for its CSRF token)."""
-    form = await request.form(max_files=0, max_fields=50)
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def form_list(request: Request, name: str) -> list[str]:
+    """Every value of a field the form may send many times (ticked boxes)."""
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)
+    return [v for v in form.getlist(name) if isinstance(v, str)]
 
 
 def new_nonce() -> str:

@@ -1,6 +1,6 @@
 """The program's staff: the pipeline board (cities per stage, time in stage, reviewers
-to assign, decisions to take), certifications expiring soon, the cohort builder, and
-(for admins) accounts."""
+to assign, decisions to take), certifications expiring soon and the cohort builder.
+(Accounts, for admins: `accounts_pages.py`.)"""
 
 from __future__ import annotations
 
@@ -124,15 +124,6 @@ async def outbox_page(request: Request, to: Annotated[str | None, Query(max_leng
     return await portal(request).render(
         request, "portal/outbox.html", rows=await queries.outbox(found.pool, to=to or None),
         to=to or "")
-
-
-@page(router, "/portal/accounts", Rule.ADMIN)
-async def accounts_page(request: Request) -> HTMLResponse:
-    """Accounts (no secret is shown), and a form to create one."""
-    found = services(request)
-    return await portal(request).render(
-        request, "portal/accounts.html", accounts=await found.directory.page(limit=500),
-        roles=[r.value for r in Role])
 
 
 @posted(router, "/portal/cities/{key}/decision", Rule.OPERATOR)

@@ -201,8 +201,44 @@ function labelTable(table) {
   });
 }
 
+// The city picker of the invitation form: a list of every city that has joined, one
+// checkbox each (it works as it is without a script); typing in its search box keeps the
+// cities whose name or key holds what is typed, and the ticked ones stay in sight.
+function bindPicker(picker) {
+  const filter = picker.querySelector("[data-picker-filter]");
+  const list = picker.querySelector("ul");
+  const count = picker.querySelector("[data-picker-count]");
+  const items = [...list.querySelectorAll("li[data-name]")];
+  const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const names = items.map((item) => fold(item.dataset.name));
+  const update = () => {
+    const wanted = fold(filter.value.trim());
+    let shown = 0;
+    items.forEach((item, i) => {
+      const ticked = item.querySelector("input").checked;
+      const keep = !wanted || ticked || names[i].includes(wanted);
+      item.hidden = !keep;
+      if (keep) shown += 1;
+    });
+    const ticked = items.filter((item) => item.querySelector("input").checked).length;
+    count.textContent = list.dataset.msgShown.replace("%(shown)s", shown)
+      .replace("%(total)s", items.length).replace("%(ticked)s", ticked);
+  };
+  filter.addEventListener("input", update);
+  list.addEventListener("change", update);
+  // Enter in the search box ticks the one city left, rather than sending the form.
+  filter.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const left = items.filter((item) => !item.hidden && !item.querySelector("input").checked);
+    if (left.length === 1) { left[0].querySelector("input").checked = true; filter.value = ""; update(); }
+  });
+  update();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("main table").forEach(labelTable);
+  document.querySelectorAll("[data-picker]").forEach(bindPicker);
   document.querySelectorAll("form[data-api]").forEach(bindApiForm);
   document.querySelectorAll("form[data-sign-in]").forEach(bindSignIn);
   document.querySelectorAll("form[data-eligibility]").forEach(bindEligibility);
