@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.pg", "tests.temporal"]
+pytest_plugins = ["tests.pg", "tests.temporal", "tests.xdist_plan"]
