@@ -58,8 +58,16 @@ nginx:
 	   --no-install-recommends nginx >/dev/null) ; } || \
 	  echo "nginx is missing: the mutual-TLS tests will be skipped (apt-get install nginx)" >&2
 
+# Two workers (pytest-xdist), each taking whole modules, the costliest first
+# (tests/xdist_plan.py): most of the suite's time is spent waiting on the servers,
+# subprocesses, timers and browsers its tests start, so one core would idle. Two, not
+# one a core: CI has two, and each worker starts servers of its own. Here rather than in
+# pytest's addopts, so `.venv/bin/pytest tests/unit/test_x.py` runs in one process;
+# PYTEST_WORKERS=0 runs the suite in one too.
+PYTEST_WORKERS ?= 2
+
 pytest: install chromium nginx
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The type check runs beside the tests (about half a minute of one core, while the first
 # tests mostly wait on the servers they start): CI's time stays within its budget.

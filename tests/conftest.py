@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.pg", "tests.temporal", "tests.seaweed"]
+pytest_plugins = ["tests.pg", "tests.temporal", "tests.seaweed", "tests.xdist_plan"]
