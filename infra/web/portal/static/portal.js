@@ -87,22 +87,6 @@ function formBody(form) {
   return body;
 }
 
-// The review sheet: a verdict per criterion the reviewer has decided on (others untouched).
-function reviewSheet(form) {
-  const reviews = [];
-  form.querySelectorAll("[data-review]").forEach((box) => {
-    const verdict = box.querySelector("input[data-verdict]:checked");
-    const items = [...box.querySelectorAll("input[data-item]")];
-    const checked = items.filter((i) => i.checked).map((i) => i.dataset.item);
-    if (!verdict && !checked.length) return;
-    const review = { code: box.dataset.review, met: verdict ? verdict.value === "met" : false,
-                     note: box.querySelector("[data-note]").value.trim() };
-    if (items.length) review.items = checked;
-    reviews.push(review);
-  });
-  return { reviews };
-}
-
 function bindApiForm(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -110,8 +94,7 @@ function bindApiForm(form) {
     const button = form.querySelector('button[type="submit"]');
     if (button) button.disabled = true;
     showAlert(form, "");
-    const body = method === "DELETE" ? undefined
-      : form.dataset.reviewSheet !== undefined ? reviewSheet(form) : formBody(form);
+    const body = method === "DELETE" ? undefined : formBody(form);
     const result = await callApi(method, url, body);
     if (!result.ok) { showAlert(form, await refusalText(result, form)); }
     if (button) button.disabled = false;
