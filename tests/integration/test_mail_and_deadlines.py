@@ -167,7 +167,10 @@ async def test_each_message_arrives_once_in_each_readers_language(mailroom: Mail
     assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}
 
 
-FAST = ProgramRules(clarification_due_days=10, clarification_reminder_days=3,
+# A program day is 150 ms here. The test answers the second question once the first
+# one's reminder has arrived, and before the second one is due: a reminder 7 days ahead
+# leaves that step a second of real time (3 days, 450 ms, was missed on a loaded machine).
+FAST = ProgramRules(clarification_due_days=10, clarification_reminder_days=7,
                     review_due_days=20, review_reminder_days=5, draft_nudge_days=6)
 
 
@@ -200,13 +203,14 @@ async def test_deadlines_remind_then_escalate_and_stop_when_answered(
     asked = next(ev.on for ev in stream if isinstance(ev, e.ClarificationRequested))
     # Each fired once, never before its date (a reminder so many days before the due date).
     assert len(keys) == len(set(keys))
-    before = {("clarification", "reminder"): 3, ("review", "reminder"): 5}
+    before = {("clarification", "reminder"): FAST.clarification_reminder_days,
+              ("review", "reminder"): FAST.review_reminder_days}
     for ev in reached:
         assert ev.on >= ev.due_on - timedelta(days=before.get((ev.kind, ev.step), 0)), ev
     assert "clarification:1:reminder" in keys
     assert "clarification:1:due" in keys
     assert next(ev for ev in reached if ev.key == "clarification:1:due").due_on == \
-        asked + timedelta(days=10)
+        asked + timedelta(days=FAST.clarification_due_days)
     assert f"review:{assigned}:due" in keys
     # The answered question stops its own deadlines: whichever of them had not come yet
     # never fires (its reminder may have, answered after it), and its due date never.
