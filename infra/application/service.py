@@ -253,8 +253,11 @@ class ProgramService:
         assert isinstance(command, commands.SubmitAssessment)
         if self.drafts is None:
             return command
-        return submission(command, (await self.view(key)).application,
-                          await self.drafts.read(key))
+        number = (await self.view(key)).application
+        try:
+            return submission(command, number, await self.drafts.read(key, number))
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
 
     async def _with_sheet(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
         """A completion with the reviewer's sheet (its verdicts and version, to seal it at)."""
@@ -380,7 +383,9 @@ class ProgramService:
         with _must_exist(f"city {key!r} (has it joined?)"):
             found: Application | None = await self._answered(
                 self._city(key).query(CityWorkflow.application))
-        draft = await self.drafts.read(key) if self.drafts is not None else DraftState()
+        number = found.number if found is not None else None
+        draft = (await self.drafts.read(key, number) if self.drafts is not None
+                 else DraftState())
         return (with_draft(found, draft) if found is not None else None), draft
 
     async def report(self, key: str) -> Report | None:
