@@ -21,7 +21,10 @@ city's workflow and its recorded histories are untouched) and a city that never 
 assessment page has nothing written. The first save stores them, with the criteria still
 to confirm (`DraftSaved.carried`); a confirmation removes a criterion from that set, and
 the submission is refused (`unconfirmed_carry_over`) while the set is not empty, at every
-door, because the submission is built by `domain/drafts.py:submission`.
+door, because the submission is built by `domain/drafts.py:submission`. Confirming a
+criterion also attaches its carried-over documents to the new application
+(`documents_to_attach`, sent as `AddDocument` by the service), so they are evidence in the
+city's log as any upload is.
 
 **Valid-through bounds** (`check_valid_through`): not before the day it is given (evidence
 already expired proves nothing), and at most `MAX_VALID_YEARS` ahead: a certification
@@ -30,10 +33,10 @@ document into every future cycle unread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 
-from domain import events
+from domain import commands, events
 from domain.answers import Answers, CriterionAnswer
 from domain.documents import Documents, EvidenceDocument
 from domain.errors import AssessmentError
@@ -169,9 +172,16 @@ def check_answers_valid_through(answers: Answers, today: date) -> None:
             check_valid_through(through, today, f"criteria.{code}.valid_through")
 
 
-def unconfirmed(carried: Iterable[str], answers: Mapping[str, object]) -> list[str]:
-    """The carried-over criteria still to confirm that the answers still hold."""
-    return sorted(code for code in carried if code in answers)
+def documents_to_attach(carried: CarriedOver, confirmed: Iterable[str],
+                        today: date) -> list[commands.AddDocument]:
+    """The carried-over documents of the criteria just confirmed, to attach to the new
+    application (their bytes are kept already: every submitted document is, see
+    `domain/evidence.py:needed_bytes`); those past their valid-through by `today` stay
+    behind. Attaching the same bytes twice records nothing, so a retry is harmless."""
+    return [commands.AddDocument(criterion=code, name=d.name, media_type=d.media_type,
+                                 size=d.size, sha256=d.sha256, valid_through=d.valid_through)
+            for code in dict.fromkeys(confirmed) for d in carried.documents.get(code, ())
+            if still_valid(d.valid_through, today)]
 
 
 def _years_after(day: date, years: int) -> date:

@@ -104,7 +104,7 @@ def with_draft(app: Application, draft: DraftState) -> Application:
     if (app.stage is not Stage.ASSESSING or draft.sealed or draft.answers is None
             or draft.application != app.number):
         return app
-    return app.model_copy(update={"answers": draft.answers})
+    return app.model_copy(update={"answers": draft.answers, "carried_over": draft.carried})
 
 
 def submission(command: commands.SubmitAssessment, app_number: int | None,
