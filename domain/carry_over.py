@@ -99,6 +99,16 @@ def _with_evidence(verdict: CriterionAnswer, claimed: CriterionAnswer) -> Criter
                                              **verdict.valid_through}})
 
 
+def accepted_evidence(last: LastReview | None) -> dict[str, frozenset[str]]:
+    """What the last review accepted, per criterion: its links and its documents'
+    SHA-256 (the review screen marks them "accepted last cycle")."""
+    if last is None:
+        return {}
+    return {code: frozenset((*answer.evidence,
+                             *(d.sha256 for d in last.documents.get(code, ()))))
+            for code, answer in last.answers.items()}
+
+
 def still_valid(valid_through: date | None, on: date) -> bool:
     """Whether evidence valid through `valid_through` (None: no end) holds on `on`."""
     return valid_through is None or valid_through >= on

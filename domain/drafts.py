@@ -81,8 +81,12 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
             code="stale_version")
     check_answers(standard, command.answers, require_evidence=False)
     check_answers_valid_through(command.answers, now)
+    # A carried criterion stays to confirm while it is still claimed and not confirmed;
+    # one the editors unclaimed (or took out) needs no confirmation.
+    criteria = command.answers.criteria
     carried = tuple(code for code in draft.carried
-                    if code not in command.confirmed and code in command.answers.criteria)
+                    if code not in command.confirmed and code in criteria
+                    and (criteria[code].met or bool(criteria[code].items)))
     if draft.application != application:
         carried = ()  # a draft of an earlier application carries nothing to this one
     return events.DraftSaved(application=application, answers=command.answers, on=now,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from activities.ports import AppendResult, ConcurrencyError, NewEvent
 from domain import commands, events
-from domain.carry_over import CarriedOver, carry_over, last_review
+from domain.carry_over import CarriedOver, accepted_evidence, carry_over, last_review
 from domain.catalog import StandardCatalog
 from domain.city_state import Stage
 from domain.drafts import DraftState, decide_save, draft_after, prefilled
@@ -121,6 +121,13 @@ class Drafts:
                 "stale_version", "the assessment changed while this draft was being saved; "
                 "reload it") from None
         return draft_after(version, saved), True
+
+
+async def accepted_last_cycle(log: DraftLog, key: str) -> dict[str, frozenset[str]]:
+    """The evidence the city's last decided review accepted, per criterion (links and
+    documents' SHA-256), for the review screen."""
+    history = [decode(e) for e in await log.read_stream(city_stream(key))]
+    return accepted_evidence(last_review(history))
 
 
 def etag(draft: DraftState) -> str:

@@ -22,6 +22,7 @@ from domain.carry_over import (
 from domain.documents import EvidenceDocument
 from domain.drafts import DraftState, decide_save, draft_after, prefilled, submission
 from domain.errors import AssessmentError, TransitionRefused
+from domain.evidence import needed_bytes
 from tests.factories import WWC_2022, CityDriver, answers, small_standard
 
 DAY = date(2026, 3, 2)
@@ -150,8 +151,9 @@ def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() 
     assert one.carried == ("DM2",)
     with pytest.raises(TransitionRefused, match="DM2"):
         submission(c.SubmitAssessment(), 2, one)
-    # An answer taken out needs no confirmation; then the submission goes.
-    done = save(one, Answers(criteria={"DM1": CriterionAnswer(met=True)}))
+    # An answer unclaimed needs no confirmation; then the submission goes.
+    done = save(one, Answers(criteria={"DM1": CriterionAnswer(met=True),
+                                       "DM2": CriterionAnswer(met=False)}))
     assert done.carried == ()
     assert submission(c.SubmitAssessment(), 2, done).answers == done.answers
 
@@ -162,3 +164,17 @@ def test_a_save_refuses_a_link_valid_through_a_past_day() -> None:
     with pytest.raises(AssessmentError) as refused:
         save(DraftState(), past)
     assert refused.value.code == "invalid_valid_through"
+
+
+def test_carried_documents_bytes_stay_needed_after_the_reapplication() -> None:
+    """The collector of unreferenced bytes spares what a reapplication may carry over:
+    every submitted document (domain/evidence.py: needed_bytes)."""
+    sha = "c" * 64
+    history: list[e.Event] = [
+        e.ApplicationOpened(number=1, standard_id="wwc-2022", reapplication=False, on=DAY),
+        e.DocumentAdded(criterion="DM1", name="p.pdf", media_type="application/pdf", size=3,
+                        sha256=sha, by="acc-1", on=DAY),
+        e.AssessmentSubmitted(answers=Answers(), documents={"DM1": (doc("c", None),)},
+                              on=DAY),
+        e.ApplicationOpened(number=2, standard_id="wwc-2022", reapplication=True, on=DAY)]
+    assert sha in needed_bytes(history)

@@ -58,7 +58,8 @@ async def editors(web: Web) -> dict[str, Browser]:
     assert decided.json()["last_decision_tier"] == "none", decided.text
     reapplied = await editor.post(f"/api/cities/{CITY}/reapply", json={})
     assert reapplied.status_code == 200, reapplied.text
-    return {"editor": editor, "other": await web.sign_in("editor@natal.test")}
+    return {"editor": editor, "other": await web.sign_in("editor@natal.test"),
+            "operator": operator, "reviewer": reviewer}
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,18 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
     submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"
+
+
+async def test_the_reviewer_sees_what_was_accepted_last_cycle(
+        editors: dict[str, Browser]) -> None:
+    assigned = await editors["operator"].post(f"/api/cities/{CITY}/reviewer",
+                                              json={"reviewer": "rev@carry.test"})
+    assert assigned.status_code == 200, assigned.text
+    page = (await editors["reviewer"].get(f"/portal/cities/{CITY}/review?lang=pt")).text
+    assert sorted(re.findall(r'data-accepted-before="(\w+)"', page)) == list(MET)  # links
+    assert page.count("data-accepted-before>") == 1  # DM1's document
+    assert page.count("aceito no ciclo anterior") == 3
+    assert "válido até" in page  # the document's valid-through, in her language
 
 
 async def test_another_citys_editor_is_not_found(editors: dict[str, Browser]) -> None:
