@@ -84,6 +84,7 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
     assert carried(page) == list(MET)  # DM3 was not met: not carried
     assert page.count("Traído de la última revisión: confirme que sigue vigente.") == 2
     assert "https://city.example/DM1" in page  # the evidence came with it
+    assert 'id="through-DM1" data-valid-through' in page  # a slot's valid-through day
     api = (await editors["editor"].get(f"/api/cities/{CITY}/application")).json()
     assert sorted(api["answers"]["criteria"]) == sorted(MET)
     assert api["carried_over"] == list(MET)

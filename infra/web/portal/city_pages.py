@@ -122,6 +122,7 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft), editable=editable,
         carried=draft.carried if editable else (), nonce=new_nonce(),
+        today=found.program.program_today(),
         document_limit=found.program.rules.document_max_bytes)
 
 
