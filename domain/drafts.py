@@ -18,8 +18,10 @@ Only the stream's last event matters to a save, so the state is folded from it a
 A reapplication's draft starts from the answers carried over from the last review
 (`domain/carry_over.py`): read before the first save, the draft is those answers
 (`prefilled`), each criterion still to confirm; a save keeps the set of criteria to confirm
-less those it confirms (`SaveAssessment.confirmed`) or no longer answers; the submission
-is refused while any is left (`unconfirmed_carry_over`)."""
+less those it confirms (`SaveAssessment.confirmed`) or no longer claims; a submission of
+the draft is refused while any is left (`unconfirmed_carry_over`). A submission that gives
+its own answers (`wwc assessment submit FILE`, an API body with `answers`) is the caller's
+statement of every answer, with nothing carried into it unread, so it is not held."""
 
 from __future__ import annotations
 
@@ -119,13 +121,15 @@ def submission(command: commands.SubmitAssessment, app_number: int | None,
     the two makes the seal, so the submission, stale), else the draft's as it stands."""
     answers = command.answers
     current = draft.application == app_number and not draft.sealed
-    if answers is None and current:
-        answers = draft.answers
-    if current and draft.carried:
+    # Only the draft's answers can hold carried-over criteria not yet confirmed: answers
+    # given with the submission (a file, an API body) are the caller's own statement.
+    if answers is None and current and draft.carried:
         codes = ", ".join(draft.carried)
         raise TransitionRefused(
             f"criteria carried over from the last review are not confirmed yet: {codes} "
             "(confirm each still holds, or change its answer)",
             code="unconfirmed_carry_over", facts={"criterion": codes})
+    if answers is None and current:
+        answers = draft.answers
     version = command.draft_version if command.draft_version is not None else draft.version
     return command.model_copy(update={"answers": answers, "draft_version": version})

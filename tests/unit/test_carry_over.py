@@ -178,3 +178,11 @@ def test_carried_documents_bytes_stay_needed_after_the_reapplication() -> None:
                               on=DAY),
         e.ApplicationOpened(number=2, standard_id="wwc-2022", reapplication=True, on=DAY)]
     assert sha in needed_bytes(history)
+
+
+def test_a_submission_giving_its_own_answers_is_not_held_by_the_drafts_marks() -> None:
+    """`wwc assessment submit FILE` or an API body with answers: the caller states every
+    answer; only the draft's answers can hold carried criteria unread."""
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
+    given = Answers(criteria={"DM1": CriterionAnswer(met=True)})
+    assert submission(c.SubmitAssessment(answers=given), 2, draft).answers == given
