@@ -8,6 +8,7 @@ top-level `evidence` map. `Answers` is the normalised form the scorer and the li
 from __future__ import annotations
 
 from collections.abc import Mapping, Sized
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -23,6 +24,9 @@ class CriterionAnswer(StrictFrozen):
     # For checklist criteria: the items met. None means "not answered item by item".
     items: tuple[str, ...] | None = None
     evidence: tuple[str, ...] = ()
+    # The links valid only until a day (a policy in force until it is revised), by link:
+    # at reapplication, a link past its day is not carried over (domain/carry_over.py).
+    valid_through: dict[str, date] = {}
 
     def claimed(self, standard: Standard, code: str) -> bool:
         """Whether the answer says the criterion is met (before prerequisites)."""

@@ -115,6 +115,9 @@ class Application(Frozen):
     draft_touched_on: date | None = None
     completed_on: date | None = None
     deadlines_reached: tuple[str, ...] = ()
+    # While assessing a reapplication: the criteria carried over from the last review that
+    # an editor has not confirmed yet (from the draft: domain/carry_over.py).
+    carried_over: tuple[str, ...] = ()
 
     def open_clarifications(self) -> list[Clarification]:
         return [q for q in self.clarifications if q.answer is None]

@@ -123,6 +123,8 @@ class SaveAssessment(Command):
     # a newer draft is refused rather than silently overwriting it. None: no check.
     # (Histories recorded before drafts had their own stream: the city's version.)
     expected_version: Annotated[int, Field(ge=0)] | None = None
+    # Carried-over criteria (domain/carry_over.py) the editor confirms still hold.
+    confirmed: tuple[OneLine, ...] = ()
 
 
 class SubmitAssessment(Command):
@@ -159,6 +161,8 @@ class AddDocument(Command):
     media_type: Annotated[str, AfterValidator(_taken_type)]
     size: Annotated[int, Field(ge=1, strict=True)]
     sha256: Sha256
+    # The last day it proves the criterion (bounds: domain/carry_over.py); None: no end.
+    valid_through: date | None = None
 
 
 class RemoveDocument(Command):

@@ -87,6 +87,9 @@ class EvidenceDocument(StrictFrozen):
     sha256: str
     added_on: date
     added_by: str  # the account (its id) that added it
+    # The last day the document proves its criterion (a policy adopted until revised);
+    # None: no end. At reapplication, a document past it is not carried over.
+    valid_through: date | None = None
 
     @property
     def inline(self) -> bool:

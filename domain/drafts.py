@@ -13,7 +13,15 @@ should hold the program's decisions. What the workflow still owns:
   silently left out of it, and no save lands after it;
 - the draft nudge's clock: the first save of a day tells the workflow (`TouchDraft`).
 
-Only the stream's last event matters to a save, so the state is folded from it alone."""
+Only the stream's last event matters to a save, so the state is folded from it alone.
+
+A reapplication's draft starts from the answers carried over from the last review
+(`domain/carry_over.py`): read before the first save, the draft is those answers
+(`prefilled`), each criterion still to confirm; a save keeps the set of criteria to confirm
+less those it confirms (`SaveAssessment.confirmed`) or no longer claims; a submission of
+the draft is refused while any is left (`unconfirmed_carry_over`). A submission that gives
+its own answers (`wwc assessment submit FILE`, an API body with `answers`) is the caller's
+statement of every answer, with nothing carried into it unread, so it is not held."""
 
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ from datetime import date
 
 from domain import commands, events
 from domain.answers import Answers, check_answers
+from domain.carry_over import CarriedOver, check_answers_valid_through
 from domain.city_state import Application, Stage
 from domain.errors import TransitionRefused
 from domain.model import Frozen
@@ -33,6 +42,10 @@ class DraftState(Frozen):
     answers: Answers | None = None
     saved_on: date | None = None
     sealed: bool = False  # that application was submitted
+    # Criteria carried over from the last review, still to confirm (domain/carry_over.py)
+    carried: tuple[str, ...] = ()
+    # The draft is the carried-over answers, read before the application's first save.
+    prefilled: bool = False
 
 
 def draft_after(version: int, last: events.DraftEvent | None) -> DraftState:
@@ -42,7 +55,7 @@ def draft_after(version: int, last: events.DraftEvent | None) -> DraftState:
             return DraftState(version=version)
         case events.DraftSaved():
             return DraftState(version=version, application=last.application,
-                              answers=last.answers, saved_on=last.on)
+                              answers=last.answers, saved_on=last.on, carried=last.carried)
         case events.DraftSealed():
             return DraftState(version=version, application=last.application, sealed=True)
 
@@ -69,7 +82,26 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
             f"{draft.version}, the draft's {command.expected_version}); reload it",
             code="stale_version")
     check_answers(standard, command.answers, require_evidence=False)
-    return events.DraftSaved(application=application, answers=command.answers, on=now)
+    check_answers_valid_through(command.answers, now)
+    # A carried criterion stays to confirm while it is still claimed and not confirmed;
+    # one the editors unclaimed (or took out) needs no confirmation.
+    criteria = command.answers.criteria
+    carried = tuple(code for code in draft.carried
+                    if code not in command.confirmed and code in criteria
+                    and (criteria[code].met or bool(criteria[code].items)))
+    if draft.application != application:
+        carried = ()  # a draft of an earlier application carries nothing to this one
+    return events.DraftSaved(application=application, answers=command.answers, on=now,
+                             carried=carried)
+
+
+def prefilled(draft: DraftState, application: int, carried: CarriedOver) -> DraftState:
+    """The draft of `application` before its first save: the answers carried over from
+    the last review (none when there is nothing to carry), at the stream's version."""
+    if draft.application == application or not carried.carried:
+        return draft
+    return DraftState(version=draft.version, application=application,
+                      answers=carried.answers, carried=carried.carried, prefilled=True)
 
 
 def with_draft(app: Application, draft: DraftState) -> Application:
@@ -78,7 +110,7 @@ def with_draft(app: Application, draft: DraftState) -> Application:
     if (app.stage is not Stage.ASSESSING or draft.sealed or draft.answers is None
             or draft.application != app.number):
         return app
-    return app.model_copy(update={"answers": draft.answers})
+    return app.model_copy(update={"answers": draft.answers, "carried_over": draft.carried})
 
 
 def submission(command: commands.SubmitAssessment, app_number: int | None,
@@ -88,7 +120,16 @@ def submission(command: commands.SubmitAssessment, app_number: int | None,
     says (a confirmation step shows the answers, then sends them: a save landing between
     the two makes the seal, so the submission, stale), else the draft's as it stands."""
     answers = command.answers
-    if answers is None and draft.application == app_number and not draft.sealed:
+    current = draft.application == app_number and not draft.sealed
+    # Only the draft's answers can hold carried-over criteria not yet confirmed: answers
+    # given with the submission (a file, an API body) are the caller's own statement.
+    if answers is None and current and draft.carried:
+        codes = ", ".join(draft.carried)
+        raise TransitionRefused(
+            f"criteria carried over from the last review are not confirmed yet: {codes} "
+            "(confirm each still holds, or change its answer)",
+            code="unconfirmed_carry_over", facts={"criterion": codes})
+    if answers is None and current:
         answers = draft.answers
     version = command.draft_version if command.draft_version is not None else draft.version
     return command.model_copy(update={"answers": answers, "draft_version": version})

@@ -71,6 +71,7 @@ class DocumentAdded(Event):
     size: int
     sha256: str
     by: str  # the account (its id) that added it
+    valid_through: date | None = None  # None: no end (and documents added before it)
 
 
 class DocumentRemoved(Event):
@@ -97,6 +98,8 @@ class DraftSaved(Event):
     TYPE = "draft.saved"
     application: int
     answers: Answers
+    # The criteria carried over from the last review still to confirm (domain/carry_over.py).
+    carried: tuple[str, ...] = ()
 
 
 class DraftSealed(Event):

@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from domain import commands, events
+from domain.carry_over import check_valid_through
 from domain.city_state import Application, Stage
 from domain.documents import Documents, EvidenceDocument, check_size, distinct_bytes, in_mb
 from domain.errors import AssessmentError, DomainError, TransitionRefused
@@ -87,11 +88,13 @@ def decide_add(app: Application, standard: Standard, command: commands.AddDocume
     """The document `command` names attached to its criterion by `actor`; nothing when
     those bytes are attached to it already (`already_attached`)."""
     may_attach(app, standard, command.criterion)
+    check_valid_through(command.valid_through, now, "valid_through")
     if attached(app, command.criterion, command.sha256) is not None:
         return []
     return [events.DocumentAdded(criterion=command.criterion, name=command.name,
                                  media_type=command.media_type, size=command.size,
-                                 sha256=command.sha256, by=actor, on=now)]
+                                 sha256=command.sha256, by=actor, on=now,
+                                 valid_through=command.valid_through)]
 
 
 def decide_remove(app: Application, command: commands.RemoveDocument,
@@ -123,7 +126,7 @@ def documents_after(documents: Documents,
         case events.DocumentAdded():
             added = EvidenceDocument(name=event.name, media_type=event.media_type,
                                      size=event.size, sha256=event.sha256, added_on=event.on,
-                                     added_by=event.by)
+                                     added_by=event.by, valid_through=event.valid_through)
             return {**documents,
                     event.criterion: (*documents.get(event.criterion, ()), added)}
         case events.DocumentRemoved():

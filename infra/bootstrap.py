@@ -101,6 +101,9 @@ class _StoreOnDemand:
     async def last_event(self, stream_id: str) -> RecordedEvent | None:
         return await (await self._open()).last_event(stream_id)
 
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        return await (await self._open()).read_stream(stream_id, from_version)
+
     async def append(self, stream_id: str, expected_version: int,
                      events: list[NewEvent]) -> AppendResult:
         return await (await self._open()).append(stream_id, expected_version, events)

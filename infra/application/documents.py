@@ -23,10 +23,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 from domain import commands
+from domain.carry_over import check_valid_through
 from domain.city_state import Application
 from domain.documents import EvidenceDocument, MediaType, check_size, clean_name, too_large
 from domain.errors import DomainError
@@ -60,6 +61,7 @@ class Intake:
     criterion: str
     name: str
     application: Application
+    valid_through: date | None = None  # the last day it proves the criterion
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,13 @@ class Evidence:
 
     # --- taking a document in ------------------------------------------------------------
 
-    async def ready(self, key: str, criterion: str, raw_name: str) -> Intake:
-        """Step 1: refuse before anything is read (the name, the stage, the criterion)."""
+    async def ready(self, key: str, criterion: str, raw_name: str,
+                    valid_through: date | None = None) -> Intake:
+        """Step 1: refuse before anything is read (the name, the stage, the criterion,
+        the valid-through date)."""
         try:
             name = clean_name(raw_name)
+            check_valid_through(valid_through, self.program.program_today(), "valid_through")
         except DomainError as error:
             raise _refused(error) from None
         app = await self.program.application(key)
@@ -99,7 +104,8 @@ class Evidence:
             may_attach(app, self.program.catalog[app.standard_id], criterion)
         except DomainError as error:
             raise _refused(error) from None
-        return Intake(key=key, criterion=criterion, name=name, application=app)
+        return Intake(key=key, criterion=criterion, name=name, application=app,
+                      valid_through=valid_through)
 
     async def stage(self, chunks: AsyncIterable[bytes],
                     declared: int | None = None) -> StagedBlob:
@@ -131,19 +137,22 @@ class Evidence:
         await self.blobs.commit(staged)
         answer = await self.program.send(intake.key, commands.AddDocument(
             criterion=intake.criterion, name=intake.name, media_type=media_type,
-            size=staged.size, sha256=staged.sha256), context=context, update_id=update_id)
+            size=staged.size, sha256=staged.sha256, valid_through=intake.valid_through),
+            context=context, update_id=update_id)
         document = (attached(intake.application, intake.criterion, staged.sha256)
                     if answer.nothing_new else None) or EvidenceDocument(
             name=intake.name, media_type=media_type, size=staged.size, sha256=staged.sha256,
-            added_on=answer.program_date, added_by=context.actor_id)
+            added_on=answer.program_date, added_by=context.actor_id,
+            valid_through=intake.valid_through)
         return Kept(criterion=intake.criterion, document=document, answer=answer)
 
     async def add(self, key: str, criterion: str, raw_name: str,
                   chunks: AsyncIterable[bytes], *, context: RequestContext,
-                  update_id: str | None = None, declared: int | None = None) -> Kept:
+                  update_id: str | None = None, declared: int | None = None,
+                  valid_through: date | None = None) -> Kept:
         """All four steps (the CLI's door; the API runs them one by one, keeping its
         Idempotency-Key between the third and the fourth)."""
-        intake = await self.ready(key, criterion, raw_name)
+        intake = await self.ready(key, criterion, raw_name, valid_through)
         staged = await self.stage(chunks, declared)
         try:
             media_type = self.judge(intake, staged)

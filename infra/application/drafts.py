@@ -15,10 +15,13 @@ from typing import Protocol
 
 from activities.ports import AppendResult, ConcurrencyError, NewEvent
 from domain import commands, events
+from domain.carry_over import CarriedOver, accepted_evidence, carry_over, last_review
 from domain.catalog import StandardCatalog
-from domain.drafts import DraftState, decide_save, draft_after
+from domain.city_state import Stage
+from domain.drafts import DraftState, decide_save, draft_after, prefilled
 from domain.errors import DomainError, ErrorCategory
-from domain.streams import draft_stream
+from domain.lifecycle import fold
+from domain.streams import city_stream, draft_stream
 from domain.views import CityView
 from infra.eventstore.mapper import decode
 from infra.eventstore.model import RecordedEvent
@@ -36,6 +39,9 @@ class DraftLog(Protocol):
 
     async def last_event(self, stream_id: str) -> RecordedEvent | None: ...
 
+    async def read_stream(self, stream_id: str,
+                          from_version: int = 1) -> list[RecordedEvent]: ...
+
     async def append(self, stream_id: str, expected_version: int,
                      events: list[NewEvent]) -> AppendResult: ...
 
@@ -49,9 +55,26 @@ class Drafts:
         self.log = log
         self.catalog = catalog
 
-    async def read(self, key: str) -> DraftState:
+    async def read(self, key: str, application: int | None = None) -> DraftState:
+        """The draft; for `application` (the city's open one), before its first save,
+        the answers carried over from the last review when it is a reapplication."""
         state, _ = await self._read(key)
-        return state
+        if application is None or state.application == application:
+            return state
+        return prefilled(state, application, await self.carried(key, application))
+
+    async def carried(self, key: str, application: int) -> CarriedOver:
+        """What `application` carries over from the city's last review: nothing unless
+        it is the city's open reapplication, being assessed (domain/carry_over.py)."""
+        history = [decode(e) for e in await self.log.read_stream(city_stream(key))]
+        opened = fold(history).application
+        if (opened is None or opened.number != application or not opened.reapplication
+                or opened.stage is not Stage.ASSESSING):
+            return CarriedOver()
+        standard = self.catalog.get(opened.standard_id)
+        if standard is None:
+            return CarriedOver()
+        return carry_over(last_review(history), standard, opened.opened_on)
 
     async def _read(self, key: str) -> tuple[DraftState, RecordedEvent | None]:
         last = await self.log.last_event(draft_stream(key))
@@ -65,6 +88,9 @@ class Drafts:
         """Save `command`'s answers for the city `view` shows; the draft after it, and
         whether this call stored it (False: a retry found its own save, the last one)."""
         draft, last = await self._read(key)
+        if view.application is not None and draft.application != view.application:
+            draft = prefilled(draft, view.application,
+                              await self.carried(key, view.application))
         expected = command.expected_version
         if (expected in (None, draft.version - 1) and last is not None
                 and last.event_id == save_id(key, draft.version, request_id)):
@@ -95,6 +121,13 @@ class Drafts:
                 "stale_version", "the assessment changed while this draft was being saved; "
                 "reload it") from None
         return draft_after(version, saved), True
+
+
+async def accepted_last_cycle(log: DraftLog, key: str) -> dict[str, frozenset[str]]:
+    """The evidence the city's last decided review accepted, per criterion (links and
+    documents' SHA-256), for the review screen."""
+    history = [decode(e) for e in await log.read_stream(city_stream(key))]
+    return accepted_evidence(last_review(history))
 
 
 def etag(draft: DraftState) -> str:

@@ -39,6 +39,7 @@ from activities.ports import RecordedMail, ReviewerAccounts
 from domain import cohort as cohorts
 from domain import commands
 from domain.accounts import as_the_accounts_say
+from domain.carry_over import documents_to_attach
 from domain.catalog import StandardCatalog
 from domain.city_state import Application, CityState, Status
 from domain.clock import ProgramClock
@@ -253,8 +254,11 @@ class ProgramService:
         assert isinstance(command, commands.SubmitAssessment)
         if self.drafts is None:
             return command
-        return submission(command, (await self.view(key)).application,
-                          await self.drafts.read(key))
+        number = (await self.view(key)).application
+        try:
+            return submission(command, number, await self.drafts.read(key, number))
+        except DomainError as error:
+            raise CommandRefused.from_domain(error) from None
 
     async def _with_sheet(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
         """A completion with the reviewer's sheet (its verdicts and version, to seal it at)."""
@@ -303,8 +307,22 @@ class ProgramService:
             self._touched = (today, set())
         if key not in self._touched[1]:
             await self._touch_draft(key, today, context)
+        if command.confirmed and view.application is not None:
+            await self._attach_carried(key, view.application, command.confirmed, today,
+                                       context, update_id)
         return answer(view, None if stored else
                       f"this save is already stored (draft version {draft.version})"), draft
+
+    async def _attach_carried(self, key: str, application: int, confirmed: tuple[str, ...],
+                              today: date, context: RequestContext,
+                              update_id: str | None) -> None:
+        """Attach the carried-over documents of the criteria just confirmed
+        (domain/carry_over.py: `documents_to_attach`)."""
+        assert self.drafts is not None
+        carried = await self.drafts.carried(key, application)
+        for add in documents_to_attach(carried, confirmed, today):
+            await self._update(key, add, context, update_id and
+                               f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
 
     async def _touch_draft(self, key: str, today: date, context: RequestContext) -> None:
         """Tell the city's workflow of the day's first save (the draft nudge counts from
@@ -380,7 +398,9 @@ class ProgramService:
         with _must_exist(f"city {key!r} (has it joined?)"):
             found: Application | None = await self._answered(
                 self._city(key).query(CityWorkflow.application))
-        draft = await self.drafts.read(key) if self.drafts is not None else DraftState()
+        number = found.number if found is not None else None
+        draft = (await self.drafts.read(key, number) if self.drafts is not None
+                 else DraftState())
         return (with_draft(found, draft) if found is not None else None), draft
 
     async def report(self, key: str) -> Report | None:

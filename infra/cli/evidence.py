@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +61,10 @@ def add_command(
                                               "CSV, an image or UTF-8 text.")],
     name: Annotated[str | None, typer.Option(
         help="The name to keep it under (default: the file's own).")] = None,
+    valid_through: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="The last day it proves the criterion (a policy in "
+        "force until revised), YYYY-MM-DD: today or later, at most 10 years ahead. At "
+        "reapplication a document still valid is carried over.")] = None,
     as_json: Annotated[bool, JsonOption] = False,
     request_id: Annotated[str | None, RequestIdOption] = None,
 ) -> None:
@@ -70,12 +74,13 @@ def add_command(
     take, a file over the operator's limits, a name with a path."""
     if not file.is_file():
         raise InvalidInput(f"{file}: no such file")
-    _add(city, criterion, file, file.stat().st_size, name, as_json, request_id)
+    _add(city, criterion, file, file.stat().st_size, name,
+         valid_through.date() if valid_through else None, as_json, request_id)
 
 
 @async_command
 async def _add(city: str, criterion: str, file: Path, size: int, name: str | None,
-               as_json: bool, request_id: str | None) -> None:
+               valid_through: date | None, as_json: bool, request_id: str | None) -> None:
     settings = cli_settings()
     request = Request(request_id)
     with retryable(request):
@@ -84,7 +89,7 @@ async def _add(city: str, criterion: str, file: Path, size: int, name: str | Non
             kept = await evidence.add(city, criterion, name or file.name, _chunks(file),
                                       context=SERVER_OPERATOR,
                                       update_id=request.update_id(city, "AddDocument"),
-                                      declared=size)
+                                      declared=size, valid_through=valid_through)
             document = kept.document
             if as_json:
                 echo_json({"criterion": kept.criterion, **document.model_dump(mode="json"),

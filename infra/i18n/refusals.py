@@ -54,6 +54,12 @@ REFUSALS: dict[str, str] = {
                            "%(needed)s (%(given)s of %(wanted)s links or documents given)."),
     "invalid_link": N_("Evidence must be a web link starting with https:// or http://; "
                        "%(link)s is not one."),
+    "unconfirmed_carry_over": N_("Criteria carried over from the last review are not "
+                                 "confirmed yet: %(criterion)s. Confirm each still holds, "
+                                 "or change its answer, before submitting."),
+    "invalid_valid_through": N_("The valid-through date %(date)s in %(field)s cannot be "
+                                "used: it must be today or later, and at most 10 years "
+                                "ahead."),
     "too_early": N_("Not yet: this is possible from %(from_on)s."),
     # Evidence documents.
     "invalid_document": N_("This file cannot be taken as a document."),

@@ -222,3 +222,39 @@ async def test_the_review_sheet_is_recorded_with_the_completion_and_a_racing_sav
     with pytest.raises(CommandRefused) as late:
         await ops.save_review_sheet(KEY, c.SaveReviewSheet(reviews=second, expected_version=3))
     assert late.value.code == "wrong_stage"
+
+
+async def test_a_reapplication_starts_carried_over_and_submits_once_confirmed(
+        service: Service) -> None:
+    """On the real workflow and store (domain/carry_over.py): the last review's met
+    criteria, with their links and documents, prefill the new draft; the submission is
+    refused until each is confirmed; confirming attaches the carried documents."""
+    ops = service.operations(program_clock(date(2023, 1, 2), ms_per_day=60_000))
+    await ops.join(JOIN)
+    sha = "a" * 64
+    await ops.send(KEY, c.AddDocument(criterion="DM1", name="policy.pdf", size=3, sha256=sha,
+                                      media_type="application/pdf"), context=EDITOR)
+    await ops.send(KEY, c.SubmitAssessment(answers=answers(WWC_2022, 2)))
+    await ops.send(KEY, c.AssignReviewer(reviewer=REVIEWER))
+    await ops.send(KEY, c.RecordCriterionReview(code="DM1", met=True))
+    await ops.send(KEY, c.RecordCriterionReview(code="DM2", met=False, note="404"))
+    await ops.send(KEY, c.CompleteReview())
+    await ops.send(KEY, c.Decide())
+    await ops.send(KEY, c.Reapply(), context=EDITOR)
+    app, draft = await ops.application_and_draft(KEY)
+    assert app is not None
+    assert app.number == 2
+    assert app.carried_over == ("DM1",)
+    assert app.answers.answer("DM1").evidence == ("https://city.example/DM1",)
+    assert app.documents == {}  # attached once confirmed
+    with pytest.raises(CommandRefused) as refused:
+        await ops.send(KEY, c.SubmitAssessment(), context=EDITOR)
+    assert refused.value.code == "unconfirmed_carry_over"
+    await ops.save_draft(KEY, c.SaveAssessment(answers=app.answers, confirmed=("DM1",),
+                                               expected_version=draft.version),
+                         context=EDITOR, update_id="confirm-1")
+    app, _ = await ops.application_and_draft(KEY)
+    assert app is not None
+    assert app.carried_over == ()
+    assert [d.sha256 for d in app.documents["DM1"]] == [sha]
+    assert (await ops.send(KEY, c.SubmitAssessment(), context=EDITOR)).stage == Stage.SUBMITTED

@@ -111,6 +111,7 @@ POLICY = {
     # The confirmation steps: what will happen, asked once more, then the form.
     ("GET", "/portal/cities/{key}/assessment/submit"): "city_editor",
     ("POST", "/portal/cities/{key}/assessment/submit"): "city_editor",
+    ("POST", "/portal/cities/{key}/assessment/confirm"): "city_editor",
     ("POST", "/portal/cities/{key}/decision"): "operator",
     ("GET", "/portal/cohorts/{cohort_id}/announce"): "operator",
     ("POST", "/portal/cohorts/{cohort_id}/announce"): "operator",

@@ -31,6 +31,7 @@ from activities.ports import (
 from domain import cohort as cohorts
 from domain import commands, events
 from domain.accounts import as_the_accounts_say
+from domain.carry_over import documents_to_attach
 from domain.catalog import StandardCatalog
 from domain.city_state import Application, CityState
 from domain.clock import ProgramClock
@@ -170,9 +171,11 @@ class InMemoryProgram:
             except DomainError as error:
                 raise CommandRefused.from_domain(error) from None
         if isinstance(command, commands.SubmitAssessment):
-            app = city.state.application
-            command = submission(command, app.number if app else None,
-                                 await self.drafts.read(key))
+            number = app.number if (app := city.state.application) else None
+            try:
+                command = submission(command, number, await self.drafts.read(key, number))
+            except DomainError as error:
+                raise CommandRefused.from_domain(error) from None
         if isinstance(command, commands.CompleteReview):
             app = city.state.application
             command = completion(command, app.number if app else None,
@@ -297,6 +300,11 @@ class InMemoryProgram:
                 self._touched[1].add(key)
             except (CommandRefused, NotFound):
                 pass
+        if command.confirmed and view.application is not None:  # as the service does
+            carried = await self.drafts.carried(key, view.application)
+            for add in documents_to_attach(carried, command.confirmed, today):
+                await self._command(key, add, context, update_id and
+                                    f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
         return answer(view, None if stored else
                       f"this save is already stored (draft version {draft.version})"), draft
 
@@ -321,7 +329,7 @@ class InMemoryProgram:
 
     async def application_and_draft(self, key: str) -> tuple[Application | None, DraftState]:
         found = (await self._member(key)).state.application
-        draft = await self.drafts.read(key)
+        draft = await self.drafts.read(key, found.number if found is not None else None)
         return (with_draft(found, draft) if found is not None else None), draft
 
     async def report(self, key: str) -> Report | None:

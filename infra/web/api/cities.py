@@ -133,15 +133,21 @@ async def application(request: Request, response: Response, key: str) -> Applica
        links=CITY_LINKS,
        responses={428: {"description": "If-Match is missing"}})
 async def save_draft(request: Request, response: Response, key: str, body: Answers,
-                     if_match: Annotated[str | None, Header()] = None) -> CommandAnswer:
+                     if_match: Annotated[str | None, Header()] = None,
+                     confirm: Annotated[list[str] | None, Query(
+                         description="Criteria carried over from the last review "
+                         "(the application's `carried_over`) confirmed to still hold.")
+                     ] = None) -> CommandAnswer:
     """Save the answers so far (evidence not yet required). `If-Match` must carry the
     ETag the draft was loaded with; a draft changed since answers 409 and records
-    nothing."""
+    nothing. A reapplication's draft starts from the last review's answers; the
+    submission waits until each carried-over criterion is confirmed (`confirm`)."""
     expected = _version_from(if_match)
     # Drafts have a stream of their own: no workflow update, and nothing the read models
     # show changes (see domain/drafts.py).
     view, draft = await services(request).program.save_draft(
-        key, commands.SaveAssessment(answers=body, expected_version=expected),
+        key, commands.SaveAssessment(answers=body, expected_version=expected,
+                                     confirmed=tuple(confirm or ())),
         context=caller_of(request).context(), update_id=update_id(request, f"{key}:save"),
         view=admitted_city(request))
     response.headers["ETag"] = etag(draft)

@@ -40,6 +40,7 @@ _UPLOAD_REFUSALS: dict[str, tuple[int, str]] = {
     "document_too_large": (413, "body"), "city_documents_too_large": (413, "body"),
     "unsupported_document_type": (415, "body"), "empty_document": (422, "body"),
     "invalid_document_name": (422, "name"), "unknown_criterion": (422, "criterion"),
+    "invalid_valid_through": (422, "valid_through"),
 }
 
 
@@ -53,6 +54,7 @@ class Document(BaseModel):
     sha256: str
     added_on: date
     added_by: str
+    valid_through: date | None = None  # the last day it proves the criterion; None: no end
     inline: bool  # shown in the browser (PDF, images); anything else is downloaded
     href: str
 
@@ -74,7 +76,8 @@ class DocumentList(BaseModel):
 def _document(key: str, criterion: str, found: EvidenceDocument) -> Document:
     return Document(criterion=criterion, name=found.name, media_type=found.media_type,
                     size=found.size, sha256=found.sha256, added_on=found.added_on,
-                    added_by=found.added_by, inline=found.inline,
+                    added_by=found.added_by, valid_through=found.valid_through,
+                    inline=found.inline,
                     href=f"/api/cities/{key}/documents/{found.sha256}")
 
 
@@ -89,6 +92,10 @@ async def upload_document(
         request: Request, key: str,
         criterion: Annotated[str, Query(max_length=64, description="The criterion's code.")],
         name: Annotated[str, Query(max_length=1000, description="The file's name.")],
+        valid_through: Annotated[date | None, Query(
+            description="The last day the document proves the criterion (a policy in force "
+            "until revised): today or later, at most 10 years ahead. At reapplication a "
+            "document still valid is carried over.")] = None,
 ) -> Response:
     """The request's body is the file itself (any Content-Type but a form's), streamed
     to the document store. Its type is judged by its content (PDF, office documents,
@@ -104,7 +111,7 @@ async def upload_document(
     caller = caller_of(request)
     declared = request.headers.get("content-length", "")
     try:
-        intake = await evidence.ready(key, criterion, name)
+        intake = await evidence.ready(key, criterion, name, valid_through)
         staged = await evidence.stage(request.stream(),
                                       int(declared) if declared.isdigit() else None)
     except CommandRefused as refused:

@@ -4,6 +4,7 @@ The same rules as the API's city routes: another city is not found."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -116,11 +117,36 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     application, draft = await found.program.application_and_draft(key)
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
+    editable = application is not None and application.stage is Stage.ASSESSING
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
-        standard=standard, etag=etag(draft),
-        editable=application is not None and application.stage is Stage.ASSESSING,
+        standard=standard, etag=etag(draft), editable=editable,
+        carried=draft.carried if editable else (), nonce=new_nonce(),
+        today=found.program.program_today(),
         document_limit=found.program.rules.document_max_bytes)
+
+
+@posted(router, "/portal/cities/{key}/assessment/confirm", Rule.CITY_EDITOR)
+async def confirm_carried(request: Request, key: str) -> Response:
+    """An editor confirms that a criterion carried over from the last review still
+    holds (domain/carry_over.py): the draft is saved as it stands, less that mark. Then
+    the assessment again, at that criterion."""
+    form = await form_of(request)
+    code = form.get("criterion", "")
+    program = services(request).program
+    application, draft = await program.application_and_draft(key)
+    if application is None or draft.answers is None or code not in draft.carried:
+        # Nothing to confirm (confirmed already, or the application moved on).
+        return RedirectResponse(f"/portal/cities/{key}/assessment", status_code=303)
+    # Refused (a save landed meanwhile): the page, read again, shows where things stand.
+    with contextlib.suppress(CommandRefused):
+        await program.save_draft(
+            key, commands.SaveAssessment(answers=draft.answers, expected_version=draft.version,
+                                         confirmed=(code,)),
+            context=caller_of(request).context(),
+            update_id=form_update_id(request, f"{key}:confirm:{code}", form.get("nonce", "")))
+    return RedirectResponse(f"/portal/cities/{key}/assessment#criterion-{code}",
+                            status_code=303)
 
 
 def documents_digest(documents: Documents) -> str:

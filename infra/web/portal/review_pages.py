@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from domain.review_sheets import with_sheet
+from infra.application.drafts import accepted_last_cycle
 from infra.application.review_sheets import etag as sheet_etag
 from infra.readside import queries
 from infra.readside.reviews import reviews_by
@@ -47,8 +48,12 @@ async def review_screen(request: Request, key: str) -> HTMLResponse:
     sheet = await found.program.review_sheet(key)
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
+    # A reapplication: what the last review accepted is marked (domain/carry_over.py).
+    accepted = (await accepted_last_cycle(found.store, key)
+                if application is not None and application.reapplication else {})
     return await portal(request).render(
         request, "portal/review.html", view=view, standard=standard, etag=sheet_etag(sheet),
+        accepted=accepted,
         application=with_sheet(application, sheet) if application is not None else None)
 
 

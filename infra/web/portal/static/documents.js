@@ -87,6 +87,9 @@ document.addEventListener("DOMContentLoaded", () => {
     return new Promise((done) => {
       const request = new XMLHttpRequest();
       const query = new URLSearchParams({ criterion: code, name: file.name });
+      // The slot's optional "valid through" day (evidence that lasts: domain/carry_over.py).
+      const through = slot.querySelector("[data-valid-through]")?.value;
+      if (through) query.set("valid_through", through);
       request.open("POST", `/api/cities/${encodeURIComponent(key)}/documents?${query}`);
       request.setRequestHeader("Accept", "application/json");
       request.setRequestHeader("Content-Type", "application/octet-stream");

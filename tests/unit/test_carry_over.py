@@ -1,0 +1,188 @@
+"""What a reapplication carries over from the last review (domain/carry_over.py): the
+criteria reviewed as met that the new standard still has, their evidence still valid on
+the reapplication's day; and the draft's rule that nothing is submitted until each
+carried-over criterion is confirmed (domain/drafts.py)."""
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain import commands as c
+from domain import events as e
+from domain.answers import Answers, CriterionAnswer
+from domain.carry_over import (
+    CarriedOver,
+    LastReview,
+    carry_over,
+    check_valid_through,
+    last_review,
+)
+from domain.documents import EvidenceDocument
+from domain.drafts import DraftState, decide_save, draft_after, prefilled, submission
+from domain.errors import AssessmentError, TransitionRefused
+from domain.evidence import needed_bytes
+from tests.factories import WWC_2022, CityDriver, answers, small_standard
+
+DAY = date(2026, 3, 2)
+LINK = "https://city.example/policy"
+
+
+def doc(sha: str, through: date | None) -> EvidenceDocument:
+    return EvidenceDocument(name=f"{sha}.pdf", media_type="application/pdf", size=10,
+                            sha256=sha * 64, added_on=date(2024, 1, 1), added_by="acc-1",
+                            valid_through=through)
+
+
+def review(answers: dict[str, CriterionAnswer],
+           documents: dict[str, tuple[EvidenceDocument, ...]] | None = None) -> LastReview:
+    return LastReview(standard_id="test-10", decided_on=date(2024, 6, 1), answers=answers,
+                      documents=documents or {})
+
+
+def test_evidence_expired_the_day_before_is_not_carried_but_valid_on_the_day_is() -> None:
+    answer = CriterionAnswer(met=True, evidence=(LINK, "https://city.example/old"),
+                             valid_through={LINK: DAY,
+                                            "https://city.example/old": DAY - timedelta(1)})
+    carried = carry_over(review({"A1": answer},
+                                {"A1": (doc("a", DAY), doc("b", DAY - timedelta(1)),
+                                        doc("c", None))}), small_standard(), DAY)
+    assert carried.answers.criteria["A1"].evidence == (LINK,)
+    assert carried.answers.criteria["A1"].valid_through == {LINK: DAY}
+    assert [d.sha256[0] for d in carried.documents["A1"]] == ["a", "c"]
+    assert carried.carried == ("A1",)
+
+
+def test_a_criterion_whose_evidence_all_expired_is_carried_without_evidence() -> None:
+    answer = CriterionAnswer(met=True, evidence=(LINK,), valid_through={LINK: date(2025, 1, 1)})
+    carried = carry_over(review({"A2": answer}), small_standard(), DAY)
+    assert carried.answers.criteria["A2"] == CriterionAnswer(met=True)
+    assert "A2" not in carried.documents
+
+
+def test_a_code_gone_from_the_new_standard_is_dropped_and_said_so() -> None:
+    carried = carry_over(review({"A1": CriterionAnswer(met=True), "ZZ9": CriterionAnswer(
+        met=True)}, {"ZZ9": (doc("d", None),)}), small_standard(), DAY)
+    assert carried.carried == ("A1",)
+    assert carried.dropped == ("ZZ9",)
+    assert "ZZ9" not in carried.documents
+
+
+def test_nothing_to_carry_without_a_last_review() -> None:
+    assert carry_over(None, small_standard(), DAY) == CarriedOver()
+
+
+def test_the_last_review_is_the_met_verdicts_of_the_last_decided_application() -> None:
+    city = CityDriver()
+    city(c.JoinNetwork(name="Rochester, MN", country="US", population=120_000), DAY)
+    assert last_review(city.events) is None  # nothing decided yet
+    city.certify(5, DAY)  # DM1..DM5 reviewed as met, with their links
+    found = last_review(city.events)
+    assert found is not None
+    assert sorted(found.answers) == ["DM1", "DM2", "DM3", "DM4", "DM5"]
+    assert found.answers["DM1"].evidence == ("https://city.example/DM1",)
+    # A later application, reviewed but not decided, does not replace it.
+    city(c.Reapply(), DAY + timedelta(days=400))
+    city(c.SubmitAssessment(answers=answers(WWC_2022, 2)), DAY + timedelta(days=400))
+    city(c.AssignReviewer(reviewer="rfa"), DAY + timedelta(days=400))
+    city(c.RecordCriterionReview(code="DM1", met=False), DAY + timedelta(days=400))
+    assert last_review(city.events) == found
+
+
+@given(st.dictionaries(st.sampled_from([*WWC_2022.codes[:8], "GONE1", "GONE2"]),
+                       st.integers(-3, 3), max_size=10))
+def test_carried_codes_are_in_the_new_standard_and_evidence_valid_on_the_day(
+        offsets: dict[str, int]) -> None:
+    answers = {code: CriterionAnswer(met=True, evidence=(f"https://x.example/{code}",),
+                                     valid_through={f"https://x.example/{code}":
+                                                    DAY + timedelta(days=days)})
+               for code, days in offsets.items()}
+    carried = carry_over(review(answers), WWC_2022, DAY)
+    assert set(carried.carried) == set(offsets) & set(WWC_2022.codes)
+    assert set(carried.carried) | set(carried.dropped) == set(offsets)
+    for code, answer in carried.answers.criteria.items():
+        assert bool(answer.evidence) == (offsets[code] >= 0)
+
+
+@pytest.mark.parametrize(("through", "ok"), [
+    (DAY - timedelta(1), False), (DAY, True), (date(2036, 3, 2), True),
+    (date(2036, 3, 3), False)])
+def test_valid_through_bounds(through: date, ok: bool) -> None:
+    if ok:
+        check_valid_through(through, DAY, "valid_through")
+    else:
+        with pytest.raises(AssessmentError) as refused:
+            check_valid_through(through, DAY, "valid_through")
+        assert refused.value.code == "invalid_valid_through"
+
+
+# --- the draft: carried over until confirmed ---------------------------------------------
+
+CARRIED = CarriedOver(answers=Answers(criteria={"DM1": CriterionAnswer(met=True),
+                                                "DM2": CriterionAnswer(met=True)}),
+                      carried=("DM1", "DM2"))
+
+
+def save(draft: DraftState, answers: Answers, confirmed: tuple[str, ...] = ()) -> DraftState:
+    saved = decide_save(draft, c.SaveAssessment(answers=answers, confirmed=confirmed),
+                        application=2, stage="assessing", standard=WWC_2022, now=DAY)
+    return draft_after(draft.version + 1, saved)
+
+
+def test_a_reapplication_draft_starts_prefilled_and_marked() -> None:
+    sealed = draft_after(3, e.DraftSealed(application=1, on=DAY))
+    draft = prefilled(sealed, 2, CARRIED)
+    assert (draft.version, draft.application, draft.carried) == (3, 2, ("DM1", "DM2"))
+    assert draft.answers == CARRIED.answers
+    assert prefilled(sealed, 2, CarriedOver()) == sealed  # nothing carried: as it was
+
+
+def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() -> None:
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
+    with pytest.raises(TransitionRefused) as refused:
+        submission(c.SubmitAssessment(), 2, draft)
+    assert refused.value.code == "unconfirmed_carry_over"
+    assert refused.value.facts == {"criterion": "DM1, DM2"}
+    # Saving keeps the marks; confirming one leaves the other.
+    kept = save(draft, CARRIED.answers)
+    assert kept.carried == ("DM1", "DM2")
+    one = save(kept, CARRIED.answers, confirmed=("DM1",))
+    assert one.carried == ("DM2",)
+    with pytest.raises(TransitionRefused, match="DM2"):
+        submission(c.SubmitAssessment(), 2, one)
+    # An answer unclaimed needs no confirmation; then the submission goes.
+    done = save(one, Answers(criteria={"DM1": CriterionAnswer(met=True),
+                                       "DM2": CriterionAnswer(met=False)}))
+    assert done.carried == ()
+    assert submission(c.SubmitAssessment(), 2, done).answers == done.answers
+
+
+def test_a_save_refuses_a_link_valid_through_a_past_day() -> None:
+    past = Answers(criteria={"DM1": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: DAY - timedelta(1)})})
+    with pytest.raises(AssessmentError) as refused:
+        save(DraftState(), past)
+    assert refused.value.code == "invalid_valid_through"
+
+
+def test_carried_documents_bytes_stay_needed_after_the_reapplication() -> None:
+    """The collector of unreferenced bytes spares what a reapplication may carry over:
+    every submitted document (domain/evidence.py: needed_bytes)."""
+    sha = "c" * 64
+    history: list[e.Event] = [
+        e.ApplicationOpened(number=1, standard_id="wwc-2022", reapplication=False, on=DAY),
+        e.DocumentAdded(criterion="DM1", name="p.pdf", media_type="application/pdf", size=3,
+                        sha256=sha, by="acc-1", on=DAY),
+        e.AssessmentSubmitted(answers=Answers(), documents={"DM1": (doc("c", None),)},
+                              on=DAY),
+        e.ApplicationOpened(number=2, standard_id="wwc-2022", reapplication=True, on=DAY)]
+    assert sha in needed_bytes(history)
+
+
+def test_a_submission_giving_its_own_answers_is_not_held_by_the_drafts_marks() -> None:
+    """`wwc assessment submit FILE` or an API body with answers: the caller states every
+    answer; only the draft's answers can hold carried criteria unread."""
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
+    given = Answers(criteria={"DM1": CriterionAnswer(met=True)})
+    assert submission(c.SubmitAssessment(answers=given), 2, draft).answers == given

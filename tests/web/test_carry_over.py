@@ -1,0 +1,140 @@
+"""Reapplying, in process: the new assessment starts from the last review's answers and
+evidence, each criterion marked "carried over: confirm it still holds"; nothing is
+submitted until each is confirmed (domain/carry_over.py, domain/drafts.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.accounts import Role
+from tests.factories import WWC_2022, answers
+from tests.web.conftest import Browser, Web
+
+CITY = "br-fortaleza"
+MET, NOT_MET = ("DM1", "DM2"), "DM3"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
+
+
+@pytest.fixture(scope="module")
+async def editors(web: Web) -> dict[str, Browser]:
+    """A city decided (not certified: DM1 and DM2 met, DM3 not) that has reapplied."""
+    await web.account("editor@fortaleza.test", Role.CITY_EDITOR, language="es",
+                      cities_to_join=[{"name": "Fortaleza", "country": "BR"}])
+    await web.account("editor@natal.test", Role.CITY_EDITOR,
+                      cities_to_join=[{"name": "Natal", "country": "BR"}])
+    await web.account("rev@carry.test", Role.REVIEWER)
+    await web.account("ops@carry.test", Role.OPERATOR)
+    editor = await web.sign_in("editor@fortaleza.test")
+    joined = await editor.post("/api/cities", json={"name": "Fortaleza", "country": "BR",
+                                                    "population": 2_428_708})
+    assert joined.status_code == 201, joined.text
+    # A document for DM1, valid for a year (a valid-through in the past is refused).
+    pdf = (SAMPLES / "inventory.pdf").read_bytes()
+    upload = f"/api/cities/{CITY}/documents?criterion=DM1&name=inventory.pdf&valid_through="
+    past = await editor.post(upload + (web.today - timedelta(days=1)).isoformat(), content=pdf)
+    assert past.status_code == 422, past.text
+    assert past.json()["code"] == "invalid_valid_through"
+    kept = await editor.post(upload + (web.today + timedelta(days=365)).isoformat(),
+                             content=pdf)
+    assert kept.status_code == 201, kept.text
+    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={
+        "answers": answers(WWC_2022, [*MET, NOT_MET]).model_dump(mode="json")})
+    assert submitted.status_code == 200, submitted.text
+    operator = await web.sign_in("ops@carry.test")
+    assert (await operator.post(f"/api/cities/{CITY}/reviewer",
+                                json={"reviewer": "rev@carry.test"})).status_code == 200
+    reviewer = await web.sign_in("rev@carry.test")
+    reviewed = await reviewer.post(f"/api/cities/{CITY}/reviews", json={"reviews": [
+        *({"code": code, "met": True} for code in MET),
+        {"code": NOT_MET, "met": False, "note": "No minutes."}]})
+    assert reviewed.status_code == 200, reviewed.text
+    done = await reviewer.post(f"/api/cities/{CITY}/review/complete", json={})
+    assert done.status_code == 200, done.text
+    decided = await operator.post(f"/api/cities/{CITY}/decision")
+    assert decided.json()["last_decision_tier"] == "none", decided.text
+    reapplied = await editor.post(f"/api/cities/{CITY}/reapply", json={})
+    assert reapplied.status_code == 200, reapplied.text
+    return {"editor": editor, "other": await web.sign_in("editor@natal.test"),
+            "operator": operator, "reviewer": reviewer}
+
+
+@pytest.fixture(scope="module")
+def today(web: Web) -> date:
+    return web.today
+
+
+def carried(page: str) -> list[str]:
+    return re.findall(r'data-carried="(\w+)"', page)
+
+
+async def confirm(editor: Browser, code: str) -> int:
+    posted = await editor.post(f"/portal/cities/{CITY}/assessment/confirm", data={
+        "csrf_token": editor.csrf, "criterion": code, "nonce": f"n-{code}"},
+        follow_redirects=False)
+    return posted.status_code
+
+
+async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried_over(
+        editors: dict[str, Browser]) -> None:
+    page = (await editors["editor"].get(f"/portal/cities/{CITY}/assessment")).text  # es
+    assert carried(page) == list(MET)  # DM3 was not met: not carried
+    assert page.count("Traído de la última revisión: confirme que sigue vigente.") == 2
+    assert "https://city.example/DM1" in page  # the evidence came with it
+    assert 'id="through-DM1" data-valid-through' in page  # a slot's valid-through day
+    api = (await editors["editor"].get(f"/api/cities/{CITY}/application")).json()
+    assert sorted(api["answers"]["criteria"]) == sorted(MET)
+    assert api["carried_over"] == list(MET)
+
+
+async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
+        editors: dict[str, Browser], today: date) -> None:
+    editor = editors["editor"]
+    refused = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "unconfirmed_carry_over"
+    assert "DM1, DM2" in refused.json()["detail"]
+    listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
+    assert listed["application"] == 2
+    assert listed["documents"] == []
+    assert await confirm(editor, "DM1") == 303
+    page = (await editor.get(f"/portal/cities/{CITY}/assessment")).text
+    assert carried(page) == ["DM2"]
+    # Confirming DM1 attached its carried-over document to the new application.
+    listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
+    assert [(d["criterion"], d["name"], d["valid_through"]) for d in listed["documents"]] == [
+        ("DM1", "inventory.pdf", (today + timedelta(days=365)).isoformat())]
+    still = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
+    assert still.json()["code"] == "unconfirmed_carry_over"
+    assert still.json()["facts"]["criterion"] == "DM2"
+    # The API's door: a save confirming it.
+    read = await editor.get(f"/api/cities/{CITY}/application")
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM2",
+                              json=read.json()["answers"],
+                              headers={"If-Match": read.headers["ETag"]})
+    assert saved.status_code == 200, saved.text
+    assert carried((await editor.get(f"/portal/cities/{CITY}/assessment")).text) == []
+    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "submitted"
+
+
+async def test_the_reviewer_sees_what_was_accepted_last_cycle(
+        editors: dict[str, Browser]) -> None:
+    assigned = await editors["operator"].post(f"/api/cities/{CITY}/reviewer",
+                                              json={"reviewer": "rev@carry.test"})
+    assert assigned.status_code == 200, assigned.text
+    page = (await editors["reviewer"].get(f"/portal/cities/{CITY}/review?lang=pt")).text
+    assert sorted(re.findall(r'data-accepted-before="(\w+)"', page)) == list(MET)  # links
+    assert page.count("data-accepted-before>") == 1  # DM1's document
+    assert page.count("aceito no ciclo anterior") == 3
+    assert "válido até" in page  # the document's valid-through, in her language
+
+
+async def test_another_citys_editor_is_not_found(editors: dict[str, Browser]) -> None:
+    other = editors["other"]
+    assert (await other.get(f"/portal/cities/{CITY}/assessment")).status_code == 404
+    assert await confirm(other, "DM1") == 404
