@@ -231,3 +231,15 @@ async def test_each_criterion_has_its_guidance_beside_it(
     review = (await people["reviewer"].get("/portal/cities/ec-quito/review?lang=pt")).text
     assert review.count('<details class="guidance"') == 3  # beside each claimed one
     assert "O que conta como evidência" in review
+
+
+async def test_the_registry_and_its_csv_bound_the_same_fields(web: Web) -> None:
+    """One dependency reads the search for both: what one refuses, the other does too."""
+    too_long = {"q": "x" * 101, "country": "USA", "tier": "t" * 21,
+                "standard": "s" * 65, "cohort": "c" * 65}
+    async with web.client() as public:
+        for field, value in too_long.items():
+            for path in ("/", "/registry.csv"):
+                refused = await public.get(path, params={field: value})
+                assert refused.status_code == 422, (path, field)
+                assert field in refused.text, (path, field)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from domain.standard import Standard
@@ -37,7 +37,7 @@ from infra.web.portal.pdf import (
     certificate_pdf,
     report_pdf,
 )
-from infra.web.portal.registry_search import NAME_MAX, RegistrySearch, search_registry
+from infra.web.portal.registry_search import RegistrySearch, asked_in_query, search_registry
 from infra.web.portal.render import portal
 from infra.web.portal.staff_pages import EXPIRING_WITHIN, board, cohort_lists
 from infra.web.routing import caller_of, identify, route
@@ -155,17 +155,10 @@ def _today(request: Request) -> str:
 
 @route(router, "GET", "/registry.csv", Rule.PUBLIC, include_in_schema=False)
 async def registry_csv(
-    request: Request,
-    q: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
-    tier: Annotated[str | None, Query(max_length=20)] = None,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    standard: Annotated[str | None, Query(max_length=64)] = None,
-    cohort: Annotated[str | None, Query(max_length=64)] = None,
+    request: Request, search: Annotated[RegistrySearch, Depends(asked_in_query)],
 ) -> Response:
     """The registry as the page shows it for the same search: announced certified cities
     only."""
-    search = RegistrySearch.of({"q": q, "tier": tier, "country": country,
-                                "standard": standard, "cohort": cohort})
     _, rows = await search_registry(services(request).pool, search)
     language = await _language(request)
     _ = language.gettext

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -22,7 +22,7 @@ from infra.readside.documents import decided_documents
 from infra.web.access import Denied, Rule, not_found
 from infra.web.portal.map import markers, outlines, unmapped
 from infra.web.portal.redirects import safe_next
-from infra.web.portal.registry_search import NAME_MAX, TIERS, RegistrySearch, search_registry
+from infra.web.portal.registry_search import TIERS, RegistrySearch, asked_in_query, search_registry
 from infra.web.portal.render import page, portal
 from infra.web.routing import caller_of, identify, route
 from infra.web.services import services
@@ -34,18 +34,11 @@ WRONG_SIGN_IN = N_("Wrong e-mail or password.")
 
 @page(router, "/", Rule.PUBLIC)
 async def registry_page(
-    request: Request,
-    q: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
-    tier: Annotated[str | None, Query(max_length=20)] = None,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    standard: Annotated[str | None, Query(max_length=64)] = None,
-    cohort: Annotated[str | None, Query(max_length=64)] = None,
+    request: Request, search: Annotated[RegistrySearch, Depends(asked_in_query)],
 ) -> HTMLResponse:
     """The registry of certified cities, searched by name and filtered, and the map of
     them. The search is the CSV's too (`/registry.csv`, same query)."""
     found = services(request)
-    search = RegistrySearch.of({"q": q, "tier": tier, "country": country,
-                                "standard": standard, "cohort": cohort})
     # Read once: the filters' choices come from every certified city, the rows from those
     # the search keeps.
     everyone, rows = await search_registry(found.pool, search)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import asyncpg
+from fastapi import Query
 
 from infra.readside import queries
 from infra.readside.rows import CertifiedCity
@@ -61,6 +62,19 @@ class RegistrySearch:
     def query(self) -> str:
         """The search as a URL's query (only what is set), for the CSV link."""
         return urlencode({k: v for k, v in self.chosen.items() if v})
+
+
+def asked_in_query(
+    q: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+    tier: Annotated[str | None, Query(max_length=20)] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    standard: Annotated[str | None, Query(max_length=64)] = None,
+    cohort: Annotated[str | None, Query(max_length=64)] = None,
+) -> RegistrySearch:
+    """The search from a request's query (a dependency of the page and of its CSV, so
+    both take the same fields with the same bounds)."""
+    return RegistrySearch.of({"q": q, "tier": tier, "country": country,
+                              "standard": standard, "cohort": cohort})
 
 
 async def search_registry(pool: asyncpg.Pool[Any], search: RegistrySearch
