@@ -34,12 +34,14 @@ from infra.cli.common import (
 )
 from infra.eventstore.mapper import current_data, decode
 from infra.ops.service_health import service_health
+from infra.platform.clockfile import program_today
 from infra.platform.errors import NotFound, Unavailable, UsageError
 from infra.postgres.eventstore import PostgresEventStore
 from infra.postgres.service_database import open_pool
 from infra.readside import queries
 from infra.readside.as_of import certified_as_of, city_as_of
 from infra.readside.history import city_records, summarize
+from infra.readside.numbers import as_of_day
 from infra.readside.projections import projector
 from infra.readside.report_formats import report_json, report_markdown
 from infra.readside.rows import RegistryRow
@@ -108,10 +110,8 @@ async def _service_status(as_json: bool) -> None:
 
 
 def _date_option(flag: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
+    """The day asked for, refused as `wwc stats` and the API refuse it (exit 3)."""
+    return as_of_day(value, program_today(cli_settings().data_dir), field=flag)
 
 
 async def _fresh_registry(**filters: Any) -> list[RegistryRow]:

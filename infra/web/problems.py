@@ -62,13 +62,26 @@ API_PREFIXES = ("/api/", "/codec/", "/healthz", "/readyz", "/metrics", "/openapi
                 "/docs")
 
 
+# Files for programs (open data, lists, badges): a harvester or a script asking for one
+# gets the problem as JSON; a browser (which asks for HTML) still gets the page.
+DATA_FILES = (".csv", ".json", ".atom", ".svg", ".xml")
+
+
+def _wants_a_page(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(API_PREFIXES):
+        return False
+    return not (path.endswith(DATA_FILES)
+                and "text/html" not in request.headers.get("accept", ""))
+
+
 async def answer(request: Request, status: int, detail: str, *, code: str | None = None,
                  kind: str | None = None, headers: dict[str, str] | None = None,
                  facts: dict[str, str | int] | None = None) -> Response:
     """The error as problem+json, or as the portal's error page for a page request."""
     app = request.scope.get("app")
     render: PageErrors | None = getattr(app.state, "page_errors", None) if app else None
-    if render is not None and not request.url.path.startswith(API_PREFIXES):
+    if render is not None and _wants_a_page(request):
         return await render(request, Problem(title=_TITLES.get(status, "Error"),
                                              status=status, detail=detail, code=code,
                                              kind=kind, facts=facts or None), headers)

@@ -178,6 +178,10 @@ def test_a_city_through_its_lifecycle_with_the_cli(
     assert refused.returncode == 3, refused.stderr
     assert refused.stderr.startswith("wwc: error: --as-of: "), refused.stderr
     assert refused.stderr.count("\n") == 1, refused.stderr
+    for command in (("list",), ("status", CITY)):  # the same rule for every --as-of
+        refused = wwc(*command, "--as-of", "2026-02-30", env=service_env)
+        assert refused.returncode == 3, refused.stderr
+        assert refused.stderr.startswith("wwc: error: --as-of: "), refused.stderr
 
 
 def test_accounts_and_tokens_from_the_server_shell(

@@ -439,9 +439,18 @@ async def test_the_catalog_names_every_file_and_its_licence(site: Site) -> None:
 
 
 async def test_a_day_still_to_come_or_no_day_at_all_is_refused(site: Site) -> None:
-    for as_of in ((TODAY + timedelta(days=1)).isoformat(), "2026-02-30", "yesterday"):
+    # The codes the numbers' page, GET /api/stats and the CLI's --as-of give: one rule.
+    for as_of, code in (((TODAY + timedelta(days=1)).isoformat(), "day_to_come"),
+                        ("2026-02-30", "not_a_day"), ("yesterday", "not_a_day"),
+                        ("20260105", "not_a_day")):
         answer = await site.get(f"/open-data/registry.csv?as_of={as_of}")
         assert answer.status_code == 422, as_of
+        assert answer.json()["code"] == code, answer.text
+        assert answer.json()["detail"].startswith("as_of: "), answer.text
+    # A browser following a link gets the page, in its words.
+    page = await site.get("/open-data/registry.csv?as_of=yesterday",
+                          headers={"Accept": "text/html,*/*;q=0.8"})
+    assert (page.status_code, page.headers["content-type"]) == (422, "text/html; charset=utf-8")
     assert (await site.get(f"/open-data/registry.csv?as_of={TODAY}")).status_code == 200
 
 

@@ -210,9 +210,14 @@ async def test_a_day_that_is_not_one_or_still_to_come_is_refused(
     # The page (and a CSV link followed in a browser) says it in the reader's words,
     # never the API's English detail.
     for path in ("/portal/numbers", "/portal/numbers/stages.csv"):
-        page = await http.get(path, params={"as_of": as_of, "lang": "en"})
+        page = await http.get(path, params={"as_of": as_of, "lang": "en"},
+                              headers={"Accept": "text/html,*/*;q=0.8"})
         assert page.status_code == 422, path
         assert said in page.text, path
         assert "as_of:" not in page.text, path
+    # A script asking for the CSV gets the problem as JSON, with the API's code.
+    scripted = await http.get("/portal/numbers/stages.csv", params={"as_of": as_of})
+    assert scripted.headers["content-type"] == "application/problem+json"
+    assert scripted.json()["code"] == answer.json()["code"]
     unknown = await http.get("/portal/numbers/everything.csv")
     assert unknown.status_code == 404

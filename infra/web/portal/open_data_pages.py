@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from domain.clock import midnight
-from infra.platform.errors import InvalidInput
 from infra.readside import queries
 from infra.readside.as_of import announced_by, held_on
+from infra.readside.numbers import as_of_day
 from infra.readside.rows import AnnouncedCertification, AnnouncedCohort
 from infra.web.access import Rule, not_found
 from infra.web.conditional import ChangeTimes, http_date, not_modified, strong_etag
@@ -44,9 +44,10 @@ from infra.web.routing import route
 from infra.web.services import services
 
 router = APIRouter()
-DAY = r"^\d{4}-\d{2}-\d{2}$"
-AsOf = Annotated[str | None, Query(pattern=DAY, description="The record as it stood at the "
-                                   "end of that day (YYYY-MM-DD); none: as it stands.")]
+# Its form is checked by the rule /api/stats and the CLI's --as-of use (`as_of_day`), so
+# a wrong day gets the same code (`not_a_day`, `day_to_come`) at every door.
+AsOf = Annotated[str | None, Query(max_length=32, description="The record as it stood at "
+                                   "the end of that day (YYYY-MM-DD); none: as it stands.")]
 # Every file is revalidated at each use (cheaply: a 304 from the kept answer), so a cache
 # between us and a reader never serves a record older than ours.
 REVALIDATE = "public, no-cache"
@@ -80,15 +81,7 @@ def _day(request: Request, as_of: str | None) -> date | None:
     to come holds is not known yet)."""
     if as_of is None:
         return None
-    try:
-        day = date.fromisoformat(as_of)
-    except ValueError:
-        raise InvalidInput(f"as_of: {as_of} is not a date (YYYY-MM-DD)") from None
-    today = services(request).program.program_today()
-    if day > today:
-        raise InvalidInput(f"as_of: {day} is after the program's today ({today}): "
-                           "the record of a day still to come is not known yet")
-    return day
+    return as_of_day(as_of, services(request).program.program_today())
 
 
 def _links(request: Request, table: Table) -> dict[str, str]:
