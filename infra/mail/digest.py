@@ -12,11 +12,14 @@ import asyncpg
 from activities.ports import DigestRequest
 from domain.city_state import CityState
 from domain.deadlines import deadlines
+from infra.mail.templates import Facts
 
 EXPIRING_WITHIN = timedelta(days=90)
 
 
-async def digest_facts(pool: asyncpg.Pool[Any], request: DigestRequest) -> dict[str, str]:
+async def digest_facts(pool: asyncpg.Pool[Any], request: DigestRequest) -> Facts:
+    """The digest's facts as the program records them (ISO dates, a tier's id, a
+    deadline's kind): each reader's language writes them (templates.render)."""
     end = request.week_ending
     # The digest goes out at the start of its Monday: the week is the seven days before
     # it, that Monday's own joins belong to the next digest. (With (end-7, end] a join made
@@ -31,17 +34,18 @@ async def digest_facts(pool: asyncpg.Pool[Any], request: DigestRequest) -> dict[
         name = state.profile.name if state.profile else row["city_key"]
         for deadline in deadlines(state.application, request.rules):
             if deadline.step == "due" and deadline.due_on <= end:
-                overdue.append(f"- {name}: {deadline.kind}, due {deadline.due_on}")
+                overdue.append({"name": name, "kind": deadline.kind,
+                                "due_on": deadline.due_on.isoformat()})
     expiring = await pool.fetch(
         "SELECT name, tier, expires_on FROM wwc_registry WHERE tier <> 'none' "
         "AND expires_on <= $1 ORDER BY expires_on, name", end + EXPIRING_WITHIN)
     return {
         "week_ending": end.isoformat(),
-        "joins": "\n".join(f"- {r['name']}" for r in joins) or "-",
+        "joins": [{"name": r["name"]} for r in joins],
         "joins_count": str(len(joins)),
-        "overdue": "\n".join(overdue) or "-",
+        "overdue": overdue,
         "overdue_count": str(len(overdue)),
-        "expiring": "\n".join(f"- {r['name']} ({r['tier']}), {r['expires_on']}"
-                              for r in expiring) or "-",
+        "expiring": [{"name": r["name"], "tier": r["tier"],
+                      "expires_on": r["expires_on"].isoformat()} for r in expiring],
         "expiring_count": str(len(expiring)),
     }

@@ -59,11 +59,14 @@ class PostgresPostbox:
     async def deliver_digest(self, request: DigestRequest,
                              progress: Callable[[], None] = lambda: None) -> MailResult:
         cause = f"digest/{request.week_ending}"
-        facts = await digest_facts(self._pool, request)
+        facts = {**await digest_facts(self._pool, request),
+                 "outbox": f"{self._portal_url}/portal/outbox"}
         for email, language in await self._operators(digest_only=True):
             message = render(DIGEST_KIND, language, facts,
                              link=f"{self._portal_url}/portal/pipeline")
-            await self._insert(message_id(cause, DIGEST_KIND, email), cause, "program",
+            # About the program, no city ('' as the account mails): the outbox page links
+            # a row's city, and there is no /portal/cities/program.
+            await self._insert(message_id(cause, DIGEST_KIND, email), cause, "",
                                DIGEST_KIND, email, language, message)
         return await self._send(cause, progress)
 
@@ -103,9 +106,9 @@ class PostgresPostbox:
     async def _record(self, request: MailRequest) -> None:
         """One outbox row per message and recipient (none twice: the id is stable)."""
         for notice in request.notices:
-            link, facts = addressed(notice.kind, request.city_key, notice.facts,
-                                    self._portal_url)
             for email, language in await self._recipients(notice, request):
+                link, facts = addressed(notice.kind, request.city_key, notice.facts,
+                                        self._portal_url, language)
                 message = render(notice.kind, language, facts, link=link)
                 await self._insert(message_id(request.cause, notice.kind, email),
                                    request.cause, request.city_key, notice.kind, email,

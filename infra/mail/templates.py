@@ -10,6 +10,8 @@ so formats by itself, with the same rules.)"""
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,6 +29,12 @@ _ENV = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
                           keep_trailing_newline=False)
 
 
+# A message's facts: each a text, or a list of items each with its own (a digest's lines),
+# all given as the program records them (ISO dates, plain digits, a tier's id) and
+# formatted for the reader's language by their names as they are rendered.
+Facts = Mapping[str, str | Sequence[Mapping[str, str]]]
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -41,17 +49,30 @@ def templates(language: str) -> dict[str, dict[str, str]]:
     return found
 
 
-def render(kind: str, language: str, facts: dict[str, str], *, link: str) -> Rendered:
+def render(kind: str, language: str, facts: Facts, *, link: str) -> Rendered:
     language = language if language in LANGUAGES else "en"
     template = templates(language).get(kind) or templates("en")[kind]
-    values: dict[str, Any] = {k: _formatted(k, v, language) for k, v in facts.items()}
+    values: dict[str, Any] = {
+        k: _formatted(k, v, language) if isinstance(v, str)
+        else [{ik: _formatted(ik, iv, language) for ik, iv in item.items()} for item in v]
+        for k, v in facts.items()}
     subject = _ENV.from_string(template["subject"]).render(values).strip()
     text = _ENV.from_string(template["body"]).render(values).strip() + f"\n\n{link}\n"
-    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>"
+    # The links the text names (a certificate, a PDF) are links in the HTML part too.
+    named = sorted({v for k, v in values.items() if k in _LINKS}, key=len, reverse=True)
+    paragraphs = "".join(f"<p>{_linked(html.escape(p), named).replace(chr(10), '<br>')}</p>"
                          for p in text.strip().split("\n\n") if p != link)
     body_html = (f'<!doctype html><html lang="{language}"><body>{paragraphs}'
                  f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p></body></html>')
     return Rendered(subject=subject.replace("\n", " "), text=text, html=body_html)
+
+
+def _linked(escaped: str, links: list[str]) -> str:
+    """`escaped` (a paragraph, HTML-escaped) with each of `links` in it made an anchor."""
+    if not links:
+        return escaped
+    pattern = "|".join(re.escape(html.escape(link)) for link in links)
+    return re.sub(pattern, lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
 
 
 # A tier in words, in each language (the portal's catalogs say the same).
@@ -87,16 +108,26 @@ def _formatted(key: str, value: str, language: str) -> str:
 # the sign-in, then back), the rest to the city's page.
 _TO_REVIEW = frozenset({"review_assigned", "city_answered", "review_reminder"})
 _TO_REPORT = frozenset({"decision", "decision_not_certified"})
+# The facts that are links (made anchors in the HTML part).
+_LINKS = frozenset({"certificate", "certificate_pdf", "report_pdf", "outbox"})
 
 
-def addressed(kind: str, city_key: str, facts: dict[str, str],
-              portal_url: str) -> tuple[str, dict[str, str]]:
+def addressed(kind: str, city_key: str, facts: dict[str, str], portal_url: str,
+              language: str) -> tuple[str, dict[str, str]]:
     """The link a message of `kind` about `city_key` ends with, and its facts with the
-    links its text names: an announcement's public certificate (awarded on its date)."""
+    links its text names, in the reader's `language` (`?lang=`): an announcement's public
+    certificate (awarded on its date) and its PDF; a decision's report as a PDF, which,
+    as the report's page, asks for the sign-in and shows only to the city's people (the
+    mail names it, never holds it)."""
     portal = portal_url.rstrip("/")
+    lang = f"?lang={language if language in LANGUAGES else 'en'}"
     city = f"{portal}/portal/cities/{city_key}"
     link = (f"{city}/review" if kind in _TO_REVIEW
             else f"{city}#report-title" if kind in _TO_REPORT else city)
     if kind == "announcement":
-        facts = {**facts, "certificate": f"{portal}/certificates/{city_key}/{facts['on']}"}
+        certificate = f"{portal}/certificates/{city_key}/{facts['on']}"
+        facts = {**facts, "certificate": f"{certificate}{lang}",
+                 "certificate_pdf": f"{certificate}/certificate.pdf{lang}"}
+    if kind in _TO_REPORT:
+        facts = {**facts, "report_pdf": f"{city}/report.pdf{lang}"}
     return link, facts

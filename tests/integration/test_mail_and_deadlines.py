@@ -300,4 +300,4 @@ async def test_a_join_on_a_monday_is_in_the_next_mondays_digest(service: Service
     next_week = await digest_facts(service.pool, DigestRequest(
         week_ending=START + timedelta(days=7)))
     assert that_morning["joins_count"] == "0"
-    assert (next_week["joins_count"], next_week["joins"]) == ("1", "- Recife")
+    assert (next_week["joins_count"], next_week["joins"]) == ("1", [{"name": "Recife"}])

@@ -22,7 +22,7 @@ from domain.notices import MESSAGE_KINDS, Audience, notices_for
 from domain.report import build_report
 from domain.rules import ProgramRules
 from domain.tiers import Tier
-from infra.mail.templates import addressed, render, templates
+from infra.mail.templates import Facts, addressed, render, templates
 from infra.standards.folder import load_catalog
 from tests.factories import WWC_2022, answers
 
@@ -141,7 +141,7 @@ def test_every_message_exists_in_every_language_with_the_same_facts() -> None:
     for language in LANGUAGES:
         assert set(templates(language)) == MESSAGE_KINDS, language
     for kind in MESSAGE_KINDS:
-        names = {lang: sorted(set(re.findall(r"{{ (\w+) }}", templates(lang)[kind]["subject"]
+        names = {lang: sorted(set(re.findall(r"{{ ([\w.]+) }}", templates(lang)[kind]["subject"]
                                             + templates(lang)[kind]["body"])))
                  for lang in LANGUAGES}
         assert names["es"] == names["en"] == names["pt"], kind
@@ -172,7 +172,7 @@ DECIDED = {"city": "Recife", "on": "2026-03-03", "tier": "gold", "percent": "72.
 def test_a_decision_mail_speaks_the_readers_numbers_and_words(language: str, share: str,
                                                               tier: str) -> None:
     """Decision mails once said "certificação gold" and "(72.09 %)" in every language."""
-    link, facts = addressed("decision", "br-recife", DECIDED, "http://p.test/")
+    link, facts = addressed("decision", "br-recife", DECIDED, "http://p.test/", language)
     mail = render("decision", language, facts, link=link)
     assert f"({share})" in mail.text
     assert f" {tier}." in mail.text
@@ -194,7 +194,8 @@ def test_a_decision_that_does_not_certify_has_its_own_words(
         percent=23.26, report=build_report(WWC_2022, answers(WWC_2022, 10)))
     [notice] = notices_for(decided, state, 30, 45)
     assert notice.kind == "decision_not_certified"
-    link, facts = addressed(notice.kind, "br-recife", notice.facts, "http://p.test")
+    link, facts = addressed(notice.kind, "br-recife", notice.facts, "http://p.test",
+                            language)
     mail = render(notice.kind, language, facts, link=link)
     assert said in mail.text
     assert "23,26" in mail.text if language != "en" else "23.26%" in mail.text
@@ -208,16 +209,66 @@ def test_a_decision_that_does_not_certify_has_its_own_words(
 def test_an_announcement_leads_to_its_public_certificate(language: str, subject: str) -> None:
     facts = {"city": "Recife", "on": "2026-06-15", "tier": "gold", "cohort": "2026-06",
              "expires_on": "2029-06-15"}
-    link, facts = addressed("announcement", "br-recife", facts, "http://p.test")
+    link, facts = addressed("announcement", "br-recife", facts, "http://p.test", language)
     mail = render("announcement", language, facts, link=link)
     assert mail.subject == subject
-    assert "http://p.test/certificates/br-recife/2026-06-15" in mail.text
+    # The public certificate and its PDF, in the mail's language, links in HTML too.
+    certificate = "http://p.test/certificates/br-recife/2026-06-15"
+    for named in (f"{certificate}?lang={language}",
+                  f"{certificate}/certificate.pdf?lang={language}"):
+        assert f"{named}\n" in mail.text
+        assert f'<a href="{named}">{named}</a>' in mail.html
+    assert link == "http://p.test/portal/cities/br-recife"
+
+
+@pytest.mark.parametrize("kind", ["decision", "decision_not_certified"])
+@pytest.mark.parametrize("language", ["en", "es", "pt"])
+def test_a_decision_names_the_citys_report_pdf_in_its_language(kind: str,
+                                                                 language: str) -> None:
+    link, facts = addressed(kind, "br-recife", DECIDED, "http://p.test", language)
+    mail = render(kind, language, facts, link=link)
+    report = f"http://p.test/portal/cities/br-recife/report.pdf?lang={language}"
+    assert f"{report}\n" in mail.text
+    assert f'<a href="{report}">' in mail.html
+
+
+DIGEST: Facts = {"week_ending": "2026-03-09", "joins": [{"name": "Recife"}], "joins_count": "1",
+          "overdue": [{"name": "Recife", "kind": "clarification", "due_on": "2026-03-02"},
+                      {"name": "Bogotá", "kind": "review", "due_on": "2026-02-27"}],
+          "overdue_count": "2",
+          "expiring": [{"name": "Quito", "tier": "gold", "expires_on": "2026-05-31"}],
+          "expiring_count": "1", "outbox": "http://p.test/portal/outbox"}
+
+
+@pytest.mark.parametrize(("language", "lines"), [
+    ("en", ["- Recife: the answer to a clarification, due on March 2, 2026",
+            "- Bogotá: the review, due on February 27, 2026",
+            "- Quito (gold), expires on May 31, 2026"]),
+    ("es", ["- Recife: la respuesta a una aclaración, vencía el 2 de marzo de 2026",
+            "- Bogotá: la revisión, vencía el 27 de febrero de 2026",
+            "- Quito (oro), vence el 31 de mayo de 2026"]),
+    ("pt", ["- Recife: a resposta a um esclarecimento, vencia em 2 de março de 2026",
+            "- Bogotá: a revisão, vencia em 27 de fevereiro de 2026",
+            "- Quito (ouro), vence em 31 de maio de 2026"])])
+def test_the_digest_writes_its_lines_in_the_readers_words_and_dates(
+        language: str, lines: list[str]) -> None:
+    """Its lines once came made, in English with ISO dates: "Recife: clarification, due
+    2026-03-02", "Quito (gold), 2026-05-31", in every language."""
+    digest = render("weekly_digest", language, DIGEST, link="http://p.test/portal/pipeline")
+    for line in lines:
+        assert f"\n{line}\n" in digest.text, digest.text
+    assert not re.search(r"\d{4}-\d{2}", digest.text)
+    assert "\n- Recife\n" in digest.text
+    assert '<a href="http://p.test/portal/outbox">' in digest.html
+    empty = render("weekly_digest", language, {**DIGEST, "joins": [], "joins_count": "0"},
+                   link="http://p.test/portal/pipeline")
+    assert "(0):\n-\n\n" in empty.text
 
 
 def test_a_reviewers_mail_leads_to_the_review_screen_and_counts_read_as_written() -> None:
     link, facts = addressed("review_assigned", "br-recife",
                             {"city": "Recife", "on": "2026-03-03", "due_on": "2026-04-17"},
-                            "http://p.test")
+                            "http://p.test", "pt")
     assert link == "http://p.test/portal/cities/br-recife/review"
     assert "http://p.test/portal/cities/br-recife/review" in render(
         "review_assigned", "pt", facts, link=link).text
