@@ -10,7 +10,10 @@ anything (`ready` -> `stage` -> `judge` -> `keep`):
    the operator's limit as they arrive;
 3. the type is judged from the spool's first bytes (domain/sniffing.py), and the size
    against the city's limit, now that the hash says whether the bytes are new;
-4. the bytes are kept under their hash, then the city's workflow records
+4. under the city's lock (one upload of a city at a time, in every process: uploads
+   sent together were each checked in step 3 against the documents recorded before any
+   of them), the city's limit is checked again against the documents recorded now; the
+   bytes are kept under their hash, then the city's workflow records
    `evidence.document_added`. In that order: a refused or failed command leaves bytes
    that no event names (the collector of unreferenced bytes removes them after its
    grace), never an event naming bytes that are not kept.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
@@ -37,6 +41,7 @@ from domain.views import CommandAnswer
 from infra.application.port import Program
 from infra.blobs.port import BlobCorrupted, BlobMissing, BlobStore, BlobTooLarge, StagedBlob
 from infra.platform.errors import CommandRefused, NotFound
+from infra.platform.keylocks import KeyLocks
 from infra.readside.documents import NamedDocument
 from workflows.actors import RequestContext
 
@@ -51,6 +56,12 @@ class DocumentIndex(Protocol):
     """Where the log says which bytes a city attached (`infra.readside.documents`)."""
 
     async def city_document(self, key: str, sha256: str) -> NamedDocument | None: ...
+
+
+class Locks(Protocol):
+    """Named locks that hold across processes (`infra.postgres.locks.AdvisoryLocks`)."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -79,9 +90,14 @@ def _refused(error: DomainError) -> CommandRefused:
 
 class Evidence:
     def __init__(self, program: Program, blobs: BlobStore,
-                 index: DocumentIndex | None = None) -> None:
+                 index: DocumentIndex | None = None, *, locks: Locks | None = None) -> None:
+        """`locks` hold a city's uploads one at a time from the check of its limit to
+        the record: those of every process that takes documents in (the API's, `wwc
+        evidence add`: `AdvisoryLocks`), or the limit does not hold. None: this process's
+        own (for one that never takes documents in, or a test's)."""
         self.program = program
         self.blobs = blobs
+        self.locks: Locks = locks if locks is not None else KeyLocks()
         self.index = index
         self._checks: dict[str, tuple[float, int | None, datetime | None, Check]] = {}
 
@@ -96,10 +112,7 @@ class Evidence:
             check_valid_through(valid_through, self.program.program_today(), "valid_through")
         except DomainError as error:
             raise _refused(error) from None
-        app = await self.program.application(key)
-        if app is None:
-            raise CommandRefused("no_application", "the city has no application open "
-                                 "(reapply to open one)")
+        app = await self._open_application(key)
         try:
             may_attach(app, self.program.catalog[app.standard_id], criterion)
         except DomainError as error:
@@ -133,13 +146,20 @@ class Evidence:
 
     async def keep(self, intake: Intake, staged: StagedBlob, media_type: MediaType, *,
                    context: RequestContext, update_id: str | None) -> Kept:
-        """Step 4: the bytes kept under their hash, then the event recorded."""
-        await self.blobs.commit(staged)
-        answer = await self.program.send(intake.key, commands.AddDocument(
-            criterion=intake.criterion, name=intake.name, media_type=media_type,
-            size=staged.size, sha256=staged.sha256, valid_through=intake.valid_through),
-            context=context, update_id=update_id)
-        document = (attached(intake.application, intake.criterion, staged.sha256)
+        """Step 4: under the city's lock, the city's limit checked against the documents
+        recorded now; the bytes kept under their hash, then the event recorded."""
+        async with self.locks.hold(f"wwc-city-documents:{intake.key}"):
+            app = await self._open_application(intake.key)
+            try:
+                check_upload(staged.size, staged.sha256, app.documents, self.program.rules)
+            except DomainError as error:
+                raise _refused(error) from None
+            await self.blobs.commit(staged)
+            answer = await self.program.send(intake.key, commands.AddDocument(
+                criterion=intake.criterion, name=intake.name, media_type=media_type,
+                size=staged.size, sha256=staged.sha256, valid_through=intake.valid_through),
+                context=context, update_id=update_id)
+        document = (attached(app, intake.criterion, staged.sha256)
                     if answer.nothing_new else None) or EvidenceDocument(
             name=intake.name, media_type=media_type, size=staged.size, sha256=staged.sha256,
             added_on=answer.program_date, added_by=context.actor_id,
@@ -160,6 +180,13 @@ class Evidence:
                                    update_id=update_id)
         finally:
             await self.blobs.discard(staged)  # nothing left once kept; else not kept
+
+    async def _open_application(self, key: str) -> Application:
+        app = await self.program.application(key)
+        if app is None:
+            raise CommandRefused("no_application", "the city has no application open "
+                                 "(reapply to open one)")
+        return app
 
     # --- removing one ----------------------------------------------------------------------
 

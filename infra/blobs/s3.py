@@ -23,7 +23,6 @@ spool only once the hash matched: nothing unverified is ever served."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -37,6 +36,7 @@ from obstore.store import S3Store
 
 from infra.blobs.port import SHA256_HEX, BlobCorrupted, BlobMissing, StagedBlob, check_key
 from infra.blobs.spool import IO_CHUNK, chunks_of, discard_spool, stage_into
+from infra.platform.keylocks import KeyLocks
 
 if TYPE_CHECKING:
     from obstore import GetResult
@@ -59,7 +59,7 @@ class S3BlobStore:
         self.store = store
         self.spool_dir = spool_dir
         self.single_put_max = single_put_max
-        self._large_commits = _KeyLocks()
+        self._large_commits = KeyLocks()
 
     async def stage(self, chunks: AsyncIterable[bytes], *, limit: int) -> StagedBlob:
         return await stage_into(self.spool_dir, chunks, limit=limit)
@@ -173,27 +173,6 @@ class S3BlobStore:
         """Only a spool file this store staged is ever sent or removed."""
         if staged.spool.parent != self.spool_dir:
             raise ValueError("not a blob staged by this store")
-
-
-class _KeyLocks:
-    """One lock per key while someone holds or awaits it (then forgotten)."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._held.get(key, (asyncio.Lock(), 0))
-        self._held[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._held[key]
-            if users == 1:
-                del self._held[key]
-            else:
-                self._held[key] = (lock, users - 1)
 
 
 def s3_client(bucket: str, *, prefix: str, endpoint: str | None, region: str,

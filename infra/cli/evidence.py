@@ -35,6 +35,7 @@ from infra.cli.common import (
     shown,
 )
 from infra.platform.errors import InvalidInput
+from infra.postgres.locks import AdvisoryLocks
 from infra.postgres.service_database import open_pool
 from infra.readside.documents import decided_documents, needed_documents
 from workflows.actors import SERVER_OPERATOR
@@ -84,8 +85,11 @@ async def _add(city: str, criterion: str, file: Path, size: int, name: str | Non
     settings = cli_settings()
     request = Request(request_id)
     with retryable(request):
-        async with open_program(settings) as program:
-            evidence = Evidence(program, blob_store(settings))
+        # The lock on a pool of its own: the program's queries under it take another.
+        async with open_program(settings) as program, open_pool(
+                settings, run_migrations=False, size=1) as lock_pool:
+            evidence = Evidence(program, blob_store(settings),
+                                locks=AdvisoryLocks(lock_pool))
             kept = await evidence.add(city, criterion, name or file.name, _chunks(file),
                                       context=SERVER_OPERATOR,
                                       update_id=request.update_id(city, "AddDocument"),

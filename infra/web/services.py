@@ -18,6 +18,7 @@ from infra.identity.throttle import SignInThrottle
 from infra.ops.health import Health
 from infra.platform.config import Settings
 from infra.postgres.eventstore import PostgresEventStore
+from infra.postgres.locks import AdvisoryLocks
 from infra.readside.documents import DocumentsInLog
 from infra.readside.projections import projector
 from infra.readside.projections.fresh import FreshReadModels
@@ -59,7 +60,8 @@ class HttpServices:
         directory = AccountDirectory(pool)
         blobs = blobs if blobs is not None else blob_store(settings)
         return cls(program=program, pool=pool, settings=settings, generations=generations,
-                   blobs=blobs, evidence=Evidence(program, blobs, DocumentsInLog(pool)),
+                   blobs=blobs, evidence=Evidence(program, blobs, DocumentsInLog(pool),
+                                             locks=AdvisoryLocks(pool)),
                    kept=KeptLookups(pool, directory, generations),
                    directory=directory, sessions=Sessions(pool),
                    idempotency=IdempotentPosts(pool),

@@ -125,8 +125,16 @@ async def upload_document(
             return await _refusal(request, refused)
 
         async def keep(_: Request) -> Response:
-            kept = await evidence.keep(intake, staged, media_type, context=caller.context(),
-                                       update_id=update_id(request, f"{key}:document"))
+            try:
+                kept = await evidence.keep(intake, staged, media_type,
+                                           context=caller.context(),
+                                           update_id=update_id(request, f"{key}:document"))
+            except CommandRefused as refused:
+                # The city's limit, checked again under its lock: answered as the first
+                # check is; any other refusal as every route's is.
+                if refused.code not in _UPLOAD_REFUSALS:
+                    raise
+                return await _refusal(request, refused)
             await found.after_write()
             body = Uploaded(**_document(key, kept.criterion, kept.document).model_dump(),
                             nothing_new=kept.answer.nothing_new)
