@@ -28,6 +28,7 @@ from infra.readside import queries
 from infra.readside.rows import RegistryRow
 from infra.web.access import Rule
 from infra.web.portal.render import (
+    INVALID_FIELD,
     form_list,
     form_of,
     new_nonce,
@@ -48,7 +49,6 @@ STATUSES = (N_("active"), N_("invited"), N_("invitation expired"),
 FIELDS = {"email": N_("E-mail"), "display_name": N_("Name"), "role": N_("Role"),
           "language": N_("Language"), "cities": N_("Cities"),
           "affiliations": N_("Cities"), "cities_to_join": N_("A city still to join")}
-INVALID_FIELD = N_("Check “%(field)s”: it is missing or not valid.")
 # What just happened, said on the page an action leads back to.
 DONE = {"invited": N_("Invitation sent to %(email)s: the link in it works once, for 7 days."),
         "reset": N_("A link to choose a new password was sent to %(email)s (it works once, "
