@@ -62,7 +62,6 @@ VALID_UNTIL = N_("Valid until")
 DECIDED_BY = N_("Decided by event")
 EVENT_LINE = N_("number %(v)d of the city's log, on %(date)s")
 HASH = N_("Hash of that event")
-SCORE_LINE = N_("%(points)d of %(total)d criteria met (%(percent)s): %(tier)s")
 NEXT_TIER = N_("To reach %(tier)s, the fewest criteria to meet:")
 MET, NOT_MET = N_("met"), N_("not met")
 
@@ -278,7 +277,9 @@ def report_pdf(language: Language, facts: ReportFacts) -> bytes:
     doc.facts([
         (_(STANDARD), facts.standard),
         (_(DECIDED_ON), fmt(facts.decision.decided_on)),
-        (_(OUTCOME), _(SCORE_LINE) % {
+        (_(OUTCOME), language.ngettext(
+            "%(points)d of %(total)d criterion met (%(percent)s): %(tier)s",
+            "%(points)d of %(total)d criteria met (%(percent)s): %(tier)s", facts.total) % {
             "points": facts.points, "total": facts.total,
             "percent": language.formats.percent(facts.percent),
             "tier": _(tier_word(facts.tier))}),
