@@ -16,9 +16,10 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from domain.accounts import Role
+from domain.accounts import CreateAccount, Role
 from tests.factories import WWC_2022, answers
-from tests.web.conftest import Browser, Web
+from tests.web.conftest import PASSWORD, Browser, Web
+from workflows.actors import SERVER_OPERATOR
 
 CERTIFIED, WAITING, NOT_CERTIFIED = "br-sao-jose-dos-campos", "co-bogota", "ar-cordoba"
 CITIES = {CERTIFIED: ("São José dos Campos", "BR", 31), WAITING: ("Bogotá", "CO", 25),
@@ -231,3 +232,42 @@ async def test_each_criterion_has_its_guidance_beside_it(
     review = (await people["reviewer"].get("/portal/cities/ec-quito/review?lang=pt")).text
     assert review.count('<details class="guidance"') == 3  # beside each claimed one
     assert "O que conta como evidência" in review
+
+
+async def test_the_accounts_list_as_csv_is_the_pages_search_for_admins_only(
+        web: Web, people: dict[str, Browser]) -> None:
+    await web.account("admin@downloads.test", Role.ADMIN)
+    await web.services.directory.create(
+        CreateAccount(email="sums@downloads.test", display_name="=SUM(A1:A9)",
+                      role=Role.OPERATOR), PASSWORD, SERVER_OPERATOR, web.today)
+    admin = await web.sign_in("admin@downloads.test")
+    page = await admin.get("/portal/accounts", params={"q": "downloads.test"})
+    assert 'href="/portal/accounts.csv?q=downloads.test"' in page.text  # the same search
+    shown = re.findall(r'data-account="([^"]+)"', page.text)
+    assert "sums@downloads.test" in shown
+    assert "editor@ar-cordoba.test" not in shown
+    rows = rows_of(await admin.get("/portal/accounts.csv",
+                                   params={"q": "downloads.test", "lang": "en"}))
+    assert rows[0] == ["E-mail", "Name", "Role", "Cities", "Language", "Status"]
+    assert [r[0] for r in rows[1:]] == shown
+    assert ["sums@downloads.test", "'=SUM(A1:A9)", "operator", "", "English",
+            "active"] in rows  # a name that looks like a formula stays text
+    everyone = rows_of(await admin.get("/portal/accounts.csv?lang=pt"))
+    assert everyone[0][0] == "E-mail"
+    assert ["editor@ar-cordoba.test", "editor", "editor da cidade", "Córdoba", "Português",
+            "ativa"] in everyone
+    # Nothing secret: no password, hash, link or token is in an account's row.
+    hashes = [row["hash"] for row in await web.pool.fetch(
+        "SELECT hash FROM wwc_password_hashes")]
+    written = (await admin.get("/portal/accounts.csv")).text
+    assert hashes
+    assert not any(h in written for h in hashes)
+    assert PASSWORD not in written
+    assert "$argon2" not in written
+    # An admin's list only: staff and editors are refused, a stranger is sent to sign in.
+    for person in ("operator", CERTIFIED):
+        assert (await people[person].get("/portal/accounts.csv")).status_code == 403
+    async with web.client() as stranger:
+        sent = await stranger.get("/portal/accounts.csv?q=downloads.test")
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/sign-in?")
