@@ -25,6 +25,7 @@ CERTIFIED, WAITING, NOT_CERTIFIED = "br-sao-jose-dos-campos", "co-bogota", "ar-c
 CITIES = {CERTIFIED: ("São José dos Campos", "BR", 31), WAITING: ("Bogotá", "CO", 25),
           NOT_CERTIFIED: ("Córdoba", "AR", 5)}
 COHORT = "downloads-cohort"
+UNMET_NOTE = "A ata enviada não tem assinatura; envie a versão aprovada pelo conselho."
 
 
 def text_of(pdf: bytes) -> str:
@@ -64,8 +65,12 @@ async def people(web: Web) -> dict[str, Browser]:
         assigned = await operator.post(f"/api/cities/{key}/reviewer",
                                        json={"reviewer": "reviewer@downloads.test"})
         assert assigned.status_code == 200, assigned.text
+        # Córdoba's last claimed criterion is not met, and the review team says why.
+        unmet = list(claimed["criteria"])[-1] if key == NOT_CERTIFIED else None
         reviewed = await reviewer.post(f"/api/cities/{key}/reviews", json={
-            "reviews": [{"code": code, "met": True} for code in claimed["criteria"]]})
+            "reviews": [{"code": code, "met": code != unmet,
+                         "note": UNMET_NOTE if code == unmet else ""}
+                        for code in claimed["criteria"]]})
         assert reviewed.status_code == 200, reviewed.text
         done = await reviewer.post(f"/api/cities/{key}/review/complete", json={})
         assert done.status_code == 200, done.text
@@ -139,8 +144,16 @@ async def test_a_citys_report_pdf_is_its_editors_not_certified_too(
     assert report.headers["cache-control"] == "no-store"
     text = text_of(report.content)
     for fact in ("Relatório da decisão", "Córdoba", "Argentina", "não certificada",
-                 "5 de 43 critérios atendidos", "Gestão de dados", "Privado"):
+                 "4 de 43 critérios atendidos", "Gestão de dados", "Privado"):
         assert fact in text, fact
+    # What the review found, as the city's page says it: the criterion not met, in the
+    # report's language, and the review team's note on it.
+    page_note = re.search(r'data-findings="not-met">\s*<li data-finding="(\w+)"', page.text)
+    assert page_note, page.text
+    flat = " ".join(text.split())
+    assert "O que a revisão encontrou" in flat
+    assert f"{page_note.group(1)} " in flat
+    assert f": não atendido. {UNMET_NOTE}" in flat
     assert (await editor.get(f"/portal/cities/{NOT_CERTIFIED}/report.pdf")).content == \
         report.content
     # The city page's rule: the staff read it; its reviewer, once the review is
