@@ -5,11 +5,14 @@ session opened and its cookie set. And "forgot password", as both faces ask for 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import structlog
 from fastapi import Request, Response
+from pydantic import StringConstraints
 from starlette.background import BackgroundTask
 
+from domain.model import ONE_LINE, Input
 from infra.identity.directory import Account
 from infra.identity.sessions import ABSOLUTE_LIFETIME, OpenedSession
 from infra.web.access import Denied
@@ -21,6 +24,15 @@ log = structlog.get_logger("wwc.http")
 # One message for an unknown e-mail and a wrong password: which e-mails exist stays
 # unknown to whoever guesses.
 WRONG = "wrong e-mail or password"
+
+
+class SignIn(Input):
+    # What both faces take (the API's body, the portal's form checked against it): an
+    # e-mail is one line with no control character (no account's can hold one), and
+    # neither field may hold a NUL (`Input`).
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                            max_length=254), ONE_LINE]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 def client_address(request: Request) -> str:

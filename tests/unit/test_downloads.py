@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -25,6 +26,7 @@ from infra.web.portal.csv_files import cell, csv_bytes
 from infra.web.portal.pdf import (
     CertificateFacts,
     Decision,
+    FindingLine,
     PracticeLine,
     ReportFacts,
     certificate_pdf,
@@ -87,6 +89,36 @@ def test_a_report_says_the_outcome_per_practice_and_that_it_is_private() -> None
                  "DM1 Estrategia y gobernanza de datos", HASH, "Privado"):
         assert word in text, word
     assert report_pdf(CATALOGS.get("es"), REPORT) == report_pdf(CATALOGS.get("es"), REPORT)
+
+
+FOUND = (FindingLine("DM2 Dados abertos", met=False, blocked=False,
+                     note="O link responde 404.\nEnvie o endereço atual."),
+         FindingLine("DM3 Inventário de dados", met=False, blocked=True, note=""),
+         FindingLine("DM1 Estratégia", met=True, blocked=False, note="Bem documentado."),
+         FindingLine("DM4 Qualidade", met=True, blocked=False, note=""))
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("pt", ("O que a revisão encontrou", "DM2 Dados abertos: não atendido.",
+            "O link responde 404. Envie o endereço atual.",
+            "DM3 Inventário de dados: validado, mas um critério do qual depende não foi "
+            "atendido.", "A equipe de revisão não deixou nota.",
+            "As notas da equipe de revisão sobre critérios atendidos:",
+            "DM1 Estratégia Bem documentado.")),
+    ("en", ("What the review found", "DM2 Dados abertos: not met.",
+            "O link responde 404. Envie o endereço atual.",
+            "The review team left no note on it.")),
+])
+def test_a_report_says_what_the_review_found_with_the_review_teams_notes(
+        language: str, words: tuple[str, ...]) -> None:
+    text = " ".join(text_of(report_pdf(CATALOGS.get(language),
+                                       replace(REPORT, findings=FOUND))).split())
+    for word in words:
+        assert word in text, (language, word)
+    assert "DM4" not in text  # met, and nothing said of it: as the page, not listed
+    everything_met = " ".join(text_of(report_pdf(CATALOGS.get("en"), replace(
+        REPORT, findings=FOUND[2:]))).split())
+    assert "Every criterion the city claimed counts as met." in everything_met
 
 
 @pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3",

@@ -151,6 +151,7 @@ POLICY = {
     ("GET", "/portal/cohorts.csv"): "operator",
     ("GET", "/portal/reviews.csv"): "reviewer",
     ("GET", "/portal/outbox.csv"): "operator",
+    ("GET", "/portal/accounts.csv"): "admin",
 }
 
 

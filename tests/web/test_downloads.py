@@ -16,14 +16,16 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from domain.accounts import Role
+from domain.accounts import CreateAccount, Role
 from tests.factories import WWC_2022, answers
-from tests.web.conftest import Browser, Web
+from tests.web.conftest import PASSWORD, Browser, Web
+from workflows.actors import SERVER_OPERATOR
 
 CERTIFIED, WAITING, NOT_CERTIFIED = "br-sao-jose-dos-campos", "co-bogota", "ar-cordoba"
 CITIES = {CERTIFIED: ("São José dos Campos", "BR", 31), WAITING: ("Bogotá", "CO", 25),
           NOT_CERTIFIED: ("Córdoba", "AR", 5)}
 COHORT = "downloads-cohort"
+UNMET_NOTE = "A ata enviada não tem assinatura; envie a versão aprovada pelo conselho."
 
 
 def text_of(pdf: bytes) -> str:
@@ -63,8 +65,12 @@ async def people(web: Web) -> dict[str, Browser]:
         assigned = await operator.post(f"/api/cities/{key}/reviewer",
                                        json={"reviewer": "reviewer@downloads.test"})
         assert assigned.status_code == 200, assigned.text
+        # Córdoba's last claimed criterion is not met, and the review team says why.
+        unmet = list(claimed["criteria"])[-1] if key == NOT_CERTIFIED else None
         reviewed = await reviewer.post(f"/api/cities/{key}/reviews", json={
-            "reviews": [{"code": code, "met": True} for code in claimed["criteria"]]})
+            "reviews": [{"code": code, "met": code != unmet,
+                         "note": UNMET_NOTE if code == unmet else ""}
+                        for code in claimed["criteria"]]})
         assert reviewed.status_code == 200, reviewed.text
         done = await reviewer.post(f"/api/cities/{key}/review/complete", json={})
         assert done.status_code == 200, done.text
@@ -138,8 +144,16 @@ async def test_a_citys_report_pdf_is_its_editors_not_certified_too(
     assert report.headers["cache-control"] == "no-store"
     text = text_of(report.content)
     for fact in ("Relatório da decisão", "Córdoba", "Argentina", "não certificada",
-                 "5 de 43 critérios atendidos", "Gestão de dados", "Privado"):
+                 "4 de 43 critérios atendidos", "Gestão de dados", "Privado"):
         assert fact in text, fact
+    # What the review found, as the city's page says it: the criterion not met, in the
+    # report's language, and the review team's note on it.
+    page_note = re.search(r'data-findings="not-met">\s*<li data-finding="(\w+)"', page.text)
+    assert page_note, page.text
+    flat = " ".join(text.split())
+    assert "O que a revisão encontrou" in flat
+    assert f"{page_note.group(1)} " in flat
+    assert f": não atendido. {UNMET_NOTE}" in flat
     assert (await editor.get(f"/portal/cities/{NOT_CERTIFIED}/report.pdf")).content == \
         report.content
     # The city page's rule: the staff read it; its reviewer, once the review is
@@ -243,3 +257,42 @@ async def test_the_registry_and_its_csv_bound_the_same_fields(web: Web) -> None:
                 refused = await public.get(path, params={field: value})
                 assert refused.status_code == 422, (path, field)
                 assert field in refused.text, (path, field)
+
+
+async def test_the_accounts_list_as_csv_is_the_pages_search_for_admins_only(
+        web: Web, people: dict[str, Browser]) -> None:
+    await web.account("admin@downloads.test", Role.ADMIN)
+    await web.services.directory.create(
+        CreateAccount(email="sums@downloads.test", display_name="=SUM(A1:A9)",
+                      role=Role.OPERATOR), PASSWORD, SERVER_OPERATOR, web.today)
+    admin = await web.sign_in("admin@downloads.test")
+    page = await admin.get("/portal/accounts", params={"q": "downloads.test"})
+    assert 'href="/portal/accounts.csv?q=downloads.test"' in page.text  # the same search
+    shown = re.findall(r'data-account="([^"]+)"', page.text)
+    assert "sums@downloads.test" in shown
+    assert "editor@ar-cordoba.test" not in shown
+    rows = rows_of(await admin.get("/portal/accounts.csv",
+                                   params={"q": "downloads.test", "lang": "en"}))
+    assert rows[0] == ["E-mail", "Name", "Role", "Cities", "Language", "Status"]
+    assert [r[0] for r in rows[1:]] == shown
+    assert ["sums@downloads.test", "'=SUM(A1:A9)", "operator", "", "English",
+            "active"] in rows  # a name that looks like a formula stays text
+    everyone = rows_of(await admin.get("/portal/accounts.csv?lang=pt"))
+    assert everyone[0][0] == "E-mail"
+    assert ["editor@ar-cordoba.test", "editor", "editor da cidade", "Córdoba", "Português",
+            "ativa"] in everyone
+    # Nothing secret: no password, hash, link or token is in an account's row.
+    hashes = [row["hash"] for row in await web.pool.fetch(
+        "SELECT hash FROM wwc_password_hashes")]
+    written = (await admin.get("/portal/accounts.csv")).text
+    assert hashes
+    assert not any(h in written for h in hashes)
+    assert PASSWORD not in written
+    assert "$argon2" not in written
+    # An admin's list only: staff and editors are refused, a stranger is sent to sign in.
+    for person in ("operator", CERTIFIED):
+        assert (await people[person].get("/portal/accounts.csv")).status_code == 403
+    async with web.client() as stranger:
+        sent = await stranger.get("/portal/accounts.csv?q=downloads.test")
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/sign-in?")

@@ -348,3 +348,31 @@ async def test_one_link_posted_at_once_from_four_browsers_sets_one_password(
     assert await web.services.directory.check_password("race@provo.test", winner)
     for client in browsers:
         await client.aclose()
+
+
+
+async def test_the_city_pickers_count_says_one_city_and_two_cities(
+        web: Web, admin: Browser) -> None:
+    """The picker's count (its script fills in what is shown and ticked) agrees with the
+    number of cities that joined, in every language: "1 of 1 city", never "1 of 1 cities"."""
+    said = {"en": ("%(shown)s of 1 city shown", "%(shown)s of 2 cities shown"),
+            "es": ("%(shown)s de 1 ciudad a la vista", "%(shown)s de 2 ciudades a la vista"),
+            "pt": ("%(shown)s de 1 cidade à vista", "%(shown)s de 2 cidades à vista")}
+
+    async def counted(lang: str) -> str:
+        page = await admin.get(f"/portal/accounts?lang={lang}")
+        found = re.search(r'data-msg-shown="([^"]*)"', page.text)
+        assert found, page.text
+        return found.group(1)
+
+    assert await web.pool.fetchval("SELECT count(*) FROM wwc_city_views") == 1  # Provo
+    for lang, (one, _) in said.items():
+        assert one in await counted(lang)
+    await web.account("editor@orem.test", Role.CITY_EDITOR,
+                      cities_to_join=[CityToJoin(name="Orem, UT", country="US")])
+    orem = await web.sign_in("editor@orem.test")
+    made = await orem.post("/api/cities", json={"name": "Orem, UT", "country": "US",
+                                                "population": 98_000})
+    assert made.status_code == 201, made.text
+    for lang, (_, two) in said.items():
+        assert two in await counted(lang)

@@ -12,6 +12,7 @@ from domain.answers import Answers
 from domain.commands import CityName, CohortId, Location, NonEmpty, Population
 from domain.model import Input
 from domain.tiers import Tier
+from infra.web.signing_in import SignIn as SignIn  # the portal's sign-in form's rule too
 
 
 class Body(Input):
@@ -23,10 +24,6 @@ Cursor = Annotated[str, StringConstraints(max_length=200)]
 
 # --- identity ----------------------------------------------------------------------------
 
-class SignIn(Body):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
-                                            max_length=254)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class PasswordChange(Body):

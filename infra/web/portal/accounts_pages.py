@@ -1,8 +1,9 @@
 """The accounts page, for admins: every account with its state, found by name, e-mail or
-city; inviting someone (their cities picked from the cities that have joined, never
-typed); and one account's page, where an admin sends a password reset (or the
-invitation again), disables or enables it. Each is a plain form (no script needed); the
-rules are the domain's (only admins, not one's own account, not the last admin)."""
+city, and the list as CSV for the same search; inviting someone (their cities picked
+from the cities that have joined, never typed); and one account's page, where an admin
+sends a password reset (or the invitation again), disables or enables it. Each is a
+plain form (no script needed); the rules are the domain's (only admins, not one's own
+account, not the last admin)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ from domain.accounts import (
     CityToJoin,
     Role,
 )
+from infra.i18n.catalogs import NAMES
 from infra.i18n.words import N_
 from infra.identity.directory import Account, account_id_for
 from infra.platform.errors import CommandRefused, NotFound, ServiceError
 from infra.readside import queries
 from infra.readside.rows import RegistryRow
 from infra.web.access import Rule
+from infra.web.portal.csv_files import csv_response
 from infra.web.portal.render import (
+    INVALID_FIELD,
     form_list,
     form_of,
     new_nonce,
@@ -37,7 +41,7 @@ from infra.web.portal.render import (
     problem_of,
 )
 from infra.web.problems import Problem
-from infra.web.routing import caller_of
+from infra.web.routing import caller_of, route
 from infra.web.services import services
 
 router = APIRouter()
@@ -48,7 +52,6 @@ STATUSES = (N_("active"), N_("invited"), N_("invitation expired"),
 FIELDS = {"email": N_("E-mail"), "display_name": N_("Name"), "role": N_("Role"),
           "language": N_("Language"), "cities": N_("Cities"),
           "affiliations": N_("Cities"), "cities_to_join": N_("A city still to join")}
-INVALID_FIELD = N_("Check “%(field)s”: it is missing or not valid.")
 # What just happened, said on the page an action leads back to.
 DONE = {"invited": N_("Invitation sent to %(email)s: the link in it works once, for 7 days."),
         "reset": N_("A link to choose a new password was sent to %(email)s (it works once, "
@@ -89,12 +92,7 @@ async def _accounts(request: Request, *, q: str = "", notice: tuple[str, str] | 
                     refusal: Problem | None = None, said: str | None = None,
                     field: str = "", form: dict[str, Any] | None = None,
                     status: int = 200) -> HTMLResponse:
-    found = services(request)
-    await found.directory.caught_up()
-    await found.fresh.current("registry")
-    cities = await queries.registry(found.pool)
-    # By e-mail, as people look one up (the API pages them by id).
-    listed = sorted(await found.directory.page(limit=500, search=q), key=lambda a: a.email)
+    listed, cities = await _found(request, q)
     return await portal(request).render(
         request, "portal/accounts.html", status=status, accounts=listed, q=q,
         names={c.city_key: c.name for c in cities}, cities=cities,
@@ -104,8 +102,38 @@ async def _accounts(request: Request, *, q: str = "", notice: tuple[str, str] | 
         invitation_days=INVITATION_LIFETIME.days)
 
 
+async def _found(request: Request, q: str) -> tuple[list[Account], list[RegistryRow]]:
+    """The accounts `q` finds, as the page lists them (and its CSV), and the cities that
+    have joined (to name an account's cities)."""
+    found = services(request)
+    await found.directory.caught_up()
+    await found.fresh.current("registry")
+    cities = await queries.registry(found.pool)
+    # By e-mail, as people look one up (the API pages them by id).
+    listed = sorted(await found.directory.page(limit=500, search=q), key=lambda a: a.email)
+    return listed, cities
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@route(router, "GET", "/portal/accounts.csv", Rule.ADMIN, include_in_schema=False)
+async def accounts_csv(request: Request, q: _SEARCH = "") -> Response:
+    """The accounts the page lists for the same search (`q`), with the same columns: who,
+    their role, cities (by name), language and state. Nothing secret is in an `Account`
+    (no password, hash, link or token), and nothing but these columns is written."""
+    listed, cities = await _found(request, q)
+    language = portal(request).language(request, caller_of(request))
+    _ = language.gettext
+    names = {c.city_key: c.name for c in cities}
+    at = _now()
+    return csv_response(
+        [_("E-mail"), _("Name"), _("Role"), _("Cities"), _("Language"), _("Status")],
+        ([a.email, a.display_name, _(a.role.value.replace("_", " ")),
+          "; ".join(names.get(k, k) for k in a.cities or a.affiliations),
+          NAMES.get(a.language, a.language), _(status_of(a, at))] for a in listed),
+        filename=f"accounts-{services(request).program.program_today().isoformat()}.csv")
 
 
 @posted(router, "/portal/accounts/invite", Rule.ADMIN)

@@ -21,17 +21,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from domain.reviews import findings, last_decided
 from domain.standard import Standard
 from infra.i18n.catalogs import Language
 from infra.i18n.words import tier_word
 from infra.readside import queries
 from infra.readside.decisions import latest_decision
+from infra.readside.reviews import city_reviews
 from infra.web.access import Rule, not_found
 from infra.web.conditional import not_modified, strong_etag
 from infra.web.portal.csv_files import csv_response
 from infra.web.portal.pdf import (
     CertificateFacts,
     Decision,
+    FindingLine,
     PracticeLine,
     ReportFacts,
     certificate_pdf,
@@ -102,8 +105,9 @@ async def certificate_file(request: Request, key: str, awarded_on: date) -> Resp
 @route(router, "GET", "/portal/cities/{key}/report.pdf", Rule.CITY, include_in_schema=False)
 async def report_file(request: Request, key: str) -> Response:
     """The report of the city's latest decision as a PDF, read from the decision's event
-    itself (the report it recorded, its place in the log and its hash): certified or
-    not, what the city's page shows of it. Before a first decision there is no report:
+    itself (the report it recorded, its place in the log and its hash) and its review
+    (the findings, with the review team's notes): certified or not, what the city's page
+    shows of it. Before a first decision there is no report:
     the city's page says where it stands."""
     view = admitted_city(request)
     found = services(request)
@@ -126,9 +130,22 @@ async def report_file(request: Request, key: str) -> Response:
         gates=[(_gate_label(standard, g.id, g.label, language.code), g.met)
                for g in report.score.gates],
         decision=Decision(number=recorded.event.stream_version, decided_on=decided.on,
-                          hash=recorded.event.hash)))
+                          hash=recorded.event.hash),
+        findings=await _findings(request, key, standard, language.code)))
     return _pdf(request, body, f"report-{key}-{decided.on.isoformat()}-{language.code}.pdf",
                 public=False)
+
+
+async def _findings(request: Request, key: str, standard: Standard | None,
+                    language: str) -> list[FindingLine]:
+    """What the review of the latest decision found, as the city's page shows it: each
+    claimed criterion and whether the decision counts it as met, with the review
+    team's note."""
+    record = last_decided(await city_reviews(services(request).store, key))
+    if standard is None or record is None:
+        return []
+    return [FindingLine(criterion=_criterion_line(standard, f.code, language), met=f.met,
+                        blocked=f.blocked, note=f.note) for f in findings(standard, record)]
 
 
 def _practice_name(standard: Standard | None, code: str, name: str, language: str) -> str:

@@ -22,7 +22,15 @@ from infra.platform.errors import CommandRefused, ServiceError
 from infra.web import signing_in
 from infra.web.access import Denied, Rule
 from infra.web.portal.redirects import safe_next
-from infra.web.portal.render import form_of, page, portal, posted, problem_of
+from infra.web.portal.render import (
+    INVALID_FIELD,
+    form_of,
+    page,
+    portal,
+    posted,
+    problem_of,
+    refused_field,
+)
 from infra.web.problems import Problem
 from infra.web.services import services
 
@@ -31,6 +39,10 @@ FORGOT_SENT = N_("If an account has this e-mail, a link to choose a new password
                  "way to it. The link works once, for one hour.")
 DIFFERENT = N_("The two passwords are not the same: type the new one twice.")
 WRONG_CURRENT = N_("The current password is wrong.")
+# The forms' fields by name, as their labels say them (a refusal names the field).
+LINK_FIELDS = {"password": N_("New password")}
+PASSWORD_FIELDS = {"current_password": N_("Current password"),
+                   "new_password": N_("New password"), "confirm": N_("The new password again")}
 # A dead link's page: why, in the reader's words (the refusal's code says which).
 NO_SECRETS = {"Referrer-Policy": "no-referrer"}
 _TOKEN = Annotated[str, Query(max_length=200)]
@@ -95,6 +107,9 @@ async def link_form(request: Request) -> Response:
         return await _link_page(request, token, found_link)
     if password != form.get("confirm", ""):
         return await _link_page(request, token, found_link, status=422, said=DIFFERENT)
+    if (field := refused_field({"password": password}, LINK_FIELDS)) is not None:
+        return await _link_page(request, token, found_link, status=422, said=INVALID_FIELD,
+                                field=field)
     found = services(request)
     try:
         account = await found.directory.use_link(token, password,
@@ -116,7 +131,7 @@ async def link_form(request: Request) -> Response:
 
 
 async def _link_page(request: Request, token: str, found: LinkFound | None, *,
-                     status: int = 200, said: str | None = None,
+                     status: int = 200, said: str | None = None, field: str = "",
                      refusal: Problem | None = None) -> HTMLResponse:
     problem = "link_unknown" if found is None else found.problem
     if problem is not None:
@@ -124,7 +139,7 @@ async def _link_page(request: Request, token: str, found: LinkFound | None, *,
     hours = int(RESET_LIFETIME.total_seconds() // 3600)
     return await portal(request).render(
         request, "set_password.html", status=status, headers=NO_SECRETS, token=token,
-        link=found, problem=problem, said=said, refusal=refusal,
+        link=found, problem=problem, said=said, field=field, refusal=refusal,
         invitation=found is not None and found.kind is LinkKind.INVITATION,
         invitation_days=INVITATION_LIFETIME.days, reset_hours=hours)
 
@@ -154,6 +169,11 @@ async def password_form(request: Request) -> Response:
     if not current:  # nothing to check (and no attempt to count)
         return await shown.render(request, "password.html", status=422, next_url=target,
                                   said=WRONG_CURRENT, refusal=None)
+    if (field := refused_field(form, PASSWORD_FIELDS)) is not None:
+        # What the API's password change refuses (a NUL): refused before the current
+        # password is checked (and the attempt counted), naming the field.
+        return await shown.render(request, "password.html", status=422, next_url=target,
+                                  said=INVALID_FIELD, field=field, refusal=None)
     try:
         await signing_in.change_password(request, current, new)
     except Throttled as throttled:

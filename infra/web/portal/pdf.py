@@ -28,6 +28,7 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from domain.text import escape_controls
 from infra.i18n.catalogs import Language
 from infra.i18n.words import N_, tier_word
 
@@ -62,9 +63,16 @@ VALID_UNTIL = N_("Valid until")
 DECIDED_BY = N_("Decided by event")
 EVENT_LINE = N_("number %(v)d of the city's log, on %(date)s")
 HASH = N_("Hash of that event")
-SCORE_LINE = N_("%(points)d of %(total)d criteria met (%(percent)s): %(tier)s")
 NEXT_TIER = N_("To reach %(tier)s, the fewest criteria to meet:")
 MET, NOT_MET = N_("met"), N_("not met")
+# The review's findings, as the city's page says them (the same sentences).
+FOUND = N_("What the review found")
+UNMET_INTRO = N_("Each criterion the city claimed that the decision does not count as met, "
+                 "with the review team's note:")
+BLOCKED = N_("validated, but a criterion it builds on is not met")
+NO_NOTE = N_("The review team left no note on it.")
+ALL_MET = N_("Every criterion the city claimed counts as met.")
+NOTED_INTRO = N_("The review team's notes on criteria met:")
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,17 @@ class PracticeLine:
 
 
 @dataclass(frozen=True)
+class FindingLine:
+    """A criterion the city claimed (or one the review team wrote a note on), as the
+    decision found it."""
+
+    criterion: str  # "CODE label", in the report's language
+    met: bool  # counted as met by the decision
+    blocked: bool  # validated by the review, but a criterion it builds on is not met
+    note: str  # the review team's note on it ("" when none was written)
+
+
+@dataclass(frozen=True)
 class ReportFacts:
     city_name: str
     country: str
@@ -110,6 +129,8 @@ class ReportFacts:
     next_tier: tuple[str, Sequence[str]] | None
     gates: Sequence[tuple[str, bool]]  # each gate's label, and whether it is met
     decision: Decision
+    # What the review found (`domain.reviews.findings`), in the standard's order.
+    findings: Sequence[FindingLine] = ()
 
 
 class _Document(FPDF):
@@ -262,8 +283,9 @@ def certificate_pdf(language: Language, facts: CertificateFacts) -> bytes:
 
 def report_pdf(language: Language, facts: ReportFacts) -> bytes:
     """A city's decision report: the outcome, the criteria met per practice, the fewest
-    criteria to reach the next tier, the event that decided it and its hash. Private:
-    it says so."""
+    criteria to reach the next tier, what the review found (each claimed criterion not
+    counted as met, with the review team's note; their notes on criteria met), the event
+    that decided it and its hash. Private: it says so."""
     _ = language.gettext
     fmt = language.date
     doc = _Document(language, f"{_(REPORT)}: {facts.city_name}", facts.decision.decided_on)
@@ -278,7 +300,9 @@ def report_pdf(language: Language, facts: ReportFacts) -> bytes:
     doc.facts([
         (_(STANDARD), facts.standard),
         (_(DECIDED_ON), fmt(facts.decision.decided_on)),
-        (_(OUTCOME), _(SCORE_LINE) % {
+        (_(OUTCOME), language.ngettext(
+            "%(points)d of %(total)d criterion met (%(percent)s): %(tier)s",
+            "%(points)d of %(total)d criteria met (%(percent)s): %(tier)s", facts.total) % {
             "points": facts.points, "total": facts.total,
             "percent": language.formats.percent(facts.percent),
             "tier": _(tier_word(facts.tier))}),
@@ -297,6 +321,8 @@ def report_pdf(language: Language, facts: ReportFacts) -> bytes:
         doc.write_line(_(NEXT_TIER) % {"tier": _(tier_word(tier))}, 11, bold=True, height=7)
         for criterion in criteria:
             doc.write_line(f"• {criterion}", 9.5, height=5.5)
+    if facts.findings:
+        _findings(doc, facts.findings)
     doc.ln(6)
     doc.facts([
         (_(DECIDED_BY), _(EVENT_LINE) % {"v": facts.decision.number,
@@ -328,3 +354,34 @@ def _practice_bar(doc: _Document, line: PracticeLine) -> None:
     doc.cell(WIDTH - name_width - bar_width - 4, 5.5, f"{line.met}/{line.total}",
              align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.set_y(max(bottom, top + 5.5) + 1.5)
+
+
+def _findings(doc: _Document, findings: Sequence[FindingLine]) -> None:
+    """What the review found, as the city's page says it: each claimed criterion the
+    decision does not count as met and why, with the review team's note (or that there
+    is none), then their notes on criteria met. A note is the reviewer's text: control
+    characters an older version may have stored are written as escapes, as on the page."""
+    _ = doc._
+    unmet = [f for f in findings if not f.met]
+    noted = [f for f in findings if f.met and f.note]
+    doc.ln(4)
+    doc.write_line(_(FOUND), 12, bold=True, height=8)
+    if not unmet:
+        doc.write_line(_(ALL_MET), 9.5, height=5.5)
+    else:
+        doc.write_line(_(UNMET_INTRO), 9.5, colour=GREY, height=5.5)
+    for finding in unmet:
+        doc.ln(1.5)
+        why = _(BLOCKED) if finding.blocked else _(NOT_MET)
+        doc.write_line(f"• {finding.criterion}: {why}.", 10, bold=True, height=5.5)
+        if finding.note:
+            doc.write_line(escape_controls(finding.note, keep_lines=True), 9.5, height=5.2)
+        else:
+            doc.write_line(_(NO_NOTE), 9.5, colour=GREY, height=5.2)
+    if noted:
+        doc.ln(3)
+        doc.write_line(_(NOTED_INTRO), 9.5, colour=GREY, height=5.5)
+    for finding in noted:
+        doc.ln(1.5)
+        doc.write_line(f"• {finding.criterion}", 10, bold=True, height=5.5)
+        doc.write_line(escape_controls(finding.note, keep_lines=True), 9.5, height=5.2)

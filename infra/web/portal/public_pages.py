@@ -23,13 +23,14 @@ from infra.web.access import Denied, Rule, not_found
 from infra.web.portal.map import markers, outlines, unmapped
 from infra.web.portal.redirects import safe_next
 from infra.web.portal.registry_search import TIERS, RegistrySearch, asked_in_query, search_registry
-from infra.web.portal.render import page, portal
+from infra.web.portal.render import INVALID_FIELD, page, portal, refused_field
 from infra.web.routing import caller_of, identify, route
 from infra.web.services import services
-from infra.web.signing_in import open_session
+from infra.web.signing_in import SignIn, open_session
 
 router = APIRouter()
 WRONG_SIGN_IN = N_("Wrong e-mail or password.")
+SIGN_IN_FIELDS = {"email": N_("E-mail"), "password": N_("Password")}
 
 
 @page(router, "/", Rule.PUBLIC)
@@ -132,6 +133,16 @@ async def sign_in_form(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
     email, password = str(form.get("email", ""))[:254], str(form.get("password", ""))[:1024]
     target = safe_next(str(form.get("next", "")))
+    if (field := refused_field({"email": email, "password": password}, SIGN_IN_FIELDS,
+                               SignIn)) is not None:
+        # What the API's sign-in refuses (a NUL, a control character in the e-mail):
+        # refused here too, before the attempt is counted, naming the field.
+        shown = portal(request)
+        language = shown.language(request, await identify(request))
+        return await shown.render(
+            request, "sign_in.html", status=422, next_url=target,
+            email=email, problem=language.gettext(INVALID_FIELD) % {
+                "field": language.gettext(field)})
     response = RedirectResponse(target, status_code=303)
     try:
         await open_session(request, response, email, password)

@@ -18,13 +18,14 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
 
 from domain.accounts import LANGUAGES
 from domain.standard import Standard
 from domain.text import escape_controls
 from infra.i18n.catalogs import LANGUAGE_COOKIE, NAMES, Catalogs, Language
 from infra.i18n.refusals import say
-from infra.i18n.words import tier_word
+from infra.i18n.words import N_, tier_word
 from infra.identity.sessions import csrf_token_for
 from infra.platform.errors import ServiceError
 from infra.standards.guidance import shipped_guidance
@@ -40,6 +41,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# A form's field refused (missing, too long, a NUL or control character in it), named by
+# its label on the page: what the API would answer 422 for, said in the page's words.
+INVALID_FIELD = N_("Check “%(field)s”: it is missing or not valid.")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml", ".ico": "image/x-icon"}
 
@@ -193,6 +197,24 @@ async def form_list(request: Request, name: str) -> list[str]:
     """Every value of a field the form may send many times (ticked boxes)."""
     form = await request.form(max_files=0, max_fields=FORM_FIELDS)
     return [v for v in form.getlist(name) if isinstance(v, str)]
+
+
+def refused_field(form: Mapping[str, str], labels: Mapping[str, str],
+                  rule: type[BaseModel] | None = None) -> str | None:
+    """The label (a msgid, for `INVALID_FIELD`) of the first of the form's fields in
+    `labels` the API would refuse: one holding a NUL (the API's bodies refuse it anywhere,
+    and PostgreSQL cannot store it), or one `rule` (the API's body for the same request)
+    refuses. None when all is well. Checked before anything is counted or recorded."""
+    for name, label in labels.items():
+        if "\x00" in form.get(name, ""):
+            return label
+    if rule is not None:
+        try:
+            rule.model_validate({name: form.get(name, "") for name in rule.model_fields})
+        except ValidationError as error:
+            where = error.errors()[0]["loc"]
+            return labels.get(str(where[0]) if where else "", next(iter(labels.values())))
+    return None
 
 
 def new_nonce() -> str:

@@ -204,8 +204,9 @@ function bindPicker(picker) {
       if (keep) shown += 1;
     });
     const ticked = items.filter((item) => item.querySelector("input").checked).length;
+    // The page wrote the total in (its plural form is the catalog's, by that number).
     count.textContent = list.dataset.msgShown.replace("%(shown)s", shown)
-      .replace("%(total)s", items.length).replace("%(ticked)s", ticked);
+      .replace("%(ticked)s", ticked);
   };
   filter.addEventListener("input", update);
   list.addEventListener("change", update);
