@@ -293,6 +293,9 @@ async def test_the_accounts_list_as_csv_is_the_pages_search_for_admins_only(
     for person in ("operator", CERTIFIED):
         assert (await people[person].get("/portal/accounts.csv")).status_code == 403
     async with web.client() as stranger:
-        sent = await stranger.get("/portal/accounts.csv?q=downloads.test")
+        sent = await stranger.get("/portal/accounts.csv?q=downloads.test",
+                                  headers={"Accept": "text/html,*/*;q=0.8"})
+        scripted = await stranger.get("/portal/accounts.csv?q=downloads.test")
     assert sent.status_code == 303
     assert sent.headers["location"].startswith("/sign-in?")
+    assert scripted.status_code == 401  # a script is told, as problem details
