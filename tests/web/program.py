@@ -35,7 +35,7 @@ from domain.carry_over import documents_to_attach
 from domain.catalog import StandardCatalog
 from domain.city_state import Application, CityState
 from domain.clock import ProgramClock
-from domain.drafts import DraftState, submission, with_draft
+from domain.drafts import DraftState, newly_confirmed, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import (
     already_holds,
@@ -173,9 +173,18 @@ class InMemoryProgram:
         if isinstance(command, commands.SubmitAssessment):
             number = app.number if (app := city.state.application) else None
             try:
-                command = submission(command, number, await self.drafts.read(key, number))
+                draft = await self.drafts.read(key, number)
+                ready = submission(command, number, draft, self.program_today())
             except DomainError as error:
                 raise CommandRefused.from_domain(error) from None
+            # As the service: the documents of the criteria it confirms, attached first.
+            confirmed = newly_confirmed(draft, command.confirmed)
+            if confirmed and number is not None:
+                carried = await self.drafts.carried(key, number)
+                for add in documents_to_attach(carried, confirmed, self.program_today()):
+                    await self._command(key, add, context, update_id and
+                                        f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
+            command = ready
         if isinstance(command, commands.CompleteReview):
             app = city.state.application
             command = completion(command, app.number if app else None,
