@@ -4,10 +4,12 @@ the reapplication's day; and the draft's rule that nothing is submitted until ea
 carried-over criterion is confirmed (domain/drafts.py)."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from domain import commands as c
 from domain import events as e
@@ -30,6 +32,8 @@ from domain.drafts import (
 )
 from domain.errors import AssessmentError, TransitionRefused
 from domain.evidence import needed_bytes
+from infra.cli import app as wwc
+from infra.platform.errors import classify
 from tests.factories import WWC_2022, CityDriver, answers, small_standard
 
 DAY = date(2026, 3, 2)
@@ -221,3 +225,19 @@ def test_a_confirmation_attaches_only_what_was_still_to_confirm() -> None:
     draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
     assert newly_confirmed(draft, ("DM2", "DM9", "DM2")) == ("DM2",)
     assert newly_confirmed(save(draft, CARRIED.answers, ("DM2",)), ("DM2",)) == ()
+
+
+@pytest.mark.parametrize("written", ["2026-02-30", "tomorrow", "20260105", "2026-12-03\x00",
+                                     "+10000-01-01"])
+def test_the_clis_valid_through_that_is_not_a_day_is_bad_input(
+        written: str, tmp_path: Path) -> None:
+    """`wwc evidence add ... --valid-through` refuses it before anything is sent, as bad
+    input (exit 3) naming the option, not as Typer's misuse (exit 2)."""
+    file = tmp_path / "policy.pdf"
+    file.write_bytes(b"%PDF-1.4\n")
+    result = CliRunner().invoke(wwc, ["evidence", "add", "us-x-ny", "DM1", str(file),
+                                      "--valid-through", written])
+    refused = result.exception
+    assert isinstance(refused, AssessmentError), result.output
+    assert (refused.code, classify(refused).exit_code) == ("invalid_valid_through", 3)
+    assert str(refused).startswith(f"--valid-through: {written!r} is not a date")
