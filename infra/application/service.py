@@ -314,6 +314,10 @@ class ProgramService:
             raise UsageError("this front door cannot save drafts (no event store)")
         view = view or await self.view(key)
         today = self.program_today()
+        # What was still to confirm before this save: only those criteria's documents are
+        # attached (one confirmed before may have had its document removed since).
+        before = (await self.drafts.read(key, view.application)
+                  if command.confirmed and view.application is not None else None)
         draft, stored = await self.drafts.save(key, command, view, today=today,
                                                context=context,
                                                request_id=update_id or uuid.uuid4().hex)
@@ -321,9 +325,13 @@ class ProgramService:
             self._touched = (today, set())
         if key not in self._touched[1]:
             await self._touch_draft(key, today, context)
-        if command.confirmed and view.application is not None:
-            await self._attach_carried(key, view.application, command.confirmed, today,
-                                       context, update_id)
+        if before is not None and view.application is not None:
+            # A retry that found its own save attaches again what it confirmed (the first
+            # run may have stopped before): attaching the same bytes records nothing.
+            confirmed = newly_confirmed(before, command.confirmed) if stored else (
+                command.confirmed)
+            await self._attach_carried(key, view.application, confirmed, today, context,
+                                       update_id)
         return answer(view, None if stored else
                       f"this save is already stored (draft version {draft.version})"), draft
 

@@ -297,6 +297,8 @@ class InMemoryProgram:
                          view: CityView | None = None) -> tuple[CommandAnswer, DraftState]:
         view = view or await self.view(key)
         today = self.program_today()
+        before = (await self.drafts.read(key, view.application)
+                  if command.confirmed and view.application is not None else None)
         draft, stored = await self.drafts.save(key, command, view, today=today,
                                                context=context,
                                                request_id=update_id or uuid.uuid4().hex)
@@ -309,9 +311,11 @@ class InMemoryProgram:
                 self._touched[1].add(key)
             except (CommandRefused, NotFound):
                 pass
-        if command.confirmed and view.application is not None:  # as the service does
+        if before is not None and view.application is not None:  # as the service does
+            confirmed = newly_confirmed(before, command.confirmed) if stored else (
+                command.confirmed)
             carried = await self.drafts.carried(key, view.application)
-            for add in documents_to_attach(carried, command.confirmed, today):
+            for add in documents_to_attach(carried, confirmed, today):
                 await self._command(key, add, context, update_id and
                                     f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
         return answer(view, None if stored else

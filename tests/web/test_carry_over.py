@@ -198,12 +198,23 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
     still = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert still.json()["code"] == "unconfirmed_carry_over"
     assert still.json()["facts"]["criterion"] == "DM2"
-    # The API's door: a save confirming it.
+    # DM1's document taken off: a client confirming DM1 again does not bring it back.
+    sha = listed["documents"][0]["sha256"]
+    removed = await editor.send("DELETE", f"/api/cities/{CITY}/documents/{sha}?criterion=DM1")
+    assert removed.status_code == 200, removed.text
+    # The API's door: a save confirming it (and DM1 again, as a careless client would).
     read = await editor.get(f"/api/cities/{CITY}/application")
-    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM2",
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM1&confirm=DM2",
                               json=read.json()["answers"],
                               headers={"If-Match": read.headers["ETag"]})
     assert saved.status_code == 200, saved.text
+    listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
+    assert listed["documents"] == []
+    through = (today + timedelta(days=365)).isoformat()
+    again = await editor.post(f"/api/cities/{CITY}/documents?criterion=DM1&name=inventory.pdf"
+                              f"&valid_through={through}",
+                              content=(SAMPLES / "inventory.pdf").read_bytes())
+    assert again.status_code == 201, again.text
     assert carried((await editor.get(f"/portal/cities/{CITY}/assessment")).text) == []
     submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.status_code == 200, submitted.text
