@@ -214,9 +214,7 @@ class DemoRun:
                     criterion=next(iter(answers.criteria)),
                     question="Demo: where is this documented? (answered late on purpose)")
             for command in (
-                    # A reapplying city confirms what its last review carried over.
-                    commands.SubmitAssessment(answers=answers,
-                                              confirmed=tuple(answers.criteria)),
+                    commands.SubmitAssessment(answers=answers),
                     commands.AssignReviewer(reviewer=REVIEWER),
                     commands.RecordReviews(reviews=tuple(
                         commands.RecordCriterionReview(code=code, met=True)
