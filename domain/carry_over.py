@@ -33,6 +33,7 @@ document into every future cycle unread."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -167,6 +168,19 @@ def check_valid_through(valid_through: date | None, today: date, where: str) -> 
             f"{where}: valid_through {valid_through.isoformat()} is more than "
             f"{MAX_VALID_YEARS} years ahead", code="invalid_valid_through",
             facts={"field": where, "date": valid_through.isoformat()})
+
+
+def valid_through_day(value: str, where: str) -> date:
+    """A valid-through day written by hand (YYYY-MM-DD, the one form: 3.11's
+    `fromisoformat` also takes 20260105 and 2026-W01-1), or a refusal naming `where`."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AssessmentError(f"{where}: {value!r} is not a date "
+                              "(YYYY-MM-DD)", code="invalid_valid_through",
+                              facts={"field": where, "date": ""}) from None
 
 
 def check_answers_valid_through(answers: Answers, today: date) -> None:

@@ -134,6 +134,9 @@ class SubmitAssessment(Command):
     # there, so a save that landed meanwhile makes the submission stale instead of being
     # silently left out of it. None: no draft to seal (histories from before drafts).
     draft_version: Annotated[int, Field(ge=0)] | None = None
+    # Carried-over criteria (domain/carry_over.py) the submission confirms still hold (its
+    # answers may not claim one unconfirmed: domain/drafts.py:submission).
+    confirmed: tuple[OneLine, ...] = ()
 
 
 def _taken_type(media_type: str, info: ValidationInfo) -> str:

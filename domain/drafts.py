@@ -18,10 +18,15 @@ Only the stream's last event matters to a save, so the state is folded from it a
 A reapplication's draft starts from the answers carried over from the last review
 (`domain/carry_over.py`): read before the first save, the draft is those answers
 (`prefilled`), each criterion still to confirm; a save keeps the set of criteria to confirm
-less those it confirms (`SaveAssessment.confirmed`) or no longer claims; a submission of
-the draft is refused while any is left (`unconfirmed_carry_over`). A submission that gives
-its own answers (`wwc assessment submit FILE`, an API body with `answers`) is the caller's
-statement of every answer, with nothing carried into it unread, so it is not held."""
+less those it confirms (`SaveAssessment.confirmed`) or no longer claims. A submission is
+refused while the answers it sends still claim a criterion to confirm that it does not
+confirm itself (`SubmitAssessment.confirmed`): `unconfirmed_carry_over`, the same at every
+door. The answers it sends may be the draft's or its own (`wwc assessment submit FILE`, an
+API body with `answers`): answers given with the submission are held too, because a client
+that reads the application (the carried answers) and sends them back as its own would
+otherwise submit them unread. A criterion the given answers no longer claim needs no
+confirmation, as in a save; answers given are checked as a save checks them (their links'
+valid-through dates), since they are saved by the submission."""
 
 from __future__ import annotations
 
@@ -85,10 +90,7 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
     check_answers_valid_through(command.answers, now)
     # A carried criterion stays to confirm while it is still claimed and not confirmed;
     # one the editors unclaimed (or took out) needs no confirmation.
-    criteria = command.answers.criteria
-    carried = tuple(code for code in draft.carried
-                    if code not in command.confirmed and code in criteria
-                    and (criteria[code].met or bool(criteria[code].items)))
+    carried = still_to_confirm(draft.carried, command.answers, command.confirmed)
     if draft.application != application:
         carried = ()  # a draft of an earlier application carries nothing to this one
     return events.DraftSaved(application=application, answers=command.answers, on=now,
@@ -113,23 +115,45 @@ def with_draft(app: Application, draft: DraftState) -> Application:
     return app.model_copy(update={"answers": draft.answers, "carried_over": draft.carried})
 
 
+def still_to_confirm(carried: tuple[str, ...], answers: Answers,
+                     confirmed: tuple[str, ...]) -> tuple[str, ...]:
+    """The carried-over criteria still to confirm once `answers` are given with
+    `confirmed`: those still claimed (met, or with checklist items) and not confirmed. One
+    the answers no longer claim (or leave out) needs no confirmation."""
+    criteria = answers.criteria
+    return tuple(code for code in carried
+                 if code not in confirmed and code in criteria
+                 and (criteria[code].met or bool(criteria[code].items)))
+
+
+def newly_confirmed(draft: DraftState, confirmed: tuple[str, ...]) -> tuple[str, ...]:
+    """The criteria of `confirmed` that `draft` still had to confirm: those whose
+    carried-over documents a confirmation attaches (one confirmed before, whose document
+    an editor may have removed since, is not attached again)."""
+    return tuple(code for code in dict.fromkeys(confirmed) if code in draft.carried)
+
+
 def submission(command: commands.SubmitAssessment, app_number: int | None,
-               draft: DraftState) -> commands.SubmitAssessment:
+               draft: DraftState, today: date) -> commands.SubmitAssessment:
     """The submission the workflow gets: the draft's answers when none were given, and
     the draft's version to seal it at: the one the caller read the answers at when it
     says (a confirmation step shows the answers, then sends them: a save landing between
-    the two makes the seal, so the submission, stale), else the draft's as it stands."""
+    the two makes the seal, so the submission, stale), else the draft's as it stands.
+    Refused while the answers sent claim a carried-over criterion not confirmed (by a
+    save before, or by the submission's `confirmed`), whoever wrote them."""
     answers = command.answers
     current = draft.application == app_number and not draft.sealed
-    # Only the draft's answers can hold carried-over criteria not yet confirmed: answers
-    # given with the submission (a file, an API body) are the caller's own statement.
-    if answers is None and current and draft.carried:
-        codes = ", ".join(draft.carried)
+    if answers is not None and current:
+        check_answers_valid_through(answers, today)
+    if answers is None and current:
+        answers = draft.answers
+    left = still_to_confirm(draft.carried, answers, command.confirmed) if (
+        current and answers is not None) else ()
+    if left:
+        codes = ", ".join(left)
         raise TransitionRefused(
             f"criteria carried over from the last review are not confirmed yet: {codes} "
             "(confirm each still holds, or change its answer)",
             code="unconfirmed_carry_over", facts={"criterion": codes})
-    if answers is None and current:
-        answers = draft.answers
     version = command.draft_version if command.draft_version is not None else draft.version
     return command.model_copy(update={"answers": answers, "draft_version": version})

@@ -43,7 +43,7 @@ from domain.carry_over import documents_to_attach
 from domain.catalog import StandardCatalog
 from domain.city_state import Application, CityState, Status
 from domain.clock import ProgramClock
-from domain.drafts import DraftState, submission, with_draft
+from domain.drafts import DraftState, newly_confirmed, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import decide
 from domain.report import Report
@@ -155,7 +155,8 @@ class ProgramService:
         self.command_timeout = command_timeout
         # What a command needs from the service's adapters before its update is sent.
         self._before_update: dict[type[commands.Command], Callable[
-            [str, commands.CityCommand], Awaitable[commands.CityCommand]]] = {
+            [str, commands.CityCommand, RequestContext, str | None],
+            Awaitable[commands.CityCommand]]] = {
             commands.AssignReviewer: self._with_standing,
             commands.SubmitAssessment: self._with_draft,
             commands.CompleteReview: self._with_sheet}
@@ -222,7 +223,8 @@ class ProgramService:
                 return saved
             case Carrier.CITY_UPDATE:
                 prepare = self._before_update.get(type(command))
-                ready = await prepare(key, command) if prepare is not None else command
+                ready = (await prepare(key, command, context, update_id)
+                         if prepare is not None else command)
                 return await self._update(key, ready, context, update_id)
             case _:
                 raise UsageError(f"{type(command).__name__} is not a command a client gives "
@@ -236,8 +238,9 @@ class ProgramService:
                 city_update(type(command)), command, id=update_id, result_type=CommandAnswer))
         return view
 
-    async def _with_standing(self, key: str,
-                             command: commands.CityCommand) -> commands.CityCommand:
+    async def _with_standing(self, key: str, command: commands.CityCommand,
+                             context: RequestContext,
+                             update_id: str | None) -> commands.CityCommand:
         """An assignment with the reviewer's affiliations as the accounts hold them
         (refused here, nothing sent, for a reviewer the accounts do not know)."""
         assert isinstance(command, commands.AssignReviewer)
@@ -248,19 +251,30 @@ class ProgramService:
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
 
-    async def _with_draft(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
+    async def _with_draft(self, key: str, command: commands.CityCommand,
+                          context: RequestContext,
+                          update_id: str | None) -> commands.CityCommand:
         """A submission with the draft's answers (when none are given) and its version,
-        to seal it at."""
+        to seal it at; the carried-over documents of the criteria it confirms attached
+        first (they count as its evidence)."""
         assert isinstance(command, commands.SubmitAssessment)
         if self.drafts is None:
             return command
         number = (await self.view(key)).application
+        draft = await self.drafts.read(key, number)
+        today = self.program_today()
         try:
-            return submission(command, number, await self.drafts.read(key, number))
+            ready = submission(command, number, draft, today)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
+        confirmed = newly_confirmed(draft, command.confirmed)
+        if confirmed and number is not None:  # as a save confirming them would
+            await self._attach_carried(key, number, confirmed, today, context, update_id)
+        return ready
 
-    async def _with_sheet(self, key: str, command: commands.CityCommand) -> commands.CityCommand:
+    async def _with_sheet(self, key: str, command: commands.CityCommand,
+                          context: RequestContext,
+                          update_id: str | None) -> commands.CityCommand:
         """A completion with the reviewer's sheet (its verdicts and version, to seal it at)."""
         assert isinstance(command, commands.CompleteReview)
         if self.sheets is None:
@@ -300,6 +314,10 @@ class ProgramService:
             raise UsageError("this front door cannot save drafts (no event store)")
         view = view or await self.view(key)
         today = self.program_today()
+        # What was still to confirm before this save: only those criteria's documents are
+        # attached (one confirmed before may have had its document removed since).
+        before = (await self.drafts.read(key, view.application)
+                  if command.confirmed and view.application is not None else None)
         draft, stored = await self.drafts.save(key, command, view, today=today,
                                                context=context,
                                                request_id=update_id or uuid.uuid4().hex)
@@ -307,9 +325,13 @@ class ProgramService:
             self._touched = (today, set())
         if key not in self._touched[1]:
             await self._touch_draft(key, today, context)
-        if command.confirmed and view.application is not None:
-            await self._attach_carried(key, view.application, command.confirmed, today,
-                                       context, update_id)
+        if before is not None and view.application is not None:
+            # A retry that found its own save attaches again what it confirmed (the first
+            # run may have stopped before): attaching the same bytes records nothing.
+            confirmed = newly_confirmed(before, command.confirmed) if stored else (
+                command.confirmed)
+            await self._attach_carried(key, view.application, confirmed, today, context,
+                                       update_id)
         return answer(view, None if stored else
                       f"this save is already stored (draft version {draft.version})"), draft
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from domain.carry_over import valid_through_day
 from domain.documents import Documents
 from infra.application.documents import Evidence
 from infra.blobs.collect import collect
@@ -62,8 +63,8 @@ def add_command(
                                               "CSV, an image or UTF-8 text.")],
     name: Annotated[str | None, typer.Option(
         help="The name to keep it under (default: the file's own).")] = None,
-    valid_through: Annotated[datetime | None, typer.Option(
-        formats=["%Y-%m-%d"], help="The last day it proves the criterion (a policy in "
+    valid_through: Annotated[str | None, typer.Option(
+        metavar="DAY", help="The last day it proves the criterion (a policy in "
         "force until revised), YYYY-MM-DD: today or later, at most 10 years ahead. At "
         "reapplication a document still valid is carried over.")] = None,
     as_json: Annotated[bool, JsonOption] = False,
@@ -73,10 +74,13 @@ def add_command(
     assessed). Its SHA-256 goes into the city's hash chain; the same file again records
     nothing. Refused, nothing kept: a type judged by content that the program does not
     take, a file over the operator's limits, a name with a path."""
+    # Read here, before anything is sent: a day that is not one is bad input (exit 3),
+    # worded as the domain words it (Typer's own date type would exit 2, as misuse).
+    through = (valid_through_day(valid_through, "--valid-through")
+               if valid_through is not None else None)
     if not file.is_file():
         raise InvalidInput(f"{file}: no such file")
-    _add(city, criterion, file, file.stat().st_size, name,
-         valid_through.date() if valid_through else None, as_json, request_id)
+    _add(city, criterion, file, file.stat().st_size, name, through, as_json, request_id)
 
 
 @async_command

@@ -86,39 +86,52 @@ def _answers_from(file: Path, expected_standard: str | None) -> Answers:
 
 
 def _assessment(city: str, file: Path, *, submit: bool, as_json: bool,
-                request_id: str | None) -> None:
+                request_id: str | None, confirm: list[str] | None = None) -> None:
+    confirmed = tuple(confirm or ())
+
     async def from_file(program: ProgramService) -> commands.CityCommand:
         # The file must be written for the standard of the city's open application.
         answers = _answers_from(file, (await program.view(city)).standard_id)
-        return (commands.SubmitAssessment(answers=answers) if submit
-                else commands.SaveAssessment(answers=answers))
+        return (commands.SubmitAssessment(answers=answers, confirmed=confirmed) if submit
+                else commands.SaveAssessment(answers=answers, confirmed=confirmed))
 
     _send(city, from_file, as_json, request_id)
 
 
 _send = async_command(send_and_print)
 
+# A reapplication starts from the last review's answers, each criterion to confirm
+# (domain/carry_over.py); the refusal `unconfirmed_carry_over` names those left.
+Confirm = Annotated[list[str] | None, typer.Option(
+    "--confirm", metavar="CODE", help="A criterion carried over from the last review that "
+    "still holds (repeat for each); a reapplication's answers claiming one unconfirmed "
+    "are refused.")]
+
 
 @assessment_app.command("submit")
 def submit_command(
     city: City,
     file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
+    confirm: Confirm = None,
     as_json: Annotated[bool, JsonOption] = False,
     request_id: RequestId = None,
 ) -> None:
     """Submit the self-assessment for review (claimed criteria need their evidence)."""
-    _assessment(city, file, submit=True, as_json=as_json, request_id=request_id)
+    _assessment(city, file, submit=True, as_json=as_json, request_id=request_id,
+                confirm=confirm)
 
 
 @assessment_app.command("save")
 def save_command(
     city: City,
     file: Annotated[Path, typer.Argument(help="Self-assessment file (JSON or YAML).")],
+    confirm: Confirm = None,
     as_json: Annotated[bool, JsonOption] = False,
     request_id: RequestId = None,
 ) -> None:
     """Save a draft of the self-assessment (evidence not yet required)."""
-    _assessment(city, file, submit=False, as_json=as_json, request_id=request_id)
+    _assessment(city, file, submit=False, as_json=as_json, request_id=request_id,
+                confirm=confirm)
 
 
 @review_app.command("assign")

@@ -4,10 +4,12 @@ the reapplication's day; and the draft's rule that nothing is submitted until ea
 carried-over criterion is confirmed (domain/drafts.py)."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from domain import commands as c
 from domain import events as e
@@ -20,9 +22,18 @@ from domain.carry_over import (
     last_review,
 )
 from domain.documents import EvidenceDocument
-from domain.drafts import DraftState, decide_save, draft_after, prefilled, submission
+from domain.drafts import (
+    DraftState,
+    decide_save,
+    draft_after,
+    newly_confirmed,
+    prefilled,
+    submission,
+)
 from domain.errors import AssessmentError, TransitionRefused
 from domain.evidence import needed_bytes
+from infra.cli import app as wwc
+from infra.platform.errors import classify
 from tests.factories import WWC_2022, CityDriver, answers, small_standard
 
 DAY = date(2026, 3, 2)
@@ -141,7 +152,7 @@ def test_a_reapplication_draft_starts_prefilled_and_marked() -> None:
 def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() -> None:
     draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
     with pytest.raises(TransitionRefused) as refused:
-        submission(c.SubmitAssessment(), 2, draft)
+        submission(c.SubmitAssessment(), 2, draft, DAY)
     assert refused.value.code == "unconfirmed_carry_over"
     assert refused.value.facts == {"criterion": "DM1, DM2"}
     # Saving keeps the marks; confirming one leaves the other.
@@ -150,12 +161,12 @@ def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() 
     one = save(kept, CARRIED.answers, confirmed=("DM1",))
     assert one.carried == ("DM2",)
     with pytest.raises(TransitionRefused, match="DM2"):
-        submission(c.SubmitAssessment(), 2, one)
+        submission(c.SubmitAssessment(), 2, one, DAY)
     # An answer unclaimed needs no confirmation; then the submission goes.
     done = save(one, Answers(criteria={"DM1": CriterionAnswer(met=True),
                                        "DM2": CriterionAnswer(met=False)}))
     assert done.carried == ()
-    assert submission(c.SubmitAssessment(), 2, done).answers == done.answers
+    assert submission(c.SubmitAssessment(), 2, done, DAY).answers == done.answers
 
 
 def test_a_save_refuses_a_link_valid_through_a_past_day() -> None:
@@ -180,9 +191,53 @@ def test_carried_documents_bytes_stay_needed_after_the_reapplication() -> None:
     assert sha in needed_bytes(history)
 
 
-def test_a_submission_giving_its_own_answers_is_not_held_by_the_drafts_marks() -> None:
-    """`wwc assessment submit FILE` or an API body with answers: the caller states every
-    answer; only the draft's answers can hold carried criteria unread."""
+def test_a_submission_giving_its_own_answers_is_held_as_the_drafts() -> None:
+    """`wwc assessment submit FILE` or an API body with answers: a client that read the
+    application (the carried answers) and sends them back would submit them unread, so
+    given answers claiming a carried criterion are held until it is confirmed, by a save
+    before or by the submission itself; one they no longer claim needs no confirmation."""
     draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
-    given = Answers(criteria={"DM1": CriterionAnswer(met=True)})
-    assert submission(c.SubmitAssessment(answers=given), 2, draft).answers == given
+    echoed = c.SubmitAssessment(answers=CARRIED.answers)
+    with pytest.raises(TransitionRefused) as refused:
+        submission(echoed, 2, draft, DAY)
+    assert (refused.value.code, refused.value.facts) == (
+        "unconfirmed_carry_over", {"criterion": "DM1, DM2"})
+    own = Answers(criteria={"DM1": CriterionAnswer(met=True)})  # DM2 left out
+    with pytest.raises(TransitionRefused, match="not confirmed yet: DM1 "):
+        submission(c.SubmitAssessment(answers=own), 2, draft, DAY)
+    confirmed = c.SubmitAssessment(answers=own, confirmed=("DM1",))
+    assert submission(confirmed, 2, draft, DAY).answers == own
+    # Sealed (a retry of the submission made): the draft's marks are no longer its own.
+    sealed = draft_after(4, e.DraftSealed(application=2, on=DAY))
+    assert submission(echoed, 2, sealed, DAY).answers == CARRIED.answers
+
+
+def test_answers_given_with_a_submission_are_checked_as_a_save_checks_them() -> None:
+    past = Answers(criteria={"DM1": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: date(1, 1, 1)})})
+    with pytest.raises(AssessmentError) as refused:
+        submission(c.SubmitAssessment(answers=past), 1, DraftState(application=1), DAY)
+    assert refused.value.code == "invalid_valid_through"
+    assert refused.value.facts["field"] == "criteria.DM1.valid_through"
+
+
+def test_a_confirmation_attaches_only_what_was_still_to_confirm() -> None:
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
+    assert newly_confirmed(draft, ("DM2", "DM9", "DM2")) == ("DM2",)
+    assert newly_confirmed(save(draft, CARRIED.answers, ("DM2",)), ("DM2",)) == ()
+
+
+@pytest.mark.parametrize("written", ["2026-02-30", "tomorrow", "20260105", "2026-12-03\x00",
+                                     "+10000-01-01"])
+def test_the_clis_valid_through_that_is_not_a_day_is_bad_input(
+        written: str, tmp_path: Path) -> None:
+    """`wwc evidence add ... --valid-through` refuses it before anything is sent, as bad
+    input (exit 3) naming the option, not as Typer's misuse (exit 2)."""
+    file = tmp_path / "policy.pdf"
+    file.write_bytes(b"%PDF-1.4\n")
+    result = CliRunner().invoke(wwc, ["evidence", "add", "us-x-ny", "DM1", str(file),
+                                      "--valid-through", written])
+    refused = result.exception
+    assert isinstance(refused, AssessmentError), result.output
+    assert (refused.code, classify(refused).exit_code) == ("invalid_valid_through", 3)
+    assert str(refused).startswith(f"--valid-through: {written!r} is not a date")

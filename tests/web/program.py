@@ -35,7 +35,7 @@ from domain.carry_over import documents_to_attach
 from domain.catalog import StandardCatalog
 from domain.city_state import Application, CityState
 from domain.clock import ProgramClock
-from domain.drafts import DraftState, submission, with_draft
+from domain.drafts import DraftState, newly_confirmed, submission, with_draft
 from domain.errors import DomainError, ErrorCategory
 from domain.lifecycle import (
     already_holds,
@@ -173,9 +173,18 @@ class InMemoryProgram:
         if isinstance(command, commands.SubmitAssessment):
             number = app.number if (app := city.state.application) else None
             try:
-                command = submission(command, number, await self.drafts.read(key, number))
+                draft = await self.drafts.read(key, number)
+                ready = submission(command, number, draft, self.program_today())
             except DomainError as error:
                 raise CommandRefused.from_domain(error) from None
+            # As the service: the documents of the criteria it confirms, attached first.
+            confirmed = newly_confirmed(draft, command.confirmed)
+            if confirmed and number is not None:
+                carried = await self.drafts.carried(key, number)
+                for add in documents_to_attach(carried, confirmed, self.program_today()):
+                    await self._command(key, add, context, update_id and
+                                        f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
+            command = ready
         if isinstance(command, commands.CompleteReview):
             app = city.state.application
             command = completion(command, app.number if app else None,
@@ -288,6 +297,8 @@ class InMemoryProgram:
                          view: CityView | None = None) -> tuple[CommandAnswer, DraftState]:
         view = view or await self.view(key)
         today = self.program_today()
+        before = (await self.drafts.read(key, view.application)
+                  if command.confirmed and view.application is not None else None)
         draft, stored = await self.drafts.save(key, command, view, today=today,
                                                context=context,
                                                request_id=update_id or uuid.uuid4().hex)
@@ -300,9 +311,11 @@ class InMemoryProgram:
                 self._touched[1].add(key)
             except (CommandRefused, NotFound):
                 pass
-        if command.confirmed and view.application is not None:  # as the service does
+        if before is not None and view.application is not None:  # as the service does
+            confirmed = newly_confirmed(before, command.confirmed) if stored else (
+                command.confirmed)
             carried = await self.drafts.carried(key, view.application)
-            for add in documents_to_attach(carried, command.confirmed, today):
+            for add in documents_to_attach(carried, confirmed, today):
                 await self._command(key, add, context, update_id and
                                     f"{update_id}:carry:{add.criterion}:{add.sha256[:16]}")
         return answer(view, None if stored else

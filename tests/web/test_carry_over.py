@@ -4,15 +4,27 @@ submitted until each is confirmed (domain/carry_over.py, domain/drafts.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from typer.testing import CliRunner, Result
 
 from domain.accounts import Role
-from tests.factories import WWC_2022, answers
+from infra.cli import app as wwc
+from infra.cli import common
+from infra.platform.errors import CommandRefused, classify, describe
+from infra.postgres.db import create_pool
+from infra.postgres.eventstore import PostgresEventStore
+from tests.factories import CATALOG, WWC_2022, answers
 from tests.web.conftest import Browser, Web
+from tests.web.program import InMemoryProgram
 
 CITY = "br-fortaleza"
 MET, NOT_MET = ("DM1", "DM2"), "DM3"
@@ -90,6 +102,82 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
     assert api["carried_over"] == list(MET)
 
 
+def cli_submit(web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               assessment: dict[str, Any], *args: str) -> Result:
+    """`wwc assessment submit CITY FILE ARGS` in process, its program the in-memory one
+    over the web's database (the CLI runs its own event loop, so its own pool)."""
+    url = web.services.settings.database_url or ""
+
+    @asynccontextmanager
+    async def program(_: object) -> AsyncIterator[InMemoryProgram]:
+        pool = await create_pool(url, size=2)
+        try:
+            yield InMemoryProgram(PostgresEventStore(pool), catalog=CATALOG,
+                                  clock=web.program.clock, reviewers=web.program.reviewers,
+                                  awaiting=web.program.awaiting)
+        finally:
+            await pool.close()
+
+    file = tmp_path / "assessment.yaml"
+    file.write_text(yaml.safe_dump(assessment))
+    monkeypatch.setattr(common, "open_program", program)
+    monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))
+    common.forget_settings()
+    try:
+        return CliRunner().invoke(wwc, ["assessment", "submit", CITY, str(file), *args])
+    finally:
+        common.forget_settings()
+
+
+async def test_answers_given_with_the_submission_are_held_at_every_door(
+        web: Web, editors: dict[str, Browser], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that reads the application (the carried answers) and sends them back as
+    its own, by session, by token or from a file with the CLI, submits nothing until each
+    carried criterion is confirmed; answers it gives are checked as a save's."""
+    editor = editors["editor"]
+    read = (await editor.get(f"/api/cities/{CITY}/application")).json()
+    submit = f"/api/cities/{CITY}/assessment/submit"
+    echoed = await editor.post(submit, json={"answers": read["answers"]})
+    assert echoed.status_code == 409, echoed.text
+    assert (echoed.json()["code"], echoed.json()["facts"]) == (
+        "unconfirmed_carry_over", {"criterion": "DM1, DM2"})
+    account = await web.services.directory.find_by_email("editor@fortaleza.test")
+    assert account is not None
+    async with web.client(await web.token(account)) as token:
+        by_token = await token.post(submit + "?confirm=DM1", json={"answers": read["answers"]})
+    assert by_token.status_code == 409, by_token.text
+    assert by_token.json()["facts"] == {"criterion": "DM2"}  # DM1 confirmed with it
+    # Answers given are saved by the submission: their valid-through days are bounded too.
+    link = "https://city.example/DM1"
+    for through in ("0001-01-01", "9999-12-31"):
+        absurd = await editor.post(submit, json={"answers": {"criteria": {"DM1": {
+            "met": True, "evidence": [link], "valid_through": {link: through}}}}})
+        assert absurd.status_code == 422, absurd.text
+        assert absurd.json()["code"] == "invalid_valid_through"
+        assert absurd.json()["detail"].startswith("criteria.DM1.valid_through: ")
+    # The CLI's file: the same refusal (exit 4), naming what is left to confirm.
+    from_file = await asyncio.to_thread(
+        cli_submit, web, tmp_path, monkeypatch, {"standard": "wwc-2022", "criteria": {
+            "DM1": True, "DM2": True}, "evidence": {"DM1": [link], "DM2": [link]}},
+        "--confirm", "DM2")
+    refused = from_file.exception  # what `wwc` prints on one line, with its exit code
+    assert isinstance(refused, CommandRefused), from_file.output
+    assert (refused.code, classify(refused).exit_code) == ("unconfirmed_carry_over", 4)
+    assert "not confirmed yet: DM1 " in describe(refused)
+    # The portal submits the draft: held the same.
+    step = (await editor.get(f"/portal/cities/{CITY}/assessment/submit")).text
+    fields = dict(re.findall(r'name="(version|documents)" value="([^"]*)"', step))
+    portal = await editor.post(f"/portal/cities/{CITY}/assessment/submit", data={
+        "csrf_token": editor.csrf, "nonce": "held", "understood": "yes", **fields})
+    assert portal.status_code == 409, portal.text
+    assert "data-refusal" in portal.text
+    # Nothing was recorded: still assessing, both criteria still to confirm, no document.
+    after = (await editor.get(f"/api/cities/{CITY}/application")).json()
+    assert (after["stage"], after["carried_over"]) == ("assessing", list(MET))
+    assert after["documents"] == {}
+
+
 async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
         editors: dict[str, Browser], today: date) -> None:
     editor = editors["editor"]
@@ -110,12 +198,23 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
     still = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert still.json()["code"] == "unconfirmed_carry_over"
     assert still.json()["facts"]["criterion"] == "DM2"
-    # The API's door: a save confirming it.
+    # DM1's document taken off: a client confirming DM1 again does not bring it back.
+    sha = listed["documents"][0]["sha256"]
+    removed = await editor.send("DELETE", f"/api/cities/{CITY}/documents/{sha}?criterion=DM1")
+    assert removed.status_code == 200, removed.text
+    # The API's door: a save confirming it (and DM1 again, as a careless client would).
     read = await editor.get(f"/api/cities/{CITY}/application")
-    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM2",
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM1&confirm=DM2",
                               json=read.json()["answers"],
                               headers={"If-Match": read.headers["ETag"]})
     assert saved.status_code == 200, saved.text
+    listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
+    assert listed["documents"] == []
+    through = (today + timedelta(days=365)).isoformat()
+    again = await editor.post(f"/api/cities/{CITY}/documents?criterion=DM1&name=inventory.pdf"
+                              f"&valid_through={through}",
+                              content=(SAMPLES / "inventory.pdf").read_bytes())
+    assert again.status_code == 201, again.text
     assert carried((await editor.get(f"/portal/cities/{CITY}/assessment")).text) == []
     submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.status_code == 200, submitted.text

@@ -174,10 +174,17 @@ async def preview_assessment(request: Request, key: str, body: Answers) -> Previ
 @route(router, "POST", "/api/cities/{key}/assessment/submit", Rule.CITY_EDITOR,
        response_model=CommandAnswer, summary="Submit the assessment for review",
        links=CITY_LINKS)
-async def submit(request: Request, key: str, body: SubmitRequest) -> CommandAnswer:
+async def submit(request: Request, key: str, body: SubmitRequest,
+                 confirm: Annotated[list[str] | None, Query(
+                     description="Criteria carried over from the last review "
+                     "(the application's `carried_over`) confirmed to still hold.")
+                 ] = None) -> CommandAnswer:
     """Submit the given answers, or the saved draft; every claimed criterion needs its
-    evidence."""
-    return await send_command(request, key, commands.SubmitAssessment(answers=body.answers))
+    evidence. On a reapplication, answers (given or saved) that claim a criterion carried
+    over from the last review are refused (`unconfirmed_carry_over`) until it is
+    confirmed: by a save, or here (`confirm`)."""
+    return await send_command(request, key, commands.SubmitAssessment(
+        answers=body.answers, confirmed=tuple(confirm or ())))
 
 
 @route(router, "POST", "/api/cities/{key}/clarifications/{clarification_id}/answer",
