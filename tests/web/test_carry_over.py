@@ -41,8 +41,12 @@ async def editors(web: Web) -> dict[str, Browser]:
     kept = await editor.post(upload + (web.today + timedelta(days=365)).isoformat(),
                              content=pdf)
     assert kept.status_code == 201, kept.text
-    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={
-        "answers": answers(WWC_2022, [*MET, NOT_MET]).model_dump(mode="json")})
+    claimed = answers(WWC_2022, [*MET, NOT_MET]).model_dump(mode="json")
+    # DM1's link is a policy in force until a day: the day comes with it.
+    claimed["criteria"]["DM1"]["valid_through"] = {
+        "https://city.example/DM1": (web.today + timedelta(days=200)).isoformat()}
+    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit",
+                                  json={"answers": claimed})
     assert submitted.status_code == 200, submitted.text
     operator = await web.sign_in("ops@carry.test")
     assert (await operator.post(f"/api/cities/{CITY}/reviewer",
@@ -88,6 +92,39 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
     api = (await editors["editor"].get(f"/api/cities/{CITY}/application")).json()
     assert sorted(api["answers"]["criteria"]) == sorted(MET)
     assert api["carried_over"] == list(MET)
+
+
+def link_dates(page: str) -> dict[str, str]:
+    """Each evidence link's valid-through input on the assessment page, by link."""
+    return dict(re.findall(r'data-link-through="([^"]+)" value="([^"]*)"', page))
+
+
+async def test_a_carried_links_valid_through_is_on_the_page_and_kept_by_each_save(
+        editors: dict[str, Browser], today: date) -> None:
+    editor = editors["editor"]
+    path = f"/portal/cities/{CITY}/assessment"
+    carried_on = (today + timedelta(days=200)).isoformat()
+    page = (await editor.get(path)).text
+    # Every link has its day's input (the page's script saves what they hold), DM1's
+    # filled with the day carried over, under its translated legend.
+    assert link_dates(page) == {"https://city.example/DM1": carried_on,
+                                "https://city.example/DM2": ""}
+    assert page.count("Vigente hasta (opcional), enlace por enlace") == len(WWC_2022.codes)
+    read = await editor.get(f"/api/cities/{CITY}/application")
+    body = read.json()["answers"]
+    assert body["criteria"]["DM1"]["valid_through"] == {
+        "https://city.example/DM1": carried_on}
+    # A save as the page makes it (DM2's link given a day) keeps DM1's day, and the page
+    # read again shows both; the carried-over marks stay until confirmed.
+    later = (today + timedelta(days=30)).isoformat()
+    body["criteria"]["DM2"]["valid_through"] = {"https://city.example/DM2": later}
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment", json=body,
+                              headers={"If-Match": read.headers["ETag"]})
+    assert saved.status_code == 200, saved.text
+    page = (await editor.get(path)).text
+    assert link_dates(page) == {"https://city.example/DM1": carried_on,
+                                "https://city.example/DM2": later}
+    assert carried(page) == list(MET)
 
 
 async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
