@@ -123,13 +123,21 @@ def submission(command: commands.SubmitAssessment, app_number: int | None,
     current = draft.application == app_number and not draft.sealed
     # Only the draft's answers can hold carried-over criteria not yet confirmed: answers
     # given with the submission (a file, an API body) are the caller's own statement.
-    if answers is None and current and draft.carried:
+    if answers is None:
+        check_confirmed(draft, app_number)
+    if answers is None and current:
+        answers = draft.answers
+    version = command.draft_version if command.draft_version is not None else draft.version
+    return command.model_copy(update={"answers": answers, "draft_version": version})
+
+
+def check_confirmed(draft: DraftState, app_number: int | None) -> None:
+    """Refuse (`unconfirmed_carry_over`) a submission of the draft of `app_number` while
+    a criterion carried over from the last review is not confirmed (the confirmation step
+    says so before anything is sent)."""
+    if draft.application == app_number and not draft.sealed and draft.carried:
         codes = ", ".join(draft.carried)
         raise TransitionRefused(
             f"criteria carried over from the last review are not confirmed yet: {codes} "
             "(confirm each still holds, or change its answer)",
             code="unconfirmed_carry_over", facts={"criterion": codes})
-    if answers is None and current:
-        answers = draft.answers
-    version = command.draft_version if command.draft_version is not None else draft.version
-    return command.model_copy(update={"answers": answers, "draft_version": version})

@@ -1,8 +1,8 @@
 """Reapplying, in a real browser on a 390 px phone, in English, Spanish and Portuguese
 (issues 23 and 24): a city decided "not certified" reapplies; its editor finds the
 assessment prefilled from the last review, each criterion it met marked "carried over:
-confirm it still holds", with its link's valid-through day; the submission is refused in
-the page's words until each is confirmed; she unclaims one, confirms the other (its
+confirm it still holds", with its link's valid-through day; "Submit for review" says, in
+the page's words, to confirm each first; she unclaims one, confirms the other (its
 carried document comes with it), gives a new link a day of its own, and submits; the
 reviewer's screen shows what was accepted last cycle, with the valid-through days.
 
@@ -172,7 +172,7 @@ def fits(page: Page, where: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def submit_step(page: Page) -> None:
+def submit(page: Page) -> None:
     """"Submit for review", then yes on the step (these answers would not be certified:
     the box that says so is ticked)."""
     page.click("[data-submit-assessment]")
@@ -206,15 +206,19 @@ def test_a_reapplication_is_confirmed_then_submitted_and_the_reviewer_sees_last_
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"carry-over-{lang}-390.png"))
 
-    # Submitting now is refused, in the page's words.
-    submit_step(page)
-    expect(page.locator("[data-refusal]")).to_have_text(walk.refused)
-    fits(page, f"{lang} submit refused")
-    visits.check(page, f"carry-over-refused-{lang}-390", screenshots=shots)
+    # "Submit for review": the step says, in the page's words, what to confirm first,
+    # and offers nothing to send.
+    page.click("[data-submit-assessment]")
+    page.wait_for_url(re.compile(r".*/assessment/submit$"))
+    expect(page.locator("[data-unconfirmed]")).to_have_text(walk.refused)
+    expect(page.locator("[data-to-confirm] a")).to_have_count(2)
+    expect(page.locator("[data-confirm-submit]")).to_have_count(0)
+    fits(page, f"{lang} submit step")
+    visits.check(page, f"carry-over-unconfirmed-{lang}-390", screenshots=shots)
 
-    # Back to the answers: DM2 unclaimed, saved as the page saves (DM1's day with it).
-    page.click("[data-confirm-submit] .actions a")
-    page.wait_for_url(re.compile(r".*/assessment$"))
+    # Back to the answers, at DM2: unclaimed, saved as the page saves (DM1's day with it).
+    page.locator('[data-to-confirm] a[href$="#criterion-DM2"]').click()
+    page.wait_for_url(re.compile(r".*/assessment#criterion-DM2$"))
     page.locator('[data-criterion="DM2"] input[data-met]').uncheck()
     expect(page.locator("[data-save-state]")).to_have_attribute("data-kind", "saved",
                                                                  timeout=20_000)
@@ -240,7 +244,7 @@ def test_a_reapplication_is_confirmed_then_submitted_and_the_reviewer_sees_last_
     assert [(d["criterion"], d["valid_through"]) for d in documents["documents"]] == [
         ("DM1", program.document_through)]  # came with the confirmation
     fits(page, f"{lang} assessment confirmed")
-    submit_step(page)
+    submit(page)
     page.wait_for_url(re.compile(r".*\?done=submitted$"))
 
     # The reviewer's screen: DM1's link and document accepted last cycle, each day shown.

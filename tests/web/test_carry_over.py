@@ -130,6 +130,14 @@ async def test_a_carried_links_valid_through_is_on_the_page_and_kept_by_each_sav
 async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
         editors: dict[str, Browser], today: date) -> None:
     editor = editors["editor"]
+    step_path = f"/portal/cities/{CITY}/assessment/submit"
+    # The confirmation step says so before it offers to send anything, each criterion
+    # linked to where it is confirmed.
+    step = (await editor.get(step_path)).text
+    assert ("Hay criterios traídos de la última revisión sin confirmar: DM1, DM2. "
+            "Confirme que cada uno sigue vigente") in step
+    assert re.findall(r"assessment#criterion-(\w+)", step) == list(MET)
+    assert "data-confirm-submit" not in step
     refused = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "unconfirmed_carry_over"
@@ -154,6 +162,9 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
                               headers={"If-Match": read.headers["ETag"]})
     assert saved.status_code == 200, saved.text
     assert carried((await editor.get(f"/portal/cities/{CITY}/assessment")).text) == []
+    step = (await editor.get(step_path)).text
+    assert "data-unconfirmed" not in step
+    assert "data-confirm-submit" in step
     submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"

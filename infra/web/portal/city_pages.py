@@ -17,7 +17,9 @@ from domain.accounts import Role
 from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.documents import Documents
+from domain.drafts import check_confirmed
 from domain.eligibility import period_on
+from domain.errors import DomainError
 from domain.preview import preview
 from domain.reviews import findings, last_decided
 from domain.standard import Standard
@@ -242,6 +244,12 @@ async def _submission(request: Request, key: str) -> dict[str, Any] | None:
     standard = program.catalog[application.standard_id]
     answers = application.answers
     claimed = [c for c in standard.criteria if answers.answer(c.code).claimed(standard, c.code)]
+    # Carried-over criteria not confirmed: said here, before the step offers to send.
+    try:
+        check_confirmed(draft, application.number)
+        unconfirmed = None
+    except DomainError as error:
+        unconfirmed = problem_of(CommandRefused.from_domain(error))
     outcomes = [(gate, option) for gate in standard.gates for option in gate.options
                 if answers.outcomes.get(option.id)]
     return {"view": admitted_city(request), "application": application, "standard": standard,
@@ -249,4 +257,7 @@ async def _submission(request: Request, key: str) -> dict[str, Any] | None:
             "preview": preview(standard, answers, application.documents),
             "answered": bool(answers.criteria), "version": draft.version,
             "documents": documents_digest(application.documents),
+            "unconfirmed": unconfirmed,
+            "to_confirm": [standard.criterion(code) for code in draft.carried
+                           if unconfirmed is not None],
             "nonce": new_nonce(), "changed": False, "unacknowledged": False, "refusal": None}
