@@ -89,6 +89,11 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
     assert page.count("Traído de la última revisión: confirme que sigue vigente.") == 2
     assert "https://city.example/DM1" in page  # the evidence came with it
     assert 'id="through-DM1" data-valid-through' in page  # a slot's valid-through day
+    # What confirming DM1 attaches again, said before it is confirmed.
+    again = re.findall(r'data-carried-documents="(\w+)">([^<]*)<span class="document-name">'
+                       r"([^<]+)</span> \(vigente hasta el ", page)
+    assert [(code, name) for code, _, name in again] == [("DM1", "inventory.pdf")]
+    assert "Al confirmarlo se adjuntan de nuevo sus documentos" in again[0][1]
     api = (await editors["editor"].get(f"/api/cities/{CITY}/application")).json()
     assert sorted(api["answers"]["criteria"]) == sorted(MET)
     assert api["carried_over"] == list(MET)
@@ -148,6 +153,10 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
     assert await confirm(editor, "DM1") == 303
     page = (await editor.get(f"/portal/cities/{CITY}/assessment")).text
     assert carried(page) == ["DM2"]
+    assert "data-carried-documents" not in page
+    # DM1's document in its list now, with its valid-through day.
+    assert re.search(r'data-document="\w+"><a [^>]+>inventory.pdf</a>\s*<span class="hint">'
+                     r"[^<]* · vigente hasta el ", page)
     # Confirming DM1 attached its carried-over document to the new application.
     listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
     assert [(d["criterion"], d["name"], d["valid_through"]) for d in listed["documents"]] == [

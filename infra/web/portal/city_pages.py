@@ -24,7 +24,7 @@ from domain.preview import preview
 from domain.reviews import findings, last_decided
 from domain.standard import Standard
 from domain.streams import city_stream
-from infra.application.drafts import etag
+from infra.application.drafts import Drafts, etag
 from infra.i18n.words import N_
 from infra.platform.errors import CommandRefused
 from infra.readside import queries
@@ -120,10 +120,14 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
     editable = application is not None and application.stage is Stage.ASSESSING
+    carried = draft.carried if editable else ()
+    # What confirming a carried criterion attaches again: its last review's documents.
+    documents = ((await Drafts(found.store, found.program.catalog).carried(
+        key, application.number)).documents if carried and application is not None else {})
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft), editable=editable,
-        carried=draft.carried if editable else (), nonce=new_nonce(),
+        carried=carried, carried_documents=documents, nonce=new_nonce(),
         today=found.program.program_today(),
         document_limit=found.program.rules.document_max_bytes)
 
