@@ -227,6 +227,8 @@ def test_a_reapplication_is_confirmed_then_submitted_and_the_reviewer_sees_last_
     page.locator('[data-criterion="DM2"] input[data-met]').uncheck()
     expect(page.locator("[data-save-state]")).to_have_attribute("data-kind", "saved",
                                                                  timeout=20_000)
+    expect(page.locator('[data-carried="DM2"]')).to_be_hidden()  # nothing to confirm there
+    expect(page.locator('[data-carried="DM1"]')).to_be_visible()
     editor = program.editors[lang]
     read = ok(editor.get(f"/api/cities/{walk.key}/application"))
     assert read["answers"]["criteria"]["DM2"]["met"] is False

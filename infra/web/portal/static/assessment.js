@@ -103,6 +103,19 @@ document.addEventListener("DOMContentLoaded", () => {
     form.querySelectorAll("[data-outcome]").forEach((o) => { o.checked = !!(answers.outcomes || {})[o.dataset.outcome]; });
   }
 
+  // A carried-over criterion saved unclaimed needs no confirmation any more (the server
+  // drops its mark at that save, domain/drafts.py): its mark goes from the page too.
+  function settleCarried(answers) {
+    form.querySelectorAll("[data-carried]").forEach((mark) => {
+      const answer = answers.criteria[mark.dataset.carried];
+      if (answer && (answer.met || (answer.items || []).length)) return;
+      mark.closest("[data-criterion]").classList.remove("carried");
+      mark.hidden = true;
+      const documents = form.querySelector(`[data-carried-documents="${mark.dataset.carried}"]`);
+      if (documents) documents.hidden = true;
+    });
+  }
+
   function say(message, kind) {
     if (!state) return;  // read-only (submitted): nothing is saved from this page
     state.textContent = message;
@@ -123,6 +136,7 @@ document.addEventListener("DOMContentLoaded", () => {
       etag = result.response.headers.get("ETag") || etag;
       savedJson = json;
       blocked = false;
+      settleCarried(answers);
       if (JSON.stringify(collect()) === json) { localStorage.removeItem(storageKey); say(form.dataset.msgSaved, "saved"); }
       else schedule(SAVE_AFTER_MS);
       return;
