@@ -147,13 +147,26 @@ def submission(command: commands.SubmitAssessment, app_number: int | None,
         check_answers_valid_through(answers, today)
     if answers is None and current:
         answers = draft.answers
-    left = still_to_confirm(draft.carried, answers, command.confirmed) if (
-        current and answers is not None) else ()
+    if current and answers is not None:
+        _refuse_unconfirmed(still_to_confirm(draft.carried, answers, command.confirmed))
+    version = command.draft_version if command.draft_version is not None else draft.version
+    return command.model_copy(update={"answers": answers, "draft_version": version})
+
+
+def check_confirmed(draft: DraftState, app_number: int | None) -> None:
+    """Refuse (`unconfirmed_carry_over`) a submission of the draft of `app_number` as it
+    stands while a criterion carried over from the last review and still claimed is not
+    confirmed: the confirmation step says so before anything is sent, by the rule the
+    submission itself applies (`submission`)."""
+    if draft.application != app_number or draft.sealed or draft.answers is None:
+        return
+    _refuse_unconfirmed(still_to_confirm(draft.carried, draft.answers, ()))
+
+
+def _refuse_unconfirmed(left: tuple[str, ...]) -> None:
     if left:
         codes = ", ".join(left)
         raise TransitionRefused(
             f"criteria carried over from the last review are not confirmed yet: {codes} "
             "(confirm each still holds, or change its answer)",
             code="unconfirmed_carry_over", facts={"criterion": codes})
-    version = command.draft_version if command.draft_version is not None else draft.version
-    return command.model_copy(update={"answers": answers, "draft_version": version})

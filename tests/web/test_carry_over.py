@@ -53,8 +53,12 @@ async def editors(web: Web) -> dict[str, Browser]:
     kept = await editor.post(upload + (web.today + timedelta(days=365)).isoformat(),
                              content=pdf)
     assert kept.status_code == 201, kept.text
-    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={
-        "answers": answers(WWC_2022, [*MET, NOT_MET]).model_dump(mode="json")})
+    claimed = answers(WWC_2022, [*MET, NOT_MET]).model_dump(mode="json")
+    # DM1's link is a policy in force until a day: the day comes with it.
+    claimed["criteria"]["DM1"]["valid_through"] = {
+        "https://city.example/DM1": (web.today + timedelta(days=200)).isoformat()}
+    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit",
+                                  json={"answers": claimed})
     assert submitted.status_code == 200, submitted.text
     operator = await web.sign_in("ops@carry.test")
     assert (await operator.post(f"/api/cities/{CITY}/reviewer",
@@ -97,6 +101,11 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
     assert page.count("Traído de la última revisión: confirme que sigue vigente.") == 2
     assert "https://city.example/DM1" in page  # the evidence came with it
     assert 'id="through-DM1" data-valid-through' in page  # a slot's valid-through day
+    # What confirming DM1 attaches again, said before it is confirmed.
+    again = re.findall(r'data-carried-documents="(\w+)">([^<]*)<span class="document-name">'
+                       r"([^<]+)</span> \(vigente hasta el ", page)
+    assert [(code, name) for code, _, name in again] == [("DM1", "inventory.pdf")]
+    assert "Al confirmarlo se adjuntan de nuevo sus documentos" in again[0][1]
     api = (await editors["editor"].get(f"/api/cities/{CITY}/application")).json()
     assert sorted(api["answers"]["criteria"]) == sorted(MET)
     assert api["carried_over"] == list(MET)
@@ -171,16 +180,57 @@ async def test_answers_given_with_the_submission_are_held_at_every_door(
     portal = await editor.post(f"/portal/cities/{CITY}/assessment/submit", data={
         "csrf_token": editor.csrf, "nonce": "held", "understood": "yes", **fields})
     assert portal.status_code == 409, portal.text
-    assert "data-refusal" in portal.text
+    assert "data-unconfirmed" in portal.text  # the step again, saying what to confirm
     # Nothing was recorded: still assessing, both criteria still to confirm, no document.
     after = (await editor.get(f"/api/cities/{CITY}/application")).json()
     assert (after["stage"], after["carried_over"]) == ("assessing", list(MET))
     assert after["documents"] == {}
 
 
+def link_dates(page: str) -> dict[str, str]:
+    """Each evidence link's valid-through input on the assessment page, by link."""
+    return dict(re.findall(r'data-link-through="([^"]+)" value="([^"]*)"', page))
+
+
+async def test_a_carried_links_valid_through_is_on_the_page_and_kept_by_each_save(
+        editors: dict[str, Browser], today: date) -> None:
+    editor = editors["editor"]
+    path = f"/portal/cities/{CITY}/assessment"
+    carried_on = (today + timedelta(days=200)).isoformat()
+    page = (await editor.get(path)).text
+    # Every link has its day's input (the page's script saves what they hold), DM1's
+    # filled with the day carried over, under its translated legend.
+    assert link_dates(page) == {"https://city.example/DM1": carried_on,
+                                "https://city.example/DM2": ""}
+    assert page.count("Vigente hasta (opcional), enlace por enlace") == len(WWC_2022.codes)
+    read = await editor.get(f"/api/cities/{CITY}/application")
+    body = read.json()["answers"]
+    assert body["criteria"]["DM1"]["valid_through"] == {
+        "https://city.example/DM1": carried_on}
+    # A save as the page makes it (DM2's link given a day) keeps DM1's day, and the page
+    # read again shows both; the carried-over marks stay until confirmed.
+    later = (today + timedelta(days=30)).isoformat()
+    body["criteria"]["DM2"]["valid_through"] = {"https://city.example/DM2": later}
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment", json=body,
+                              headers={"If-Match": read.headers["ETag"]})
+    assert saved.status_code == 200, saved.text
+    page = (await editor.get(path)).text
+    assert link_dates(page) == {"https://city.example/DM1": carried_on,
+                                "https://city.example/DM2": later}
+    assert carried(page) == list(MET)
+
+
 async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
         editors: dict[str, Browser], today: date) -> None:
     editor = editors["editor"]
+    step_path = f"/portal/cities/{CITY}/assessment/submit"
+    # The confirmation step says so before it offers to send anything, each criterion
+    # linked to where it is confirmed.
+    step = (await editor.get(step_path)).text
+    assert ("Hay criterios traídos de la última revisión sin confirmar: DM1, DM2. "
+            "Confirme que cada uno sigue vigente") in step
+    assert re.findall(r"assessment#criterion-(\w+)", step) == list(MET)
+    assert "data-confirm-submit" not in step
     refused = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "unconfirmed_carry_over"
@@ -191,6 +241,10 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
     assert await confirm(editor, "DM1") == 303
     page = (await editor.get(f"/portal/cities/{CITY}/assessment")).text
     assert carried(page) == ["DM2"]
+    assert "data-carried-documents" not in page
+    # DM1's document in its list now, with its valid-through day.
+    assert re.search(r'data-document="\w+"><a [^>]+>inventory.pdf</a>\s*<span class="hint">'
+                     r"[^<]* · vigente hasta el ", page)
     # Confirming DM1 attached its carried-over document to the new application.
     listed = (await editor.get(f"/api/cities/{CITY}/documents")).json()
     assert [(d["criterion"], d["name"], d["valid_through"]) for d in listed["documents"]] == [
@@ -216,6 +270,9 @@ async def test_nothing_is_submitted_until_each_carried_criterion_is_confirmed(
                               content=(SAMPLES / "inventory.pdf").read_bytes())
     assert again.status_code == 201, again.text
     assert carried((await editor.get(f"/portal/cities/{CITY}/assessment")).text) == []
+    step = (await editor.get(step_path)).text
+    assert "data-unconfirmed" not in step
+    assert "data-confirm-submit" in step
     submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit", json={})
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"

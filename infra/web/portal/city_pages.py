@@ -17,12 +17,14 @@ from domain.accounts import Role
 from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.documents import Documents
+from domain.drafts import check_confirmed
 from domain.eligibility import period_on
+from domain.errors import DomainError
 from domain.preview import preview
 from domain.reviews import findings, last_decided
 from domain.standard import Standard
 from domain.streams import city_stream
-from infra.application.drafts import etag
+from infra.application.drafts import Drafts, etag
 from infra.i18n.words import N_
 from infra.platform.errors import CommandRefused
 from infra.readside import queries
@@ -118,10 +120,14 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
     standard = (found.program.catalog.get(application.standard_id)
                 if application is not None else None)
     editable = application is not None and application.stage is Stage.ASSESSING
+    carried = draft.carried if editable else ()
+    # What confirming a carried criterion attaches again: its last review's documents.
+    documents = ((await Drafts(found.store, found.program.catalog).carried(
+        key, application.number)).documents if carried and application is not None else {})
     return await portal(request).render(
         request, "portal/assessment.html", view=view, application=application,
         standard=standard, etag=etag(draft), editable=editable,
-        carried=draft.carried if editable else (), nonce=new_nonce(),
+        carried=carried, carried_documents=documents, nonce=new_nonce(),
         today=found.program.program_today(),
         document_limit=found.program.rules.document_max_bytes)
 
@@ -242,6 +248,12 @@ async def _submission(request: Request, key: str) -> dict[str, Any] | None:
     standard = program.catalog[application.standard_id]
     answers = application.answers
     claimed = [c for c in standard.criteria if answers.answer(c.code).claimed(standard, c.code)]
+    # Carried-over criteria not confirmed: said here, before the step offers to send.
+    try:
+        check_confirmed(draft, application.number)
+        unconfirmed = None
+    except DomainError as error:
+        unconfirmed = problem_of(CommandRefused.from_domain(error))
     outcomes = [(gate, option) for gate in standard.gates for option in gate.options
                 if answers.outcomes.get(option.id)]
     return {"view": admitted_city(request), "application": application, "standard": standard,
@@ -249,4 +261,7 @@ async def _submission(request: Request, key: str) -> dict[str, Any] | None:
             "preview": preview(standard, answers, application.documents),
             "answered": bool(answers.criteria), "version": draft.version,
             "documents": documents_digest(application.documents),
+            "unconfirmed": unconfirmed,
+            "to_confirm": [standard.criterion(code) for code in draft.carried
+                           if unconfirmed is not None],
             "nonce": new_nonce(), "changed": False, "unacknowledged": False, "refusal": None}

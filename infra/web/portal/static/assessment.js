@@ -22,14 +22,62 @@ document.addEventListener("DOMContentLoaded", () => {
   let savedJson = JSON.stringify(collect());
   let saveTimer = null, previewTimer = null, saving = false, blocked = false;
 
+  function linksOf(box) {
+    return box.querySelector("[data-evidence]").value.split("\n")
+      .map((s) => s.trim()).filter(Boolean);
+  }
+
+  // Each link's optional valid-through day, from its row under the links (only the links
+  // given: the server refuses a day for a link the answer does not give).
+  function datesOf(box, evidence) {
+    const dates = {};
+    box.querySelectorAll("[data-link-through]").forEach((input) => {
+      const link = input.dataset.linkThrough;
+      if (input.value && evidence.includes(link)) dates[link] = input.value;
+    });
+    return dates;
+  }
+
+  // A row per link, in step with the links typed: a link keeps its day; a link edited in
+  // place (a typo mended: the old one gone, a new one on its line) keeps its line's day.
+  function syncLinkDates(box) {
+    const rows = box.querySelector("[data-link-dates]");
+    if (!rows) return;
+    const links = [...new Set(linksOf(box))];
+    const old = [...rows.querySelectorAll("[data-link-through]")];
+    const byLink = new Map(old.map((input) => [input.dataset.linkThrough, input]));
+    const same = links.length === old.length && links.every((link, i) => old[i].dataset.linkThrough === link);
+    if (same) return;
+    const code = box.dataset.criterion;
+    rows.querySelectorAll(".link-date").forEach((row) => row.remove());
+    links.forEach((link, i) => {
+      const before = byLink.get(link) || (old[i] && !links.includes(old[i].dataset.linkThrough) ? old[i] : null);
+      const row = document.createElement("p");
+      row.className = "link-date";
+      const label = document.createElement("label");
+      label.htmlFor = `through-${code}-${i + 1}`;
+      label.textContent = link;
+      const input = document.createElement("input");
+      input.type = "date";
+      input.id = label.htmlFor;
+      input.dataset.linkThrough = link;
+      input.min = rows.dataset.min || "";
+      input.value = before ? before.value : "";
+      row.append(label, " ", input);
+      rows.append(row);
+    });
+    rows.hidden = links.length === 0;
+  }
+
   function collect() {
     const criteria = {};
     form.querySelectorAll("[data-criterion]").forEach((box) => {
-      const evidence = box.querySelector("[data-evidence]").value.split("\n")
-        .map((s) => s.trim()).filter(Boolean);
+      const evidence = linksOf(box);
       const met = box.querySelector("[data-met]");
       const items = [...box.querySelectorAll("[data-item]")];
       const answer = { evidence };
+      const dates = datesOf(box, evidence);
+      if (Object.keys(dates).length) answer.valid_through = dates;
       if (met) answer.met = met.checked;
       else answer.items = items.filter((i) => i.checked).map((i) => i.dataset.item);
       if (answer.met || (answer.items && answer.items.length) || evidence.length)
@@ -47,8 +95,25 @@ document.addEventListener("DOMContentLoaded", () => {
       if (met) met.checked = !!answer.met;
       box.querySelectorAll("[data-item]").forEach((i) => { i.checked = (answer.items || []).includes(i.dataset.item); });
       box.querySelector("[data-evidence]").value = (answer.evidence || []).join("\n");
+      syncLinkDates(box);
+      box.querySelectorAll("[data-link-through]").forEach((input) => {
+        input.value = (answer.valid_through || {})[input.dataset.linkThrough] || "";
+      });
     });
     form.querySelectorAll("[data-outcome]").forEach((o) => { o.checked = !!(answers.outcomes || {})[o.dataset.outcome]; });
+  }
+
+  // A carried-over criterion saved unclaimed needs no confirmation any more (the server
+  // drops its mark at that save, domain/drafts.py): its mark goes from the page too.
+  function settleCarried(answers) {
+    form.querySelectorAll("[data-carried]").forEach((mark) => {
+      const answer = answers.criteria[mark.dataset.carried];
+      if (answer && (answer.met || (answer.items || []).length)) return;
+      mark.closest("[data-criterion]").classList.remove("carried");
+      mark.hidden = true;
+      const documents = form.querySelector(`[data-carried-documents="${mark.dataset.carried}"]`);
+      if (documents) documents.hidden = true;
+    });
   }
 
   function say(message, kind) {
@@ -71,6 +136,7 @@ document.addEventListener("DOMContentLoaded", () => {
       etag = result.response.headers.get("ETag") || etag;
       savedJson = json;
       blocked = false;
+      settleCarried(answers);
       if (JSON.stringify(collect()) === json) { localStorage.removeItem(storageKey); say(form.dataset.msgSaved, "saved"); }
       else schedule(SAVE_AFTER_MS);
       return;
@@ -149,7 +215,10 @@ document.addEventListener("DOMContentLoaded", () => {
     previewTimer = setTimeout(refreshPreview, PREVIEW_AFTER_MS);
   }
 
-  form.addEventListener("input", changed);
+  form.addEventListener("input", (event) => {
+    if (event.target.matches("[data-evidence]")) syncLinkDates(event.target.closest("[data-criterion]"));
+    changed();
+  });
   form.addEventListener("change", changed);
   // A document added or removed (documents.js) fills or empties an evidence slot.
   form.addEventListener("wwc:documents-changed", () => { if (editable) refreshPreview(); });
@@ -170,6 +239,23 @@ document.addEventListener("DOMContentLoaded", () => {
     if (JSON.stringify(collect()) !== savedJson) { showAlert(form, form.dataset.msgNotSaved); return; }
     localStorage.removeItem(storageKey);
     window.location.assign(submit.href);
+  });
+
+  // "Confirm ... still holds" posts a form that saves the draft as the server has it, less
+  // that mark: answers changed here and not saved yet are saved first (else leaving the
+  // page would ask whether to drop them), then the confirmation goes.
+  const confirmForm = document.getElementById("confirm-carried");
+  if (confirmForm && editable) confirmForm.addEventListener("submit", async (event) => {
+    if (JSON.stringify(collect()) === savedJson && !saving) return;  // nothing pending
+    event.preventDefault();
+    const button = event.submitter;
+    showAlert(form, "");
+    clearTimeout(saveTimer);
+    while (saving) await new Promise((done) => setTimeout(done, 100));
+    if (JSON.stringify(collect()) !== savedJson) await save();
+    if (JSON.stringify(collect()) !== savedJson) { showAlert(form, form.dataset.msgNotSaved); return; }
+    localStorage.removeItem(storageKey);
+    confirmForm.requestSubmit(button);
   });
 
   // Answers typed here before and never saved (a closed tab, a lost connection): restore.

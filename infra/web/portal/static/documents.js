@@ -42,6 +42,9 @@ document.addEventListener("DOMContentLoaded", () => {
     const hint = document.createElement("span");
     hint.className = "hint";
     hint.textContent = `${sizeOf(document_.size)} · ${day.format(new Date(document_.added_on))}`;
+    if (document_.valid_through) {
+      hint.textContent += ` · ${fill(form.dataset.msgValidThrough, { date: day.format(new Date(document_.valid_through)) })}`;
+    }
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "link";
