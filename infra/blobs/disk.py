@@ -36,8 +36,10 @@ SPOOL = ".spool"
 
 class DiskBlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.spool_dir = root / SPOOL
+        # Absolute, as the spool's temporary files are named (`mkstemp`): a relative data
+        # folder (the default `.wwc`) would make the store refuse its own staged files.
+        self.root = Path(os.path.abspath(root))
+        self.spool_dir = self.root / SPOOL
 
     def path_of(self, sha256: str) -> Path:
         """Where a blob is kept (the key is checked first, so no other path is reached)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
@@ -57,7 +58,8 @@ class S3BlobStore:
         """`store` is the bucket under its prefix, configured with
         `copy_if_not_exists="multipart"` (see `s3_client`)."""
         self.store = store
-        self.spool_dir = spool_dir
+        # Absolute, as the spool's files are named (see DiskBlobStore).
+        self.spool_dir = Path(os.path.abspath(spool_dir))
         self.single_put_max = single_put_max
         self._large_commits = KeyLocks()
 

@@ -173,8 +173,11 @@ class DocumentsChecked(BaseModel):
         return bool(self.changed or self.missing)
 
     def lines(self) -> list[str]:
+        # Only the files that are there were hashed: a missing one is counted apart.
+        hashed = self.files - len(self.missing)
         found = [f"{'ok' if not self.broken else 'NOT ok'}: {self.documents} document(s) the "
-                 f"log needs, {self.files} stored file(s) hashed again"]
+                 f"log needs, {hashed} stored file(s) hashed again"
+                 + (f", {len(self.missing)} missing" if self.missing else "")]
         found += [f"changed: {p.sha256} now hashes to {p.now_hashes_to}; named by "
                   f"{escape_controls('; '.join(p.named_by))}" for p in self.changed]
         found += [f"missing: {p.sha256}; named by {escape_controls('; '.join(p.named_by))}"

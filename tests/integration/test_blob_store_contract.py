@@ -120,6 +120,26 @@ async def test_a_staged_blob_is_kept_under_its_hash_once_committed(harness: Harn
     assert await listed(store) == [staged.sha256]
 
 
+@pytest.mark.parametrize("kind", ["disk", "s3"])
+async def test_a_store_under_a_relative_folder_keeps_and_discards_what_it_staged(
+        kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest) -> None:
+    """`WWC_DATA_DIR=.wwc` (the default) gives the stores relative folders, while the
+    spool's temporary files are named by absolute paths: a commit or a discard must still
+    know them as its own (it refused them, so `wwc evidence add` and `wwc restore` failed
+    with "not a blob staged by this store" on the default settings)."""
+    monkeypatch.chdir(tmp_path)
+    harness = (disk_harness(Path(".wwc/documents")) if kind == "disk" else
+               s3_harness(request.getfixturevalue("s3_server"), Path(".wwc/spool"),
+                          single_put_max=SINGLE_PUT_MAX))
+    data = blob("relative")
+    kept = await harness.store.stage(chunked(data), limit=len(data))
+    assert await harness.store.commit(kept) is True
+    assert await read_all(harness.store, kept.sha256) == data
+    await harness.store.discard(await harness.store.stage(chunked(blob("gone")), limit=10**6))
+    assert spooled(harness) == []
+
+
 async def test_a_discarded_blob_leaves_nothing(harness: Harness) -> None:
     staged = await harness.store.stage(chunked(blob("draft")), limit=10**6)
     await harness.store.discard(staged)
