@@ -416,6 +416,20 @@ def test_reviewers_notes_reach_the_city_and_their_reviews_stay_readable(
     for code, note in NOTES.items():
         expect(page.locator(f"#note-{code}")).to_have_value(note)
         expect(page.locator(f'[data-review="{code}"] input[value="not_met"]')).to_be_checked()
+    # Offline, a note is kept in the page and in this browser; the tab closed before the
+    # connection came back, the next one restores it and saves it (autosave.js).
+    context.set_offline(True)
+    page.fill(f"#note-{CODES[0]}", "Checked offline")
+    expect(page.locator("[data-save-state]")).to_have_attribute("data-kind", "offline",
+                                                                 timeout=20_000)
+    page.close()
+    context.set_offline(False)
+    page = context.new_page()
+    page.goto(f"/portal/cities/{key}/review")
+    expect(page.locator(f"#note-{CODES[0]}")).to_have_value("Checked offline")
+    saved(page)
+    page.reload()
+    expect(page.locator(f"#note-{CODES[0]}")).to_have_value("Checked offline")
     visits.check(page, "review-notes", screenshots=False)
     page.click("button:text-is('Complete the review')")
     page.wait_for_url("**/portal/reviews/history")

@@ -1,26 +1,18 @@
-// The self-assessment page: every change is kept in this browser at once, saved to the
-// server as one draft per pause (not per keystroke), and scored by the domain's scorer
-// for the live tier preview. Nothing typed is lost: a lost connection, an expired session
-// or another editor's change leaves the answers in the page (and in localStorage) and says
-// so; they are saved once the server takes them again.
+// The self-assessment page: every change is kept and saved as the city's draft by the
+// portal's autosave (autosave.js: in this browser at once, on the server once per pause,
+// nothing typed lost), and scored by the domain's scorer for the live tier preview.
 "use strict";
 
-const SAVE_AFTER_MS = 1200;   // a pause this long ends a burst of typing: one draft saved
 const PREVIEW_AFTER_MS = 250;
-const RETRY_AFTER_MS = 5000;
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-assessment]");
   if (!form) return;
-  const { callApi, showAlert, refusalText } = window.wwc;
+  const { callApi, showAlert, autosave } = window.wwc;
   const key = form.dataset.city;
-  const storageKey = `wwc-draft:${key}:${form.dataset.application}`;
   const editable = form.dataset.editable === "yes";
-  const state = form.querySelector("[data-save-state]");
   const preview = document.querySelector("[data-preview]");
-  let etag = form.dataset.etag;
-  let savedJson = JSON.stringify(collect());
-  let saveTimer = null, previewTimer = null, saving = false, blocked = false;
+  let previewTimer = null;
 
   function linksOf(box) {
     return box.querySelector("[data-evidence]").value.split("\n")
@@ -116,44 +108,6 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  function say(message, kind) {
-    if (!state) return;  // read-only (submitted): nothing is saved from this page
-    state.textContent = message;
-    state.dataset.kind = kind;
-  }
-
-  async function save() {
-    saveTimer = null;
-    const answers = collect();
-    const json = JSON.stringify(answers);
-    if (json === savedJson) { say(form.dataset.msgSaved, "saved"); localStorage.removeItem(storageKey); return; }
-    if (saving) { schedule(SAVE_AFTER_MS); return; }
-    saving = true;
-    say(form.dataset.msgSaving, "saving");
-    const result = await callApi("PUT", `/api/cities/${key}/assessment`, answers, { "If-Match": etag });
-    saving = false;
-    if (result.ok) {
-      etag = result.response.headers.get("ETag") || etag;
-      savedJson = json;
-      blocked = false;
-      settleCarried(answers);
-      if (JSON.stringify(collect()) === json) { localStorage.removeItem(storageKey); say(form.dataset.msgSaved, "saved"); }
-      else schedule(SAVE_AFTER_MS);
-      return;
-    }
-    // Not saved: the answers stay in the page and in localStorage; say why, retry later.
-    if (result.status === 0 || result.status === 503) { say(form.dataset.msgOffline, "offline"); schedule(RETRY_AFTER_MS); }
-    else if (result.status === 401 || result.status === 403) { say(form.dataset.msgExpired, "expired"); schedule(RETRY_AFTER_MS); }
-    else if (result.status === 409 && result.body && result.body.code === "stale_version") { blocked = true; say(form.dataset.msgStale, "stale"); }
-    else { say(await refusalText(result), "refused"); }
-  }
-
-  function schedule(ms) {
-    if (blocked || !editable) return;
-    clearTimeout(saveTimer);
-    saveTimer = setTimeout(save, ms);
-  }
-
   async function refreshPreview() {
     const result = await callApi("POST", `/api/cities/${key}/assessment/preview`, collect(), {}, { once: false });
     if (!result.ok) return; // the preview is a help, not a step: a failure shows nothing new
@@ -206,11 +160,14 @@ document.addEventListener("DOMContentLoaded", () => {
     return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
 
+  const draft = autosave(form, {
+    url: `/api/cities/${key}/assessment`, collect, apply, editable, onSaved: settleCarried,
+    storageKey: `wwc-draft:${key}:${form.dataset.application}`,
+  });
+
   function changed() {
     showAlert(form, "");  // a refusal shown before no longer applies to changed answers
-    const json = JSON.stringify(collect());
-    if (json !== savedJson) { localStorage.setItem(storageKey, json); say(form.dataset.msgUnsaved, "unsaved"); }
-    schedule(SAVE_AFTER_MS);
+    draft.changed();
     clearTimeout(previewTimer);
     previewTimer = setTimeout(refreshPreview, PREVIEW_AFTER_MS);
   }
@@ -222,10 +179,6 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("change", changed);
   // A document added or removed (documents.js) fills or empties an evidence slot.
   form.addEventListener("wwc:documents-changed", () => { if (editable) refreshPreview(); });
-  window.addEventListener("beforeunload", (event) => {
-    if (editable && JSON.stringify(collect()) !== savedJson) { event.preventDefault(); event.returnValue = ""; }
-  });
-  window.addEventListener("online", () => schedule(0));
 
   // "Submit for review" leads to the confirmation step (what will be sent, the tier it
   // would earn, what is missing), which shows the answers as saved: save them first.
@@ -233,11 +186,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (submit) submit.addEventListener("click", async (event) => {
     event.preventDefault();
     showAlert(form, "");
-    clearTimeout(saveTimer);
-    while (saving) await new Promise((done) => setTimeout(done, 100));
-    if (JSON.stringify(collect()) !== savedJson) await save();
-    if (JSON.stringify(collect()) !== savedJson) { showAlert(form, form.dataset.msgNotSaved); return; }
-    localStorage.removeItem(storageKey);
+    if (!await draft.flush()) { showAlert(form, form.dataset.msgNotSaved); return; }
     window.location.assign(submit.href);
   });
 
@@ -246,23 +195,13 @@ document.addEventListener("DOMContentLoaded", () => {
   // page would ask whether to drop them), then the confirmation goes.
   const confirmForm = document.getElementById("confirm-carried");
   if (confirmForm && editable) confirmForm.addEventListener("submit", async (event) => {
-    if (JSON.stringify(collect()) === savedJson && !saving) return;  // nothing pending
+    if (!draft.pending() && !draft.busy()) return;  // nothing pending
     event.preventDefault();
     const button = event.submitter;
     showAlert(form, "");
-    clearTimeout(saveTimer);
-    while (saving) await new Promise((done) => setTimeout(done, 100));
-    if (JSON.stringify(collect()) !== savedJson) await save();
-    if (JSON.stringify(collect()) !== savedJson) { showAlert(form, form.dataset.msgNotSaved); return; }
-    localStorage.removeItem(storageKey);
+    if (!await draft.flush()) { showAlert(form, form.dataset.msgNotSaved); return; }
     confirmForm.requestSubmit(button);
   });
 
-  // Answers typed here before and never saved (a closed tab, a lost connection): restore.
-  const kept = localStorage.getItem(storageKey);
-  if (editable && kept && kept !== savedJson) {
-    try { apply(JSON.parse(kept)); say(form.dataset.msgRestored, "unsaved"); schedule(SAVE_AFTER_MS); }
-    catch (error) { localStorage.removeItem(storageKey); }
-  }
   if (editable) refreshPreview();
 });
