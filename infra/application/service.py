@@ -175,10 +175,18 @@ class ProgramService:
 
     async def _answered(self, call: Awaitable[T]) -> T:
         try:
+            # In this task, not another (as `wait_for` would run it): a cancelled caller's
+            # command is cancelled with it, and nothing is left to fail unseen afterwards.
             with waiting_on("workflow"):
-                return await asyncio.wait_for(call, self.command_timeout)
+                async with asyncio.timeout(self.command_timeout):
+                    return await call
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            # The second: the server's own wait for the update ran out (seen under load).
+            # The SDK turns a cancelled update into the second: cancelled by the caller
+            # (e.g. a demo shutting down), it stays a cancellation, not a silent worker.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
+            # Else the server's own wait for the update ran out (seen under load), or ours.
             # Either way the command may or may not have run: retry with its update id.
             raise Unavailable(
                 f"no worker answered within {self.command_timeout:.0f} s; is `wwc up` (or "

@@ -11,10 +11,13 @@ end is read back from the event store, never from the scenario.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import math
 import shutil
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -38,12 +41,18 @@ from domain.streams import city_key
 from domain.tiers import Tier
 from domain.validation import describe_validation_error
 from infra.application import ProgramService
-from infra.platform.errors import CommandRefused, InvalidInput
+from infra.platform.errors import CommandRefused, InvalidInput, NotFound, Unavailable
 from infra.platform.files import load_document
 from infra.standards.folder import load_catalog, load_standard_file
 
 REVIEWER = "reviewer@demo.wwc.local"  # the demo's reviewer account (infra/ops/first_accounts.py)
+# Preparations (a join or reapplication taken through review: several updates each) run at
+# most this many at once; cohort creations, decisions and late answers are a command or
+# two each and never wait for a slot.
 CONCURRENT_ASSESSMENTS = 16
+# After its end, how long (real seconds) the demo waits for cohorts due by then to be
+# announced (their timers fire late on a busy machine) before it reads the summary.
+SETTLE_SECONDS = 90.0
 # One application per cohort (where the record leaves room) waits on a clarification this
 # many program days, so the demo shows the deadlines firing: the city's reminder, the
 # overdue flag to the operators, the reviewer's reminder (rules: 23, 30 and 38 days).
@@ -138,9 +147,132 @@ def synthetic_answers(standard: Standard, tier: Tier, rules: ProgramRules) -> An
 @dataclass(order=True)
 class Action:
     day: date
-    order: int
+    order: int  # on the same day: 0 a cohort's creation, 1 a preparation, 2 a decision
     label: str = field(compare=False)
     run: Callable[[], Awaitable[object]] = field(compare=False)
+
+
+class PriorityGate:
+    """At most `slots` holders at once; a freed slot goes to the waiter of the lowest
+    priority (the nearest cohort date), first come first served among equals. A plain
+    semaphore served preparations in the order they opened: with a long lead, cities of a
+    cohort two years ahead held the slots while the next cohort's were still waiting."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiting: list[tuple[date, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: date) -> AsyncIterator[None]:
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: date) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), handed))
+        try:
+            await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self._release()  # the slot was handed over as this waiter was cancelled
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, handed = heapq.heappop(self._waiting)
+            if not handed.done():  # a cancelled waiter's future is done (cancelled)
+                handed.set_result(None)
+                return
+        self._free += 1
+
+
+@dataclass(frozen=True)
+class CohortDifference:
+    """How a cohort's announced cities differ from the record's (certified ones: only
+    those are announced)."""
+
+    cohort_id: str
+    recorded: int
+    kept: int  # the record's cities announced in this cohort
+    later: tuple[str, ...]  # the record's, announced in a later cohort
+    earlier: tuple[str, ...]  # the record's, announced in an earlier cohort
+    missing: tuple[str, ...]  # the record's, announced in none
+    added: tuple[str, ...]  # announced here, of another cohort in the record
+
+    def describe(self) -> str:
+        parts = [f"cohort {self.cohort_id}: {self.kept} of the record's {self.recorded} "
+                 "certified cities announced in it"]
+        if self.later:
+            parts.append(f"{len(self.later)} decided after its date, announced with a later "
+                         f"cohort ({_names(self.later)})")
+        if self.earlier:
+            parts.append(f"{len(self.earlier)} taken by an earlier cohort announced late "
+                         f"({_names(self.earlier)})")
+        if self.missing:
+            parts.append(f"{len(self.missing)} not announced ({_names(self.missing)})")
+        if self.added:
+            parts.append(f"{len(self.added)} of other cohorts announced in it "
+                         f"({_names(self.added)})")
+        return "; ".join(parts)
+
+
+def _names(names: tuple[str, ...], shown: int = 4) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def compare_with_record(scenario: Scenario,
+                        announced: Mapping[str, Iterable[str]]) -> list[CohortDifference]:
+    """The cohorts whose announced cities (`announced`: cohort id -> city keys, from the
+    event store) are not the record's certified cities, in the record's order."""
+    order = sorted(scenario.cohorts, key=lambda k: k.announce_on)
+    position = {cohort.id: index for index, cohort in enumerate(order)}
+    got = {cohort.id: set(announced.get(cohort.id, ())) for cohort in order}
+    names: dict[str, str] = {}
+    expected: dict[str, set[str]] = {}
+    for cohort in order:
+        expected[cohort.id] = set()
+        for city in cohort.cities:
+            if city.tier.certified:
+                key = city_key(city.country, city.name)
+                names[key] = city.name
+                expected[cohort.id].add(key)
+    found = []
+    for cohort in order:
+        mine, here = expected[cohort.id], got[cohort.id]
+        if mine == here:
+            continue
+        where = {key: [other for other in order if key in got[other.id]
+                       and key not in expected[other.id]] for key in mine - here}
+        later = [k for k, w in where.items()
+                 if any(position[o.id] > position[cohort.id] for o in w)]
+        earlier = [k for k, w in where.items()
+                   if k not in later and any(position[o.id] < position[cohort.id] for o in w)]
+        missing = [k for k in where if k not in later and k not in earlier]
+
+        def named(keys: Iterable[str]) -> tuple[str, ...]:
+            return tuple(sorted(names.get(k, k) for k in keys))
+
+        found.append(CohortDifference(
+            cohort.id, len(mine), len(mine & here), named(later), named(earlier),
+            named(missing), named(here - mine)))
+    return found
+
+
+def record_hint(differences: list[CohortDifference], days_per_second: float) -> str:
+    """What to do about cohorts that differ from the record."""
+    slower = max(1, math.floor(days_per_second / 2))
+    return (f"{len(differences)} cohorts differ from the record: the machine was too busy "
+            f"for {days_per_second:g} program days a second (steps came after their "
+            f"cohort's date). Run `wwc demo --days-per-second {slower}` (or lower) on a "
+            "quieter machine to reproduce it.")
 
 
 @dataclass
@@ -152,29 +284,32 @@ class DemoRun:
     prepared: set[tuple[str, str]] = field(default_factory=set)
     slow: set[tuple[str, str]] = field(default_factory=set)  # (cohort, city) with a question
     problems: list[str] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)  # the cohorts whose creation was accepted
+    gate: PriorityGate = field(default_factory=lambda: PriorityGate(CONCURRENT_ASSESSMENTS))
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def actions(self) -> list[Action]:
         """Applications are prepared as early as the record allows (assessment and review
         take time): up to `lead_days` before the cohort, but not before the city's previous
         award. A cohort announces every certified decision awaiting it, so a city is
-        decided only after the previous cohort's date, or that cohort would take it."""
+        decided only after the previous cohort's date (and its announcement), or that
+        cohort would take it."""
         found = []
-        previous: date | None = None
+        previous: ScenarioCohort | None = None
         last_award: dict[str, date] = {}
         for cohort in sorted(self.scenario.cohorts, key=lambda k: k.announce_on):
             lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
             slow_taken = False
             found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
-                                partial(self.program.create_cohort, commands.CreateCohort(
-                                    cohort_id=cohort.id, announce_on=cohort.announce_on))))
+                                partial(self.create_cohort, cohort)))
             for city in cohort.cities:
                 key = city_key(city.country, city.name)
                 after = last_award.get(key, self.scenario.start - timedelta(days=1))
                 eligible = first_eligible(self.program.rules.eligibility, city.country) or lead
                 opens = max(lead, self.scenario.start, after + timedelta(days=1), eligible)
-                decides = opens if previous is None else max(opens,
-                                                             previous + timedelta(days=1))
+                decides = opens if previous is None else max(
+                    opens, previous.announce_on + timedelta(days=1))
                 answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
                 if not slow_taken and answers_on + timedelta(days=2) < cohort.announce_on:
                     slow_taken = True
@@ -183,22 +318,40 @@ class DemoRun:
                                         partial(self.finish_review, cohort, city)))
                     decides = max(decides, answers_on + timedelta(days=1))
                 found.append(Action(opens, 1, city.name, partial(self.prepare, cohort, city)))
-                found.append(Action(decides, 2, city.name, partial(self.decide, cohort, city)))
+                found.append(Action(decides, 2, city.name,
+                                    partial(self.decide, cohort, city, previous)))
                 last_award[key] = cohort.announce_on
-            previous = cohort.announce_on
+            previous = cohort
         return sorted(found)
 
     def _location(self, name: str) -> commands.Location | None:
         place = self.scenario.places.get(name)
         return commands.Location(latitude=place[0], longitude=place[1]) if place else None
 
+    async def create_cohort(self, cohort: ScenarioCohort) -> None:
+        """One command, never queued behind preparations: a creation that waited for a slot
+        could find its date past, and be refused."""
+        try:
+            await self.program.create_cohort(commands.CreateCohort(
+                cohort_id=cohort.id, announce_on=cohort.announce_on))
+            self.created.add(cohort.id)
+        except CommandRefused as refused:
+            self.problems.append(f"cohort {cohort.id}: {refused.message}; its cities are "
+                                 "announced with the next cohort")
+
     async def prepare(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
         """Join or reapply, submit the self-assessment and take it through review."""
         key = city_key(city.country, city.name)
+        if key in self.joined:
+            # Waited out before taking a slot: a wait holds none.
+            await self._until_announced(key)
+        async with self.gate.slot(cohort.announce_on):
+            await self._prepare(cohort, city, key)
+
+    async def _prepare(self, cohort: ScenarioCohort, city: ScenarioCity, key: str) -> None:
         standard = self.program.catalog[cohort.standard]
         try:
             if key in self.joined:
-                await self._until_announced(key)
                 await self.program.send(key, commands.Reapply(standard_id=standard.id))
             else:
                 await self.program.join(commands.JoinNetwork(name=city.name, country=city.country,
@@ -226,7 +379,8 @@ class DemoRun:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
 
     async def finish_review(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
-        """The late answer to the demo's clarification, then the review's completion."""
+        """The late answer to the demo's clarification, then the review's completion (two
+        or three commands, mostly waiting: no slot of the gate)."""
         key = city_key(city.country, city.name)
         if (cohort.id, key) not in self.prepared:
             return
@@ -254,14 +408,59 @@ class DemoRun:
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
 
-    async def decide(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
+    async def decide(self, cohort: ScenarioCohort, city: ScenarioCity,
+                     previous: ScenarioCohort | None = None) -> None:
         key = city_key(city.country, city.name)
         if (cohort.id, key) not in self.prepared:
             return  # its preparation was refused, and said so
+        if previous is not None and previous.id in self.created:
+            # A cohort announces every certified decision awaiting it: decided before the
+            # previous cohort's (late) timer fired, the city would be announced with it.
+            # Not past the city's own cohort's eve, though: then it would miss its own.
+            await self._until_cohort_announced(previous.id,
+                                               cohort.announce_on - timedelta(days=1))
         try:
             await self.program.send(key, commands.Decide())
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
+
+    async def _until_cohort_announced(self, cohort_id: str, latest: date) -> None:
+        """Until the cohort is announced, or the program day `latest`."""
+        delay = self.program.clock.real_delay(datetime.now(UTC), midnight(latest))
+        await asyncio.wait({self._watcher(cohort_id)},
+                           timeout=delay.total_seconds() if delay else 0)
+
+    def _watcher(self, cohort_id: str) -> asyncio.Task[None]:
+        """One task per cohort watches for its announcement, however many cities wait."""
+        watcher = self._watchers.get(cohort_id)
+        if watcher is None:
+            watcher = self._watchers[cohort_id] = asyncio.create_task(self._watch(cohort_id))
+        return watcher
+
+    async def _watch(self, cohort_id: str) -> None:
+        while True:
+            try:
+                if (await self.program.cohort(cohort_id)).announced_on is not None:
+                    return
+            except NotFound:
+                return  # it does not exist: nothing to wait for
+            except Unavailable:
+                pass  # a busy worker: ask again
+            await asyncio.sleep(0.2)
+
+    async def settle(self, patience: float = SETTLE_SECONDS) -> None:
+        """Wait for the cohorts due by the end to be announced (their timers fire late on a
+        busy machine), so the summary reads a program at rest; say which are not."""
+        due = [c.id for c in self.scenario.cohorts
+               if c.id in self.created and c.announce_on <= self.end]
+        watchers = [self._watcher(cohort_id) for cohort_id in due]
+        if watchers:
+            await asyncio.wait(watchers, timeout=patience)
+        for cohort_id, watcher in zip(due, watchers, strict=True):
+            if not watcher.done():
+                self.problems.append(
+                    f"cohort {cohort_id}: not announced {patience:g} s after the demo's end "
+                    "(the worker is behind); `wwc up` lets it finish")
 
     async def _until_reached(self, key: str, deadline: str, latest: date) -> None:
         """Until the city's application records `deadline` as reached, or `latest`."""
@@ -288,18 +487,13 @@ class DemoRun:
 
     async def play(self, on_day: Callable[[date], None]) -> None:
         ticker = asyncio.create_task(self._tick(on_day))
-        gate = asyncio.Semaphore(CONCURRENT_ASSESSMENTS)
 
-        async def bounded(action: Action) -> None:
+        async def in_order(action: Action) -> None:
             # One city's actions run in the order they were scheduled (asyncio locks are
-            # first come, first served, and tasks start in creation order). Decisions are a
-            # single update each and go ahead of queued preparations.
+            # first come, first served, and tasks start in creation order). Preparations
+            # take a slot of the gate themselves; the rest go ahead of them.
             async with self._locks.setdefault(action.label, asyncio.Lock()):
-                if action.order == 2:
-                    await action.run()
-                    return
-                async with gate:
-                    await action.run()
+                await action.run()
 
         started: list[asyncio.Task[None]] = []
         try:
@@ -307,11 +501,17 @@ class DemoRun:
                 await self.wait_until(day)
                 # Started at their date and left to run: waiting for one cohort's cities
                 # before starting the next would make every later cohort late.
-                started += [asyncio.create_task(bounded(a)) for a in group]
+                started += [asyncio.create_task(in_order(a)) for a in group]
             await asyncio.gather(*started)
             await self.wait_until(self.end)
+            await self.settle()
         finally:
-            ticker.cancel()
+            # Whatever stopped the run, nothing of it outlives it: each task is cancelled
+            # and awaited here, not left to fail during the event loop's shutdown.
+            pending = [ticker, *started, *self._watchers.values()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         on_day(self.end)
 
     async def _tick(self, on_day: Callable[[date], None]) -> None:
