@@ -301,7 +301,8 @@ def cohort_announce_command(
         awaiting = asyncio.run(_awaiting_announcement(cohort_id))
         if awaiting is not None:  # None: already announced, which the announcement says
             typer.echo(f"cohort {cohort_id} will announce {_cities(len(awaiting))} now, "
-                       "publicly:")
+                       "publicly:" if awaiting else f"cohort {cohort_id} has no certified "
+                       "decision awaiting an announcement: announced now, it stays empty")
             for city in awaiting:
                 typer.echo(f"  {city.tier.value:<9} {shown(city.name)} ({city.city_key})")
             confirm(f"Announce cohort {cohort_id} now?")
