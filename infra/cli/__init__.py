@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import sys
 from typing import Annotated
 
@@ -101,12 +103,45 @@ def main() -> None:
     finished). Every command stops what it started before returning, so nothing that
     finalization would do is lost."""
     keep_files_private()  # the data dir, mail, backups: the operator's alone (umask 077)
-    code = _run()
+    stdout = _hold_stdout()
+    code = _run(stdout)
     _stop_what_this_command_started()
     flush_tracing()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = OUTPUT_UNREAD
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     os._exit(code)
+
+
+# A command whose reader stopped reading (`wwc stats | head -1`) ends quietly with the
+# code of a Unix tool killed by SIGPIPE (128 + 13), as `seq 100000 | head -1` does: the
+# reader chose to stop, so there is no error to report, yet a script (`set -o pipefail`)
+# can tell the output was not all read. Click and Rich both answer a broken pipe with a
+# silent exit 1, which README's table calls a bug. SIGPIPE itself stays ignored: a closed
+# socket must stay an error a command handles, not the end of the process.
+OUTPUT_UNREAD = 141
+
+
+def _hold_stdout() -> int | None:
+    """A second descriptor of the command's stdout: Rich, meeting a broken pipe, puts
+    /dev/null in its place, and this one still tells whether anyone reads the output."""
+    try:
+        return os.dup(sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    except (OSError, ValueError):
+        return None
+
+
+def _reader_gone(stdout: int | None) -> bool:
+    """Whether stdout is a pipe (or socket) nobody reads any more: polling its write end
+    then reports an error condition (a terminal or a file never does)."""
+    if stdout is None:
+        return False
+    poller = select.poll()
+    poller.register(stdout, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def _stop_what_this_command_started() -> None:
@@ -118,7 +153,7 @@ def _stop_what_this_command_started() -> None:
         typer.echo(f"wwc: warning: could not stop the embedded PostgreSQL: {error}", err=True)
 
 
-def _run() -> int:
+def _run(stdout: int | None = None) -> int:
     debug = "--debug" in sys.argv[1:]
     forget_settings()  # each run reads the environment once, here or in its command
     try:
@@ -126,7 +161,11 @@ def _run() -> int:
             give_up_after(cli_settings().cli_timeout, retry_hint=retry_hint,
                           before_leaving=_stop_what_this_command_started)
         app()
+    except BrokenPipeError:
+        return OUTPUT_UNREAD
     except SystemExit as exit_:
+        if exit_.code == 1 and _reader_gone(stdout):  # Click's and Rich's exit on EPIPE
+            return OUTPUT_UNREAD
         if exit_.code is None or isinstance(exit_.code, int):
             return exit_.code or 0
         typer.echo(str(exit_.code), err=True)

@@ -320,6 +320,13 @@ async def create_token(
                     program_today(settings.data_dir), request_id=named)
     typer.echo(f"token {info.token_id} for {info.email}, expires {info.expires_on}:")
     typer.echo(token)
+    if account.must_change_password:
+        # Issued all the same (the admin may mean it for later), but said: it cannot work.
+        typer.echo(f"wwc: warning: {shown(info.email)} has a one-time password: this token "
+                   "is answered 403 password_change_required until its person changes it, "
+                   "and the change revokes it; issue it after the change (or give an "
+                   "integration an account of its own: wwc users add EMAIL --role ROLE "
+                   "--no-password)", err=True)
 
 
 @tokens_app.command("list")

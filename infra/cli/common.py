@@ -25,7 +25,7 @@ from infra.application import ProgramService
 from infra.application.service import command_update_id
 from infra.bootstrap import open_program
 from infra.platform.config import Settings
-from infra.platform.errors import ErrorKind, Unavailable, classify, describe
+from infra.platform.errors import ErrorKind, Unavailable, UsageError, classify, describe
 
 P = ParamSpec("P")
 
@@ -48,6 +48,18 @@ def forget_settings() -> None:
 
 
 JsonOption = typer.Option("--json", help="Print one JSON object.")
+
+
+def confirm(question: str) -> None:
+    """Ask once; a "no" (or no answer at all: end of input) changes nothing and ends the
+    command with the usage exit (2): declining is the caller's choice, not a fault (exit
+    1 is for bugs)."""
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:  # end of input, or Ctrl-D
+        agreed = False
+    if not agreed:
+        raise UsageError("not confirmed: nothing changed (--yes skips the question)")
 
 
 def _request_id_arg(value: str | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from infra.cli.common import cli_settings
+from infra.cli.common import cli_settings, confirm
 from infra.temporal.keys import configured_keys, key_file, rotate_key_file
 
 keys_app = typer.Typer(help="The keys payloads sent through Temporal are sealed with.",
@@ -39,7 +39,7 @@ def rotate_command(
     path = key_file(settings)
     configured_keys(settings, embedded=False)  # it exists and reads
     if not yes:
-        typer.confirm(f"Add a new sealing key to {path}?", abort=True)
+        confirm(f"Add a new sealing key to {path}?")
     new_id = rotate_key_file(path)
     typer.echo(f"{path}: new sealing key {new_id}; the others still open what they sealed. "
                "Restart the service (and copy the file to every host that uses it).")

@@ -4,6 +4,8 @@ and records nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +13,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from activities.ports import CityRef
 from domain import commands
 from domain.answers import Answers, parse_self_assessment
 from domain.streams import city_key
@@ -23,6 +26,7 @@ from infra.cli.common import (
     async_command,
     city_key_arg,
     cli_settings,
+    confirm,
     echo_json,
     print_view,
     retryable,
@@ -31,6 +35,8 @@ from infra.cli.common import (
 )
 from infra.platform.errors import CommandRefused, InvalidInput, UsageError
 from infra.platform.files import load_document
+from infra.postgres.service_database import open_pool
+from infra.readside.announcements import ReadModelAwaitingAnnouncement
 
 City = Annotated[str, typer.Argument(help="City key, e.g. us-boston-ma (see `wwc list`).",
                                      callback=city_key_arg)]
@@ -280,11 +286,43 @@ async def _create_cohort(command: commands.CreateCohort, request_id: str | None)
 
 
 @cohort_app.command("announce")
-def cohort_announce_command(cohort_id: Annotated[str, typer.Argument(help="Cohort id.")],
-                            as_json: Annotated[bool, JsonOption] = False,
-                            request_id: RequestId = None) -> None:
-    """Announce the cohort now instead of on its date."""
+def cohort_announce_command(
+    cohort_id: Annotated[str, typer.Argument(help="Cohort id.")],
+    as_json: Annotated[bool, JsonOption] = False,
+    request_id: RequestId = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Do not list the cities and ask first (asked only on a terminal).")]
+        = False,
+) -> None:
+    """Announce the cohort now instead of on its date: every certified decision awaiting
+    an announcement is published in it. On a terminal it first lists those cities and
+    asks; a script (stdin not a terminal) or --yes announces at once."""
+    if not yes and sys.stdin.isatty():
+        awaiting = asyncio.run(_awaiting_announcement(cohort_id))
+        if awaiting is not None:  # None: already announced, which the announcement says
+            typer.echo(f"cohort {cohort_id} will announce {_cities(len(awaiting))} now, "
+                       "publicly:" if awaiting else f"cohort {cohort_id} has no certified "
+                       "decision awaiting an announcement: announced now, it stays empty")
+            for city in awaiting:
+                typer.echo(f"  {city.tier.value:<9} {shown(city.name)} ({city.city_key})")
+            confirm(f"Announce cohort {cohort_id} now?")
     _announce_cohort(cohort_id, as_json, request_id)
+
+
+def _cities(count: int) -> str:
+    return f"{count} {'city' if count == 1 else 'cities'}"
+
+
+async def _awaiting_announcement(cohort_id: str) -> list[CityRef] | None:
+    """The certified decisions an announcement of `cohort_id` would publish now (read as
+    the cohort's workflow reads them), or None when the cohort is announced already; a
+    cohort that does not exist is "not found"."""
+    settings = cli_settings()
+    async with open_program(settings) as program:
+        if (await program.cohort(cohort_id)).announced_on is not None:
+            return None
+    async with open_pool(settings) as pool:
+        return await ReadModelAwaitingAnnouncement(pool).cities()
 
 
 @async_command
@@ -308,7 +346,7 @@ async def _announce_cohort(cohort_id: str, as_json: bool, request_id: str | None
         echo_json({**result.model_dump(mode="json"), "nothing_new": nothing_new})
         return
     typer.echo(f"cohort {cohort_id} announced on {result.announced_on}: "
-               f"{len(result.cities)} cities")
+               f"{_cities(len(result.cities))}")
     for city in result.cities:
         typer.echo(f"  {city.tier.value:<9} {shown(city.name)} ({city.city_key})")
     for skipped in result.skipped:

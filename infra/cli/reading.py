@@ -8,6 +8,7 @@ import csv
 import html
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -268,14 +269,22 @@ def report_html(markdown: str, report: Report) -> str:
             if line == "## Criteria met per practice":
                 body.append(chart)
         elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+            body.append(f"<li>{_inline_html(line[2:])}</li>")
         elif line.startswith("|") or not line.strip():
             continue
         else:
-            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+            body.append(f"<p>{_inline_html(line)}</p>")
     return ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Data-practice "
             "report</title><body style=\"font-family: sans-serif; max-width: 48em; "
             f"margin: 2em auto\">{''.join(body)}</body></html>\n")
+
+
+def _inline_html(text: str) -> str:
+    """The report's inline Markdown as HTML: `code` and **strong** (escaped first, so
+    nothing a city typed becomes markup)."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
 
 
 @export_app.command("registry")

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import os
+import pty
 import signal
 import subprocess
 import time
@@ -21,11 +22,24 @@ import yaml
 
 from infra.mail.catcher import stored_messages
 from infra.postgres.db import stop_embedded_server
-from tests.e2e.conftest import WWC, RunWwc, clean_env, free_port, wwc_up
+from tests.e2e.conftest import REPO, WWC, RunWwc, clean_env, free_port, wwc_up
 from tests.factories import WWC_2022
 
 pytestmark = pytest.mark.e2e
 CITY = "us-rock-hill-sc"
+
+
+def on_a_terminal(env: dict[str, str], answer: str,
+                  *args: str) -> subprocess.CompletedProcess[str]:
+    """`wwc ARGS` typed at a terminal (its stdin a pseudo-terminal holding `answer`)."""
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())
+        return subprocess.run([WWC, *args], stdin=terminal, capture_output=True, text=True,
+                              cwd=REPO, env=env, timeout=120, check=False)
+    finally:
+        os.close(terminal)
+        os.close(controller)
 
 
 def succeeding(wwc: RunWwc, env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
@@ -122,6 +136,13 @@ def test_a_city_through_its_lifecycle_with_the_cli(
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     ok("cohort", "create", "e2e-cohort", "--date", tomorrow)
+    # On a terminal it first lists what it would publish and asks: "no" announces nothing
+    # (a script's stdin is no terminal: the --json announcement below goes at once).
+    asked = on_a_terminal(service_env, "n\n", "cohort", "announce", "e2e-cohort")
+    assert asked.returncode == 2, asked.stderr
+    assert "cohort e2e-cohort will announce 1 city now, publicly:" in asked.stdout
+    assert f"silver    Rock Hill, SC ({CITY})" in asked.stdout
+    assert "not confirmed: nothing changed" in asked.stderr
     announced = json.loads(ok("cohort", "announce", "e2e-cohort", "--json").stdout)
     assert [c["city_key"] for c in announced["cities"]] == [CITY]
 
@@ -206,6 +227,18 @@ def test_accounts_and_tokens_from_the_server_shell(
     created = ok("tokens", "create", "ed@rockhill.test", "--name", "intake", "--days", "7")
     token = created.stdout.splitlines()[-1]
     assert token.startswith("wwc_")
+    # Its account still has the one-time password: the token cannot work yet, and says so.
+    assert "ed@rockhill.test has a one-time password: this token is answered 403 " \
+        "password_change_required until its person changes it" in created.stderr
+    robot = ok("users", "add", "intake@rockhill.test", "--role", "operator", "--no-password")
+    assert "one-time password" not in robot.stdout
+    for_robot = ok("tokens", "create", "intake@rockhill.test", "--name", "intake form")
+    assert for_robot.stderr == ""  # an account without a password: its token just works
+    city = f"http://{service_env['WWC_HTTP_ADDRESS']}/api/cities/{CITY}"
+    for issued, refused in ((token, True), (for_robot.stdout.splitlines()[-1], False)):
+        answer = httpx.get(city, headers={"Authorization": f"Bearer {issued}"}, timeout=30)
+        assert (answer.status_code == 403) is refused, answer.text
+        assert ("password_change_required" in answer.text) is refused, answer.text
     listed = ok("tokens", "list").stdout
     assert "intake" in listed
     assert token not in listed
