@@ -8,7 +8,13 @@ later; meanwhile the first append may land. The second batch then meets the firs
 the same ids with other content (its date). When the stored events are the same
 command's (the same types, run, correlation and causation: the same update), they are
 its record, and the workflow takes them as its own (`adopted`) instead of failing the command
-and leaving its stream ahead of its state for good."""
+and leaving its stream ahead of its state for good.
+
+The retried task need not run the same command again: a command ordered first (a timer,
+another update), or the same one decided otherwise (refused, on a later program day), meets
+the lost task's events under its ids. When the stream's own workflow asks (`fold_ahead`)
+and every event past its version is that workflow's, they come back as `ahead`: the log is
+the record, the workflow folds them and decides its command again on top of them."""
 
 from __future__ import annotations
 
@@ -44,6 +50,16 @@ class AppendActivities:
             stored = await self._store.read_stream(request.stream_id,
                                                    request.expected_version + 1)
             if not _same_command(stored[:len(request.events)], request.events):
+                if request.fold_ahead and _same_workflow(stored, request.events):
+                    log.warning("the stream is ahead of its workflow: its events are folded",
+                                stream_id=request.stream_id,
+                                expected_version=request.expected_version,
+                                types=[e.event_type for e in stored])
+                    return AppendResponse(
+                        positions=(), duplicate=False,
+                        next_expected_version=request.expected_version,
+                        ahead=tuple(StoredBatch(event_type=e.event_type, data=e.data)
+                                    for e in stored))
                 raise ApplicationError(str(error), type=type(error).__name__,
                                        non_retryable=True) from error
             log.warning("events of an earlier execution of the command adopted",
@@ -71,6 +87,14 @@ class AppendActivities:
         return AppendResponse(positions=result.positions,
                               next_expected_version=result.next_expected_version,
                               duplicate=result.duplicate)
+
+
+def _same_workflow(stored: Sequence[StoredEvent], batch: Sequence[NewEvent]) -> bool:
+    """Whether every event in `stored` was stored by `batch`'s workflow (any of its runs:
+    a run continued as new carries its predecessor's state), so it can fold them."""
+    workflow_id = batch[0].metadata.get("workflow_id") if batch else None
+    return bool(workflow_id) and bool(stored) and all(
+        old.metadata.get("workflow_id") == workflow_id for old in stored)
 
 
 def _same_command(stored: Sequence[StoredEvent], batch: Sequence[NewEvent]) -> bool:

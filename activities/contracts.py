@@ -37,6 +37,11 @@ class AppendRequest(Frozen):
     stream_id: str
     expected_version: int
     events: tuple[NewEvent, ...]
+    # The stream's own workflow, which can fold what it did not know: when the stream is
+    # already past `expected_version` with events that workflow stored (a task of it lost
+    # after its append landed, the command then not run again as it was), answer with
+    # them (`ahead`) instead of failing.
+    fold_ahead: bool = False
 
 
 class StoredBatch(Frozen):
@@ -54,6 +59,9 @@ class AppendResponse(Frozen):
     # append was on its way, the command then decided again, e.g. a program day later)
     # stored its events under these ids: those events, which are the command's record.
     adopted: tuple[StoredBatch, ...] = ()
+    # With `fold_ahead`: the events the stream holds after the expected version, which
+    # nothing was appended over; the caller folds them and decides its command again.
+    ahead: tuple[StoredBatch, ...] = ()
 
 
 class ScoreRequest(Frozen):

@@ -51,7 +51,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.actors import ActorsByUpdate, RequestContext
     from workflows.messages import CityInput, CohortAnnouncement, CohortReply
-    from workflows.persist import ACTIVITY_TIMEOUT, append_events, execute_short_activity
+    from workflows.persist import (
+        ACTIVITY_TIMEOUT,
+        StreamAhead,
+        append_events,
+        execute_short_activity,
+    )
     from workflows.timer import ProgramTimer
     from workflows.updates import city_update
 
@@ -84,6 +89,9 @@ TimerCommand = commands.SendRenewalReminder | commands.Expire | commands.ReachDe
 # accounts the service keeps, not from the command: histories recorded before took the
 # command's word, and replay as they ran.
 REVIEWER_FROM_ACCOUNTS = "reviewer-from-accounts"
+# A city stream found ahead of the workflow's state is folded (`_apply_locked`); runs
+# recorded before failed the command there, and replay as they ran.
+FOLD_STREAM_AHEAD = "fold-stream-ahead"
 # The program's own actors: its timers, and a cohort announcing its cities.
 _PROGRAM_TIMER = RequestContext(actor_id="program-timer", actor_role="program")
 _COHORT = RequestContext(actor_id="cohort", actor_role="program")
@@ -261,9 +269,23 @@ class CityWorkflow:
         if isinstance(command, commands.CompleteReview) and command.sheet_version is not None:
             await self._seal_review_sheet(command.sheet_version, context=context,
                                           correlation=correlation)
-        caused = list(await append_events(self.stream, self.state.version, caused,
-                                          context=context, correlation=correlation,
-                                          causation=type(command).__name__))
+        try:
+            caused = list(await append_events(
+                self.stream, self.state.version, caused, context=context,
+                correlation=correlation, causation=type(command).__name__,
+                fold_ahead=workflow.patched(FOLD_STREAM_AHEAD)))
+        except StreamAhead as ahead:
+            # The stream holds what a lost task of this workflow stored and no retry took
+            # as its own: the log is the record. Fold it, then decide the command again on
+            # top of it (it may now be refused, or hold already).
+            self._fold([events.as_city_event(event) for event in ahead.events])
+            return await self._apply_locked(command, context=context,
+                                            correlation=correlation, on=on)
+        self._fold(caused)
+        return caused
+
+    def _fold(self, caused: list[events.CityEvent]) -> None:
+        """Evolve the state by events just stored, with what follows from them."""
         for event in caused:
             self.state = evolve(self.state, event)
         if self.mail:
@@ -273,7 +295,6 @@ class CityWorkflow:
         if any(isinstance(ev, _CYCLE_ENDS) or (isinstance(ev, events.CertificationDecided)
                                                and not ev.tier.certified) for ev in caused):
             self.cycle_ended = True
-        return caused
 
     async def _seal_draft(self, version: int, *, context: RequestContext,
                           correlation: str) -> None:

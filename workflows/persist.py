@@ -52,6 +52,15 @@ APPEND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
                            non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"])
 
 
+class StreamAhead(Exception):
+    """The stream holds events its workflow did not know (`append_events` with
+    `fold_ahead`): its record, to fold before deciding the command again."""
+
+    def __init__(self, events: Sequence[events.Event]) -> None:
+        super().__init__(f"the stream is {len(events)} events ahead")
+        self.events = list(events)
+
+
 def event_id(stream: str, version: int) -> uuid.UUID:
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream}:{version}")
 
@@ -67,11 +76,13 @@ def new_events(stream: str, expected_version: int, batch: Sequence[events.Event]
 
 async def append_events(stream: str, expected_version: int, batch: Sequence[E], *,
                         context: RequestContext, correlation: str,
-                        causation: str = "") -> Sequence[E]:
+                        causation: str = "", fold_ahead: bool = False) -> Sequence[E]:
     """Persist `batch` after `expected_version`; the metadata names who (the context's
     actor), why (correlation: the request, else `correlation`) and which run. The events
     stored: `batch`, or what an earlier execution of the same command stored under its
-    ids (activities/append.py says when), which the caller must fold instead."""
+    ids (activities/append.py says when), which the caller must fold instead. With
+    `fold_ahead` (the stream's own workflow), a stream already past `expected_version`
+    with that workflow's events raises `StreamAhead` with them, nothing appended."""
     info = workflow.info()
     metadata = {"actor": context.actor_id, "actor_role": context.actor_role,
                 "correlation_id": context.correlation_id or correlation,
@@ -81,10 +92,14 @@ async def append_events(stream: str, expected_version: int, batch: Sequence[E], 
     done = await execute_short_activity(
         APPEND_EVENTS,
         AppendRequest(stream_id=stream, expected_version=expected_version,
-                      events=new_events(stream, expected_version, batch, metadata)),
+                      events=new_events(stream, expected_version, batch, metadata),
+                      fold_ahead=fold_ahead),
         result_type=AppendResponse, retry_policy=APPEND_RETRY,
         summary=f"append {len(batch)} event{'s' if len(batch) != 1 else ''} at "
                 f"v{expected_version + 1}: {kinds}")
+    if done.ahead:
+        raise StreamAhead([events.event_from_data(stored.event_type, stored.data)
+                           for stored in done.ahead])
     if not done.adopted:
         return batch
     return [type(event).model_validate(stored.data)  # the same types, checked by the store
