@@ -293,8 +293,7 @@ class DemoRun:
         """Applications are prepared as early as the record allows (assessment and review
         take time): up to `lead_days` before the cohort, but not before the city's previous
         award. A cohort announces every certified decision awaiting it, so a city is
-        decided only after the previous cohort's date (and its announcement), or that
-        cohort would take it."""
+        decided only after the previous cohort's date, or that cohort would take it."""
         found = []
         previous: ScenarioCohort | None = None
         last_award: dict[str, date] = {}
@@ -319,7 +318,7 @@ class DemoRun:
                     decides = max(decides, answers_on + timedelta(days=1))
                 found.append(Action(opens, 1, city.name, partial(self.prepare, cohort, city)))
                 found.append(Action(decides, 2, city.name,
-                                    partial(self.decide, cohort, city, previous)))
+                                    partial(self.decide, cohort, city)))
                 last_award[key] = cohort.announce_on
             previous = cohort
         return sorted(found)
@@ -408,8 +407,7 @@ class DemoRun:
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
 
-    async def decide(self, cohort: ScenarioCohort, city: ScenarioCity,
-                     previous: ScenarioCohort | None = None) -> None:
+    async def decide(self, cohort: ScenarioCohort, city: ScenarioCity) -> None:
         key = city_key(city.country, city.name)
         if (cohort.id, key) not in self.prepared:
             return  # its preparation was refused, and said so
@@ -420,12 +418,6 @@ class DemoRun:
             await self.program.send(key, commands.Decide())
         except CommandRefused as refused:
             self.problems.append(f"{city.name} ({cohort.id}): {refused.message}")
-
-    async def _until_cohort_announced(self, cohort_id: str, latest: date) -> None:
-        """Until the cohort is announced, or the program day `latest`."""
-        delay = self.program.clock.real_delay(datetime.now(UTC), midnight(latest))
-        await asyncio.wait({self._watcher(cohort_id)},
-                           timeout=delay.total_seconds() if delay else 0)
 
     def _watcher(self, cohort_id: str) -> asyncio.Task[None]:
         """One task per cohort watches for its announcement, however many cities wait."""
