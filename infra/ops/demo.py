@@ -47,9 +47,12 @@ from infra.standards.folder import load_catalog, load_standard_file
 
 REVIEWER = "reviewer@demo.wwc.local"  # the demo's reviewer account (infra/ops/first_accounts.py)
 # Preparations (a join or reapplication taken through review: several updates each) run at
-# most this many at once; cohort creations, decisions and late answers are a command or
-# two each and never wait for a slot.
-CONCURRENT_ASSESSMENTS = 16
+# most this many at once, the nearest cohort's first (`PriorityGate`); cohort creations,
+# decisions and late answers are a command or two each and never wait for a slot. The
+# service answers a command in 0.15-0.45 s here; 16 preparations at once took 3-8 s each,
+# so a city reapplying between two close cohorts, once it had a slot, still shared the
+# worker with 15 others and missed the second. 4 keep the worker busy (2 did not).
+CONCURRENT_ASSESSMENTS = 4
 # After its end, how long (real seconds) the demo waits for cohorts due by then to be
 # announced (their timers fire late on a busy machine) before it reads the summary.
 SETTLE_SECONDS = 90.0
@@ -57,9 +60,11 @@ SETTLE_SECONDS = 90.0
 # many program days, so the demo shows the deadlines firing: the city's reminder, the
 # overdue flag to the operators, the reviewer's reminder (rules: 23, 30 and 38 days).
 SLOW_REVIEW_DAYS = 40
-# The slow application is decided at least this many program days before its cohort (a few
-# commands on a busy machine take a few program days at the demo's speed).
-COHORT_MARGIN_DAYS = 10
+# What the slow application keeps clear before its cohort's date, in real seconds (so in
+# program days it grows with the demo's speed): its late answer, the review's completion
+# and the decision are three commands, and a timer or a command on a busy worker lands a
+# second or more late. Where the record leaves less room, no application is slow.
+COHORT_MARGIN_SECONDS = 3.0
 
 
 class ScenarioCity(BaseModel):
@@ -292,36 +297,60 @@ class DemoRun:
     def actions(self) -> list[Action]:
         """Applications are prepared as early as the record allows (assessment and review
         take time): up to `lead_days` before the cohort, but not before the city's previous
-        award. A cohort announces every certified decision awaiting it, so a city is
-        decided only after the previous cohort's date, or that cohort would take it."""
+        award is announced (or, not certified, decided). A cohort announces every certified
+        decision awaiting it, so a city is decided only after the previous cohort's date, or
+        that cohort would take it."""
         found = []
         previous: ScenarioCohort | None = None
         last_award: dict[str, date] = {}
         for cohort in sorted(self.scenario.cohorts, key=lambda k: k.announce_on):
             lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
-            slow_taken = False
             found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
                                 partial(self.create_cohort, cohort)))
+            opening: list[tuple[ScenarioCity, date]] = []
             for city in cohort.cities:
                 key = city_key(city.country, city.name)
                 after = last_award.get(key, self.scenario.start - timedelta(days=1))
                 eligible = first_eligible(self.program.rules.eligibility, city.country) or lead
-                opens = max(lead, self.scenario.start, after + timedelta(days=1), eligible)
+                opening.append((city, max(lead, self.scenario.start, after + timedelta(days=1),
+                                          eligible)))
+            # The slow one is the city with the most room: the earliest to open (a new
+            # city, usually, rather than one reapplying just after its last award).
+            roomy = [(opens, index) for index, (_, opens) in enumerate(opening)
+                     if opens + timedelta(days=SLOW_REVIEW_DAYS) + self.margin()
+                     < cohort.announce_on]
+            slow_index = min(roomy)[1] if roomy else None
+            for index, (city, opens) in enumerate(opening):
                 decides = opens if previous is None else max(
                     opens, previous.announce_on + timedelta(days=1))
-                answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
-                if not slow_taken and answers_on + timedelta(days=2) < cohort.announce_on:
-                    slow_taken = True
-                    self.slow.add((cohort.id, key))
+                if index == slow_index:
+                    answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
+                    self.slow.add((cohort.id, city_key(city.country, city.name)))
                     found.append(Action(answers_on, 1, city.name,
                                         partial(self.finish_review, cohort, city)))
                     decides = max(decides, answers_on + timedelta(days=1))
                 found.append(Action(opens, 1, city.name, partial(self.prepare, cohort, city)))
                 found.append(Action(decides, 2, city.name,
                                     partial(self.decide, cohort, city)))
-                last_award[key] = cohort.announce_on
+                # A certified city reapplies once announced; one not certified once decided
+                # (and the rules' wait past): it is never announced, and its next cohort
+                # may be a few months away only (Honor Roll 2021-07, silver 2021-12).
+                last_award[city_key(city.country, city.name)] = (
+                    cohort.announce_on if city.tier.certified else decides + timedelta(
+                        days=self.program.rules.not_certified_reapply_wait_days))
             previous = cohort
         return sorted(found)
+
+    def margin(self) -> timedelta:
+        """`COHORT_MARGIN_SECONDS` in program days at the run's speed."""
+        return timedelta(days=math.ceil(self.scenario.days_per_second * COHORT_MARGIN_SECONDS))
+
+    def _still_room_for_slow(self, cohort: ScenarioCohort) -> bool:
+        """Whether a clarification asked today can be left unanswered its full time and
+        the application still be decided for its cohort (a preparation that waited for a
+        slot may open too late for it)."""
+        return (self.program.program_today() + timedelta(days=SLOW_REVIEW_DAYS)
+                + self.margin() < cohort.announce_on)
 
     def _location(self, name: str) -> commands.Location | None:
         place = self.scenario.places.get(name)
@@ -353,13 +382,15 @@ class DemoRun:
             if key in self.joined:
                 await self.program.send(key, commands.Reapply(standard_id=standard.id))
             else:
-                await self.program.join(commands.JoinNetwork(name=city.name, country=city.country,
-                                                  population=city.population,
-                                                  standard_id=standard.id,
-                                                  location=self._location(city.name)))
+                await self.program.join(commands.JoinNetwork(
+                    name=city.name, country=city.country, population=city.population,
+                    standard_id=standard.id, location=self._location(city.name)))
                 self.joined.add(key)
             answers = synthetic_answers(standard, city.tier, self.program.rules)
             slow = (cohort.id, key) in self.slow
+            if slow and not self._still_room_for_slow(cohort):
+                slow = False
+                self.slow.discard((cohort.id, key))
             last: commands.CityCommand = commands.CompleteReview()
             if slow:
                 last = commands.RequestClarification(
@@ -381,8 +412,8 @@ class DemoRun:
         """The late answer to the demo's clarification, then the review's completion (two
         or three commands, mostly waiting: no slot of the gate)."""
         key = city_key(city.country, city.name)
-        if (cohort.id, key) not in self.prepared:
-            return
+        if (cohort.id, key) not in self.prepared or (cohort.id, key) not in self.slow:
+            return  # refused, or prepared too late to be slow: its review is complete
         try:
             app = await self.program.application(key)
             questions = app.open_clarifications() if app else []
@@ -391,7 +422,7 @@ class DemoRun:
                 # city's preparation may have queued for weeks of program time, and an answer
                 # planned from the day it opened came before any deadline. Never so late
                 # that the city misses its cohort.
-                latest = cohort.announce_on - timedelta(days=COHORT_MARGIN_DAYS)
+                latest = cohort.announce_on - self.margin()
                 await self.wait_until(min(
                     questions[0].asked_on + timedelta(days=SLOW_REVIEW_DAYS), latest))
                 # And not before the question is flagged overdue: on a busy machine the

@@ -375,6 +375,8 @@ def _replay_and_inspect(wwc: RunWwc, scenario: Path, env: dict[str, str]) -> Non
     assert "Small test scenario" in result.stdout
     assert "As of 2024-07-01: certified platinum 1, gold 1, silver 0" in result.stdout
     assert "refused" not in result.stdout
+    # Each cohort announced at its size in the scenario (the summary compares them).
+    assert "not as recorded" not in result.stdout, result.stdout
     # Certified cities at each year's end (the last year on the demo's end), by tier:
     # Boise gold and Recife silver from 2023-09, then Recife platinum from 2024-06.
     years = _table_rows(result.stdout, "Certified cities at the end of each year")
