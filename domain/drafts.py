@@ -36,7 +36,7 @@ from domain import commands, events
 from domain.answers import Answers, check_answers
 from domain.carry_over import CarriedOver, check_answers_valid_through
 from domain.city_state import Application, Stage
-from domain.errors import TransitionRefused
+from domain.errors import AssessmentError, TransitionRefused
 from domain.model import Frozen
 from domain.standard import Standard
 
@@ -87,6 +87,7 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
             f"{draft.version}, the draft's {command.expected_version}); reload it",
             code="stale_version")
     check_answers(standard, command.answers, require_evidence=False)
+    check_confirmed_codes(standard, command.confirmed)
     check_answers_valid_through(command.answers, now)
     # A carried criterion stays to confirm while it is still claimed and not confirmed;
     # one the editors unclaimed (or took out) needs no confirmation.
@@ -133,14 +134,35 @@ def newly_confirmed(draft: DraftState, confirmed: tuple[str, ...]) -> tuple[str,
     return tuple(code for code in dict.fromkeys(confirmed) if code in draft.carried)
 
 
+def check_confirmed_codes(standard: Standard, confirmed: tuple[str, ...], *,
+                          field: str = "confirmed") -> None:
+    """Refuse confirmed codes that are not criteria of `standard` (a typo such as DG99):
+    bad input naming the field (`field`: as the door calls it, e.g. the CLI's
+    `--confirm`), as `check_answers` refuses an unknown criterion. A criterion of the
+    standard that is not to confirm is no error: confirming it again (a retry) changes
+    nothing."""
+    known = set(standard.codes)
+    unknown = [code for code in dict.fromkeys(confirmed) if code not in known]
+    if unknown:
+        codes = ", ".join(unknown)
+        raise AssessmentError(
+            f"{field}: unknown criterion code {codes} for standard {standard.id}",
+            code="unknown_criterion", facts={"criterion": codes, "field": field})
+
+
 def submission(command: commands.SubmitAssessment, app_number: int | None,
-               draft: DraftState, today: date) -> commands.SubmitAssessment:
+               draft: DraftState, today: date, *,
+               standard: Standard | None) -> commands.SubmitAssessment:
     """The submission the workflow gets: the draft's answers when none were given, and
     the draft's version to seal it at: the one the caller read the answers at when it
     says (a confirmation step shows the answers, then sends them: a save landing between
     the two makes the seal, so the submission, stale), else the draft's as it stands.
     Refused while the answers sent claim a carried-over criterion not confirmed (by a
-    save before, or by the submission's `confirmed`), whoever wrote them."""
+    save before, or by the submission's `confirmed`), whoever wrote them, and when a
+    confirmed code is not a criterion of `standard` (the open application's; None when
+    no application is open, which the workflow refuses)."""
+    if standard is not None:
+        check_confirmed_codes(standard, command.confirmed)
     answers = command.answers
     current = draft.application == app_number and not draft.sealed
     if answers is not None and current:

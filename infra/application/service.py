@@ -268,11 +268,16 @@ class ProgramService:
         assert isinstance(command, commands.SubmitAssessment)
         if self.drafts is None:
             return command
-        number = (await self.view(key)).application
+        view = await self.view(key)
+        number = view.application
+        # The open application's standard: the confirmed codes are checked against it
+        # before anything is attached (none open: the workflow refuses the submission).
+        standard = (self.catalog.get(view.standard_id)
+                    if number is not None and view.standard_id else None)
         draft = await self.drafts.read(key, number)
         today = self.program_today()
         try:
-            ready = submission(command, number, draft, today)
+            ready = submission(command, number, draft, today, standard=standard)
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
         confirmed = newly_confirmed(draft, command.confirmed)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from activities.ports import CityRef
 from domain import commands
 from domain.answers import Answers, parse_self_assessment
+from domain.drafts import check_confirmed_codes
 from domain.streams import city_key
 from infra.application import ProgramService
 from infra.bootstrap import open_program
@@ -97,7 +98,14 @@ def _assessment(city: str, file: Path, *, submit: bool, as_json: bool,
 
     async def from_file(program: ProgramService) -> commands.CityCommand:
         # The file must be written for the standard of the city's open application.
-        answers = _answers_from(file, (await program.view(city)).standard_id)
+        view = await program.view(city)
+        answers = _answers_from(file, view.standard_id)
+        # A confirmed code the standard does not have is refused naming the option (the
+        # service would refuse it too, naming the command's field).
+        standard = (program.catalog.get(view.standard_id)
+                    if view.application is not None and view.standard_id else None)
+        if standard is not None:
+            check_confirmed_codes(standard, confirmed, field="--confirm")
         return (commands.SubmitAssessment(answers=answers, confirmed=confirmed) if submit
                 else commands.SaveAssessment(answers=answers, confirmed=confirmed))
 
@@ -111,7 +119,7 @@ _send = async_command(send_and_print)
 Confirm = Annotated[list[str] | None, typer.Option(
     "--confirm", metavar="CODE", help="A criterion carried over from the last review that "
     "still holds (repeat for each); a reapplication's answers claiming one unconfirmed "
-    "are refused.")]
+    "are refused, as is a code the standard does not have (exit 3).")]
 
 
 @assessment_app.command("submit")

@@ -250,6 +250,19 @@ async def test_a_reapplication_starts_carried_over_and_submits_once_confirmed(
     with pytest.raises(CommandRefused) as refused:
         await ops.send(KEY, c.SubmitAssessment(), context=EDITOR)
     assert refused.value.code == "unconfirmed_carry_over"
+    # A confirmed code the standard does not have: refused before DM1's carried document
+    # is attached or anything reaches the workflow, by a submission as by a save.
+    typo = ("DM1", "DG99")
+    for refused_command in (c.SubmitAssessment(confirmed=typo),
+                            c.SaveAssessment(answers=app.answers, confirmed=typo)):
+        with pytest.raises(CommandRefused) as refused:
+            await ops.send(KEY, refused_command, context=EDITOR)
+        assert (refused.value.code, refused.value.facts["field"]) == (
+            "unknown_criterion", "confirmed")
+    app, still = await ops.application_and_draft(KEY)
+    assert app is not None
+    assert (app.stage, app.carried_over, app.documents) == (Stage.ASSESSING, ("DM1",), {})
+    assert still.version == draft.version
     await ops.save_draft(KEY, c.SaveAssessment(answers=app.answers, confirmed=("DM1",),
                                                expected_version=draft.version),
                          context=EDITOR, update_id="confirm-1")

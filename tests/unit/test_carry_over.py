@@ -152,7 +152,7 @@ def test_a_reapplication_draft_starts_prefilled_and_marked() -> None:
 def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() -> None:
     draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
     with pytest.raises(TransitionRefused) as refused:
-        submission(c.SubmitAssessment(), 2, draft, DAY)
+        submission(c.SubmitAssessment(), 2, draft, DAY, standard=WWC_2022)
     assert refused.value.code == "unconfirmed_carry_over"
     assert refused.value.facts == {"criterion": "DM1, DM2"}
     # Saving keeps the marks; confirming one leaves the other.
@@ -161,12 +161,12 @@ def test_the_submission_is_refused_until_every_carried_criterion_is_confirmed() 
     one = save(kept, CARRIED.answers, confirmed=("DM1",))
     assert one.carried == ("DM2",)
     with pytest.raises(TransitionRefused, match="DM2"):
-        submission(c.SubmitAssessment(), 2, one, DAY)
+        submission(c.SubmitAssessment(), 2, one, DAY, standard=WWC_2022)
     # An answer unclaimed needs no confirmation; then the submission goes.
     done = save(one, Answers(criteria={"DM1": CriterionAnswer(met=True),
                                        "DM2": CriterionAnswer(met=False)}))
     assert done.carried == ()
-    assert submission(c.SubmitAssessment(), 2, done, DAY).answers == done.answers
+    assert submission(c.SubmitAssessment(), 2, done, DAY, standard=WWC_2022).answers == done.answers
 
 
 def test_a_save_refuses_a_link_valid_through_a_past_day() -> None:
@@ -199,26 +199,53 @@ def test_a_submission_giving_its_own_answers_is_held_as_the_drafts() -> None:
     draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
     echoed = c.SubmitAssessment(answers=CARRIED.answers)
     with pytest.raises(TransitionRefused) as refused:
-        submission(echoed, 2, draft, DAY)
+        submission(echoed, 2, draft, DAY, standard=WWC_2022)
     assert (refused.value.code, refused.value.facts) == (
         "unconfirmed_carry_over", {"criterion": "DM1, DM2"})
     own = Answers(criteria={"DM1": CriterionAnswer(met=True)})  # DM2 left out
     with pytest.raises(TransitionRefused, match="not confirmed yet: DM1 "):
-        submission(c.SubmitAssessment(answers=own), 2, draft, DAY)
+        submission(c.SubmitAssessment(answers=own), 2, draft, DAY, standard=WWC_2022)
     confirmed = c.SubmitAssessment(answers=own, confirmed=("DM1",))
-    assert submission(confirmed, 2, draft, DAY).answers == own
+    assert submission(confirmed, 2, draft, DAY, standard=WWC_2022).answers == own
     # Sealed (a retry of the submission made): the draft's marks are no longer its own.
     sealed = draft_after(4, e.DraftSealed(application=2, on=DAY))
-    assert submission(echoed, 2, sealed, DAY).answers == CARRIED.answers
+    assert submission(echoed, 2, sealed, DAY, standard=WWC_2022).answers == CARRIED.answers
 
 
 def test_answers_given_with_a_submission_are_checked_as_a_save_checks_them() -> None:
     past = Answers(criteria={"DM1": CriterionAnswer(
         met=True, evidence=(LINK,), valid_through={LINK: date(1, 1, 1)})})
     with pytest.raises(AssessmentError) as refused:
-        submission(c.SubmitAssessment(answers=past), 1, DraftState(application=1), DAY)
+        submission(c.SubmitAssessment(answers=past), 1, DraftState(application=1), DAY,
+                   standard=WWC_2022)
     assert refused.value.code == "invalid_valid_through"
     assert refused.value.facts["field"] == "criteria.DM1.valid_through"
+
+
+@pytest.mark.parametrize("typo", ["DG99", "foo", "dm1"])
+def test_a_confirmed_code_the_standard_does_not_have_is_refused_naming_the_field(
+        typo: str) -> None:
+    """A typo in `confirmed` is bad input, refused by a save and by a submission alike
+    (before anything is recorded or attached), not silently ignored."""
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, CARRIED)
+    with pytest.raises(AssessmentError) as by_save:
+        save(draft, CARRIED.answers, confirmed=("DM1", typo))
+    for submitted in (c.SubmitAssessment(confirmed=(typo,)),
+                      c.SubmitAssessment(answers=CARRIED.answers, confirmed=("DM1", "DM2", typo))):
+        with pytest.raises(AssessmentError) as by_submission:
+            submission(submitted, 2, draft, DAY, standard=WWC_2022)
+        assert str(by_submission.value) == str(by_save.value)
+    refused = by_save.value
+    assert str(refused) == f"confirmed: unknown criterion code {typo} for standard wwc-2022"
+    assert (refused.code, refused.facts) == (
+        "unknown_criterion", {"criterion": typo, "field": "confirmed"})
+    assert classify(refused).exit_code == 3  # bad input, at every door
+    # A criterion of the standard that is not (or no longer) to confirm goes through: a
+    # retry of a save that confirmed it, or one never carried over.
+    once = save(draft, CARRIED.answers, confirmed=("DM1",))
+    assert save(once, CARRIED.answers, confirmed=("DM1", "DM3")).carried == ("DM2",)
+    assert submission(c.SubmitAssessment(confirmed=("DM1", "DM2", "DM3")), 2, once, DAY,
+                      standard=WWC_2022).answers == CARRIED.answers
 
 
 def test_a_confirmation_attaches_only_what_was_still_to_confirm() -> None:

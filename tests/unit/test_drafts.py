@@ -87,16 +87,17 @@ def test_the_application_shows_the_drafts_answers_only_while_assessing_its_own()
 
 def test_a_submission_takes_the_drafts_answers_and_version() -> None:
     draft = draft_after(3, save(DraftState(), None))
-    plain = submission(c.SubmitAssessment(), 1, draft, D0)
+    plain = submission(c.SubmitAssessment(), 1, draft, D0, standard=WWC_2022)
     assert (plain.answers, plain.draft_version) == (draft.answers, 3)
     given = answers(WWC_2022, 5)
-    explicit = submission(c.SubmitAssessment(answers=given), 1, draft, D0)
+    explicit = submission(c.SubmitAssessment(answers=given), 1, draft, D0, standard=WWC_2022)
     assert (explicit.answers, explicit.draft_version) == (given, 3)
     # A draft of an earlier application is not this one's answers.
-    assert submission(c.SubmitAssessment(), 2, draft, D0).answers is None
+    assert submission(c.SubmitAssessment(), 2, draft, D0, standard=WWC_2022).answers is None
     # Confirmed at the version it was shown at (2), while a save made it 3: the seal is
     # made at 2, so the workflow refuses it as stale rather than sending unseen answers.
-    assert submission(c.SubmitAssessment(draft_version=2), 1, draft, D0).draft_version == 2
+    assert submission(c.SubmitAssessment(draft_version=2), 1, draft, D0,
+                      standard=WWC_2022).draft_version == 2
 
 
 def test_the_workflow_hears_of_a_days_saves_once() -> None:

@@ -171,10 +171,13 @@ class InMemoryProgram:
             except DomainError as error:
                 raise CommandRefused.from_domain(error) from None
         if isinstance(command, commands.SubmitAssessment):
-            number = app.number if (app := city.state.application) else None
+            app = city.state.application
+            number = app.number if app else None
+            standard = self.catalog.get(app.standard_id) if app else None
             try:
                 draft = await self.drafts.read(key, number)
-                ready = submission(command, number, draft, self.program_today())
+                ready = submission(command, number, draft, self.program_today(),
+                                   standard=standard)
             except DomainError as error:
                 raise CommandRefused.from_domain(error) from None
             # As the service: the documents of the criteria it confirms, attached first.

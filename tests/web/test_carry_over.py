@@ -112,9 +112,10 @@ async def test_the_reapplication_starts_from_the_reviewed_answers_marked_carried
 
 
 def cli_submit(web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-               assessment: dict[str, Any], *args: str) -> Result:
-    """`wwc assessment submit CITY FILE ARGS` in process, its program the in-memory one
-    over the web's database (the CLI runs its own event loop, so its own pool)."""
+               assessment: dict[str, Any], *args: str, action: str = "submit") -> Result:
+    """`wwc assessment submit CITY FILE ARGS` (or `save`: `action`) in process, its program
+    the in-memory one over the web's database (the CLI runs its own event loop, so its
+    own pool)."""
     url = web.services.settings.database_url or ""
 
     @asynccontextmanager
@@ -133,7 +134,7 @@ def cli_submit(web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))
     common.forget_settings()
     try:
-        return CliRunner().invoke(wwc, ["assessment", "submit", CITY, str(file), *args])
+        return CliRunner().invoke(wwc, ["assessment", action, CITY, str(file), *args])
     finally:
         common.forget_settings()
 
@@ -185,6 +186,54 @@ async def test_answers_given_with_the_submission_are_held_at_every_door(
     after = (await editor.get(f"/api/cities/{CITY}/application")).json()
     assert (after["stage"], after["carried_over"]) == ("assessing", list(MET))
     assert after["documents"] == {}
+
+
+async def test_a_confirmed_code_the_standard_does_not_have_is_refused_at_every_door(
+        web: Web, editors: dict[str, Browser], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo in what is confirmed (`?confirm=DG99`, a form's criterion, `--confirm`) is
+    bad input naming the field, nothing recorded and nothing attached, not silently
+    ignored (domain/drafts.py: check_confirmed_codes)."""
+    editor = editors["editor"]
+    read = await editor.get(f"/api/cities/{CITY}/application")
+    saved = await editor.send("PUT", f"/api/cities/{CITY}/assessment?confirm=DM1&confirm=DG99",
+                              json=read.json()["answers"],
+                              headers={"If-Match": read.headers["ETag"]})
+    assert saved.status_code == 422, saved.text
+    assert saved.headers["content-type"].startswith("application/problem+json")
+    assert (saved.json()["code"], saved.json()["facts"]) == (
+        "unknown_criterion", {"criterion": "DG99", "field": "confirmed"})
+    assert saved.json()["detail"] == (
+        "confirmed: unknown criterion code DG99 for standard wwc-2022")
+    # The submission confirming all it must, and a typo: refused before DM1's carried
+    # document is attached or anything is sent to the workflow.
+    submitted = await editor.post(f"/api/cities/{CITY}/assessment/submit"
+                                  "?confirm=DM1&confirm=DM2&confirm=foo", json={})
+    assert submitted.status_code == 422, submitted.text
+    assert submitted.json()["detail"].startswith("confirmed: unknown criterion code foo ")
+    # The portal's form: the page again, saying so in the editor's language (es).
+    posted = await editor.post(f"/portal/cities/{CITY}/assessment/confirm", data={
+        "csrf_token": editor.csrf, "criterion": "DG99", "nonce": "n-typo"},
+        follow_redirects=False)
+    assert posted.status_code == 422, posted.text
+    assert "El estándar no tiene el criterio DG99." in posted.text
+    assert carried(posted.text) == list(MET)
+    # The CLI: bad input (exit 3) naming the option, for a save and a submission.
+    for action in ("save", "submit"):
+        ran = await asyncio.to_thread(
+            cli_submit, web, tmp_path, monkeypatch, {"standard": "wwc-2022", "criteria": {
+                "DM1": True, "DM2": True}}, "--confirm", "DM1", "--confirm", "DG99",
+            action=action)
+        refused = ran.exception
+        assert refused is not None, ran.output
+        assert classify(refused).exit_code == 3, describe(refused)
+        assert describe(refused).startswith(
+            "--confirm: unknown criterion code DG99 for standard wwc-2022"), describe(refused)
+    # Nothing recorded: the same draft version, both criteria to confirm, no document.
+    after = await editor.get(f"/api/cities/{CITY}/application")
+    assert after.headers["ETag"] == read.headers["ETag"]
+    assert (after.json()["stage"], after.json()["carried_over"]) == ("assessing", list(MET))
+    assert after.json()["documents"] == {}
 
 
 def link_dates(page: str) -> dict[str, str]:

@@ -136,7 +136,8 @@ async def save_draft(request: Request, response: Response, key: str, body: Answe
                      if_match: Annotated[str | None, Header()] = None,
                      confirm: Annotated[list[str] | None, Query(
                          description="Criteria carried over from the last review "
-                         "(the application's `carried_over`) confirmed to still hold.")
+                         "(the application's `carried_over`) confirmed to still hold; a code "
+                         "the standard does not have is refused (422, `unknown_criterion`).")
                      ] = None) -> CommandAnswer:
     """Save the answers so far (evidence not yet required). `If-Match` must carry the
     ETag the draft was loaded with; a draft changed since answers 409 and records
@@ -177,7 +178,8 @@ async def preview_assessment(request: Request, key: str, body: Answers) -> Previ
 async def submit(request: Request, key: str, body: SubmitRequest,
                  confirm: Annotated[list[str] | None, Query(
                      description="Criteria carried over from the last review "
-                     "(the application's `carried_over`) confirmed to still hold.")
+                     "(the application's `carried_over`) confirmed to still hold; a code "
+                     "the standard does not have is refused (422, `unknown_criterion`).")
                  ] = None) -> CommandAnswer:
     """Submit the given answers, or the saved draft; every claimed criterion needs its
     evidence. On a reapplication, answers (given or saved) that claim a criterion carried

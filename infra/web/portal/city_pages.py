@@ -17,7 +17,7 @@ from domain.accounts import Role
 from domain.city_state import Stage
 from domain.deadlines import waits
 from domain.documents import Documents
-from domain.drafts import check_confirmed
+from domain.drafts import check_confirmed, check_confirmed_codes
 from domain.eligibility import period_on
 from domain.errors import DomainError
 from domain.preview import preview
@@ -114,6 +114,12 @@ async def dashboard(request: Request, key: str,
 async def assessment(request: Request, key: str) -> HTMLResponse:
     """The self-assessment, practice by practice, saved as the editor goes, with the live
     tier preview and the smallest set of criteria that would reach the next tier."""
+    return await _assessment_page(request, key)
+
+
+async def _assessment_page(request: Request, key: str, *, status: int = 200,
+                           refusal: CommandRefused | None = None) -> HTMLResponse:
+    """The self-assessment page, with why a form it posted was refused (if it was)."""
     found = services(request)
     view = admitted_city(request)
     application, draft = await found.program.application_and_draft(key)
@@ -129,7 +135,8 @@ async def assessment(request: Request, key: str) -> HTMLResponse:
         standard=standard, etag=etag(draft), editable=editable,
         carried=carried, carried_documents=documents, nonce=new_nonce(),
         today=found.program.program_today(),
-        document_limit=found.program.rules.document_max_bytes)
+        document_limit=found.program.rules.document_max_bytes, status=status,
+        refusal=problem_of(refusal) if refusal is not None else None)
 
 
 @posted(router, "/portal/cities/{key}/assessment/confirm", Rule.CITY_EDITOR)
@@ -141,7 +148,16 @@ async def confirm_carried(request: Request, key: str) -> Response:
     code = form.get("criterion", "")
     program = services(request).program
     application, draft = await program.application_and_draft(key)
-    if application is None or draft.answers is None or code not in draft.carried:
+    if application is None or draft.answers is None:
+        return RedirectResponse(f"/portal/cities/{key}/assessment", status_code=303)
+    # A code the standard does not have (a forged or mistyped form) is bad input, said on
+    # the page, as the API refuses `?confirm=` with it.
+    try:
+        check_confirmed_codes(program.catalog[application.standard_id], (code,))
+    except DomainError as error:
+        return await _assessment_page(request, key, status=422,
+                                      refusal=CommandRefused.from_domain(error))
+    if code not in draft.carried:
         # Nothing to confirm (confirmed already, or the application moved on).
         return RedirectResponse(f"/portal/cities/{key}/assessment", status_code=303)
     # Refused (a save landed meanwhile): the page, read again, shows where things stand.
