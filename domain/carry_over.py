@@ -183,16 +183,24 @@ def valid_through_day(value: str, where: str) -> date:
                               facts={"field": where, "date": ""}) from None
 
 
-def check_answers_valid_through(answers: Answers, today: date) -> None:
+def check_answers_valid_through(answers: Answers, today: date, *,
+                                kept: Answers | None = None) -> None:
     """Refuse answers whose links' valid-through dates are out of bounds, or name a link
-    the answer does not give."""
+    the answer does not give. A link's date kept as it stands in `kept` (the draft as
+    last saved, or as carried over) is not judged again: it was in bounds when given,
+    and one that has passed since must not make every later save of the draft fail (the
+    page still shows its day, for the editors to renew or remove)."""
     for code, answer in answers.criteria.items():
+        before = kept.criteria.get(code) if kept is not None else None
         for link, through in answer.valid_through.items():
             if link not in answer.evidence:
                 raise AssessmentError(
                     f"criterion {code}: valid_through names a link it does not give",
                     code="invalid_valid_through",
                     facts={"field": f"criteria.{code}.valid_through", "date": ""})
+            if (before is not None and link in before.evidence
+                    and before.valid_through.get(link) == through):
+                continue
             check_valid_through(through, today, f"criteria.{code}.valid_through")
 
 

@@ -88,7 +88,9 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
             code="stale_version")
     check_answers(standard, command.answers, require_evidence=False)
     check_confirmed_codes(standard, command.confirmed)
-    check_answers_valid_through(command.answers, now)
+    current = draft.application == application and not draft.sealed
+    check_answers_valid_through(command.answers, now,
+                                kept=draft.answers if current else None)
     # A carried criterion stays to confirm while it is still claimed and not confirmed;
     # one the editors unclaimed (or took out) needs no confirmation.
     carried = still_to_confirm(draft.carried, command.answers, command.confirmed)
@@ -166,7 +168,7 @@ def submission(command: commands.SubmitAssessment, app_number: int | None,
     answers = command.answers
     current = draft.application == app_number and not draft.sealed
     if answers is not None and current:
-        check_answers_valid_through(answers, today)
+        check_answers_valid_through(answers, today, kept=draft.answers)
     if answers is None and current:
         answers = draft.answers
     if current and answers is not None:

@@ -177,6 +177,43 @@ def test_a_save_refuses_a_link_valid_through_a_past_day() -> None:
     assert refused.value.code == "invalid_valid_through"
 
 
+def test_a_link_day_passed_since_it_was_saved_does_not_block_the_drafts_next_saves() -> None:
+    """A link valid through DAY, saved then; the day passes while the draft is open. Every
+    later save used to be refused (invalid_valid_through) until the date was cleared; now
+    the date kept as saved is not judged again, and a new or changed one still is."""
+    on_day = Answers(criteria={"DM1": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: DAY})})
+    draft = save(DraftState(), on_day)
+    later = DAY + timedelta(days=30)
+
+    def save_on(answers: Answers, day: date) -> e.DraftSaved:
+        return decide_save(draft, c.SaveAssessment(answers=answers), application=2,
+                           stage="assessing", standard=WWC_2022, now=day)
+
+    more = Answers(criteria={**on_day.criteria, "DM2": CriterionAnswer(met=True)})
+    assert save_on(more, later).answers == more
+    # Given with the submission as it stands in the draft: the same.
+    assert submission(c.SubmitAssessment(answers=more), 2, draft, later,
+                      standard=WWC_2022).answers == more
+    changed = Answers(criteria={"DM1": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: DAY + timedelta(days=1)})})
+    moved = Answers(criteria={"DM2": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: DAY})})
+    for refused_answers in (changed, moved):  # a past day given anew, or under another
+        with pytest.raises(AssessmentError) as refused:
+            save_on(refused_answers, later)
+        assert refused.value.code == "invalid_valid_through"
+
+
+def test_a_carried_link_day_passed_does_not_block_the_first_save() -> None:
+    carried = CarriedOver(answers=Answers(criteria={"DM1": CriterionAnswer(
+        met=True, evidence=(LINK,), valid_through={LINK: DAY})}), carried=("DM1",))
+    draft = prefilled(draft_after(3, e.DraftSealed(application=1, on=DAY)), 2, carried)
+    saved = decide_save(draft, c.SaveAssessment(answers=carried.answers), application=2,
+                        stage="assessing", standard=WWC_2022, now=DAY + timedelta(days=1))
+    assert saved.carried == ("DM1",)
+
+
 def test_carried_documents_bytes_stay_needed_after_the_reapplication() -> None:
     """The collector of unreferenced bytes spares what a reapplication may carry over:
     every submitted document (domain/evidence.py: needed_bytes)."""
