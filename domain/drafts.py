@@ -88,9 +88,9 @@ def decide_save(draft: DraftState, command: commands.SaveAssessment, *,
             code="stale_version")
     check_answers(standard, command.answers, require_evidence=False)
     check_confirmed_codes(standard, command.confirmed)
-    current = draft.application == application and not draft.sealed
-    check_answers_valid_through(command.answers, now,
-                                kept=draft.answers if current else None)
+    # The draft's own answers (a sealed draft of this application was refused above).
+    check_answers_valid_through(command.answers, now, kept=(
+        draft.answers if draft.application == application else None))
     # A carried criterion stays to confirm while it is still claimed and not confirmed;
     # one the editors unclaimed (or took out) needs no confirmation.
     carried = still_to_confirm(draft.carried, command.answers, command.confirmed)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.catalog import StandardCatalog
 from domain.city_state import CityState, Status
 from domain.model import Frozen
+from domain.standard import Standard
 from domain.tiers import Outcome, Tier
 
 
@@ -67,3 +69,11 @@ def city_view(state: CityState, today: date) -> CityView:
         last_percent=decision.percent if decision else None,
         last_outcome=state.last_outcome,
     )
+
+
+def open_standard(view: CityView, catalog: StandardCatalog) -> Standard | None:
+    """The standard of the city's open application (None: no application open, or one
+    the catalog does not know)."""
+    if view.application is None or view.standard_id is None:
+        return None
+    return catalog.get(view.standard_id)

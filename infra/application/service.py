@@ -50,7 +50,7 @@ from domain.report import Report
 from domain.review_sheets import SheetState, completion
 from domain.rules import ProgramRules
 from domain.streams import city_key, city_stream, cohort_stream
-from domain.views import CityView, CommandAnswer, answer
+from domain.views import CityView, CommandAnswer, answer, open_standard
 from infra.application.drafts import Drafts
 from infra.application.review_sheets import ReviewSheets
 from infra.platform import metrics
@@ -270,14 +270,13 @@ class ProgramService:
             return command
         view = await self.view(key)
         number = view.application
-        # The open application's standard: the confirmed codes are checked against it
-        # before anything is attached (none open: the workflow refuses the submission).
-        standard = (self.catalog.get(view.standard_id)
-                    if number is not None and view.standard_id else None)
         draft = await self.drafts.read(key, number)
         today = self.program_today()
         try:
-            ready = submission(command, number, draft, today, standard=standard)
+            # The confirmed codes are checked against the open application's standard
+            # before anything is attached (none open: the workflow refuses the submission).
+            ready = submission(command, number, draft, today,
+                               standard=open_standard(view, self.catalog))
         except DomainError as error:
             raise CommandRefused.from_domain(error) from None
         confirmed = newly_confirmed(draft, command.confirmed)

@@ -18,6 +18,7 @@ from domain import commands
 from domain.answers import Answers, parse_self_assessment
 from domain.drafts import check_confirmed_codes
 from domain.streams import city_key
+from domain.views import open_standard
 from infra.application import ProgramService
 from infra.bootstrap import open_program
 from infra.cli.common import (
@@ -102,8 +103,7 @@ def _assessment(city: str, file: Path, *, submit: bool, as_json: bool,
         answers = _answers_from(file, view.standard_id)
         # A confirmed code the standard does not have is refused naming the option (the
         # service would refuse it too, naming the command's field).
-        standard = (program.catalog.get(view.standard_id)
-                    if view.application is not None and view.standard_id else None)
+        standard = open_standard(view, program.catalog)
         if standard is not None:
             check_confirmed_codes(standard, confirmed, field="--confirm")
         return (commands.SubmitAssessment(answers=answers, confirmed=confirmed) if submit

@@ -307,25 +307,25 @@ class DemoRun:
             lead = cohort.announce_on - timedelta(days=self.scenario.lead_days)
             found.append(Action(max(lead, self.scenario.start), 0, f"cohort {cohort.id}",
                                 partial(self.create_cohort, cohort)))
-            opening: list[tuple[ScenarioCity, date]] = []
+            opening: list[tuple[ScenarioCity, str, date]] = []
             for city in cohort.cities:
                 key = city_key(city.country, city.name)
                 after = last_award.get(key, self.scenario.start - timedelta(days=1))
                 eligible = first_eligible(self.program.rules.eligibility, city.country) or lead
-                opening.append((city, max(lead, self.scenario.start, after + timedelta(days=1),
-                                          eligible)))
+                opening.append((city, key, max(lead, self.scenario.start,
+                                               after + timedelta(days=1), eligible)))
             # The slow one is the city with the most room: the earliest to open (a new
             # city, usually, rather than one reapplying just after its last award).
-            roomy = [(opens, index) for index, (_, opens) in enumerate(opening)
+            roomy = [(opens, index) for index, (_, _, opens) in enumerate(opening)
                      if opens + timedelta(days=SLOW_REVIEW_DAYS) + self.margin()
                      < cohort.announce_on]
             slow_index = min(roomy)[1] if roomy else None
-            for index, (city, opens) in enumerate(opening):
+            for index, (city, key, opens) in enumerate(opening):
                 decides = opens if previous is None else max(
                     opens, previous.announce_on + timedelta(days=1))
                 if index == slow_index:
                     answers_on = opens + timedelta(days=SLOW_REVIEW_DAYS)
-                    self.slow.add((cohort.id, city_key(city.country, city.name)))
+                    self.slow.add((cohort.id, key))
                     found.append(Action(answers_on, 1, city.name,
                                         partial(self.finish_review, cohort, city)))
                     decides = max(decides, answers_on + timedelta(days=1))
@@ -335,7 +335,7 @@ class DemoRun:
                 # A certified city reapplies once announced; one not certified once decided
                 # (and the rules' wait past): it is never announced, and its next cohort
                 # may be a few months away only (Honor Roll 2021-07, silver 2021-12).
-                last_award[city_key(city.country, city.name)] = (
+                last_award[key] = (
                     cohort.announce_on if city.tier.certified else decides + timedelta(
                         days=self.program.rules.not_certified_reapply_wait_days))
             previous = cohort
